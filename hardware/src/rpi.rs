@@ -1,0 +1,112 @@
+//! Raspberry Pi backend: real GPIO through rppal.
+//!
+//! What the hardware needs: a Raspberry Pi (3, 4, 5 or Zero 2 W) running a Linux with the GPIO
+//! character device (`/dev/gpiochip*`), and a user in the `gpio` group. Pin numbers are BCM
+//! numbers. See `hardware/README.md` for the wiring.
+//!
+//! Inputs are interrupt driven: rppal runs one thread per pin that waits on the kernel's edge
+//! events; each edge is stamped with the controller's [`Clock`] and sent into a tokio channel.
+//! Nothing here polls. Debounce is done in [`crate::input`], the same code the simulator uses,
+//! so the kernel's debounce is left off.
+//!
+//! rppal stays inside this module: swapping it for the rpi-pal fork or gpiocdev means rewriting
+//! only [`open`].
+
+use rppal::gpio::{Gpio as RppalGpio, InputPin, OutputPin, Trigger};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::input::RawEdge;
+use crate::machine::{HwError, Machine, Wiring};
+use crate::pins::Pull;
+use crate::time::Clock;
+
+/// A machine on the Raspberry Pi's GPIO pins.
+pub type RpiMachine = Machine<OutputPin, InputPin>;
+
+/// Open the GPIO, claim every pin of `wiring` (outputs start off) and forward input edges to
+/// `edges`.
+///
+/// Off a Raspberry Pi this returns [`HwError::NotARaspberryPi`], whose message tells the user to
+/// run the simulator instead.
+pub fn open(
+    wiring: &Wiring,
+    clock: Clock,
+    edges: UnboundedSender<RawEdge>,
+) -> Result<RpiMachine, HwError> {
+    let gpio = RppalGpio::new().map_err(|e| match e {
+        rppal::gpio::Error::UnknownModel => HwError::NotARaspberryPi(e.to_string()),
+        other => HwError::Gpio(other.to_string()),
+    })?;
+    let claim = |what: &str, pin: crate::pins::Gpio| {
+        gpio.get(pin.number()).map_err(|e| HwError::Pin {
+            what: what.to_string(),
+            pin,
+            message: e.to_string(),
+        })
+    };
+    Machine::build(
+        wiring,
+        |what, spec| {
+            let pin = claim(what, spec.pin)?;
+            // Start at the "off" level so a relay never clicks on while the program starts.
+            Ok(if spec.polarity.level_for(false) {
+                pin.into_output_high()
+            } else {
+                pin.into_output_low()
+            })
+        },
+        |what, line, spec| {
+            let pin = claim(what, spec.pin)?;
+            let mut input = match spec.pull {
+                Pull::None => pin.into_input(),
+                Pull::Up => pin.into_input_pullup(),
+                Pull::Down => pin.into_input_pulldown(),
+            };
+            let polarity = spec.polarity;
+            let tx = edges.clone();
+            input
+                .set_async_interrupt(Trigger::Both, None, move |event| {
+                    let high = matches!(event.trigger, Trigger::RisingEdge);
+                    // A closed channel means the controller is shutting down; dropping the edge
+                    // is then the right thing to do.
+                    let _ = tx.send(RawEdge {
+                        line,
+                        active: polarity.is_active(high),
+                        at: clock.now(),
+                    });
+                })
+                .map_err(|e| HwError::Pin {
+                    what: what.to_string(),
+                    pin: spec.pin,
+                    message: format!("cannot watch for edges: {e}"),
+                })?;
+            Ok(input)
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn off_a_pi_opening_fails_with_advice_to_use_the_simulator() {
+        // The test machines are not Raspberry Pis; on a Pi this test has nothing to check.
+        if std::path::Path::new("/proc/device-tree/model").exists() {
+            return;
+        }
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        let _guard = rt.enter();
+        match open(&Wiring::default(), Clock::start(), tx) {
+            Err(e @ HwError::NotARaspberryPi(_)) => {
+                assert!(e.to_string().contains("--hardware sim"), "{e}")
+            }
+            Err(other) => panic!("expected NotARaspberryPi, got {other}"),
+            Ok(_) => panic!("opened GPIO on a machine without one"),
+        }
+    }
+}
