@@ -1,0 +1,24 @@
+//! # happiness
+//!
+//! The controller of a vending kiosk that always delivers what was paid for and now and then
+//! over-delivers. The library holds everything except argument parsing:
+//!
+//! - [`vend`]: the pure vend state machine (events and time in, commands out);
+//! - [`money`]: cents as a type;
+//! - [`config`]: `machine.toml`, parsed strictly and validated with field paths;
+//! - [`controller`]: the tokio task that connects hardware events and timers to the core;
+//! - [`kiosk`]: assembling a whole running kiosk on the simulator or on a Raspberry Pi;
+//! - [`script`]: the line commands (`press 1`, `coin 200`, ...) that drive a simulated kiosk;
+//! - [`trace`]: the stream of what the machine saw and did, as text or JSON lines.
+//!
+//! Pins, drivers and the simulator's physics live in the `happiness-hardware` crate.
+
+pub mod config;
+pub mod controller;
+pub mod kiosk;
+pub mod money;
+pub mod script;
+pub mod trace;
+pub mod vend;
+
+pub use happiness_hardware as hardware;

@@ -1,1 +1,287 @@
-fn main() {}
+//! The `happiness` command line: parse arguments, load the config, pick the hardware, run.
+//! Everything else lives in the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use happiness::config::{MachineConfig, MACHINE_FILE};
+use happiness::controller::TraceSink;
+use happiness::kiosk::{is_raspberry_pi, Backend, Kiosk};
+use happiness::script::{self, Outcome};
+use happiness::trace::TraceRecord;
+use tokio::sync::mpsc;
+
+/// Controller for a Raspberry Pi vending kiosk: every customer gets what they paid for, and now
+/// and then a surprise.
+#[derive(Debug, Parser)]
+#[command(name = "happiness", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the kiosk (on a Raspberry Pi's GPIO, or on the simulated machine).
+    ///
+    /// On the simulator, type commands (`help` lists them) or pipe a script, one command per
+    /// line; the end of the input stops the simulated kiosk.
+    Run(RunArgs),
+    /// Check a config directory (default: ./config, else /etc/happiness) and exit.
+    CheckConfig {
+        /// Directory holding machine.toml.
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HardwareChoice {
+    /// The Raspberry Pi's GPIO on a Pi, the simulator anywhere else.
+    Auto,
+    /// The simulated machine.
+    Sim,
+    /// The Raspberry Pi's GPIO.
+    Rpi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EventsFormat {
+    /// One readable line per event and command.
+    Text,
+    /// One JSON object per event and command.
+    Json,
+    /// Nothing (logs still go to stderr).
+    None,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Directory holding machine.toml (default: ./config, else /etc/happiness).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Which hardware to drive.
+    #[arg(long, value_enum, default_value_t = HardwareChoice::Auto)]
+    hardware: HardwareChoice,
+    /// Seed for the simulator's randomness (default: from the clock, and logged).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// What to print on stdout about events and commands.
+    #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
+    events: EventsFormat,
+}
+
+fn config_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let local = PathBuf::from("config");
+        if local.join(MACHINE_FILE).exists() {
+            local
+        } else {
+            PathBuf::from("/etc/happiness")
+        }
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match cli.command {
+        Cmd::CheckConfig { dir } => check_config(&config_dir(dir)),
+        Cmd::Run(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(run(args)) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn check_config(dir: &Path) -> ExitCode {
+    match MachineConfig::load_dir(dir) {
+        Ok(cfg) => {
+            println!(
+                "{}: OK: \"{}\", {} columns, {} buttons, {} coins, {:?} payment",
+                dir.join(MACHINE_FILE).display(),
+                cfg.name,
+                cfg.columns.len(),
+                cfg.buttons.len(),
+                cfg.coins.len(),
+                cfg.payment
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let dir = config_dir(args.config);
+    let config = match MachineConfig::load_dir(&dir) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let backend = match args.hardware {
+        HardwareChoice::Sim => sim_backend(args.seed),
+        HardwareChoice::Rpi => Backend::Rpi,
+        HardwareChoice::Auto if is_raspberry_pi() => Backend::Rpi,
+        HardwareChoice::Auto => {
+            tracing::info!(
+                "not running on a Raspberry Pi: using the simulated machine (--hardware sim)"
+            );
+            sim_backend(args.seed)
+        }
+    };
+
+    let mut sink = TraceSink::new();
+    let trace_rx = sink.subscribe();
+    let kiosk = Kiosk::start(Arc::clone(&config), backend, sink)
+        .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))?;
+    let currency = config.currency.clone();
+    let printer = tokio::spawn(print_trace(trace_rx, args.events, currency));
+
+    let interactive = std::io::stdin().is_terminal();
+    let mut lines = stdin_lines();
+    if interactive && kiosk.sim.is_some() {
+        println!(
+            "{} (simulated). Type `help` for commands, `quit` to stop.\n{}",
+            config.name,
+            script::status_text(&kiosk)
+        );
+    }
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    let mut stdin_open = true;
+    let mut failed = false;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {
+                tracing::info!("interrupted: stopping");
+                break;
+            }
+            _ = sigterm.recv() => {
+                tracing::info!("terminated: stopping");
+                break;
+            }
+            line = lines.recv(), if stdin_open => match line {
+                Some(line) => match script::parse(&line) {
+                    Ok(None) => {}
+                    Ok(Some(cmd)) => match script::execute(&kiosk, cmd).await {
+                        Ok(Outcome::Quit) => break,
+                        Ok(Outcome::Continue(text)) => {
+                            if !text.is_empty() {
+                                println!("{text}");
+                            }
+                            if interactive && kiosk.sim.is_some() && text.is_empty() {
+                                println!("{}", script::status_text(&kiosk));
+                            }
+                        }
+                        Err(message) => report_script_error(&message, interactive, &mut failed),
+                    },
+                    Err(e) => report_script_error(&e.to_string(), interactive, &mut failed),
+                },
+                None => {
+                    stdin_open = false;
+                    // A simulated session ends with its input; on real hardware the kiosk keeps
+                    // running (under systemd stdin is empty from the start).
+                    if kiosk.sim.is_some() {
+                        break;
+                    }
+                }
+            },
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)), if kiosk.is_finished() => break,
+        }
+    }
+    let result = kiosk.stop().await;
+    // The controller has dropped its trace senders, so the printer drains and ends.
+    let _ = printer.await;
+    result.context("the controller stopped with an error")?;
+    Ok(if failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn sim_backend(seed: Option<u64>) -> Backend {
+    let seed = seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    });
+    tracing::info!(seed, "simulator seed (replay with --seed)");
+    Backend::Sim { seed }
+}
+
+/// A bad line in a script is an error the script's author must see; at a terminal it is just a
+/// typo.
+fn report_script_error(message: &str, interactive: bool, failed: &mut bool) {
+    eprintln!("error: {message}");
+    if !interactive {
+        *failed = true;
+    }
+}
+
+/// Lines from stdin, read on a plain thread: a blocked read must not hold up the runtime's
+/// shutdown.
+fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+async fn print_trace(
+    mut rx: mpsc::UnboundedReceiver<TraceRecord>,
+    format: EventsFormat,
+    currency: String,
+) {
+    while let Some(record) = rx.recv().await {
+        let line = match format {
+            EventsFormat::Json => record.to_json(),
+            EventsFormat::Text => record.to_text(&currency),
+            EventsFormat::None => continue,
+        };
+        let mut out = std::io::stdout().lock();
+        // stdout gone (closed pipe) is not a reason to stop the machine.
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A BCM GPIO number available on the Raspberry Pi 40-pin header (GPIO 0 to 27).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -66,7 +66,7 @@ impl Polarity {
 }
 
 /// The Pi's internal bias resistor for an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pull {
     /// No internal bias: the circuit provides it (an external pull-up or a driven output).

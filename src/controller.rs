@@ -1,0 +1,397 @@
+//! The runtime glue: hardware edges and timer deadlines in, vend core, commands out to the
+//! hardware, everything traced.
+//!
+//! The controller owns the [`VendCore`], the input conditioner and the [`Hardware`]; it is the
+//! only place where time is read (from the shared [`Clock`]) and where commands touch pins. It
+//! holds no vending rules of its own: anything a customer could notice is decided by the core.
+//! Whatever way it stops (shutdown signal, hardware gone, error) it switches every motor off.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use happiness_hardware::sim::SimNotice;
+use happiness_hardware::{
+    Clock, Hardware, HwError, InputConditioner, InputEvent, RawEdge, Stamped, Timestamp,
+};
+use serde::Serialize;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::watch;
+
+use crate::config::MachineConfig;
+use crate::money::Cents;
+use crate::trace::{display_text, SimReport, TraceEntry, TraceRecord};
+use crate::vend::{
+    ColumnId, ColumnStatus, Command, Event, LampRole, Ledger, Screen, VendCore, VendSettings,
+};
+
+/// Why the controller stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// The hardware refused something that must work.
+    #[error("hardware failure: {0}")]
+    Hardware(#[from] HwError),
+    /// The input edge stream ended: the backend is gone.
+    #[error("the hardware input stream ended unexpectedly")]
+    InputsClosed,
+}
+
+/// One column as the outside world sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnView {
+    /// 1-based number.
+    pub column: ColumnId,
+    /// Product.
+    pub product: String,
+    /// Price.
+    pub price: Cents,
+    /// Items the controller believes are left.
+    pub stock: u32,
+    /// Service state.
+    pub status: ColumnStatus,
+}
+
+/// A snapshot of the running machine, republished after every step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    /// Credit held.
+    pub credit: Cents,
+    /// Price held in escrow by a vend in progress.
+    pub escrow: Cents,
+    /// Whether a vend is in progress.
+    pub vending: bool,
+    /// The column whose motor is on.
+    pub motor_on: Option<ColumnId>,
+    /// Whether the service door is open.
+    pub door_open: bool,
+    /// What the display shows.
+    pub screen: Option<Screen>,
+    /// The display's text.
+    pub display: String,
+    /// Lamp roles that are lit.
+    pub lamps_on: Vec<LampRole>,
+    /// Columns.
+    pub columns: Vec<ColumnView>,
+    /// Money totals.
+    pub ledger: Ledger,
+}
+
+/// Where trace records go: every subscriber gets every record, in order.
+#[derive(Debug, Clone, Default)]
+pub struct TraceSink {
+    subscribers: Vec<UnboundedSender<TraceRecord>>,
+}
+
+impl TraceSink {
+    /// A sink with no subscribers.
+    pub fn new() -> Self {
+        TraceSink::default()
+    }
+
+    /// Add a subscriber and return its receiving end.
+    pub fn subscribe(&mut self) -> UnboundedReceiver<TraceRecord> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.subscribers.push(tx);
+        rx
+    }
+
+    /// Send a record to every subscriber still listening.
+    pub fn emit(&mut self, record: TraceRecord) {
+        self.subscribers.retain(|s| s.send(record.clone()).is_ok());
+    }
+}
+
+/// The running controller. Build with [`Controller::new`], then [`Controller::run`].
+pub struct Controller {
+    core: VendCore,
+    config: Arc<MachineConfig>,
+    hw: Box<dyn Hardware>,
+    conditioner: InputConditioner,
+    clock: Clock,
+    trace: TraceSink,
+    status: watch::Sender<Status>,
+    screen: Option<Screen>,
+    lamps_on: Vec<LampRole>,
+}
+
+impl Controller {
+    /// A controller for `config` on `hw`. Reads the start-up levels of the inputs (door, drop
+    /// beams, home switches) so that the first edges are interpreted correctly.
+    pub fn new(
+        config: Arc<MachineConfig>,
+        mut hw: Box<dyn Hardware>,
+        clock: Clock,
+        trace: TraceSink,
+    ) -> Result<(Self, watch::Receiver<Status>), ControllerError> {
+        let snapshot = hw.read_inputs()?;
+        let conditioner =
+            InputConditioner::new(&snapshot.layout(&config.wiring), &config.input_timing);
+        let core = VendCore::new(&VendSettings {
+            payment: config.payment,
+            columns: config.columns.clone(),
+            timings: config.timings,
+            sensors: config.wiring.drop_sensors.len(),
+        });
+        let (status, rx) = watch::channel(Status {
+            credit: Cents::ZERO,
+            escrow: Cents::ZERO,
+            vending: false,
+            motor_on: None,
+            door_open: false,
+            screen: None,
+            display: String::new(),
+            lamps_on: Vec::new(),
+            columns: Vec::new(),
+            ledger: Ledger::default(),
+        });
+        let mut controller = Controller {
+            core,
+            config,
+            hw,
+            conditioner,
+            clock,
+            trace,
+            status,
+            screen: None,
+            lamps_on: Vec::new(),
+        };
+        let now = clock.now();
+        let cmds = controller.core.start(now);
+        controller.execute(now, cmds)?;
+        if snapshot.door_open == Some(true) {
+            controller.feed(now, Event::Door { open: true })?;
+        }
+        controller.publish();
+        Ok((controller, rx))
+    }
+
+    fn record(&mut self, at: Timestamp, entry: TraceEntry) {
+        self.trace.emit(TraceRecord::new(at, entry));
+    }
+
+    /// Announce readiness in the trace.
+    pub fn announce(&mut self, hardware: &str) {
+        let machine = self.config.name.clone();
+        self.record(
+            self.clock.now(),
+            TraceEntry::Ready {
+                machine,
+                hardware: hardware.to_string(),
+            },
+        );
+    }
+
+    /// Run until `shutdown` completes or the hardware fails; every motor is off on return.
+    pub async fn run(
+        mut self,
+        mut edges: UnboundedReceiver<RawEdge>,
+        mut notices: Option<UnboundedReceiver<Stamped<SimNotice>>>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ControllerError> {
+        tokio::pin!(shutdown);
+        let result = loop {
+            let deadline = match (self.core.next_deadline(), self.conditioner.next_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, None) => a,
+                (None, b) => b,
+            };
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(self.clock.instant_at(at)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let step = tokio::select! {
+                biased;
+                () = &mut shutdown => break Ok(()),
+                edge = edges.recv() => match edge {
+                    Some(edge) => self.edge(edge),
+                    None => break Err(ControllerError::InputsClosed),
+                },
+                notice = recv_opt(&mut notices) => {
+                    match notice {
+                        Some(n) => self.sim_notice(n),
+                        None => notices = None,
+                    }
+                    Ok(())
+                }
+                () = sleep => self.tick(),
+            };
+            if let Err(e) = step {
+                break Err(e);
+            }
+            self.publish();
+        };
+        let off = self.hw.all_off();
+        let now = self.clock.now();
+        match &off {
+            Ok(()) => self.record(now, TraceEntry::Stopped),
+            Err(e) => self.record(
+                now,
+                TraceEntry::Error {
+                    message: format!("could not switch everything off: {e}"),
+                },
+            ),
+        }
+        result.and(off.map_err(ControllerError::from))
+    }
+
+    fn sim_notice(&mut self, notice: Stamped<SimNotice>) {
+        let at = notice.at;
+        let report = match notice.event {
+            SimNotice::ItemInTray { column, product } => ColumnId::from_index(column.into())
+                .map(|column| SimReport::ItemInTray { column, product }),
+            SimNotice::MotorStalled { column } => ColumnId::from_index(column.into())
+                .map(|column| SimReport::MotorStalled { column }),
+        };
+        if let Some(notice) = report {
+            self.record(at, TraceEntry::Sim { notice });
+        }
+    }
+
+    fn edge(&mut self, edge: RawEdge) -> Result<(), ControllerError> {
+        for input in self.conditioner.on_edge(edge) {
+            self.input(input)?;
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self) -> Result<(), ControllerError> {
+        let now = self.clock.now();
+        for input in self.conditioner.poll(now) {
+            self.input(input)?;
+        }
+        let cmds = self.core.poll(now);
+        self.execute(now, cmds)
+    }
+
+    /// Translate a conditioned input into a vend event using the configuration.
+    fn input(&mut self, input: Stamped<InputEvent>) -> Result<(), ControllerError> {
+        let at = input.at;
+        let event = match input.event {
+            InputEvent::ButtonPressed { button } => {
+                match self.config.buttons.get(usize::from(button)) {
+                    Some(&column) => Event::Select { column },
+                    None => {
+                        self.record(at, TraceEntry::Input { input: input.event });
+                        return Ok(());
+                    }
+                }
+            }
+            InputEvent::CoinReturnPressed => Event::CoinReturn,
+            InputEvent::CoinPulses { count } => match self.config.coin_for_pulses(count) {
+                Some(value) => Event::Coin { value },
+                None => Event::UnknownCoin { pulses: count },
+            },
+            InputEvent::DropDetected { sensor } => Event::Drop { sensor },
+            InputEvent::DropSensorStuck { sensor } => Event::SensorStuck { sensor },
+            InputEvent::DropSensorCleared { sensor } => Event::SensorCleared { sensor },
+            InputEvent::HomeReached { column } => match ColumnId::from_index(column.into()) {
+                Some(column) => Event::Home { column },
+                None => return Ok(()),
+            },
+            InputEvent::DoorChanged { open } => Event::Door { open },
+            InputEvent::CoinPulseRejected { .. } => {
+                self.record(at, TraceEntry::Input { input: input.event });
+                return Ok(());
+            }
+        };
+        self.feed(at, event)
+    }
+
+    /// Feed an event to the core and carry out what it says.
+    pub fn feed(&mut self, at: Timestamp, event: Event) -> Result<(), ControllerError> {
+        self.record(at, TraceEntry::Event { event });
+        let cmds = self.core.handle(at, event);
+        self.execute(at, cmds)
+    }
+
+    fn execute(&mut self, at: Timestamp, cmds: Vec<Command>) -> Result<(), ControllerError> {
+        for command in cmds {
+            let text = display_text(&command, &self.config.currency);
+            match &command {
+                Command::Motor { column, on } => {
+                    if let Err(e) = self.hw.set_motor(column.index(), *on) {
+                        self.record(
+                            at,
+                            TraceEntry::Error {
+                                message: e.to_string(),
+                            },
+                        );
+                        if !*on {
+                            // A motor that will not stop is the one failure we cannot ride out.
+                            let _ = self.hw.all_off();
+                            return Err(e.into());
+                        }
+                        // A motor that will not start delivers nothing: the core's sure-vend
+                        // timeout refunds the customer.
+                    }
+                }
+                Command::Lamp { role, on } => {
+                    self.lamps_on.retain(|r| r != role);
+                    if *on {
+                        self.lamps_on.push(*role);
+                    }
+                    let config = Arc::clone(&self.config);
+                    for (i, lamp_role) in config.lamps.iter().enumerate() {
+                        if lamp_role == role {
+                            if let Err(e) = self.hw.set_lamp(i, *on) {
+                                // A dead lamp must not stop a sale.
+                                self.record(
+                                    at,
+                                    TraceEntry::Error {
+                                        message: e.to_string(),
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+                Command::Display(screen) => self.screen = Some(screen.clone()),
+                Command::Notice(_) => {}
+            }
+            self.record(at, TraceEntry::Command { command, text });
+        }
+        Ok(())
+    }
+
+    fn publish(&mut self) {
+        let columns = (0..self.core.column_count())
+            .filter_map(ColumnId::from_index)
+            .filter_map(|column| {
+                let spec = self.config.columns.get(column.index())?;
+                Some(ColumnView {
+                    column,
+                    product: spec.product.clone(),
+                    price: spec.price,
+                    stock: self.core.stock(column)?,
+                    status: self.core.status(column)?,
+                })
+            })
+            .collect();
+        let display = self
+            .screen
+            .as_ref()
+            .map(|s| s.text(&self.config.currency))
+            .unwrap_or_default();
+        let status = Status {
+            credit: self.core.credit(),
+            escrow: self.core.escrow(),
+            vending: self.core.is_vending(),
+            motor_on: self.core.motor_on(),
+            door_open: self.core.door_open(),
+            screen: self.screen.clone(),
+            display,
+            lamps_on: self.lamps_on.clone(),
+            columns,
+            ledger: self.core.ledger(),
+        };
+        self.status.send_replace(status);
+    }
+}
+
+async fn recv_opt<T>(rx: &mut Option<UnboundedReceiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}

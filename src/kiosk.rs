@@ -1,0 +1,150 @@
+//! Assembling a running kiosk: configuration, a hardware backend, and the controller task.
+//!
+//! This is the one place that knows both backends; everything it starts is the same code for
+//! both. It must be called from inside a tokio runtime.
+
+use std::sync::Arc;
+
+use happiness_hardware::sim::{self, SimColumnSpec, SimHandle};
+use happiness_hardware::{rpi, Clock, HwError};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::MachineConfig;
+use crate::controller::{Controller, ControllerError, Status, TraceSink};
+
+/// Which hardware to drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The simulated machine, with a seed for its randomness.
+    Sim {
+        /// Seed for bounce patterns and other simulated randomness.
+        seed: u64,
+    },
+    /// The Raspberry Pi's GPIO.
+    Rpi,
+}
+
+impl Backend {
+    /// "sim" or "rpi".
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sim { .. } => "sim",
+            Backend::Rpi => "rpi",
+        }
+    }
+}
+
+/// Whether this computer is a Raspberry Pi (from the device tree's model string).
+pub fn is_raspberry_pi() -> bool {
+    std::fs::read_to_string("/proc/device-tree/model")
+        .map(|m| m.contains("Raspberry Pi"))
+        .unwrap_or(false)
+}
+
+/// Why a kiosk could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum KioskError {
+    /// The hardware could not be opened.
+    #[error(transparent)]
+    Hardware(#[from] HwError),
+    /// The controller failed.
+    #[error(transparent)]
+    Controller(#[from] ControllerError),
+    /// The controller task panicked or was cancelled.
+    #[error("the controller task ended abnormally: {0}")]
+    Task(String),
+}
+
+/// A running kiosk.
+pub struct Kiosk {
+    /// The simulated world, when running on the simulator.
+    pub sim: Option<SimHandle>,
+    /// The latest machine status.
+    pub status: watch::Receiver<Status>,
+    /// The configuration it runs with.
+    pub config: Arc<MachineConfig>,
+    /// The clock everything runs on.
+    pub clock: Clock,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), ControllerError>>>,
+}
+
+impl Kiosk {
+    /// Start a kiosk for `config` on `backend`, tracing into `trace`.
+    pub fn start(
+        config: Arc<MachineConfig>,
+        backend: Backend,
+        trace: TraceSink,
+    ) -> Result<Kiosk, KioskError> {
+        let clock = Clock::start();
+        let (edge_tx, edge_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (hw, sim, notices): (Box<dyn happiness_hardware::Hardware>, _, _) = match backend {
+            Backend::Sim { seed } => {
+                let columns = config
+                    .columns
+                    .iter()
+                    .map(|c| SimColumnSpec {
+                        product: c.product.clone(),
+                        stock: c.stock,
+                        sensor: c.sensor,
+                    })
+                    .collect();
+                let mut params = config.sim.clone();
+                params.seed = seed;
+                let (machine, handle) = sim::build(&config.wiring, columns, params, clock)?;
+                let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
+                tokio::spawn(sim::run_physics(handle.clone(), edge_tx, notice_tx));
+                (Box::new(machine), Some(handle), Some(notice_rx))
+            }
+            Backend::Rpi => {
+                let machine = rpi::open(&config.wiring, clock, edge_tx)?;
+                (Box::new(machine), None, None)
+            }
+        };
+        let (mut controller, status) = Controller::new(Arc::clone(&config), hw, clock, trace)?;
+        controller.announce(backend.name());
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(controller.run(edge_rx, notices, async move {
+            // A dropped sender means whoever owned the kiosk is gone: stop too.
+            let _ = stop_rx.await;
+        }));
+        Ok(Kiosk {
+            sim,
+            status,
+            config,
+            clock,
+            stop: Some(stop_tx),
+            task: Some(task),
+        })
+    }
+
+    /// A copy of the latest status.
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    /// Whether the controller has stopped by itself (for example after a hardware failure).
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Stop the controller (every motor off) and wait for it.
+    pub async fn stop(mut self) -> Result<(), KioskError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.wait().await
+    }
+
+    /// Wait for the controller to end on its own. Returns at once if it was already awaited.
+    pub async fn wait(&mut self) -> Result<(), KioskError> {
+        let Some(task) = self.task.take() else {
+            return Ok(());
+        };
+        match task.await {
+            Ok(result) => result.map_err(KioskError::from),
+            Err(e) => Err(KioskError::Task(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The line commands that drive a kiosk from a terminal or a script: `press 1`, `coin 200`,
+//! `door open`, `jam 2`, `wait 3000`, `quit`, and a few more (`help` lists them).
+//!
+//! Parsing is pure; [`execute`] acts on a running [`Kiosk`], and on the simulator waits until the
+//! physical action (a press, a burst of coin pulses) has been seen by the controller, so that a
+//! script's next line happens after the previous one took effect.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use happiness_hardware::sim::{Fault, SimHandle};
+use happiness_hardware::Timestamp;
+
+use crate::kiosk::Kiosk;
+use crate::money::Cents;
+
+/// One parsed command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptCommand {
+    /// Press selection button N (1-based).
+    Press(usize),
+    /// Insert a coin worth this much.
+    Coin(Cents),
+    /// Press the coin-return button.
+    CoinReturn,
+    /// Open (true) or close the service door.
+    Door(bool),
+    /// Inject a fault; column and sensor numbers inside are 0-based.
+    Fault(Fault),
+    /// Restock column N (1-based) with more items in the simulated machine.
+    Load {
+        /// Column number (1-based).
+        column: usize,
+        /// Items to add.
+        count: u32,
+    },
+    /// Wait this long.
+    Wait(Duration),
+    /// Take the items out of the tray.
+    Take,
+    /// Show the machine's status.
+    Status,
+    /// List the commands.
+    Help,
+    /// Stop the kiosk.
+    Quit,
+}
+
+/// Help text for the command language.
+pub const HELP: &str = "\
+commands (one per line; a bare number presses that button):
+  press N          press selection button N
+  coin CENTS       insert a coin worth CENTS (e.g. coin 200)
+  return           press the coin-return button
+  door open|close  open or close the service door
+  jam N / unjam N  jam or free the spiral of column N
+  miss N           the next item from column N falls past the drop beam unseen
+  double N         the next turn of column N drops two items
+  empty N          column N is physically empty
+  load N COUNT     put COUNT more items into column N
+  stuck on|off     the drop beam reads blocked, or recovers
+  bounce on|off    switches bounce on every change
+  take             take the items out of the tray
+  wait MS          wait MS milliseconds
+  status           show display, credit, lamps, stock and tray
+  quit             stop (every motor off)";
+
+/// A line that is not a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0} (type `help` for the commands)")]
+pub struct ParseError(String);
+
+fn number<T: std::str::FromStr>(word: Option<&str>, what: &str) -> Result<T, ParseError> {
+    let word = word.ok_or_else(|| ParseError(format!("missing {what}")))?;
+    word.parse()
+        .map_err(|_| ParseError(format!("`{word}` is not a valid {what}")))
+}
+
+fn on_off(word: Option<&str>) -> Result<bool, ParseError> {
+    match word {
+        Some("on") => Ok(true),
+        Some("off") => Ok(false),
+        other => Err(ParseError(format!(
+            "expected `on` or `off`, got `{}`",
+            other.unwrap_or("")
+        ))),
+    }
+}
+
+/// Column numbers in fault commands are 1-based for people, 0-based for the simulator.
+fn column_index(word: Option<&str>) -> Result<u8, ParseError> {
+    let n: usize = number(word, "column number")?;
+    n.checked_sub(1)
+        .and_then(|i| u8::try_from(i).ok())
+        .ok_or_else(|| ParseError(format!("there is no column {n}")))
+}
+
+/// Parse one line. Blank lines and `#` comments give `Ok(None)`.
+pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
+    let line = line.split('#').next().unwrap_or("").trim();
+    let mut words = line.split_whitespace();
+    let Some(verb) = words.next() else {
+        return Ok(None);
+    };
+    let arg = words.next();
+    let verb = verb.to_ascii_lowercase();
+    let cmd = match verb.as_str() {
+        "press" | "p" => ScriptCommand::Press(number(arg, "button number")?),
+        v if v.chars().all(|c| c.is_ascii_digit()) => ScriptCommand::Press(number(Some(v), "button number")?),
+        "coin" | "c" => ScriptCommand::Coin(Cents::new(number(arg, "coin value in cents")?)),
+        "return" | "coin-return" => ScriptCommand::CoinReturn,
+        "door" => match arg {
+            Some("open") => ScriptCommand::Door(true),
+            Some("close" | "closed" | "shut") => ScriptCommand::Door(false),
+            other => {
+                return Err(ParseError(format!(
+                    "expected `door open` or `door close`, got `door {}`",
+                    other.unwrap_or("")
+                )))
+            }
+        },
+        "jam" => ScriptCommand::Fault(Fault::Jam {
+            column: column_index(arg)?,
+        }),
+        "unjam" => ScriptCommand::Fault(Fault::Unjam {
+            column: column_index(arg)?,
+        }),
+        "miss" => ScriptCommand::Fault(Fault::MissBeam {
+            column: column_index(arg)?,
+        }),
+        "double" => ScriptCommand::Fault(Fault::DoubleDrop {
+            column: column_index(arg)?,
+        }),
+        "empty" => ScriptCommand::Fault(Fault::Empty {
+            column: column_index(arg)?,
+        }),
+        "stuck" => ScriptCommand::Fault(Fault::StuckBeam {
+            sensor: 0,
+            stuck: on_off(arg)?,
+        }),
+        "bounce" => ScriptCommand::Fault(Fault::Bounce { on: on_off(arg)? }),
+        "load" => ScriptCommand::Load {
+            column: number(arg, "column number")?,
+            count: number(words.next(), "item count")?,
+        },
+        "wait" | "sleep" => {
+            let ms: u64 = number(arg, "number of milliseconds")?;
+            if ms > 3_600_000 {
+                return Err(ParseError("wait at most 3600000 ms (an hour)".into()));
+            }
+            ScriptCommand::Wait(Duration::from_millis(ms))
+        }
+        "take" => ScriptCommand::Take,
+        "status" | "s" => ScriptCommand::Status,
+        "help" | "h" | "?" => ScriptCommand::Help,
+        "quit" | "exit" | "q" => ScriptCommand::Quit,
+        other => return Err(ParseError(format!("unknown command `{other}`"))),
+    };
+    if let Some(extra) = words.next() {
+        return Err(ParseError(format!("unexpected `{extra}` after the command")));
+    }
+    Ok(Some(cmd))
+}
+
+/// What the caller should do after a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Carry on; print this text if not empty.
+    Continue(String),
+    /// Stop the kiosk.
+    Quit,
+}
+
+fn sim(kiosk: &Kiosk) -> Result<&SimHandle, String> {
+    kiosk.sim.as_ref().ok_or_else(|| {
+        "this command drives the simulated machine; on real hardware use the machine itself".into()
+    })
+}
+
+async fn settle(kiosk: &Kiosk, until: Timestamp) {
+    tokio::time::sleep_until(kiosk.clock.instant_at(until)).await;
+}
+
+/// Carry out a command on `kiosk`. Errors are messages for the person or script.
+pub async fn execute(kiosk: &Kiosk, cmd: ScriptCommand) -> Result<Outcome, String> {
+    let timing = &kiosk.config.input_timing;
+    let margin = Duration::from_millis(5);
+    match cmd {
+        ScriptCommand::Press(n) => {
+            let end = sim(kiosk)?.press(n).map_err(|e| e.to_string())?;
+            settle(kiosk, end + timing.button_debounce + margin).await;
+        }
+        ScriptCommand::Coin(value) => {
+            let Some(pulses) = kiosk.config.pulses_for_coin(value) else {
+                let known: Vec<String> = kiosk
+                    .config
+                    .coins
+                    .iter()
+                    .map(|c| c.value.get().to_string())
+                    .collect();
+                return Err(format!(
+                    "this machine takes no coin worth {} cents (it takes {})",
+                    value.get(),
+                    if known.is_empty() {
+                        "no coins".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ));
+            };
+            let end = sim(kiosk)?.insert_coin(pulses).map_err(|e| e.to_string())?;
+            settle(kiosk, end + timing.coin_gap + margin).await;
+        }
+        ScriptCommand::CoinReturn => {
+            let end = sim(kiosk)?.press_coin_return().map_err(|e| e.to_string())?;
+            settle(kiosk, end + timing.button_debounce + margin).await;
+        }
+        ScriptCommand::Door(open) => {
+            let end = sim(kiosk)?.set_door(open).map_err(|e| e.to_string())?;
+            settle(kiosk, end + timing.door_debounce + margin).await;
+        }
+        ScriptCommand::Fault(fault) => sim(kiosk)?.inject(fault).map_err(|e| e.to_string())?,
+        ScriptCommand::Load { column, count } => {
+            sim(kiosk)?.load(column, count).map_err(|e| e.to_string())?
+        }
+        ScriptCommand::Wait(d) => tokio::time::sleep(d).await,
+        ScriptCommand::Take => {
+            let items = sim(kiosk)?.take_tray();
+            let text = if items.is_empty() {
+                "the tray is empty".to_string()
+            } else {
+                let names: Vec<&str> = items.iter().map(|i| i.product.as_str()).collect();
+                format!("you take: {}", names.join(", "))
+            };
+            return Ok(Outcome::Continue(text));
+        }
+        ScriptCommand::Status => return Ok(Outcome::Continue(status_text(kiosk))),
+        ScriptCommand::Help => return Ok(Outcome::Continue(HELP.to_string())),
+        ScriptCommand::Quit => return Ok(Outcome::Quit),
+    }
+    Ok(Outcome::Continue(String::new()))
+}
+
+/// A few lines describing the machine now: display, credit, lamps, columns, tray.
+pub fn status_text(kiosk: &Kiosk) -> String {
+    let status = kiosk.status();
+    let cur = &kiosk.config.currency;
+    let mut out = String::new();
+    let _ = writeln!(out, "  display: \"{}\"", status.display);
+    let lamps: Vec<String> = kiosk
+        .config
+        .lamps
+        .iter()
+        .map(|role| {
+            let lit = status.lamps_on.contains(role);
+            format!("{}{:?}", if lit { "(*)" } else { "( )" }, role)
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "  credit: {}   door: {}   lamps: {}",
+        status.credit.with_symbol(cur),
+        if status.door_open { "OPEN" } else { "closed" },
+        lamps.join(" ")
+    );
+    for c in &status.columns {
+        let state = match c.status {
+            crate::vend::ColumnStatus::InService => "",
+            crate::vend::ColumnStatus::Faulted(_) => "  OUT OF SERVICE",
+        };
+        let motor = if status.motor_on == Some(c.column) {
+            "  [motor on]"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  [{}] {:<16} {:>8}  stock {}{state}{motor}",
+            c.column,
+            c.product,
+            c.price.with_symbol(cur),
+            c.stock
+        );
+    }
+    if let Some(sim) = &kiosk.sim {
+        let tray: Vec<String> = sim.tray().into_iter().map(|i| i.product).collect();
+        let _ = write!(
+            out,
+            "  tray: {}",
+            if tray.is_empty() {
+                "empty".to_string()
+            } else {
+                tray.join(", ")
+            }
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_commands() {
+        assert_eq!(parse("press 1"), Ok(Some(ScriptCommand::Press(1))));
+        assert_eq!(parse("  3 "), Ok(Some(ScriptCommand::Press(3))));
+        assert_eq!(
+            parse("coin 200"),
+            Ok(Some(ScriptCommand::Coin(Cents::new(200))))
+        );
+        assert_eq!(parse("door open"), Ok(Some(ScriptCommand::Door(true))));
+        assert_eq!(parse("DOOR close"), Ok(Some(ScriptCommand::Door(false))));
+        assert_eq!(
+            parse("jam 2"),
+            Ok(Some(ScriptCommand::Fault(Fault::Jam { column: 1 })))
+        );
+        assert_eq!(
+            parse("wait 3000"),
+            Ok(Some(ScriptCommand::Wait(Duration::from_secs(3))))
+        );
+        assert_eq!(parse("quit"), Ok(Some(ScriptCommand::Quit)));
+        assert_eq!(parse("# just a comment"), Ok(None));
+        assert_eq!(parse(""), Ok(None));
+        assert_eq!(
+            parse("load 2 5"),
+            Ok(Some(ScriptCommand::Load { column: 2, count: 5 }))
+        );
+    }
+
+    #[test]
+    fn bad_lines_get_clear_errors() {
+        for (line, fragment) in [
+            ("press", "missing button number"),
+            ("press x", "`x` is not a valid button number"),
+            ("coin -5", "not a valid coin value"),
+            ("door ajar", "expected `door open`"),
+            ("jam 0", "no column 0"),
+            ("stuck maybe", "expected `on` or `off`"),
+            ("dance", "unknown command `dance`"),
+            ("press 1 2", "unexpected `2`"),
+            ("wait 99999999999", "at most"),
+            ("99999999999999999999999", "not a valid button number"),
+        ] {
+            let err = parse(line).expect_err(line).to_string();
+            assert!(err.contains(fragment), "{line}: {err}");
+            assert!(err.contains("help"), "{err}");
+        }
+    }
+}

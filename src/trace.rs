@@ -1,0 +1,246 @@
+//! The record of what the machine saw and did, one entry per event, command or simulator notice,
+//! rendered as JSON lines (for scripts and tests) or as text (for people).
+//!
+//! This module only formats; the controller decides what is traced and the binary decides where
+//! it goes.
+
+use happiness_hardware::{InputEvent, Timestamp};
+use serde::Serialize;
+
+use crate::vend::{ColumnId, Command, Event, Notice, Screen};
+
+/// One entry of the trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TraceEntry {
+    /// The controller is running.
+    Ready {
+        /// Machine name.
+        machine: String,
+        /// "sim" or "rpi".
+        hardware: String,
+    },
+    /// An event fed to the vend core.
+    Event {
+        /// The event.
+        event: Event,
+    },
+    /// A hardware input that is not a vend event (e.g. a rejected coin pulse).
+    Input {
+        /// The input.
+        input: InputEvent,
+    },
+    /// A command from the vend core.
+    Command {
+        /// The command.
+        command: Command,
+        /// For display commands, the text shown.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    /// Something the simulated world did.
+    Sim {
+        /// What.
+        notice: SimReport,
+    },
+    /// A hardware or script problem.
+    Error {
+        /// What went wrong.
+        message: String,
+    },
+    /// The controller stopped with every motor off.
+    Stopped,
+}
+
+/// Something the simulated world did, with columns numbered as people number them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SimReport {
+    /// An item landed in the delivery tray.
+    ItemInTray {
+        /// The column it came from.
+        column: ColumnId,
+        /// Product name.
+        product: String,
+    },
+    /// A motor turned on a jammed spiral.
+    MotorStalled {
+        /// The column.
+        column: ColumnId,
+    },
+}
+
+/// A trace entry with its time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceRecord {
+    /// Milliseconds since the controller started (with microsecond precision).
+    pub t_ms: f64,
+    /// The entry.
+    #[serde(flatten)]
+    pub entry: TraceEntry,
+}
+
+impl TraceRecord {
+    /// A record of `entry` at `at`.
+    pub fn new(at: Timestamp, entry: TraceEntry) -> Self {
+        // Precision loss only beyond 2^53 microseconds (285 years of uptime).
+        #[allow(clippy::cast_precision_loss)]
+        let t_ms = at.as_micros() as f64 / 1000.0;
+        TraceRecord { t_ms, entry }
+    }
+
+    /// One JSON object, no newline.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| {
+            format!("{{\"type\":\"error\",\"message\":\"cannot encode trace: {e}\"}}")
+        })
+    }
+
+    /// One line for people; `currency` goes before amounts.
+    pub fn to_text(&self, currency: &str) -> String {
+        let body = match &self.entry {
+            TraceEntry::Ready { machine, hardware } => {
+                format!("ready: {machine} on {hardware} hardware")
+            }
+            TraceEntry::Event { event } => format!("event   {}", describe_event(event, currency)),
+            TraceEntry::Input { input } => format!("input   {input:?}"),
+            TraceEntry::Command { command, text } => match (command, text) {
+                (Command::Display(_), Some(text)) => format!("display \"{text}\""),
+                (Command::Motor { column, on }, _) => {
+                    format!("motor   column {column} {}", if *on { "ON" } else { "off" })
+                }
+                (Command::Lamp { role, on }, _) => {
+                    format!("lamp    {role:?} {}", if *on { "on" } else { "off" })
+                }
+                (Command::Notice(n), _) => format!("notice  {}", describe_notice(n, currency)),
+                (other, _) => format!("{other:?}"),
+            },
+            TraceEntry::Sim { notice } => match notice {
+                SimReport::ItemInTray { column, product } => {
+                    format!("tray    {product} (column {column}) is in the tray")
+                }
+                SimReport::MotorStalled { column } => {
+                    format!("sim     column {column} spiral is jammed")
+                }
+            },
+            TraceEntry::Error { message } => format!("error   {message}"),
+            TraceEntry::Stopped => "stopped: every motor is off".into(),
+        };
+        format!("[{:>9.3}s] {body}", self.t_ms / 1000.0)
+    }
+}
+
+fn describe_event(event: &Event, currency: &str) -> String {
+    match event {
+        Event::Select { column } => format!("customer selects column {column}"),
+        Event::Coin { value } => format!("coin {}", value.with_symbol(currency)),
+        Event::UnknownCoin { pulses } => format!("unknown coin ({pulses} pulses)"),
+        Event::CoinReturn => "coin return pressed".into(),
+        Event::Drop { sensor } => format!("drop sensor {} sees an item", sensor + 1),
+        Event::SensorStuck { sensor } => format!("drop sensor {} is stuck", sensor + 1),
+        Event::SensorCleared { sensor } => format!("drop sensor {} is clear", sensor + 1),
+        Event::Home { column } => format!("column {column} is home"),
+        Event::Door { open: true } => "service door opened".into(),
+        Event::Door { open: false } => "service door closed".into(),
+    }
+}
+
+fn describe_notice(notice: &Notice, currency: &str) -> String {
+    let m = |c: &crate::money::Cents| c.with_symbol(currency);
+    match notice {
+        Notice::CreditIn { amount, credit } => {
+            format!("credit +{} = {}", m(amount), m(credit))
+        }
+        Notice::VendStarted {
+            column,
+            product,
+            price,
+        } => format!("vend started: {product} from column {column} for {}", m(price)),
+        Notice::VendDelivered {
+            column, product, ..
+        } => format!("DELIVERED {product} from column {column}"),
+        Notice::VendFailed {
+            column,
+            product,
+            refunded,
+            reason,
+        } => format!(
+            "vend FAILED: {product} from column {column} ({reason}); {} back to credit",
+            m(refunded)
+        ),
+        Notice::ColumnFaulted { column, reason } => {
+            format!("column {column} out of service: {reason}")
+        }
+        Notice::MotorRun { column, attempt: 1 } => format!("motor run on column {column}"),
+        Notice::MotorRun { column, attempt } => {
+            format!("nudge {} on column {column}", attempt - 1)
+        }
+        Notice::UnknownCoin { pulses } => {
+            format!("UNKNOWN COIN ({pulses} pulses): money in the cash box but not in any credit")
+        }
+        Notice::Refused { column, reason } => format!("column {column} refused: {reason:?}"),
+        Notice::SensorFault { sensor, stuck: true } => {
+            format!("drop sensor {} is STUCK: its columns stop selling", sensor + 1)
+        }
+        Notice::SensorFault {
+            sensor,
+            stuck: false,
+        } => format!("drop sensor {} works again", sensor + 1),
+        Notice::UnexpectedDrop { sensor } => {
+            format!("drop sensor {} saw an item nobody paid for", sensor + 1)
+        }
+        Notice::Door { open } => format!("door {}", if *open { "open" } else { "closed" }),
+        Notice::CreditKept { credit } => format!("credit {} kept (no payout device)", m(credit)),
+    }
+}
+
+/// The display text of a command, if it is a display command.
+pub fn display_text(command: &Command, currency: &str) -> Option<String> {
+    match command {
+        Command::Display(screen) => Some(Screen::text(screen, currency)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Cents;
+
+    #[test]
+    fn json_lines_carry_type_time_and_payload() {
+        let record = TraceRecord::new(
+            Timestamp::from_micros(1_500_250),
+            TraceEntry::Command {
+                command: Command::Display(Screen::Enjoy {
+                    product: "Cola".into(),
+                }),
+                text: Some("Enjoy your Cola!".into()),
+            },
+        );
+        let v: serde_json::Value = serde_json::from_str(&record.to_json()).expect("json");
+        assert_eq!(v["type"], "command");
+        assert_eq!(v["t_ms"], 1500.25);
+        assert_eq!(v["command"]["command"], "display");
+        assert_eq!(v["command"]["screen"], "enjoy");
+        assert_eq!(v["text"], "Enjoy your Cola!");
+
+        let column = ColumnId::from_number(2).expect("column");
+        let record = TraceRecord::new(
+            Timestamp::ZERO,
+            TraceEntry::Command {
+                command: Command::Notice(Notice::VendDelivered {
+                    column,
+                    product: "Cola".into(),
+                    price: Cents::new(150),
+                }),
+                text: None,
+            },
+        );
+        let v: serde_json::Value = serde_json::from_str(&record.to_json()).expect("json");
+        assert_eq!(v["command"]["notice"], "vend_delivered");
+        assert_eq!(v["command"]["column"], 2);
+        assert_eq!(v["command"]["price"], 150);
+        assert!(record.to_text("€").contains("DELIVERED Cola from column 2"));
+    }
+}

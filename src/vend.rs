@@ -1,0 +1,1070 @@
+//! The vend session state machine: events and the current time in, commands out.
+//!
+//! No I/O, no clock reads, no runtime: [`VendCore::handle`] takes the time an event happened,
+//! [`VendCore::next_deadline`] says when the core next needs [`VendCore::poll`], and everything the
+//! machine must do comes back as [`Command`]s. This is what lets the same logic run on GPIO, on the
+//! simulator, and in deterministic tests.
+//!
+//! It owns the rules customers depend on:
+//! - at most one motor on, and never longer than the hard maximum on-time;
+//! - sure-vend: a vend is delivered only when the drop beam sees the item; a miss is retried with a
+//!   bounded number of nudges, then the customer's money goes back to their credit and the column
+//!   is taken out of service;
+//! - sold-out, out-of-order and door-open refuse to vend, with a message, and keep the credit;
+//! - credit is conserved: every cent inserted is held, spent on a delivered item, or returned.
+//!
+//! It must not know about pins, files or the clock.
+
+use std::fmt;
+use std::time::Duration;
+
+use happiness_hardware::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Cents;
+
+/// A column of the machine: 0-based inside the program, shown to people as 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ColumnId(u8);
+
+impl ColumnId {
+    /// The column at 0-based `index`, if it fits.
+    pub fn from_index(index: usize) -> Option<Self> {
+        u8::try_from(index).ok().map(ColumnId)
+    }
+
+    /// The column people call `number` (1-based).
+    pub fn from_number(number: usize) -> Option<Self> {
+        number.checked_sub(1).and_then(Self::from_index)
+    }
+
+    /// 0-based index.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    /// 1-based number, as printed on the machine.
+    pub fn number(self) -> usize {
+        self.index() + 1
+    }
+}
+
+impl fmt::Display for ColumnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.number())
+    }
+}
+
+impl Serialize for ColumnId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.number() as u64)
+    }
+}
+
+/// How customers pay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMode {
+    /// Every selection is free (events, promotions).
+    Free,
+    /// Items cost their price, paid with credit from the coin acceptor.
+    Coin,
+}
+
+/// What a lamp shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LampRole {
+    /// Lit when a customer can buy something.
+    Ready,
+    /// Lit while a vend is in progress.
+    Vending,
+    /// Lit while any column or sensor is faulted.
+    Fault,
+    /// Lit while a surprise is being announced.
+    Surprise,
+}
+
+impl LampRole {
+    /// Every role, in a fixed order.
+    pub const ALL: [LampRole; 4] = [
+        LampRole::Ready,
+        LampRole::Vending,
+        LampRole::Fault,
+        LampRole::Surprise,
+    ];
+}
+
+/// A column as configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnSpec {
+    /// Product name.
+    pub product: String,
+    /// Price per item.
+    pub price: Cents,
+    /// Items the column holds when full.
+    pub capacity: u32,
+    /// Items loaded now.
+    pub stock: u32,
+    /// Drop beam (0-based) its items fall through.
+    pub sensor: u8,
+    /// Whether the column has a home switch (otherwise the motor runs for a fixed time).
+    pub has_home: bool,
+}
+
+/// Timing rules for vends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VendTimings {
+    /// After the motor stops, how long to wait for the item to reach the beam.
+    pub drop_window: Duration,
+    /// Hard limit on one motor run.
+    pub max_motor_on: Duration,
+    /// Motor run time for columns without a home switch.
+    pub timed_turn: Duration,
+    /// Extra motor runs after a miss before giving up.
+    pub nudge_retries: u32,
+    /// Pause between a miss and the nudge.
+    pub nudge_pause: Duration,
+    /// How long a message stays on the display before the idle screen returns.
+    pub message: Duration,
+}
+
+impl Default for VendTimings {
+    fn default() -> Self {
+        VendTimings {
+            drop_window: Duration::from_millis(1500),
+            max_motor_on: Duration::from_millis(3000),
+            timed_turn: Duration::from_millis(1300),
+            nudge_retries: 2,
+            nudge_pause: Duration::from_millis(250),
+            message: Duration::from_millis(4000),
+        }
+    }
+}
+
+/// Everything the core needs to know about the machine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VendSettings {
+    /// Free or coin.
+    pub payment: PaymentMode,
+    /// Columns in order.
+    pub columns: Vec<ColumnSpec>,
+    /// Timing rules.
+    pub timings: VendTimings,
+    /// Number of drop sensors.
+    pub sensors: usize,
+}
+
+/// Something that happened to the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A customer chose a column.
+    Select {
+        /// The column.
+        column: ColumnId,
+    },
+    /// A coin of known value was accepted.
+    Coin {
+        /// Its value.
+        value: Cents,
+    },
+    /// The acceptor sent a pulse count no configured coin has.
+    UnknownCoin {
+        /// The pulse count.
+        pulses: u32,
+    },
+    /// The customer asked for their credit back.
+    CoinReturn,
+    /// An item fell through drop beam `sensor`.
+    Drop {
+        /// Sensor index.
+        sensor: u8,
+    },
+    /// A drop beam is stuck blocked.
+    SensorStuck {
+        /// Sensor index.
+        sensor: u8,
+    },
+    /// A stuck drop beam is clear again.
+    SensorCleared {
+        /// Sensor index.
+        sensor: u8,
+    },
+    /// A column's spiral reached home.
+    Home {
+        /// The column.
+        column: ColumnId,
+    },
+    /// The service door opened or closed.
+    Door {
+        /// True when open.
+        open: bool,
+    },
+}
+
+/// Why a vend did not deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    /// The motor ran but the beam never saw an item.
+    NoDrop,
+    /// The spiral never reached home within the motor's time limit.
+    Jammed,
+    /// The drop beam is stuck, so a delivery cannot be confirmed.
+    SensorStuck,
+    /// The service door was opened during the vend.
+    DoorOpened,
+}
+
+impl fmt::Display for FailReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FailReason::NoDrop => "no item reached the drop sensor",
+            FailReason::Jammed => "the spiral did not turn (jam)",
+            FailReason::SensorStuck => "the drop sensor is blocked",
+            FailReason::DoorOpened => "the service door was opened",
+        })
+    }
+}
+
+/// Why a selection was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// The column is empty.
+    SoldOut,
+    /// Not enough credit.
+    InsufficientCredit,
+    /// The column or its sensor is faulted.
+    OutOfOrder,
+    /// The service door is open.
+    DoorOpen,
+    /// A vend is already in progress.
+    Busy,
+}
+
+/// What the display shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "screen", rename_all = "snake_case")]
+pub enum Screen {
+    /// Idle, ready to sell.
+    Welcome {
+        /// Credit held.
+        credit: Cents,
+        /// Free vend mode.
+        free: bool,
+    },
+    /// Credit changed.
+    Credit {
+        /// Credit held.
+        credit: Cents,
+    },
+    /// Not enough credit for the selection.
+    InsertMore {
+        /// Product chosen.
+        product: String,
+        /// Its price.
+        price: Cents,
+        /// Credit held.
+        credit: Cents,
+    },
+    /// Selection is empty.
+    SoldOut {
+        /// Product chosen.
+        product: String,
+    },
+    /// Selection cannot be vended now.
+    OutOfOrder {
+        /// Product chosen.
+        product: String,
+    },
+    /// Vend in progress.
+    Vending {
+        /// Product coming.
+        product: String,
+    },
+    /// Please wait: a vend is already running.
+    PleaseWait,
+    /// Item delivered.
+    Enjoy {
+        /// Product delivered.
+        product: String,
+    },
+    /// Vend failed; money returned to credit.
+    Refunded {
+        /// Product that could not be delivered.
+        product: String,
+        /// Amount returned to credit.
+        amount: Cents,
+        /// Credit now held.
+        credit: Cents,
+    },
+    /// A coin was not recognised.
+    CoinNotRecognised,
+    /// There is no way to pay out coins: credit stays for the next purchase.
+    CreditKept {
+        /// Credit held.
+        credit: Cents,
+    },
+    /// The service door is open.
+    Service,
+    /// Nothing can be sold right now.
+    OutOfService {
+        /// Credit held.
+        credit: Cents,
+    },
+}
+
+impl Screen {
+    /// The text for a display, with `currency` before amounts.
+    pub fn text(&self, currency: &str) -> String {
+        let m = |c: &Cents| c.with_symbol(currency);
+        match self {
+            Screen::Welcome { free: true, .. } => "Free vend today: choose a drink!".into(),
+            Screen::Welcome { credit, .. } if *credit == Cents::ZERO => {
+                "Insert coins, then choose".into()
+            }
+            Screen::Welcome { credit, .. } | Screen::Credit { credit } => {
+                format!("Credit {}: choose a drink", m(credit))
+            }
+            Screen::InsertMore {
+                product,
+                price,
+                credit,
+            } => format!(
+                "{product} costs {}: insert {} more",
+                m(price),
+                m(&price.saturating_sub(*credit))
+            ),
+            Screen::SoldOut { product } => format!("Sorry, {product} is sold out"),
+            Screen::OutOfOrder { product } => {
+                format!("Sorry, {product} is out of order: choose another")
+            }
+            Screen::Vending { product } => format!("Here comes your {product}..."),
+            Screen::PleaseWait => "Please wait: your item is on its way".into(),
+            Screen::Enjoy { product } => format!("Enjoy your {product}!"),
+            Screen::Refunded {
+                product, amount, ..
+            } => format!(
+                "Sorry, {product} could not be delivered: {} is back in your credit",
+                m(amount)
+            ),
+            Screen::CoinNotRecognised => "Coin not recognised: please call the operator".into(),
+            Screen::CreditKept { credit } => {
+                format!("Credit {} is kept for your next choice", m(credit))
+            }
+            Screen::Service => "Service in progress: vending paused".into(),
+            Screen::OutOfService { credit } if *credit == Cents::ZERO => {
+                "Out of service: sorry!".into()
+            }
+            Screen::OutOfService { credit } => {
+                format!("Out of service: your credit {} is safe", m(credit))
+            }
+        }
+    }
+}
+
+/// Something worth recording, counting or telling an operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    /// Credit was added.
+    CreditIn {
+        /// Amount added.
+        amount: Cents,
+        /// Credit now held.
+        credit: Cents,
+    },
+    /// The acceptor reported a coin nobody configured; the money is in the cash box but not in
+    /// anyone's credit, so the operator must know.
+    UnknownCoin {
+        /// Pulses counted.
+        pulses: u32,
+    },
+    /// A selection was refused.
+    Refused {
+        /// The column.
+        column: ColumnId,
+        /// Why.
+        reason: Refusal,
+    },
+    /// A vend began: the price moved from credit into escrow.
+    VendStarted {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+        /// Price held in escrow.
+        price: Cents,
+    },
+    /// A motor run (the first, or a nudge) began.
+    MotorRun {
+        /// The column.
+        column: ColumnId,
+        /// 1 for the first run, 2 and up for nudges.
+        attempt: u32,
+    },
+    /// The item was seen falling: the sale is final.
+    VendDelivered {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+        /// Price taken.
+        price: Cents,
+    },
+    /// The vend failed; escrow went back to credit.
+    VendFailed {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+        /// Amount returned to credit.
+        refunded: Cents,
+        /// Why.
+        reason: FailReason,
+    },
+    /// A column was taken out of service.
+    ColumnFaulted {
+        /// The column.
+        column: ColumnId,
+        /// Why.
+        reason: FailReason,
+    },
+    /// A drop beam got stuck or recovered.
+    SensorFault {
+        /// Sensor index.
+        sensor: u8,
+        /// True when stuck.
+        stuck: bool,
+    },
+    /// The beam saw an item when none was expected (a late item, a double drop, a hand).
+    UnexpectedDrop {
+        /// Sensor index.
+        sensor: u8,
+    },
+    /// The service door changed.
+    Door {
+        /// True when open.
+        open: bool,
+    },
+    /// The customer asked for credit back and there is no payout device.
+    CreditKept {
+        /// Credit held.
+        credit: Cents,
+    },
+}
+
+/// Something the machine must do now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Switch a motor.
+    Motor {
+        /// The column.
+        column: ColumnId,
+        /// On or off.
+        on: bool,
+    },
+    /// Switch the lamps of a role.
+    Lamp {
+        /// Which lamps.
+        role: LampRole,
+        /// On or off.
+        on: bool,
+    },
+    /// Show a screen.
+    Display(Screen),
+    /// Record or report something.
+    Notice(Notice),
+}
+
+/// A column's service state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
+pub enum ColumnStatus {
+    /// Selling.
+    InService,
+    /// Taken out of service after a failed vend.
+    Faulted(FailReason),
+}
+
+#[derive(Debug, Clone)]
+struct ColumnState {
+    spec: ColumnSpec,
+    stock: u32,
+    status: ColumnStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Motor on since the given time.
+    Turning { since: Timestamp },
+    /// Motor off; waiting for the item to reach the beam until the given time.
+    Settling { until: Timestamp },
+    /// Motor off; the next nudge starts at the given time.
+    Pausing { until: Timestamp },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Vend {
+    column: ColumnId,
+    price: Cents,
+    attempt: u32,
+    phase: Phase,
+    delivered: bool,
+    jammed: bool,
+}
+
+/// Money totals, for checking that credit is conserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Ledger {
+    /// All credit ever inserted.
+    pub inserted: Cents,
+    /// Spent on delivered items.
+    pub spent: Cents,
+    /// Paid back to customers.
+    pub returned: Cents,
+}
+
+/// The vend state machine. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct VendCore {
+    payment: PaymentMode,
+    timings: VendTimings,
+    columns: Vec<ColumnState>,
+    stuck: Vec<bool>,
+    credit: Cents,
+    door_open: bool,
+    vend: Option<Vend>,
+    screen_until: Option<Timestamp>,
+    lamps: [bool; LampRole::ALL.len()],
+    ledger: Ledger,
+    now: Timestamp,
+}
+
+impl VendCore {
+    /// A core for a machine with the given settings, idle, door closed, no credit.
+    pub fn new(settings: &VendSettings) -> Self {
+        VendCore {
+            payment: settings.payment,
+            timings: settings.timings,
+            columns: settings
+                .columns
+                .iter()
+                .map(|spec| ColumnState {
+                    stock: spec.stock,
+                    spec: spec.clone(),
+                    status: ColumnStatus::InService,
+                })
+                .collect(),
+            stuck: vec![false; settings.sensors],
+            credit: Cents::ZERO,
+            door_open: false,
+            vend: None,
+            screen_until: None,
+            lamps: [false; LampRole::ALL.len()],
+            ledger: Ledger::default(),
+            now: Timestamp::ZERO,
+        }
+    }
+
+    /// The commands that bring the display and lamps to the core's current state (at start-up).
+    pub fn start(&mut self, now: Timestamp) -> Vec<Command> {
+        self.now = self.now.max(now);
+        let mut out = vec![Command::Display(self.idle_screen())];
+        self.update_lamps(&mut out);
+        out
+    }
+
+    /// Credit held for the customer (not counting a vend in escrow).
+    pub fn credit(&self) -> Cents {
+        self.credit
+    }
+
+    /// Price held in escrow by a vend in progress.
+    pub fn escrow(&self) -> Cents {
+        self.vend
+            .filter(|v| !v.delivered)
+            .map_or(Cents::ZERO, |v| v.price)
+    }
+
+    /// Money totals so far.
+    pub fn ledger(&self) -> Ledger {
+        self.ledger
+    }
+
+    /// Items the controller believes column `c` holds.
+    pub fn stock(&self, column: ColumnId) -> Option<u32> {
+        self.columns.get(column.index()).map(|c| c.stock)
+    }
+
+    /// Service state of column `c`.
+    pub fn status(&self, column: ColumnId) -> Option<ColumnStatus> {
+        self.columns.get(column.index()).map(|c| c.status)
+    }
+
+    /// The column whose motor is on, if any. There is never more than one.
+    pub fn motor_on(&self) -> Option<ColumnId> {
+        match self.vend {
+            Some(Vend {
+                column,
+                phase: Phase::Turning { .. },
+                ..
+            }) => Some(column),
+            _ => None,
+        }
+    }
+
+    /// Whether a vend is in progress.
+    pub fn is_vending(&self) -> bool {
+        self.vend.is_some()
+    }
+
+    /// Whether the door is open.
+    pub fn door_open(&self) -> bool {
+        self.door_open
+    }
+
+    /// Number of columns.
+    pub fn column_count(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// When [`VendCore::poll`] next has work, if ever.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        let vend = self.vend.map(|v| self.phase_deadline(&v));
+        match (vend, self.screen_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    fn phase_deadline(&self, v: &Vend) -> Timestamp {
+        match v.phase {
+            Phase::Turning { since } => {
+                let has_home = self
+                    .columns
+                    .get(v.column.index())
+                    .is_some_and(|c| c.spec.has_home);
+                let limit = if has_home {
+                    self.timings.max_motor_on
+                } else {
+                    self.timings.timed_turn.min(self.timings.max_motor_on)
+                };
+                since + limit
+            }
+            Phase::Settling { until } | Phase::Pausing { until } => until,
+        }
+    }
+
+    /// Act on deadlines that have passed by `now`.
+    pub fn poll(&mut self, now: Timestamp) -> Vec<Command> {
+        let mut out = Vec::new();
+        self.advance(now, &mut out);
+        self.update_lamps(&mut out);
+        out
+    }
+
+    /// Handle `event`, which happened at `now`. Deadlines that passed before `now` are acted on
+    /// first. Times earlier than one already seen are treated as that time.
+    pub fn handle(&mut self, now: Timestamp, event: Event) -> Vec<Command> {
+        let mut out = Vec::new();
+        self.advance(now, &mut out);
+        match event {
+            Event::Select { column } => self.select(column, &mut out),
+            Event::Coin { value } => self.coin(value, &mut out),
+            Event::UnknownCoin { pulses } => {
+                out.push(Command::Notice(Notice::UnknownCoin { pulses }));
+                self.show(Screen::CoinNotRecognised, &mut out);
+            }
+            Event::CoinReturn => {
+                out.push(Command::Notice(Notice::CreditKept {
+                    credit: self.credit,
+                }));
+                self.show(
+                    Screen::CreditKept {
+                        credit: self.credit,
+                    },
+                    &mut out,
+                );
+            }
+            Event::Drop { sensor } => self.drop_seen(sensor, &mut out),
+            Event::Home { column } => self.home(column, &mut out),
+            Event::SensorStuck { sensor } => self.sensor(sensor, true, &mut out),
+            Event::SensorCleared { sensor } => self.sensor(sensor, false, &mut out),
+            Event::Door { open } => self.door(open, &mut out),
+        }
+        self.update_lamps(&mut out);
+        out
+    }
+
+    fn advance(&mut self, now: Timestamp, out: &mut Vec<Command>) {
+        self.now = self.now.max(now);
+        // Deadlines can chain (a pause ends and a nudge starts), so act on each in time order.
+        while let Some(deadline) = self.next_deadline() {
+            if deadline > self.now {
+                break;
+            }
+            let vend_due = self.vend.map(|v| self.phase_deadline(&v));
+            if vend_due.is_some_and(|d| d <= deadline) {
+                self.vend_deadline(deadline, out);
+            } else {
+                self.screen_until = None;
+                out.push(Command::Display(self.idle_screen()));
+            }
+        }
+    }
+
+    fn show(&mut self, screen: Screen, out: &mut Vec<Command>) {
+        out.push(Command::Display(screen));
+        self.screen_until = Some(self.now + self.timings.message);
+    }
+
+    fn available(&self, c: &ColumnState) -> bool {
+        c.status == ColumnStatus::InService
+            && c.stock > 0
+            && !self.stuck.get(usize::from(c.spec.sensor)).copied().unwrap_or(true)
+    }
+
+    fn idle_screen(&self) -> Screen {
+        if self.door_open {
+            Screen::Service
+        } else if !self.columns.iter().any(|c| self.available(c)) {
+            Screen::OutOfService {
+                credit: self.credit,
+            }
+        } else {
+            Screen::Welcome {
+                credit: self.credit,
+                free: self.payment == PaymentMode::Free,
+            }
+        }
+    }
+
+    fn update_lamps(&mut self, out: &mut Vec<Command>) {
+        let fault = self
+            .columns
+            .iter()
+            .any(|c| c.status != ColumnStatus::InService)
+            || self.stuck.iter().any(|&s| s);
+        let ready = self.vend.is_none()
+            && !self.door_open
+            && self.columns.iter().any(|c| self.available(c));
+        let wanted = [ready, self.vend.is_some(), fault, false];
+        for (i, role) in LampRole::ALL.iter().enumerate() {
+            if self.lamps[i] != wanted[i] {
+                self.lamps[i] = wanted[i];
+                out.push(Command::Lamp {
+                    role: *role,
+                    on: wanted[i],
+                });
+            }
+        }
+    }
+
+    fn coin(&mut self, value: Cents, out: &mut Vec<Command>) {
+        self.credit = self.credit.saturating_add(value);
+        self.ledger.inserted = self.ledger.inserted.saturating_add(value);
+        out.push(Command::Notice(Notice::CreditIn {
+            amount: value,
+            credit: self.credit,
+        }));
+        if self.vend.is_none() {
+            self.show(
+                Screen::Credit {
+                    credit: self.credit,
+                },
+                out,
+            );
+        }
+    }
+
+    fn refuse(&mut self, column: ColumnId, reason: Refusal, screen: Screen, out: &mut Vec<Command>) {
+        out.push(Command::Notice(Notice::Refused { column, reason }));
+        self.show(screen, out);
+    }
+
+    fn select(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        let Some(col) = self.columns.get(column.index()) else {
+            return;
+        };
+        let product = col.spec.product.clone();
+        let price = match self.payment {
+            PaymentMode::Free => Cents::ZERO,
+            PaymentMode::Coin => col.spec.price,
+        };
+        let sensor_stuck = self
+            .stuck
+            .get(usize::from(col.spec.sensor))
+            .copied()
+            .unwrap_or(true);
+        if self.vend.is_some() {
+            // Button mashing during a vend: acknowledge, never start a second motor.
+            out.push(Command::Notice(Notice::Refused {
+                column,
+                reason: Refusal::Busy,
+            }));
+            out.push(Command::Display(Screen::PleaseWait));
+            return;
+        }
+        if self.door_open {
+            return self.refuse(column, Refusal::DoorOpen, Screen::Service, out);
+        }
+        if col.status != ColumnStatus::InService || sensor_stuck {
+            return self.refuse(column, Refusal::OutOfOrder, Screen::OutOfOrder { product }, out);
+        }
+        if col.stock == 0 {
+            return self.refuse(column, Refusal::SoldOut, Screen::SoldOut { product }, out);
+        }
+        let Some(rest) = self.credit.checked_sub(price) else {
+            let credit = self.credit;
+            return self.refuse(
+                column,
+                Refusal::InsufficientCredit,
+                Screen::InsertMore {
+                    product,
+                    price,
+                    credit,
+                },
+                out,
+            );
+        };
+        self.credit = rest;
+        out.push(Command::Notice(Notice::VendStarted {
+            column,
+            product: product.clone(),
+            price,
+        }));
+        out.push(Command::Display(Screen::Vending { product }));
+        self.screen_until = None;
+        self.vend = Some(Vend {
+            column,
+            price,
+            attempt: 0,
+            phase: Phase::Pausing { until: self.now },
+            delivered: false,
+            jammed: false,
+        });
+        self.run_motor(out);
+    }
+
+    fn run_motor(&mut self, out: &mut Vec<Command>) {
+        let Some(v) = self.vend.as_mut() else { return };
+        v.attempt += 1;
+        v.phase = Phase::Turning { since: self.now };
+        out.push(Command::Notice(Notice::MotorRun {
+            column: v.column,
+            attempt: v.attempt,
+        }));
+        out.push(Command::Motor {
+            column: v.column,
+            on: true,
+        });
+    }
+
+    fn product(&self, column: ColumnId) -> String {
+        self.columns
+            .get(column.index())
+            .map(|c| c.spec.product.clone())
+            .unwrap_or_default()
+    }
+
+    fn drop_seen(&mut self, sensor: u8, out: &mut Vec<Command>) {
+        let expected = self.vend.filter(|v| {
+            !v.delivered
+                && self
+                    .columns
+                    .get(v.column.index())
+                    .is_some_and(|c| c.spec.sensor == sensor)
+        });
+        let Some(mut v) = expected else {
+            out.push(Command::Notice(Notice::UnexpectedDrop { sensor }));
+            return;
+        };
+        v.delivered = true;
+        let product = self.product(v.column);
+        if let Some(c) = self.columns.get_mut(v.column.index()) {
+            c.stock = c.stock.saturating_sub(1);
+        }
+        self.ledger.spent = self.ledger.spent.saturating_add(v.price);
+        out.push(Command::Notice(Notice::VendDelivered {
+            column: v.column,
+            product: product.clone(),
+            price: v.price,
+        }));
+        self.show(Screen::Enjoy { product }, out);
+        if let Phase::Turning { .. } = v.phase {
+            // Let the spiral finish its turn so it parks at home for the next vend.
+            self.vend = Some(v);
+        } else {
+            self.vend = None;
+        }
+    }
+
+    fn home(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        let Some(v) = self.vend else { return };
+        if v.column != column || !matches!(v.phase, Phase::Turning { .. }) {
+            return;
+        }
+        out.push(Command::Motor { column, on: false });
+        self.after_turn(v, out);
+    }
+
+    /// The motor has just stopped after a normal turn.
+    fn after_turn(&mut self, mut v: Vend, out: &mut Vec<Command>) {
+        if v.delivered {
+            self.finish(v, out);
+            return;
+        }
+        v.phase = Phase::Settling {
+            until: self.now + self.timings.drop_window,
+        };
+        self.vend = Some(v);
+    }
+
+    /// The vend is over: record a fault the last run revealed, then go idle.
+    fn finish(&mut self, v: Vend, out: &mut Vec<Command>) {
+        self.vend = None;
+        if v.jammed {
+            self.fault_column(v.column, FailReason::Jammed, out);
+        }
+        if self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    fn fault_column(&mut self, column: ColumnId, reason: FailReason, out: &mut Vec<Command>) {
+        if let Some(c) = self.columns.get_mut(column.index()) {
+            c.status = ColumnStatus::Faulted(reason);
+            out.push(Command::Notice(Notice::ColumnFaulted { column, reason }));
+        }
+    }
+
+    fn vend_deadline(&mut self, at: Timestamp, out: &mut Vec<Command>) {
+        let Some(mut v) = self.vend else { return };
+        let saved_now = self.now;
+        self.now = at;
+        match v.phase {
+            Phase::Turning { .. } => {
+                out.push(Command::Motor {
+                    column: v.column,
+                    on: false,
+                });
+                let has_home = self
+                    .columns
+                    .get(v.column.index())
+                    .is_some_and(|c| c.spec.has_home);
+                if has_home {
+                    // The hard limit ran out before the spiral came home.
+                    v.jammed = true;
+                    if v.delivered {
+                        self.finish(v, out);
+                    } else {
+                        self.missed(v, FailReason::Jammed, out);
+                    }
+                } else {
+                    self.after_turn(v, out);
+                }
+            }
+            Phase::Settling { .. } => self.missed(v, FailReason::NoDrop, out),
+            Phase::Pausing { .. } => {
+                self.vend = Some(v);
+                self.run_motor(out);
+            }
+        }
+        self.now = saved_now;
+    }
+
+    /// An attempt ended without a drop: nudge again, or give the money back.
+    fn missed(&mut self, mut v: Vend, reason: FailReason, out: &mut Vec<Command>) {
+        let sensor_stuck = self
+            .columns
+            .get(v.column.index())
+            .and_then(|c| self.stuck.get(usize::from(c.spec.sensor)))
+            .copied()
+            .unwrap_or(false);
+        if v.attempt <= self.timings.nudge_retries && !sensor_stuck {
+            v.phase = Phase::Pausing {
+                until: self.now + self.timings.nudge_pause,
+            };
+            self.vend = Some(v);
+            return;
+        }
+        let reason = if sensor_stuck {
+            FailReason::SensorStuck
+        } else {
+            reason
+        };
+        self.fail(v, reason, out);
+    }
+
+    fn fail(&mut self, v: Vend, reason: FailReason, out: &mut Vec<Command>) {
+        self.vend = None;
+        self.credit = self.credit.saturating_add(v.price);
+        let product = self.product(v.column);
+        out.push(Command::Notice(Notice::VendFailed {
+            column: v.column,
+            product: product.clone(),
+            refunded: v.price,
+            reason,
+        }));
+        // A stuck sensor or an opened door is not the column's fault.
+        if matches!(reason, FailReason::NoDrop | FailReason::Jammed) {
+            self.fault_column(v.column, reason, out);
+        }
+        let credit = self.credit;
+        self.show(
+            Screen::Refunded {
+                product,
+                amount: v.price,
+                credit,
+            },
+            out,
+        );
+    }
+
+    fn sensor(&mut self, sensor: u8, stuck: bool, out: &mut Vec<Command>) {
+        let Some(s) = self.stuck.get_mut(usize::from(sensor)) else {
+            return;
+        };
+        if *s == stuck {
+            return;
+        }
+        *s = stuck;
+        out.push(Command::Notice(Notice::SensorFault { sensor, stuck }));
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    fn door(&mut self, open: bool, out: &mut Vec<Command>) {
+        if self.door_open == open {
+            return;
+        }
+        self.door_open = open;
+        out.push(Command::Notice(Notice::Door { open }));
+        if open {
+            if let Some(v) = self.vend {
+                if matches!(v.phase, Phase::Turning { .. }) {
+                    out.push(Command::Motor {
+                        column: v.column,
+                        on: false,
+                    });
+                }
+                if v.delivered {
+                    self.vend = None;
+                } else {
+                    self.fail(v, FailReason::DoorOpened, out);
+                }
+            }
+        }
+        self.screen_until = None;
+        out.push(Command::Display(self.idle_screen()));
+    }
+}
+
+#[cfg(test)]
+mod tests;

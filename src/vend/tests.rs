@@ -1,0 +1,495 @@
+use super::*;
+
+fn ms(n: u64) -> Timestamp {
+    Timestamp::from_millis(n)
+}
+
+fn col(n: usize) -> ColumnId {
+    ColumnId::from_number(n).expect("column")
+}
+
+fn settings(payment: PaymentMode) -> VendSettings {
+    VendSettings {
+        payment,
+        columns: vec![
+            ColumnSpec {
+                product: "Cola".into(),
+                price: Cents::new(150),
+                capacity: 8,
+                stock: 2,
+                sensor: 0,
+                has_home: true,
+            },
+            ColumnSpec {
+                product: "Water".into(),
+                price: Cents::new(100),
+                capacity: 8,
+                stock: 0,
+                sensor: 0,
+                has_home: false,
+            },
+            ColumnSpec {
+                product: "Juice".into(),
+                price: Cents::new(120),
+                capacity: 8,
+                stock: 5,
+                sensor: 0,
+                has_home: false,
+            },
+        ],
+        timings: VendTimings::default(),
+        sensors: 1,
+    }
+}
+
+fn notices(cmds: &[Command]) -> Vec<Notice> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Notice(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn motors(cmds: &[Command]) -> Vec<(usize, bool)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Motor { column, on } => Some((column.number(), *on)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn screens(cmds: &[Command]) -> Vec<Screen> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Display(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Credit conservation: inserted = spent + returned + held (credit and escrow).
+fn assert_conserved(core: &VendCore) {
+    let l = core.ledger();
+    assert_eq!(
+        l.inserted,
+        l.spent
+            .saturating_add(l.returned)
+            .saturating_add(core.credit())
+            .saturating_add(core.escrow()),
+        "credit not conserved: {l:?}, credit {}, escrow {}",
+        core.credit(),
+        core.escrow()
+    );
+}
+
+#[test]
+fn paid_vend_with_home_switch_delivers_once_and_takes_the_price() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.start(ms(0));
+    core.handle(ms(10), Event::Coin { value: Cents::new(200) });
+    let cmds = core.handle(ms(20), Event::Select { column: col(1) });
+    assert_eq!(motors(&cmds), vec![(1, true)]);
+    assert_eq!(core.credit(), Cents::new(50));
+    assert_eq!(core.escrow(), Cents::new(150));
+    assert_conserved(&core);
+
+    let cmds = core.handle(ms(1000), Event::Drop { sensor: 0 });
+    assert!(notices(&cmds).contains(&Notice::VendDelivered {
+        column: col(1),
+        product: "Cola".into(),
+        price: Cents::new(150)
+    }));
+    // The spiral keeps turning to park at home.
+    assert_eq!(core.motor_on(), Some(col(1)));
+    let cmds = core.handle(ms(1220), Event::Home { column: col(1) });
+    assert_eq!(motors(&cmds), vec![(1, false)]);
+    assert!(!core.is_vending());
+    assert_eq!(core.stock(col(1)), Some(1));
+    assert_eq!(core.ledger().spent, Cents::new(150));
+    assert_conserved(&core);
+}
+
+#[test]
+fn timed_column_stops_after_its_turn_and_waits_for_the_drop() {
+    let mut core = VendCore::new(&settings(PaymentMode::Free));
+    let cmds = core.handle(ms(0), Event::Select { column: col(3) });
+    assert_eq!(motors(&cmds), vec![(3, true)]);
+    assert_eq!(core.next_deadline(), Some(ms(1300)));
+    let cmds = core.poll(ms(1300));
+    assert_eq!(motors(&cmds), vec![(3, false)]);
+    assert!(core.is_vending());
+    let cmds = core.handle(ms(1400), Event::Drop { sensor: 0 });
+    assert!(matches!(
+        notices(&cmds)[0],
+        Notice::VendDelivered { price, .. } if price == Cents::ZERO
+    ));
+    assert!(!core.is_vending());
+    assert_eq!(core.stock(col(3)), Some(4));
+}
+
+#[test]
+fn insufficient_credit_is_refused_with_the_price_shown() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.handle(ms(0), Event::Coin { value: Cents::new(100) });
+    let cmds = core.handle(ms(10), Event::Select { column: col(1) });
+    assert!(motors(&cmds).is_empty());
+    assert_eq!(
+        screens(&cmds),
+        vec![Screen::InsertMore {
+            product: "Cola".into(),
+            price: Cents::new(150),
+            credit: Cents::new(100)
+        }]
+    );
+    assert_eq!(
+        screens(&cmds)[0].text("€"),
+        "Cola costs €1.50: insert €0.50 more"
+    );
+    assert_eq!(core.credit(), Cents::new(100));
+}
+
+#[test]
+fn sold_out_is_refused_and_credit_kept() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.handle(ms(0), Event::Coin { value: Cents::new(500) });
+    let cmds = core.handle(ms(10), Event::Select { column: col(2) });
+    assert!(motors(&cmds).is_empty());
+    assert_eq!(
+        notices(&cmds),
+        vec![Notice::Refused {
+            column: col(2),
+            reason: Refusal::SoldOut
+        }]
+    );
+    assert_eq!(core.credit(), Cents::new(500));
+}
+
+#[test]
+fn message_reverts_to_the_idle_screen() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.handle(ms(0), Event::Select { column: col(2) });
+    assert_eq!(core.next_deadline(), Some(ms(4000)));
+    let cmds = core.poll(ms(4000));
+    assert_eq!(
+        screens(&cmds),
+        vec![Screen::Welcome {
+            credit: Cents::ZERO,
+            free: false
+        }]
+    );
+    assert_eq!(core.next_deadline(), None);
+}
+
+#[test]
+fn jam_is_nudged_then_refunded_and_the_column_faulted() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.handle(ms(0), Event::Coin { value: Cents::new(150) });
+    let mut all = core.handle(ms(0), Event::Select { column: col(1) });
+    // No home switch edge ever comes: run time to well past every retry.
+    let mut t = 0;
+    while let Some(d) = core.next_deadline() {
+        assert!(d.as_millis() < 60_000, "runaway deadlines");
+        t = d.as_millis();
+        all.extend(core.poll(d));
+        // Never more than one motor, never on beyond the hard limit.
+        assert!(core.motor_on().is_none() || core.motor_on() == Some(col(1)));
+    }
+    assert!(t > 0);
+    assert_eq!(
+        motors(&all),
+        vec![
+            (1, true),
+            (1, false),
+            (1, true),
+            (1, false),
+            (1, true),
+            (1, false)
+        ]
+    );
+    let runs: Vec<_> = notices(&all)
+        .into_iter()
+        .filter(|n| matches!(n, Notice::MotorRun { .. }))
+        .collect();
+    assert_eq!(runs.len(), 3, "first run plus two nudges");
+    assert!(notices(&all).contains(&Notice::VendFailed {
+        column: col(1),
+        product: "Cola".into(),
+        refunded: Cents::new(150),
+        reason: FailReason::Jammed
+    }));
+    assert_eq!(core.credit(), Cents::new(150));
+    assert_eq!(
+        core.status(col(1)),
+        Some(ColumnStatus::Faulted(FailReason::Jammed))
+    );
+    assert_eq!(core.stock(col(1)), Some(2));
+    assert_conserved(&core);
+
+    // The faulted column now refuses, keeping the credit.
+    let cmds = core.handle(ms(t + 10), Event::Select { column: col(1) });
+    assert!(motors(&cmds).is_empty());
+    assert_eq!(
+        notices(&cmds),
+        vec![Notice::Refused {
+            column: col(1),
+            reason: Refusal::OutOfOrder
+        }]
+    );
+}
+
+#[test]
+fn motor_is_switched_off_at_the_hard_limit() {
+    let mut core = VendCore::new(&settings(PaymentMode::Free));
+    core.handle(ms(0), Event::Select { column: col(1) });
+    assert_eq!(core.next_deadline(), Some(ms(3000)));
+    let cmds = core.poll(ms(3000));
+    assert_eq!(motors(&cmds), vec![(1, false)]);
+    assert_eq!(core.motor_on(), None);
+}
+
+#[test]
+fn missed_drop_beam_is_nudged_then_refunded() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.handle(ms(0), Event::Coin { value: Cents::new(200) });
+    core.handle(ms(0), Event::Select { column: col(1) });
+    let mut all = Vec::new();
+    // The spiral comes home every time, but nothing is ever seen falling.
+    for _ in 0..3 {
+        let Some(Phase::Turning { since }) = core.vend.map(|v| v.phase) else {
+            panic!("expected the motor to be turning");
+        };
+        all.extend(core.handle(since + Duration::from_millis(1200), Event::Home { column: col(1) }));
+        while let Some(d) = core.next_deadline() {
+            if core.motor_on().is_some() || !core.is_vending() {
+                break;
+            }
+            all.extend(core.poll(d));
+        }
+    }
+    assert!(!core.is_vending());
+    assert!(notices(&all).iter().any(|n| matches!(
+        n,
+        Notice::VendFailed {
+            reason: FailReason::NoDrop,
+            ..
+        }
+    )));
+    assert_eq!(core.credit(), Cents::new(200));
+    assert_eq!(
+        core.status(col(1)),
+        Some(ColumnStatus::Faulted(FailReason::NoDrop))
+    );
+    assert_conserved(&core);
+}
+
+#[test]
+fn a_drop_seen_after_a_miss_but_before_the_nudge_counts_as_delivered() {
+    let mut core = VendCore::new(&settings(PaymentMode::Free));
+    core.handle(ms(0), Event::Select { column: col(3) });
+    core.poll(ms(1300)); // motor off, settling
+    core.poll(ms(2800)); // drop window over: pausing before the nudge
+    assert!(core.is_vending() && core.motor_on().is_none());
+    let cmds = core.handle(ms(2900), Event::Drop { sensor: 0 });
+    assert!(matches!(notices(&cmds)[0], Notice::VendDelivered { .. }));
+    assert!(!core.is_vending());
+}
+
+#[test]
+fn button_mashing_during_a_vend_starts_no_second_motor() {
+    let mut core = VendCore::new(&settings(PaymentMode::Free));
+    let mut all = core.handle(ms(0), Event::Select { column: col(1) });
+    for i in 1..50u64 {
+        let column = col(1 + usize::try_from(i % 3).expect("small"));
+        all.extend(core.handle(ms(i * 7), Event::Select { column }));
+    }
+    assert_eq!(motors(&all), vec![(1, true)]);
+    assert_eq!(core.motor_on(), Some(col(1)));
+}
+
+#[test]
+fn door_open_blocks_vending_and_aborts_a_vend_with_a_refund() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.handle(ms(0), Event::Coin { value: Cents::new(300) });
+    let cmds = core.handle(ms(1), Event::Door { open: true });
+    assert_eq!(screens(&cmds), vec![Screen::Service]);
+    let cmds = core.handle(ms(2), Event::Select { column: col(1) });
+    assert!(motors(&cmds).is_empty());
+    assert_eq!(
+        notices(&cmds),
+        vec![Notice::Refused {
+            column: col(1),
+            reason: Refusal::DoorOpen
+        }]
+    );
+    core.handle(ms(3), Event::Door { open: false });
+    core.handle(ms(4), Event::Select { column: col(1) });
+    assert_eq!(core.motor_on(), Some(col(1)));
+    let cmds = core.handle(ms(500), Event::Door { open: true });
+    assert_eq!(motors(&cmds), vec![(1, false)]);
+    assert_eq!(core.credit(), Cents::new(300));
+    assert_eq!(core.status(col(1)), Some(ColumnStatus::InService));
+    assert_conserved(&core);
+}
+
+#[test]
+fn stuck_sensor_makes_its_columns_out_of_order_without_blaming_them() {
+    let mut core = VendCore::new(&settings(PaymentMode::Free));
+    core.handle(ms(0), Event::Select { column: col(3) });
+    core.handle(ms(100), Event::SensorStuck { sensor: 0 });
+    let mut t = ms(100);
+    while let Some(d) = core.next_deadline() {
+        t = d;
+        core.poll(d);
+    }
+    assert!(!core.is_vending());
+    assert_eq!(core.status(col(3)), Some(ColumnStatus::InService));
+    let cmds = core.handle(t, Event::Select { column: col(3) });
+    assert_eq!(
+        notices(&cmds),
+        vec![Notice::Refused {
+            column: col(3),
+            reason: Refusal::OutOfOrder
+        }]
+    );
+    core.handle(t, Event::SensorCleared { sensor: 0 });
+    let cmds = core.handle(t, Event::Select { column: col(3) });
+    assert_eq!(motors(&cmds), vec![(3, true)]);
+}
+
+#[test]
+fn unexpected_drop_changes_no_money() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.handle(ms(0), Event::Coin { value: Cents::new(100) });
+    let cmds = core.handle(ms(5), Event::Drop { sensor: 0 });
+    assert_eq!(notices(&cmds), vec![Notice::UnexpectedDrop { sensor: 0 }]);
+    assert_eq!(core.credit(), Cents::new(100));
+    assert_conserved(&core);
+}
+
+#[test]
+fn lamps_follow_the_machine_state() {
+    let mut core = VendCore::new(&settings(PaymentMode::Free));
+    let cmds = core.start(ms(0));
+    assert!(cmds.contains(&Command::Lamp {
+        role: LampRole::Ready,
+        on: true
+    }));
+    let cmds = core.handle(ms(1), Event::Select { column: col(1) });
+    assert!(cmds.contains(&Command::Lamp {
+        role: LampRole::Ready,
+        on: false
+    }));
+    assert!(cmds.contains(&Command::Lamp {
+        role: LampRole::Vending,
+        on: true
+    }));
+}
+
+#[test]
+fn unknown_coin_is_reported_and_coin_return_keeps_credit_without_a_payout() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    let cmds = core.handle(ms(0), Event::UnknownCoin { pulses: 9 });
+    assert_eq!(notices(&cmds), vec![Notice::UnknownCoin { pulses: 9 }]);
+    core.handle(ms(1), Event::Coin { value: Cents::new(50) });
+    let cmds = core.handle(ms(2), Event::CoinReturn);
+    assert_eq!(
+        screens(&cmds)[0].text("$"),
+        "Credit $0.50 is kept for your next choice"
+    );
+    assert_eq!(core.credit(), Cents::new(50));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            (1usize..=4).prop_map(|n| Event::Select {
+                column: col(n.min(3))
+            }),
+            prop_oneof![Just(10u64), Just(50), Just(100), Just(200)]
+                .prop_map(|c| Event::Coin { value: Cents::new(c) }),
+            Just(Event::Drop { sensor: 0 }),
+            (1usize..=3).prop_map(|n| Event::Home { column: col(n) }),
+            any::<bool>().prop_map(|open| Event::Door { open }),
+            any::<bool>().prop_map(|s| if s {
+                Event::SensorStuck { sensor: 0 }
+            } else {
+                Event::SensorCleared { sensor: 0 }
+            }),
+            Just(Event::CoinReturn),
+        ]
+    }
+
+    /// What the commands so far add up to.
+    #[derive(Default)]
+    struct Tally {
+        on: Option<(usize, u64)>,
+        started: u32,
+        delivered: u32,
+        failed: u32,
+    }
+
+    impl Tally {
+        fn check(&mut self, cmds: &[Command], now: u64) -> Result<(), TestCaseError> {
+            for c in cmds {
+                match c {
+                    Command::Motor { column, on: true } => {
+                        prop_assert!(self.on.is_none(), "second motor started");
+                        self.on = Some((column.number(), now));
+                    }
+                    Command::Motor { column, on: false } => {
+                        if let Some((c, since)) = self.on {
+                            prop_assert_eq!(c, column.number());
+                            prop_assert!(now - since <= 3000, "motor on {} ms", now - since);
+                        }
+                        self.on = None;
+                    }
+                    Command::Notice(Notice::VendStarted { .. }) => self.started += 1,
+                    Command::Notice(Notice::VendDelivered { .. }) => self.delivered += 1,
+                    Command::Notice(Notice::VendFailed { .. }) => self.failed += 1,
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Over any event sequence: credit is conserved, one motor at most and never past the hard
+        /// limit, every delivery matches one vend start, and stock never goes below zero.
+        #[test]
+        fn invariants_hold_over_random_event_sequences(
+            steps in proptest::collection::vec((0u64..2500, event()), 1..200),
+            free in any::<bool>(),
+        ) {
+            let payment = if free { PaymentMode::Free } else { PaymentMode::Coin };
+            let s = settings(payment);
+            let mut core = VendCore::new(&s);
+            let mut t = 0u64;
+            let mut tally = Tally::default();
+            for (dt, ev) in steps {
+                // Deadlines in between, at their own times.
+                while let Some(d) = core.next_deadline() {
+                    if d.as_millis() > t + dt { break; }
+                    let cmds = core.poll(d);
+                    tally.check(&cmds, d.as_millis())?;
+                }
+                t += dt;
+                let cmds = core.handle(ms(t), ev);
+                tally.check(&cmds, t)?;
+                assert_conserved(&core);
+                prop_assert_eq!(core.motor_on().map(|c| c.number()), tally.on.map(|(c, _)| c));
+                prop_assert!(tally.delivered + tally.failed <= tally.started);
+                prop_assert!(tally.started - tally.delivered - tally.failed <= 1);
+            }
+            let total_stock: u32 = (1..=3).filter_map(|n| core.stock(col(n))).sum();
+            prop_assert_eq!(total_stock + tally.delivered, 7);
+        }
+    }
+}
