@@ -356,7 +356,11 @@ impl MachineConfig {
 
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn parse(text: &str) -> Result<RawFile, Issue> {
@@ -378,7 +382,10 @@ fn parse(text: &str) -> Result<RawFile, Issue> {
             Some(field) if path == "." || path.is_empty() => {
                 (field.to_string(), "is required but missing".to_string())
             }
-            Some(field) => (format!("{path}.{field}"), "is required but missing".to_string()),
+            Some(field) => (
+                format!("{path}.{field}"),
+                "is required but missing".to_string(),
+            ),
             None if path == "." => (String::new(), message),
             None => (path, message),
         };
@@ -418,7 +425,9 @@ impl Validator {
         if gpio.is_hat_eeprom() {
             self.issue(
                 path,
-                format!("pin {n} is reserved for the HAT ID EEPROM: use a BCM GPIO number from 2 to 27"),
+                format!(
+                    "pin {n} is reserved for the HAT ID EEPROM: use a BCM GPIO number from 2 to 27"
+                ),
             );
             return None;
         }
@@ -671,7 +680,10 @@ fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
     if raw.columns.len() > MAX_COLUMNS {
         v.issue(
             "columns",
-            format!("{} columns is more than the {MAX_COLUMNS} supported", raw.columns.len()),
+            format!(
+                "{} columns is more than the {MAX_COLUMNS} supported",
+                raw.columns.len()
+            ),
         );
     }
     for (i, c) in raw.columns.iter().enumerate().take(MAX_COLUMNS) {

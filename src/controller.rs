@@ -240,8 +240,9 @@ impl Controller {
         let report = match notice.event {
             SimNotice::ItemInTray { column, product } => ColumnId::from_index(column.into())
                 .map(|column| SimReport::ItemInTray { column, product }),
-            SimNotice::MotorStalled { column } => ColumnId::from_index(column.into())
-                .map(|column| SimReport::MotorStalled { column }),
+            SimNotice::MotorStalled { column } => {
+                ColumnId::from_index(column.into()).map(|column| SimReport::MotorStalled { column })
+            }
         };
         if let Some(notice) = report {
             self.record(at, TraceEntry::Sim { notice });

@@ -53,9 +53,11 @@ commands (one per line; a bare number presses that button):
   coin CENTS       insert a coin worth CENTS (e.g. coin 200)
   return           press the coin-return button
   door open|close  open or close the service door
-  jam N / unjam N  jam or free the spiral of column N
-  miss N           the next item from column N falls past the drop beam unseen
+  jam N            jam the spiral of column N
+  miss N           items from column N fall past the drop beam unseen
+  hang N           the next item of column N hangs on the spiral until the next turn
   double N         the next turn of column N drops two items
+  fix N            clear the jam, miss, hang and double faults of column N
   empty N          column N is physically empty
   load N COUNT     put COUNT more items into column N
   stuck on|off     the drop beam reads blocked, or recovers
@@ -106,7 +108,9 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
     let verb = verb.to_ascii_lowercase();
     let cmd = match verb.as_str() {
         "press" | "p" => ScriptCommand::Press(number(arg, "button number")?),
-        v if v.chars().all(|c| c.is_ascii_digit()) => ScriptCommand::Press(number(Some(v), "button number")?),
+        v if v.chars().all(|c| c.is_ascii_digit()) => {
+            ScriptCommand::Press(number(Some(v), "button number")?)
+        }
         "coin" | "c" => ScriptCommand::Coin(Cents::new(number(arg, "coin value in cents")?)),
         "return" | "coin-return" => ScriptCommand::CoinReturn,
         "door" => match arg {
@@ -122,10 +126,13 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
         "jam" => ScriptCommand::Fault(Fault::Jam {
             column: column_index(arg)?,
         }),
-        "unjam" => ScriptCommand::Fault(Fault::Unjam {
+        "fix" | "unjam" => ScriptCommand::Fault(Fault::Fix {
             column: column_index(arg)?,
         }),
         "miss" => ScriptCommand::Fault(Fault::MissBeam {
+            column: column_index(arg)?,
+        }),
+        "hang" => ScriptCommand::Fault(Fault::Hang {
             column: column_index(arg)?,
         }),
         "double" => ScriptCommand::Fault(Fault::DoubleDrop {
@@ -157,7 +164,9 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
         other => return Err(ParseError(format!("unknown command `{other}`"))),
     };
     if let Some(extra) = words.next() {
-        return Err(ParseError(format!("unexpected `{extra}` after the command")));
+        return Err(ParseError(format!(
+            "unexpected `{extra}` after the command"
+        )));
     }
     Ok(Some(cmd))
 }
@@ -324,7 +333,10 @@ mod tests {
         assert_eq!(parse(""), Ok(None));
         assert_eq!(
             parse("load 2 5"),
-            Ok(Some(ScriptCommand::Load { column: 2, count: 5 }))
+            Ok(Some(ScriptCommand::Load {
+                column: 2,
+                count: 5
+            }))
         );
     }
 

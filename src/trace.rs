@@ -155,7 +155,10 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
             column,
             product,
             price,
-        } => format!("vend started: {product} from column {column} for {}", m(price)),
+        } => format!(
+            "vend started: {product} from column {column} for {}",
+            m(price)
+        ),
         Notice::VendDelivered {
             column, product, ..
         } => format!("DELIVERED {product} from column {column}"),
@@ -179,8 +182,14 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
             format!("UNKNOWN COIN ({pulses} pulses): money in the cash box but not in any credit")
         }
         Notice::Refused { column, reason } => format!("column {column} refused: {reason:?}"),
-        Notice::SensorFault { sensor, stuck: true } => {
-            format!("drop sensor {} is STUCK: its columns stop selling", sensor + 1)
+        Notice::SensorFault {
+            sensor,
+            stuck: true,
+        } => {
+            format!(
+                "drop sensor {} is STUCK: its columns stop selling",
+                sensor + 1
+            )
         }
         Notice::SensorFault {
             sensor,

@@ -726,7 +726,11 @@ impl VendCore {
     fn available(&self, c: &ColumnState) -> bool {
         c.status == ColumnStatus::InService
             && c.stock > 0
-            && !self.stuck.get(usize::from(c.spec.sensor)).copied().unwrap_or(true)
+            && !self
+                .stuck
+                .get(usize::from(c.spec.sensor))
+                .copied()
+                .unwrap_or(true)
     }
 
     fn idle_screen(&self) -> Screen {
@@ -782,7 +786,13 @@ impl VendCore {
         }
     }
 
-    fn refuse(&mut self, column: ColumnId, reason: Refusal, screen: Screen, out: &mut Vec<Command>) {
+    fn refuse(
+        &mut self,
+        column: ColumnId,
+        reason: Refusal,
+        screen: Screen,
+        out: &mut Vec<Command>,
+    ) {
         out.push(Command::Notice(Notice::Refused { column, reason }));
         self.show(screen, out);
     }
@@ -814,7 +824,12 @@ impl VendCore {
             return self.refuse(column, Refusal::DoorOpen, Screen::Service, out);
         }
         if col.status != ColumnStatus::InService || sensor_stuck {
-            return self.refuse(column, Refusal::OutOfOrder, Screen::OutOfOrder { product }, out);
+            return self.refuse(
+                column,
+                Refusal::OutOfOrder,
+                Screen::OutOfOrder { product },
+                out,
+            );
         }
         if col.stock == 0 {
             return self.refuse(column, Refusal::SoldOut, Screen::SoldOut { product }, out);

@@ -614,10 +614,7 @@ impl InputConditioner {
             .chain(self.door.iter())
             .filter_map(Debouncer::deadline);
         let drops = self.drops.iter().filter_map(DropDecoder::deadline);
-        debouncers
-            .chain(drops)
-            .chain(self.coin.deadline())
-            .min()
+        debouncers.chain(drops).chain(self.coin.deadline()).min()
     }
 }
 

@@ -26,7 +26,8 @@ pub mod sim;
 mod time;
 
 pub use input::{
-    InputConditioner, InputEvent, InputLayout, InputLine, InputTiming, PulseTiming, RawEdge, Stamped,
+    InputConditioner, InputEvent, InputLayout, InputLine, InputTiming, PulseTiming, RawEdge,
+    Stamped,
 };
 pub use machine::{Hardware, HwError, InputSnapshot, Machine, Wiring};
 pub use pins::{Gpio, InputSpec, OutputSpec, Polarity, Pull};

@@ -92,13 +92,20 @@ pub enum Fault {
         /// Column index.
         column: u8,
     },
-    /// Clears a jam.
-    Unjam {
+    /// Clears every column fault (jam, blind beam, hung item, double drop).
+    Fix {
         /// Column index.
         column: u8,
     },
-    /// The next item from the column falls past the beam without being seen.
+    /// Items from the column fall past the beam without being seen (a misaligned beam), until
+    /// [`Fault::Fix`].
     MissBeam {
+        /// Column index.
+        column: u8,
+    },
+    /// The next item from the column hangs on the spiral instead of falling; the next turn
+    /// (a nudge) frees it.
+    Hang {
         /// Column index.
         column: u8,
     },
@@ -213,7 +220,8 @@ struct Column {
     /// When the motor was switched on, while it is on.
     since: Option<Timestamp>,
     jammed: bool,
-    miss_next: u32,
+    blind: bool,
+    hang_next: bool,
     double_next: u32,
     has_home: bool,
 }
@@ -253,7 +261,8 @@ impl World {
                 pos_us: 0,
                 since: None,
                 jammed: false,
-                miss_next: 0,
+                blind: false,
+                hang_next: false,
                 double_next: 0,
                 has_home: wiring.home_switches.get(i).is_some_and(Option::is_some),
             })
@@ -346,7 +355,13 @@ impl World {
             let flips = self.rng.random_range(2..=6u32) * 2;
             for i in 0..flips {
                 let level = if i % 2 == 0 { active } else { !active };
-                self.schedule(t, Scheduled::Edge { line, active: level });
+                self.schedule(
+                    t,
+                    Scheduled::Edge {
+                        line,
+                        active: level,
+                    },
+                );
                 t = t + Duration::from_micros(self.rng.random_range(100..900u64));
             }
             self.schedule(t, Scheduled::Edge { line, active });
@@ -475,6 +490,10 @@ impl World {
     fn release(&mut self, t: Timestamp, i: usize) {
         let column = u8::try_from(i).unwrap_or(u8::MAX);
         let c = &mut self.columns[i];
+        if c.hang_next {
+            c.hang_next = false;
+            return;
+        }
         let mut count = 1;
         if c.double_next > 0 {
             c.double_next -= 1;
@@ -486,24 +505,13 @@ impl World {
                 return;
             }
             c.spec.stock -= 1;
-            let seen = if c.miss_next > 0 {
-                c.miss_next -= 1;
-                false
-            } else {
-                true
-            };
+            let seen = !c.blind;
             let sensor = c.spec.sensor;
             let at_beam = t + self.params.fall + Duration::from_millis(80 * n);
             let clear = at_beam + self.params.beam_block;
             if seen {
                 let line = InputLine::Drop(sensor);
-                self.schedule(
-                    at_beam,
-                    Scheduled::Edge {
-                        line,
-                        active: true,
-                    },
-                );
+                self.schedule(at_beam, Scheduled::Edge { line, active: true });
                 self.schedule(
                     clear,
                     Scheduled::Edge {
@@ -660,8 +668,15 @@ impl World {
         };
         match fault {
             Fault::Jam { column: c } => self.columns[column(c)?].jammed = true,
-            Fault::Unjam { column: c } => self.columns[column(c)?].jammed = false,
-            Fault::MissBeam { column: c } => self.columns[column(c)?].miss_next += 1,
+            Fault::Fix { column: c } => {
+                let col = &mut self.columns[column(c)?];
+                col.jammed = false;
+                col.blind = false;
+                col.hang_next = false;
+                col.double_next = 0;
+            }
+            Fault::MissBeam { column: c } => self.columns[column(c)?].blind = true,
+            Fault::Hang { column: c } => self.columns[column(c)?].hang_next = true,
             Fault::DoubleDrop { column: c } => self.columns[column(c)?].double_next += 1,
             Fault::Empty { column: c } => self.columns[column(c)?].spec.stock = 0,
             Fault::StuckBeam { sensor, stuck } => {
@@ -1082,7 +1097,8 @@ mod tests {
         assert!(w.drain_edges().is_empty());
         assert_eq!(w.drain_notices().len(), 1);
 
-        w.inject(ms(5000), Fault::Empty { column: 1 }).expect("empty");
+        w.inject(ms(5000), Fault::Empty { column: 1 })
+            .expect("empty");
         w.set_motor(ms(5000), 1, true);
         w.advance(ms(6200));
         w.set_motor(ms(6200), 1, false);
@@ -1097,7 +1113,8 @@ mod tests {
     #[test]
     fn missed_beam_item_lands_unseen_and_double_drop_gives_two() {
         let mut w = world(5);
-        w.inject(ms(0), Fault::MissBeam { column: 0 }).expect("miss");
+        w.inject(ms(0), Fault::MissBeam { column: 0 })
+            .expect("miss");
         w.set_motor(ms(0), 0, true);
         w.advance(ms(1200));
         w.set_motor(ms(1200), 0, false);
@@ -1107,6 +1124,7 @@ mod tests {
             .iter()
             .any(|e| matches!(e.line, InputLine::Drop(_))));
         assert_eq!(w.take_tray().len(), 1);
+        w.inject(ms(2000), Fault::Fix { column: 0 }).expect("fix");
 
         w.inject(ms(2000), Fault::DoubleDrop { column: 0 })
             .expect("double");
@@ -1116,6 +1134,23 @@ mod tests {
         w.advance(ms(5000));
         assert_eq!(w.take_tray().len(), 2);
         assert_eq!(w.stock(0), Some(2));
+    }
+
+    #[test]
+    fn hung_item_falls_on_the_next_turn() {
+        let mut w = world(2);
+        w.inject(ms(0), Fault::Hang { column: 0 }).expect("hang");
+        w.set_motor(ms(0), 0, true);
+        w.advance(ms(1200));
+        w.set_motor(ms(1200), 0, false);
+        w.advance(ms(2000));
+        assert!(w.tray().is_empty());
+        w.set_motor(ms(2000), 0, true);
+        w.advance(ms(3200));
+        w.set_motor(ms(3200), 0, false);
+        w.advance(ms(4000));
+        assert_eq!(w.tray().len(), 1);
+        assert_eq!(w.stock(0), Some(1));
     }
 
     #[test]
@@ -1142,15 +1177,13 @@ mod tests {
         w.advance(ms(2000));
         assert_eq!(w.drain_edges().len(), 6);
 
-        w.inject(ms(2000), Fault::Bounce { on: true }).expect("bounce");
+        w.inject(ms(2000), Fault::Bounce { on: true })
+            .expect("bounce");
         w.press(ms(2000), 0).expect("button");
         w.advance(ms(3000));
         assert!(w.drain_edges().len() > 2);
         assert_eq!(w.press(ms(3000), 7), Err(SimError::NoSuchButton(8, 2)));
-        assert_eq!(
-            w.insert_coin(ms(3000), 0),
-            Err(SimError::BadPulseCount(0))
-        );
+        assert_eq!(w.insert_coin(ms(3000), 0), Err(SimError::BadPulseCount(0)));
     }
 
     #[test]
@@ -1217,7 +1250,10 @@ mod tests {
         assert_eq!(seen.len(), 4, "{seen:?}");
         assert_eq!(seen[3].at, ms(1200));
         let notice = nrx.recv().await.expect("notice");
-        assert!(matches!(notice.event, SimNotice::ItemInTray { column: 1, .. }));
+        assert!(matches!(
+            notice.event,
+            SimNotice::ItemInTray { column: 1, .. }
+        ));
         assert_eq!(handle.tray().len(), 1);
         assert_eq!(handle.stock(2), Some(0));
     }

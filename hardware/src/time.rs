@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn arithmetic_saturates_instead_of_overflowing() {
         let late = Timestamp::from_micros(u64::MAX - 1);
-        assert_eq!(late + Duration::from_secs(5), Timestamp::from_micros(u64::MAX));
+        assert_eq!(
+            late + Duration::from_secs(5),
+            Timestamp::from_micros(u64::MAX)
+        );
         assert_eq!(
             Timestamp::from_millis(1).saturating_since(Timestamp::from_millis(5)),
             Duration::ZERO

@@ -35,7 +35,11 @@ fn the_shipped_config_is_valid() {
 
 #[test]
 fn unknown_field_names_the_field() {
-    let text = GOOD.replacen("product = \"Cola\"", "product = \"Cola\"\ncolour = \"red\"", 1);
+    let text = GOOD.replacen(
+        "product = \"Cola\"",
+        "product = \"Cola\"\ncolour = \"red\"",
+        1,
+    );
     rejects(&text, "columns[0].colour", "unknown field `colour`");
 }
 
@@ -103,20 +107,85 @@ fn error_display_names_the_file_path_and_problem() {
 #[test]
 fn corpus_of_bad_values_each_name_their_field() {
     let cases: &[(&str, &str, &str, &str)] = &[
-        ("motor_pin = 22", "motor_pin = 40", "columns[0].motor_pin", "does not exist"),
-        ("motor_pin = 22", "motor_pin = 1", "columns[0].motor_pin", "HAT ID EEPROM"),
+        (
+            "motor_pin = 22",
+            "motor_pin = 40",
+            "columns[0].motor_pin",
+            "does not exist",
+        ),
+        (
+            "motor_pin = 22",
+            "motor_pin = 1",
+            "columns[0].motor_pin",
+            "HAT ID EEPROM",
+        ),
         ("stock = 6", "stock = 60", "columns[0].stock", "capacity"),
-        ("capacity = 8", "capacity = 0", "columns[0].capacity", "capacity from 1"),
-        ("product = \"Cola\"", "product = \"  \"", "columns[0].product", "empty"),
-        ("column = 1", "column = 9", "buttons[0].column", "no column 9"),
-        ("drop_window_ms = 1500", "drop_window_ms = 0", "timings.drop_window_ms", "greater than 0"),
-        ("nudge_retries = 2", "nudge_retries = 50", "timings.nudge_retries", "0 to 5"),
-        ("payment = \"coin\"", "payment = \"cash\"", "machine.payment", "unknown variant"),
-        ("{ pulses = 3, cents = 50 }", "{ pulses = 3, cents = 0 }", "coin_acceptor.coins[2].cents", "more than 0"),
-        ("{ pulses = 3, cents = 50 }", "{ pulses = 2, cents = 50 }", "coin_acceptor.coins[2].pulses", "already means"),
-        ("role = \"ready\"", "role = \"disco\"", "lamps[0].role", "unknown variant"),
-        ("turn_ms = 1200", "turn_ms = 5000", "simulator.turn_ms", "max_motor_on_ms"),
-        ("[[drop_sensors]]\npin = 4", "[[drop_sensors]]\npin = -4", "drop_sensors[0].pin", "does not exist"),
+        (
+            "capacity = 8",
+            "capacity = 0",
+            "columns[0].capacity",
+            "capacity from 1",
+        ),
+        (
+            "product = \"Cola\"",
+            "product = \"  \"",
+            "columns[0].product",
+            "empty",
+        ),
+        (
+            "column = 1",
+            "column = 9",
+            "buttons[0].column",
+            "no column 9",
+        ),
+        (
+            "drop_window_ms = 1500",
+            "drop_window_ms = 0",
+            "timings.drop_window_ms",
+            "greater than 0",
+        ),
+        (
+            "nudge_retries = 2",
+            "nudge_retries = 50",
+            "timings.nudge_retries",
+            "0 to 5",
+        ),
+        (
+            "payment = \"coin\"",
+            "payment = \"cash\"",
+            "machine.payment",
+            "unknown variant",
+        ),
+        (
+            "{ pulses = 3, cents = 50 }",
+            "{ pulses = 3, cents = 0 }",
+            "coin_acceptor.coins[2].cents",
+            "more than 0",
+        ),
+        (
+            "{ pulses = 3, cents = 50 }",
+            "{ pulses = 2, cents = 50 }",
+            "coin_acceptor.coins[2].pulses",
+            "already means",
+        ),
+        (
+            "role = \"ready\"",
+            "role = \"disco\"",
+            "lamps[0].role",
+            "unknown variant",
+        ),
+        (
+            "turn_ms = 1200",
+            "turn_ms = 5000",
+            "simulator.turn_ms",
+            "max_motor_on_ms",
+        ),
+        (
+            "[[drop_sensors]]\npin = 4",
+            "[[drop_sensors]]\npin = -4",
+            "drop_sensors[0].pin",
+            "does not exist",
+        ),
     ];
     for (from, to, path, fragment) in cases {
         assert!(GOOD.contains(from), "fixture no longer contains {from:?}");
@@ -147,7 +216,10 @@ fn all_validation_problems_are_reported_together() {
 fn missing_file_is_a_read_error_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let err = MachineConfig::load_dir(dir.path()).expect_err("no file");
-    assert!(err.to_string().contains("machine.toml: cannot read"), "{err}");
+    assert!(
+        err.to_string().contains("machine.toml: cannot read"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -88,7 +88,12 @@ fn assert_conserved(core: &VendCore) {
 fn paid_vend_with_home_switch_delivers_once_and_takes_the_price() {
     let mut core = VendCore::new(&settings(PaymentMode::Coin));
     core.start(ms(0));
-    core.handle(ms(10), Event::Coin { value: Cents::new(200) });
+    core.handle(
+        ms(10),
+        Event::Coin {
+            value: Cents::new(200),
+        },
+    );
     let cmds = core.handle(ms(20), Event::Select { column: col(1) });
     assert_eq!(motors(&cmds), vec![(1, true)]);
     assert_eq!(core.credit(), Cents::new(50));
@@ -132,7 +137,12 @@ fn timed_column_stops_after_its_turn_and_waits_for_the_drop() {
 #[test]
 fn insufficient_credit_is_refused_with_the_price_shown() {
     let mut core = VendCore::new(&settings(PaymentMode::Coin));
-    core.handle(ms(0), Event::Coin { value: Cents::new(100) });
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(100),
+        },
+    );
     let cmds = core.handle(ms(10), Event::Select { column: col(1) });
     assert!(motors(&cmds).is_empty());
     assert_eq!(
@@ -153,7 +163,12 @@ fn insufficient_credit_is_refused_with_the_price_shown() {
 #[test]
 fn sold_out_is_refused_and_credit_kept() {
     let mut core = VendCore::new(&settings(PaymentMode::Coin));
-    core.handle(ms(0), Event::Coin { value: Cents::new(500) });
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(500),
+        },
+    );
     let cmds = core.handle(ms(10), Event::Select { column: col(2) });
     assert!(motors(&cmds).is_empty());
     assert_eq!(
@@ -185,7 +200,12 @@ fn message_reverts_to_the_idle_screen() {
 #[test]
 fn jam_is_nudged_then_refunded_and_the_column_faulted() {
     let mut core = VendCore::new(&settings(PaymentMode::Coin));
-    core.handle(ms(0), Event::Coin { value: Cents::new(150) });
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(150),
+        },
+    );
     let mut all = core.handle(ms(0), Event::Select { column: col(1) });
     // No home switch edge ever comes: run time to well past every retry.
     let mut t = 0;
@@ -252,7 +272,12 @@ fn motor_is_switched_off_at_the_hard_limit() {
 #[test]
 fn missed_drop_beam_is_nudged_then_refunded() {
     let mut core = VendCore::new(&settings(PaymentMode::Coin));
-    core.handle(ms(0), Event::Coin { value: Cents::new(200) });
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(200),
+        },
+    );
     core.handle(ms(0), Event::Select { column: col(1) });
     let mut all = Vec::new();
     // The spiral comes home every time, but nothing is ever seen falling.
@@ -260,7 +285,10 @@ fn missed_drop_beam_is_nudged_then_refunded() {
         let Some(Phase::Turning { since }) = core.vend.map(|v| v.phase) else {
             panic!("expected the motor to be turning");
         };
-        all.extend(core.handle(since + Duration::from_millis(1200), Event::Home { column: col(1) }));
+        all.extend(core.handle(
+            since + Duration::from_millis(1200),
+            Event::Home { column: col(1) },
+        ));
         while let Some(d) = core.next_deadline() {
             if core.motor_on().is_some() || !core.is_vending() {
                 break;
@@ -311,7 +339,12 @@ fn button_mashing_during_a_vend_starts_no_second_motor() {
 #[test]
 fn door_open_blocks_vending_and_aborts_a_vend_with_a_refund() {
     let mut core = VendCore::new(&settings(PaymentMode::Coin));
-    core.handle(ms(0), Event::Coin { value: Cents::new(300) });
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(300),
+        },
+    );
     let cmds = core.handle(ms(1), Event::Door { open: true });
     assert_eq!(screens(&cmds), vec![Screen::Service]);
     let cmds = core.handle(ms(2), Event::Select { column: col(1) });
@@ -361,7 +394,12 @@ fn stuck_sensor_makes_its_columns_out_of_order_without_blaming_them() {
 #[test]
 fn unexpected_drop_changes_no_money() {
     let mut core = VendCore::new(&settings(PaymentMode::Coin));
-    core.handle(ms(0), Event::Coin { value: Cents::new(100) });
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(100),
+        },
+    );
     let cmds = core.handle(ms(5), Event::Drop { sensor: 0 });
     assert_eq!(notices(&cmds), vec![Notice::UnexpectedDrop { sensor: 0 }]);
     assert_eq!(core.credit(), Cents::new(100));
@@ -392,7 +430,12 @@ fn unknown_coin_is_reported_and_coin_return_keeps_credit_without_a_payout() {
     let mut core = VendCore::new(&settings(PaymentMode::Coin));
     let cmds = core.handle(ms(0), Event::UnknownCoin { pulses: 9 });
     assert_eq!(notices(&cmds), vec![Notice::UnknownCoin { pulses: 9 }]);
-    core.handle(ms(1), Event::Coin { value: Cents::new(50) });
+    core.handle(
+        ms(1),
+        Event::Coin {
+            value: Cents::new(50),
+        },
+    );
     let cmds = core.handle(ms(2), Event::CoinReturn);
     assert_eq!(
         screens(&cmds)[0].text("$"),
@@ -410,8 +453,9 @@ mod properties {
             (1usize..=4).prop_map(|n| Event::Select {
                 column: col(n.min(3))
             }),
-            prop_oneof![Just(10u64), Just(50), Just(100), Just(200)]
-                .prop_map(|c| Event::Coin { value: Cents::new(c) }),
+            prop_oneof![Just(10u64), Just(50), Just(100), Just(200)].prop_map(|c| Event::Coin {
+                value: Cents::new(c)
+            }),
             Just(Event::Drop { sensor: 0 }),
             (1usize..=3).prop_map(|n| Event::Home { column: col(n) }),
             any::<bool>().prop_map(|open| Event::Door { open }),

@@ -1,0 +1,212 @@
+//! The compiled `happiness` binary, driven the way scripts and operators drive it.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn happiness() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_happiness"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn run_script(args: &[&str], script: &str) -> Output {
+    let mut child = happiness()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn happiness");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write script");
+    child.wait_with_output().expect("wait")
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn scripted_paid_vend_through_stdin_prints_the_vend_and_the_delivered_item() {
+    let out = run_script(
+        &[
+            "run",
+            "--hardware",
+            "sim",
+            "--seed",
+            "7",
+            "--events",
+            "json",
+        ],
+        "coin 200\npress 1\nwait 2500\nquit\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    let has = |pred: &dyn Fn(&serde_json::Value) -> bool| lines.iter().any(pred);
+    assert!(has(&|v| v["type"] == "ready" && v["hardware"] == "sim"));
+    assert!(has(
+        &|v| v["event"]["kind"] == "coin" && v["event"]["value"] == 200
+    ));
+    assert!(has(&|v| v["command"]["command"] == "motor"
+        && v["command"]["column"] == 1
+        && v["command"]["on"] == true));
+    assert!(has(&|v| v["command"]["notice"] == "vend_delivered"
+        && v["command"]["product"] == "Cola"
+        && v["command"]["price"] == 150));
+    assert!(has(&|v| v["type"] == "sim"
+        && v["notice"]["kind"] == "item_in_tray"
+        && v["notice"]["column"] == 1));
+    assert_eq!(
+        lines.last().map(|v| v["type"].clone()),
+        Some("stopped".into())
+    );
+    // Every motor that went on went off again.
+    let motors: Vec<bool> = lines
+        .iter()
+        .filter(|v| v["command"]["command"] == "motor")
+        .map(|v| v["command"]["on"] == true)
+        .collect();
+    assert_eq!(motors, vec![true, false]);
+}
+
+#[test]
+fn end_of_input_stops_the_simulated_kiosk_cleanly() {
+    let out = run_script(
+        &["run", "--hardware", "sim", "--events", "text"],
+        "status\n",
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Cola"), "{stdout}");
+    assert!(stdout.contains("stopped: every motor is off"), "{stdout}");
+}
+
+#[test]
+fn a_bad_script_line_is_reported_and_fails_the_run() {
+    let out = run_script(
+        &["run", "--hardware", "sim", "--events", "none"],
+        "press 9\ncoin 150\nfly away\nquit\n",
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("there is no button 9"), "{stderr}");
+    assert!(stderr.contains("no coin worth 150 cents"), "{stderr}");
+    assert!(stderr.contains("unknown command `fly`"), "{stderr}");
+}
+
+#[test]
+fn rpi_backend_off_a_pi_fails_with_advice_to_use_the_simulator() {
+    if Path::new("/proc/device-tree/model").exists() {
+        return;
+    }
+    let out = run_script(&["run", "--hardware", "rpi"], "");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--hardware sim"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn check_config_accepts_the_shipped_config() {
+    let out = happiness()
+        .args(["check-config", "config"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OK"));
+}
+
+/// Writes an edited copy of the shipped config into a temp dir.
+fn bad_config(from: &str, to: &str) -> tempfile::TempDir {
+    let text = common::shipped_config_text();
+    assert!(text.contains(from), "fixture lacks {from:?}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("machine.toml"), text.replacen(from, to, 1)).expect("write");
+    dir
+}
+
+#[test]
+fn malformed_configs_are_rejected_naming_the_field() {
+    let cases = [
+        (
+            "product = \"Cola\"",
+            "product = \"Cola\"\nflavour = \"x\"",
+            "columns[0].flavour",
+        ),
+        (
+            "motor_pin = 22",
+            "motor_pin = 5",
+            "columns[0].motor_pin: pin 5 is already used by buttons[0].pin",
+        ),
+        (
+            "price_cents = 150",
+            "price_cents = -150",
+            "columns[0].price_cents: -150 must not be negative",
+        ),
+        (
+            "motor_pin = 22\n",
+            "",
+            "columns[0].motor_pin: is required but missing",
+        ),
+        (
+            "capacity = 8",
+            "capacity = \"eight\"",
+            "columns[0].capacity",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let dir = bad_config(from, to);
+        for args in [
+            vec!["check-config".to_string(), dir.path().display().to_string()],
+            vec![
+                "run".into(),
+                "--hardware".into(),
+                "sim".into(),
+                "--config".into(),
+                dir.path().display().to_string(),
+            ],
+        ] {
+            let out = happiness()
+                .args(&args)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run");
+            assert_eq!(out.status.code(), Some(2), "{args:?} with {to:?}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("machine.toml"), "{stderr}");
+            assert!(
+                stderr.contains(expected),
+                "expected {expected:?} in {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn missing_config_directory_is_a_clear_error() {
+    let out = happiness()
+        .args(["check-config", "/nonexistent/happiness"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}

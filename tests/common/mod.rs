@@ -1,0 +1,146 @@
+//! Shared harness for whole-machine tests: a kiosk on the simulator, driven by script lines in
+//! paused (virtual) time, with its trace collected.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use happiness::config::MachineConfig;
+use happiness::controller::TraceSink;
+use happiness::kiosk::{Backend, Kiosk};
+use happiness::script::{self, Outcome};
+use happiness::trace::{TraceEntry, TraceRecord};
+use happiness::vend::{Command, Event, Notice};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The shipped config file's text.
+pub fn shipped_config_text() -> String {
+    std::fs::read_to_string(config_path()).expect("config/machine.toml")
+}
+
+/// Path of the shipped config file.
+pub fn config_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/machine.toml")
+}
+
+/// The shipped config with `from` replaced by `to` (which must be found).
+pub fn config_with(edits: &[(&str, &str)]) -> MachineConfig {
+    let mut text = shipped_config_text();
+    for (from, to) in edits {
+        assert!(text.contains(from), "config does not contain {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    MachineConfig::from_toml(Path::new("test.toml"), &text).expect("valid edited config")
+}
+
+pub struct Harness {
+    pub kiosk: Kiosk,
+    trace: UnboundedReceiver<TraceRecord>,
+    pub records: Vec<TraceRecord>,
+}
+
+impl Harness {
+    pub fn start(config: MachineConfig, seed: u64) -> Harness {
+        let mut sink = TraceSink::new();
+        let trace = sink.subscribe();
+        let kiosk = Kiosk::start(Arc::new(config), Backend::Sim { seed }, sink).expect("kiosk");
+        Harness {
+            kiosk,
+            trace,
+            records: Vec::new(),
+        }
+    }
+
+    /// Run script lines; every line must succeed.
+    pub async fn run(&mut self, lines: &str) {
+        for line in lines.lines() {
+            let cmd = script::parse(line).unwrap_or_else(|e| panic!("{line}: {e}"));
+            if let Some(cmd) = cmd {
+                match script::execute(&self.kiosk, cmd).await {
+                    Ok(Outcome::Continue(_)) => {}
+                    Ok(Outcome::Quit) => return,
+                    Err(e) => panic!("{line}: {e}"),
+                }
+            }
+        }
+        self.collect();
+    }
+
+    fn collect(&mut self) {
+        while let Ok(r) = self.trace.try_recv() {
+            self.records.push(r);
+        }
+    }
+
+    pub fn events(&mut self) -> Vec<Event> {
+        self.collect();
+        self.records
+            .iter()
+            .filter_map(|r| match &r.entry {
+                TraceEntry::Event { event } => Some(*event),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn commands(&mut self) -> Vec<Command> {
+        self.collect();
+        self.records
+            .iter()
+            .filter_map(|r| match &r.entry {
+                TraceEntry::Command { command, .. } => Some(command.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn notices(&mut self) -> Vec<Notice> {
+        self.commands()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::Notice(n) => Some(n),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Motor commands as (column number, on).
+    pub fn motor_commands(&mut self) -> Vec<(usize, bool)> {
+        self.commands()
+            .into_iter()
+            .filter_map(|c| match c {
+                Command::Motor { column, on } => Some((column.number(), on)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn tray_products(&self) -> Vec<String> {
+        self.kiosk
+            .sim
+            .as_ref()
+            .expect("sim")
+            .tray()
+            .into_iter()
+            .map(|i| i.product)
+            .collect()
+    }
+
+    /// Checks that motor commands never overlap and that on and off alternate per column.
+    pub fn assert_one_motor_at_a_time(&mut self) {
+        let mut on: Option<usize> = None;
+        for (column, is_on) in self.motor_commands() {
+            if is_on {
+                assert_eq!(on, None, "motor {column} started while {on:?} was on");
+                on = Some(column);
+            } else {
+                on = None;
+            }
+        }
+    }
+
+    pub async fn stop(self) {
+        self.kiosk.stop().await.expect("clean stop");
+    }
+}
