@@ -221,10 +221,21 @@ impl Controller {
             }
             self.publish();
         };
+        let running: Vec<ColumnId> = self
+            .hw
+            .running_motors()
+            .into_iter()
+            .filter_map(ColumnId::from_index)
+            .collect();
         let off = self.hw.all_off();
         let now = self.clock.now();
         match &off {
-            Ok(()) => self.record(now, TraceEntry::Stopped),
+            Ok(()) => self.record(
+                now,
+                TraceEntry::Stopped {
+                    motors_stopped: running,
+                },
+            ),
             Err(e) => self.record(
                 now,
                 TraceEntry::Error {

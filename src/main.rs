@@ -181,45 +181,52 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot listen for SIGTERM")?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: stopping"),
+            _ = sigterm.recv() => tracing::info!("terminated: stopping"),
+        }
+    };
+    tokio::pin!(shutdown);
     let mut stdin_open = true;
     let mut failed = false;
     loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("interrupted: stopping");
-                break;
-            }
-            _ = sigterm.recv() => {
-                tracing::info!("terminated: stopping");
-                break;
-            }
-            line = lines.recv(), if stdin_open => match line {
-                Some(line) => match script::parse(&line) {
-                    Ok(None) => {}
-                    Ok(Some(cmd)) => match script::execute(&kiosk, cmd).await {
-                        Ok(Outcome::Quit) => break,
-                        Ok(Outcome::Continue(text)) => {
-                            if !text.is_empty() {
-                                println!("{text}");
-                            }
-                            if interactive && kiosk.sim.is_some() && text.is_empty() {
-                                println!("{}", script::status_text(&kiosk));
-                            }
-                        }
-                        Err(message) => report_script_error(&message, interactive, &mut failed),
-                    },
-                    Err(e) => report_script_error(&e.to_string(), interactive, &mut failed),
-                },
-                None => {
-                    stdin_open = false;
-                    // A simulated session ends with its input; on real hardware the kiosk keeps
-                    // running (under systemd stdin is empty from the start).
-                    if kiosk.sim.is_some() {
-                        break;
-                    }
-                }
-            },
+        let line = tokio::select! {
+            () = &mut shutdown => break,
+            line = lines.recv(), if stdin_open => line,
             _ = tokio::time::sleep(std::time::Duration::from_millis(500)), if kiosk.is_finished() => break,
+        };
+        let Some(line) = line else {
+            stdin_open = false;
+            // A simulated session ends with its input; on real hardware the kiosk keeps running
+            // (under systemd stdin is empty from the start).
+            if kiosk.sim.is_some() {
+                break;
+            }
+            continue;
+        };
+        let cmd = match script::parse(&line) {
+            Ok(Some(cmd)) => cmd,
+            Ok(None) => continue,
+            Err(e) => {
+                report_script_error(&e.to_string(), interactive, &mut failed);
+                continue;
+            }
+        };
+        // A long `wait` must not delay a stop request.
+        let outcome = tokio::select! {
+            () = &mut shutdown => break,
+            outcome = script::execute(&kiosk, cmd) => outcome,
+        };
+        match outcome {
+            Ok(Outcome::Quit) => break,
+            Ok(Outcome::Continue(text)) if !text.is_empty() => println!("{text}"),
+            Ok(Outcome::Continue(_)) => {
+                if interactive && kiosk.sim.is_some() {
+                    println!("{}", script::status_text(&kiosk));
+                }
+            }
+            Err(message) => report_script_error(&message, interactive, &mut failed),
         }
     }
     let result = kiosk.stop().await;

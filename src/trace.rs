@@ -49,7 +49,10 @@ pub enum TraceEntry {
         message: String,
     },
     /// The controller stopped with every motor off.
-    Stopped,
+    Stopped {
+        /// Motors that were still running and were switched off by the stop.
+        motors_stopped: Vec<ColumnId>,
+    },
 }
 
 /// Something the simulated world did, with columns numbered as people number them.
@@ -124,7 +127,16 @@ impl TraceRecord {
                 }
             },
             TraceEntry::Error { message } => format!("error   {message}"),
-            TraceEntry::Stopped => "stopped: every motor is off".into(),
+            TraceEntry::Stopped { motors_stopped } if motors_stopped.is_empty() => {
+                "stopped: every motor is off".into()
+            }
+            TraceEntry::Stopped { motors_stopped } => {
+                let list: Vec<String> = motors_stopped.iter().map(ToString::to_string).collect();
+                format!(
+                    "stopped: every motor is off (switched off column {})",
+                    list.join(", ")
+                )
+            }
         };
         format!("[{:>9.3}s] {body}", self.t_ms / 1000.0)
     }

@@ -84,6 +84,43 @@ fn scripted_paid_vend_through_stdin_prints_the_vend_and_the_delivered_item() {
 }
 
 #[test]
+fn sigterm_mid_vend_switches_the_motor_off_before_exit() {
+    let mut child = happiness()
+        .args(["run", "--hardware", "sim", "--events", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn happiness");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"coin 200\npress 1\nwait 600000\n")
+        .expect("write script");
+    // A long wait and an open stdin: only the signal can stop it. The motor is on from about
+    // 0.65 s.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    drop(stdin);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert!(lines
+        .iter()
+        .any(|v| v["command"]["command"] == "motor" && v["command"]["on"] == true));
+    let last = lines.last().expect("output");
+    assert_eq!(last["type"], "stopped", "{last}");
+    assert_eq!(last["motors_stopped"], serde_json::json!([1]), "{last}");
+}
+
+#[test]
 fn end_of_input_stops_the_simulated_kiosk_cleanly() {
     let out = run_script(
         &["run", "--hardware", "sim", "--events", "text"],
