@@ -246,6 +246,12 @@ struct RawColumn {
     home_pin: Option<i64>,
     #[serde(default = "default_sensor")]
     drop_sensor: i64,
+    #[serde(default = "default_for_sale")]
+    for_sale: bool,
+}
+
+fn default_for_sale() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]
@@ -364,6 +370,11 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 fn parse(text: &str) -> Result<RawFile, Issue> {
+    parse_toml(text)
+}
+
+/// Parse TOML text into `T`, reporting the first problem with its field path and line.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Issue> {
     let de = toml::de::Deserializer::parse(text).map_err(|e| Issue {
         path: String::new(),
         line: e.span().map(|s| line_of(text, s.start)),
@@ -652,6 +663,12 @@ fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             .and_then(ColumnId::from_number);
         match (spec, column) {
             (Some(spec), Some(column)) => {
+                if raw.columns.get(column.index()).is_some_and(|c| !c.for_sale) {
+                    v.issue(
+                        format!("{path}.column"),
+                        format!("column {column} is not for sale (for_sale = false): a button cannot sell from it"),
+                    );
+                }
                 wiring.buttons.push(spec);
                 buttons.push(column);
             }
@@ -779,6 +796,7 @@ fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             stock,
             sensor,
             has_home: c.home_pin.is_some(),
+            for_sale: c.for_sale,
         });
     }
 

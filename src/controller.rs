@@ -18,7 +18,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
 use crate::config::MachineConfig;
+use crate::localtime::LocalTime;
 use crate::money::Cents;
+use crate::surprise::SurpriseConfig;
 use crate::trace::{display_text, SimReport, TraceEntry, TraceRecord};
 use crate::vend::{
     ColumnId, ColumnStatus, Command, Event, LampRole, Ledger, Screen, VendCore, VendSettings,
@@ -100,10 +102,33 @@ impl TraceSink {
     }
 }
 
+/// Where the controller gets local wall-clock time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalClock {
+    /// The system's local time.
+    System,
+    /// A fixed start, moving with the monotonic clock (for tests and replays).
+    StartingAt(LocalTime),
+}
+
+/// What a controller runs with, besides its hardware.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The machine.
+    pub machine: Arc<MachineConfig>,
+    /// The surprise catalogue and policy.
+    pub surprises: SurpriseConfig,
+    /// Seed for the surprise engine.
+    pub seed: u64,
+    /// Source of local time.
+    pub local_clock: LocalClock,
+}
+
 /// The running controller. Build with [`Controller::new`], then [`Controller::run`].
 pub struct Controller {
     core: VendCore,
     config: Arc<MachineConfig>,
+    local_clock: LocalClock,
     hw: Box<dyn Hardware>,
     conditioner: InputConditioner,
     clock: Clock,
@@ -117,11 +142,12 @@ impl Controller {
     /// A controller for `config` on `hw`. Reads the start-up levels of the inputs (door, drop
     /// beams, home switches) so that the first edges are interpreted correctly.
     pub fn new(
-        config: Arc<MachineConfig>,
+        setup: Setup,
         mut hw: Box<dyn Hardware>,
         clock: Clock,
         trace: TraceSink,
     ) -> Result<(Self, watch::Receiver<Status>), ControllerError> {
+        let config = setup.machine;
         let snapshot = hw.read_inputs()?;
         let conditioner =
             InputConditioner::new(&snapshot.layout(&config.wiring), &config.input_timing);
@@ -130,6 +156,8 @@ impl Controller {
             columns: config.columns.clone(),
             timings: config.timings,
             sensors: config.wiring.drop_sensors.len(),
+            surprises: setup.surprises,
+            seed: setup.seed,
         });
         let (status, rx) = watch::channel(Status {
             credit: Cents::ZERO,
@@ -146,6 +174,7 @@ impl Controller {
         let mut controller = Controller {
             core,
             config,
+            local_clock: setup.local_clock,
             hw,
             conditioner,
             clock,
@@ -155,6 +184,7 @@ impl Controller {
             lamps_on: Vec::new(),
         };
         let now = clock.now();
+        controller.sync_local_time(now);
         let cmds = controller.core.start(now);
         controller.execute(now, cmds)?;
         if snapshot.door_open == Some(true) {
@@ -267,11 +297,23 @@ impl Controller {
         Ok(())
     }
 
+    /// Give the core the local time that corresponds to `at`.
+    fn sync_local_time(&mut self, at: Timestamp) {
+        let local = match self.local_clock {
+            LocalClock::System => LocalTime::now(),
+            LocalClock::StartingAt(start) => {
+                start.plus_secs(i64::try_from(at.as_micros() / 1_000_000).unwrap_or(i64::MAX))
+            }
+        };
+        self.core.set_local_time(local);
+    }
+
     fn tick(&mut self) -> Result<(), ControllerError> {
         let now = self.clock.now();
         for input in self.conditioner.poll(now) {
             self.input(input)?;
         }
+        self.sync_local_time(now);
         let cmds = self.core.poll(now);
         self.execute(now, cmds)
     }
@@ -313,6 +355,7 @@ impl Controller {
     /// Feed an event to the core and carry out what it says.
     pub fn feed(&mut self, at: Timestamp, event: Event) -> Result<(), ControllerError> {
         self.record(at, TraceEntry::Event { event });
+        self.sync_local_time(at);
         let cmds = self.core.handle(at, event);
         self.execute(at, cmds)
     }
@@ -359,7 +402,9 @@ impl Controller {
                     }
                 }
                 Command::Display(screen) => self.screen = Some(screen.clone()),
-                Command::Notice(_) => {}
+                // The surprise lamp follows the core's lamp commands; the pattern itself is for
+                // displays that can animate it (the trace carries it there).
+                Command::Notice(_) | Command::Show { .. } => {}
             }
             self.record(at, TraceEntry::Command { command, text });
         }

@@ -11,16 +11,39 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::MachineConfig;
-use crate::controller::{Controller, ControllerError, Status, TraceSink};
+use crate::controller::{Controller, ControllerError, LocalClock, Setup, Status, TraceSink};
+use crate::surprise::SurpriseConfig;
+
+/// Everything a kiosk needs besides its hardware choice.
+#[derive(Debug, Clone)]
+pub struct KioskConfig {
+    /// The machine.
+    pub machine: Arc<MachineConfig>,
+    /// Surprise catalogue and policy.
+    pub surprises: SurpriseConfig,
+    /// Seed for all randomness (simulated bounce, surprises).
+    pub seed: u64,
+    /// Source of local time.
+    pub local_clock: LocalClock,
+}
+
+impl KioskConfig {
+    /// A kiosk with no surprises on the system's local time.
+    pub fn plain(machine: MachineConfig, seed: u64) -> Self {
+        KioskConfig {
+            machine: Arc::new(machine),
+            surprises: SurpriseConfig::disabled(),
+            seed,
+            local_clock: LocalClock::System,
+        }
+    }
+}
 
 /// Which hardware to drive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// The simulated machine, with a seed for its randomness.
-    Sim {
-        /// Seed for bounce patterns and other simulated randomness.
-        seed: u64,
-    },
+    /// The simulated machine.
+    Sim,
     /// The Raspberry Pi's GPIO.
     Rpi,
 }
@@ -29,7 +52,7 @@ impl Backend {
     /// "sim" or "rpi".
     pub fn name(self) -> &'static str {
         match self {
-            Backend::Sim { .. } => "sim",
+            Backend::Sim => "sim",
             Backend::Rpi => "rpi",
         }
     }
@@ -71,16 +94,17 @@ pub struct Kiosk {
 }
 
 impl Kiosk {
-    /// Start a kiosk for `config` on `backend`, tracing into `trace`.
+    /// Start a kiosk for `setup` on `backend`, tracing into `trace`.
     pub fn start(
-        config: Arc<MachineConfig>,
+        setup: KioskConfig,
         backend: Backend,
         trace: TraceSink,
     ) -> Result<Kiosk, KioskError> {
+        let config = Arc::clone(&setup.machine);
         let clock = Clock::start();
         let (edge_tx, edge_rx) = tokio::sync::mpsc::unbounded_channel();
         let (hw, sim, notices): (Box<dyn happiness_hardware::Hardware>, _, _) = match backend {
-            Backend::Sim { seed } => {
+            Backend::Sim => {
                 let columns = config
                     .columns
                     .iter()
@@ -91,7 +115,7 @@ impl Kiosk {
                     })
                     .collect();
                 let mut params = config.sim.clone();
-                params.seed = seed;
+                params.seed = setup.seed;
                 let (machine, handle) = sim::build(&config.wiring, columns, params, clock)?;
                 let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
                 tokio::spawn(sim::run_physics(handle.clone(), edge_tx, notice_tx));
@@ -102,7 +126,14 @@ impl Kiosk {
                 (Box::new(machine), None, None)
             }
         };
-        let (mut controller, status) = Controller::new(Arc::clone(&config), hw, clock, trace)?;
+        let controller_setup = Setup {
+            machine: Arc::clone(&config),
+            surprises: setup.surprises,
+            // A different stream from the simulator's, so the two never correlate.
+            seed: setup.seed ^ 0x5eed_5a4f_0000_0001,
+            local_clock: setup.local_clock,
+        };
+        let (mut controller, status) = Controller::new(controller_setup, hw, clock, trace)?;
         controller.announce(backend.name());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(controller.run(edge_rx, notices, async move {

@@ -4,6 +4,9 @@
 //! over-delivers. The library holds everything except argument parsing:
 //!
 //! - [`vend`]: the pure vend state machine (events and time in, commands out);
+//! - [`surprise`]: the surprise catalogue, policy and engine (pure, seeded);
+//! - [`simulate`]: the Monte Carlo report of what a surprise policy does and costs;
+//! - [`localtime`]: local wall-clock time for schedules and daily caps;
 //! - [`money`]: cents as a type;
 //! - [`config`]: `machine.toml`, parsed strictly and validated with field paths;
 //! - [`controller`]: the tokio task that connects hardware events and timers to the core;
@@ -16,8 +19,11 @@
 pub mod config;
 pub mod controller;
 pub mod kiosk;
+pub mod localtime;
 pub mod money;
 pub mod script;
+pub mod simulate;
+pub mod surprise;
 pub mod trace;
 pub mod vend;
 

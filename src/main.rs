@@ -9,9 +9,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use happiness::config::{MachineConfig, MACHINE_FILE};
-use happiness::controller::TraceSink;
-use happiness::kiosk::{is_raspberry_pi, Backend, Kiosk};
+use happiness::controller::{LocalClock, TraceSink};
+use happiness::kiosk::{is_raspberry_pi, Backend, Kiosk, KioskConfig};
 use happiness::script::{self, Outcome};
+use happiness::surprise::config::SURPRISES_FILE;
+use happiness::surprise::SurpriseConfig;
 use happiness::trace::TraceRecord;
 use tokio::sync::mpsc;
 
@@ -66,7 +68,8 @@ struct RunArgs {
     /// Which hardware to drive.
     #[arg(long, value_enum, default_value_t = HardwareChoice::Auto)]
     hardware: HardwareChoice,
-    /// Seed for the simulator's randomness (default: from the clock, and logged).
+    /// Seed for the simulator's and the surprise engine's randomness (default: from the clock,
+    /// and logged).
     #[arg(long)]
     seed: Option<u64>,
     /// What to print on stdout about events and commands.
@@ -121,50 +124,86 @@ fn main() -> ExitCode {
 }
 
 fn check_config(dir: &Path) -> ExitCode {
-    match MachineConfig::load_dir(dir) {
-        Ok(cfg) => {
-            println!(
-                "{}: OK: \"{}\", {} columns, {} buttons, {} coins, {:?} payment",
-                dir.join(MACHINE_FILE).display(),
-                cfg.name,
-                cfg.columns.len(),
-                cfg.buttons.len(),
-                cfg.coins.len(),
-                cfg.payment
-            );
-            ExitCode::SUCCESS
+    let (cfg, surprises) = match load_configs(dir) {
+        Ok(both) => both,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
         }
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::from(2)
-        }
+    };
+    println!(
+        "{}: OK: \"{}\", {} columns, {} buttons, {} coins, {:?} payment",
+        dir.join(MACHINE_FILE).display(),
+        cfg.name,
+        cfg.columns.len(),
+        cfg.buttons.len(),
+        cfg.coins.len(),
+        cfg.payment
+    );
+    let surprises_file = dir.join(SURPRISES_FILE);
+    if surprises_file.exists() {
+        println!(
+            "{}: OK: {} surprises, probability {}, {}",
+            surprises_file.display(),
+            surprises.catalogue.len(),
+            surprises.policy.probability,
+            if surprises.policy.enabled {
+                "enabled"
+            } else {
+                "disabled"
+            }
+        );
+    } else {
+        println!("{}: not present: no surprises", surprises_file.display());
     }
+    ExitCode::SUCCESS
+}
+
+/// Both config files of a directory, or every problem found, ready to print.
+fn load_configs(dir: &Path) -> Result<(MachineConfig, SurpriseConfig), String> {
+    let machine = MachineConfig::load_dir(dir).map_err(|e| e.to_string())?;
+    let surprises = SurpriseConfig::load_dir(dir, &machine).map_err(|e| e.to_string())?;
+    Ok((machine, surprises))
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let dir = config_dir(args.config);
-    let config = match MachineConfig::load_dir(&dir) {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            eprintln!("{e}");
+    let (machine, surprises) = match load_configs(&dir) {
+        Ok(both) => both,
+        Err(message) => {
+            eprintln!("{message}");
             return Ok(ExitCode::from(2));
         }
     };
+    let config = Arc::new(machine);
     let backend = match args.hardware {
-        HardwareChoice::Sim => sim_backend(args.seed),
+        HardwareChoice::Sim => Backend::Sim,
         HardwareChoice::Rpi => Backend::Rpi,
         HardwareChoice::Auto if is_raspberry_pi() => Backend::Rpi,
         HardwareChoice::Auto => {
             tracing::info!(
                 "not running on a Raspberry Pi: using the simulated machine (--hardware sim)"
             );
-            sim_backend(args.seed)
+            Backend::Sim
         }
     };
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    });
+    tracing::info!(seed, "random seed (replay with --seed)");
 
     let mut sink = TraceSink::new();
     let trace_rx = sink.subscribe();
-    let kiosk = Kiosk::start(Arc::clone(&config), backend, sink)
+    let setup = KioskConfig {
+        machine: Arc::clone(&config),
+        surprises,
+        seed,
+        local_clock: LocalClock::System,
+    };
+    let kiosk = Kiosk::start(setup, backend, sink)
         .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))?;
     let currency = config.currency.clone();
     let printer = tokio::spawn(print_trace(trace_rx, args.events, currency));
@@ -238,17 +277,6 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn sim_backend(seed: Option<u64>) -> Backend {
-    let seed = seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    });
-    tracing::info!(seed, "simulator seed (replay with --seed)");
-    Backend::Sim { seed }
 }
 
 /// A bad line in a script is an error the script's author must see; at a terminal it is just a

@@ -116,6 +116,13 @@ impl TraceRecord {
                     format!("lamp    {role:?} {}", if *on { "on" } else { "off" })
                 }
                 (Command::Notice(n), _) => format!("notice  {}", describe_notice(n, currency)),
+                (
+                    Command::Show {
+                        pattern,
+                        duration_ms,
+                    },
+                    _,
+                ) => format!("show    \"{pattern}\" for {duration_ms} ms"),
                 (other, _) => format!("{other:?}"),
             },
             TraceEntry::Sim { notice } => match notice {
@@ -212,6 +219,27 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
         }
         Notice::Door { open } => format!("door {}", if *open { "open" } else { "closed" }),
         Notice::CreditKept { credit } => format!("credit {} kept (no payout device)", m(credit)),
+        Notice::SurpriseAwarded {
+            name, cost, items, ..
+        } => {
+            let count: u32 = items.iter().map(|(_, n)| n).sum();
+            format!("SURPRISE \"{name}\" ({count} items, costs {})", m(cost))
+        }
+        Notice::SurpriseItemDelivered { column, product } => {
+            format!("surprise item delivered: {product} from column {column}")
+        }
+        Notice::SurpriseItemFailed { column, reason } => {
+            format!("surprise item from column {column} FAILED ({reason})")
+        }
+        Notice::SurpriseCompleted {
+            name,
+            planned,
+            delivered,
+            partial,
+        } => format!(
+            "surprise \"{name}\" done: {delivered} of {planned} items{}",
+            if *partial { " (PARTIAL)" } else { "" }
+        ),
     }
 }
 

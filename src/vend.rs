@@ -11,17 +11,22 @@
 //!   bounded number of nudges, then the customer's money goes back to their credit and the column
 //!   is taken out of service;
 //! - sold-out, out-of-order and door-open refuse to vend, with a message, and keep the credit;
-//! - credit is conserved: every cent inserted is held, spent on a delivered item, or returned.
+//! - credit is conserved: every cent inserted is held, spent on a delivered item, or returned;
+//! - surprises are asked for only after a paid item is confirmed delivered, never while the door is
+//!   open or anything is faulted, and their items go through the same sure-vend path.
 //!
 //! It must not know about pins, files or the clock.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
 use happiness_hardware::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::localtime::LocalTime;
 use crate::money::Cents;
+use crate::surprise::{KindName, SurpriseConfig, SurpriseEngine, VendFacts};
 
 /// A column of the machine: 0-based inside the program, shown to people as 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -110,6 +115,8 @@ pub struct ColumnSpec {
     pub sensor: u8,
     /// Whether the column has a home switch (otherwise the motor runs for a fixed time).
     pub has_home: bool,
+    /// Whether customers can buy from it (a gift column holds surprises only).
+    pub for_sale: bool,
 }
 
 /// Timing rules for vends.
@@ -153,6 +160,10 @@ pub struct VendSettings {
     pub timings: VendTimings,
     /// Number of drop sensors.
     pub sensors: usize,
+    /// Surprise catalogue and policy.
+    pub surprises: SurpriseConfig,
+    /// Seed for the surprise engine's randomness.
+    pub seed: u64,
 }
 
 /// Something that happened to the machine.
@@ -242,6 +253,8 @@ pub enum Refusal {
     DoorOpen,
     /// A vend is already in progress.
     Busy,
+    /// The column holds surprise gifts and is not for sale.
+    NotForSale,
 }
 
 /// What the display shows.
@@ -286,6 +299,13 @@ pub enum Screen {
     },
     /// Please wait: a vend is already running.
     PleaseWait,
+    /// A surprise! Shown after the paid item is delivered.
+    Surprise {
+        /// The surprise's name.
+        name: String,
+        /// Its message.
+        message: String,
+    },
     /// Item delivered.
     Enjoy {
         /// Product delivered.
@@ -344,6 +364,7 @@ impl Screen {
             Screen::Vending { product } => format!("Here comes your {product}..."),
             Screen::PleaseWait => "Please wait: your item is on its way".into(),
             Screen::Enjoy { product } => format!("Enjoy your {product}!"),
+            Screen::Surprise { message, .. } => message.clone(),
             Screen::Refunded {
                 product, amount, ..
             } => format!(
@@ -454,6 +475,46 @@ pub enum Notice {
         /// Credit held.
         credit: Cents,
     },
+    /// A surprise was awarded on a delivered paid vend.
+    SurpriseAwarded {
+        /// The paid vend's column.
+        column: ColumnId,
+        /// Surprise name.
+        name: String,
+        /// Its kind.
+        kind: KindName,
+        /// What it costs the operator.
+        cost: Cents,
+        /// Items it hands out: (column, count).
+        items: Vec<(ColumnId, u32)>,
+        /// The message shown.
+        message: String,
+    },
+    /// A surprise item was seen falling.
+    SurpriseItemDelivered {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+    },
+    /// A surprise item could not be delivered (no refund is due: it was free).
+    SurpriseItemFailed {
+        /// The column.
+        column: ColumnId,
+        /// Why.
+        reason: FailReason,
+    },
+    /// A surprise finished; `partial` when fewer items were delivered than promised.
+    SurpriseCompleted {
+        /// Surprise name.
+        name: String,
+        /// Items promised.
+        planned: u32,
+        /// Items delivered.
+        delivered: u32,
+        /// Fewer delivered than promised.
+        partial: bool,
+    },
 }
 
 /// Something the machine must do now.
@@ -478,6 +539,13 @@ pub enum Command {
     Display(Screen),
     /// Record or report something.
     Notice(Notice),
+    /// Run a surprise light (and sound) show.
+    Show {
+        /// Pattern name.
+        pattern: String,
+        /// Duration in milliseconds.
+        duration_ms: u64,
+    },
 }
 
 /// A column's service state.
@@ -507,8 +575,25 @@ enum Phase {
     Pausing { until: Timestamp },
 }
 
+/// Whether a vend was paid for or is part of a surprise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VendKind {
+    Paid,
+    Surprise,
+}
+
+/// A surprise whose items are being dispensed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ActiveSurprise {
+    name: String,
+    planned: u32,
+    delivered: u32,
+    pending: VecDeque<ColumnId>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Vend {
+    kind: VendKind,
     column: ColumnId,
     price: Cents,
     attempt: u32,
@@ -542,6 +627,10 @@ pub struct VendCore {
     lamps: [bool; LampRole::ALL.len()],
     ledger: Ledger,
     now: Timestamp,
+    local: LocalTime,
+    engine: SurpriseEngine,
+    surprise: Option<ActiveSurprise>,
+    show_until: Option<Timestamp>,
 }
 
 impl VendCore {
@@ -567,7 +656,28 @@ impl VendCore {
             lamps: [false; LampRole::ALL.len()],
             ledger: Ledger::default(),
             now: Timestamp::ZERO,
+            local: LocalTime::default(),
+            engine: SurpriseEngine::new(settings.surprises.clone(), settings.seed),
+            surprise: None,
+            show_until: None,
         }
+    }
+
+    /// Tell the core the local wall-clock time (for surprise schedules and daily caps). The
+    /// controller calls this before each event; the core never reads a clock itself.
+    pub fn set_local_time(&mut self, local: LocalTime) {
+        self.local = local;
+    }
+
+    /// The surprise engine (for reports and operator views).
+    pub fn surprises(&self) -> &SurpriseEngine {
+        &self.engine
+    }
+
+    /// The surprise engine, to change its configuration or pause it. Its memory of past
+    /// surprises and sales survives, so caps hold across changes.
+    pub fn surprises_mut(&mut self) -> &mut SurpriseEngine {
+        &mut self.engine
     }
 
     /// The commands that bring the display and lamps to the core's current state (at start-up).
@@ -635,11 +745,10 @@ impl VendCore {
     /// When [`VendCore::poll`] next has work, if ever.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let vend = self.vend.map(|v| self.phase_deadline(&v));
-        match (vend, self.screen_until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, None) => a,
-            (None, b) => b,
-        }
+        [vend, self.screen_until, self.show_until]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn phase_deadline(&self, v: &Vend) -> Timestamp {
@@ -711,6 +820,8 @@ impl VendCore {
             let vend_due = self.vend.map(|v| self.phase_deadline(&v));
             if vend_due.is_some_and(|d| d <= deadline) {
                 self.vend_deadline(deadline, out);
+            } else if self.show_until.is_some_and(|d| d <= deadline) {
+                self.show_until = None;
             } else {
                 self.screen_until = None;
                 out.push(Command::Display(self.idle_screen()));
@@ -723,7 +834,8 @@ impl VendCore {
         self.screen_until = Some(self.now + self.timings.message);
     }
 
-    fn available(&self, c: &ColumnState) -> bool {
+    /// Whether the column can dispense an item right now.
+    fn can_dispense(&self, c: &ColumnState) -> bool {
         c.status == ColumnStatus::InService
             && c.stock > 0
             && !self
@@ -731,6 +843,19 @@ impl VendCore {
                 .get(usize::from(c.spec.sensor))
                 .copied()
                 .unwrap_or(true)
+    }
+
+    /// Whether a customer can buy from the column right now.
+    fn available(&self, c: &ColumnState) -> bool {
+        c.spec.for_sale && self.can_dispense(c)
+    }
+
+    /// Whether any column or sensor is faulted.
+    fn faulted(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|c| c.status != ColumnStatus::InService)
+            || self.stuck.iter().any(|&s| s)
     }
 
     fn idle_screen(&self) -> Screen {
@@ -749,15 +874,12 @@ impl VendCore {
     }
 
     fn update_lamps(&mut self, out: &mut Vec<Command>) {
-        let fault = self
-            .columns
-            .iter()
-            .any(|c| c.status != ColumnStatus::InService)
-            || self.stuck.iter().any(|&s| s);
+        let fault = self.faulted();
         let ready = self.vend.is_none()
             && !self.door_open
             && self.columns.iter().any(|c| self.available(c));
-        let wanted = [ready, self.vend.is_some(), fault, false];
+        let surprise = self.surprise.is_some() || self.show_until.is_some();
+        let wanted = [ready, self.vend.is_some(), fault, surprise];
         for (i, role) in LampRole::ALL.iter().enumerate() {
             if self.lamps[i] != wanted[i] {
                 self.lamps[i] = wanted[i];
@@ -823,6 +945,14 @@ impl VendCore {
         if self.door_open {
             return self.refuse(column, Refusal::DoorOpen, Screen::Service, out);
         }
+        if !col.spec.for_sale {
+            return self.refuse(
+                column,
+                Refusal::NotForSale,
+                Screen::OutOfOrder { product },
+                out,
+            );
+        }
         if col.status != ColumnStatus::InService || sensor_stuck {
             return self.refuse(
                 column,
@@ -856,6 +986,7 @@ impl VendCore {
         out.push(Command::Display(Screen::Vending { product }));
         self.screen_until = None;
         self.vend = Some(Vend {
+            kind: VendKind::Paid,
             column,
             price,
             attempt: 0,
@@ -904,18 +1035,127 @@ impl VendCore {
         if let Some(c) = self.columns.get_mut(v.column.index()) {
             c.stock = c.stock.saturating_sub(1);
         }
-        self.ledger.spent = self.ledger.spent.saturating_add(v.price);
-        out.push(Command::Notice(Notice::VendDelivered {
-            column: v.column,
-            product: product.clone(),
-            price: v.price,
-        }));
-        self.show(Screen::Enjoy { product }, out);
+        match v.kind {
+            VendKind::Paid => {
+                self.ledger.spent = self.ledger.spent.saturating_add(v.price);
+                out.push(Command::Notice(Notice::VendDelivered {
+                    column: v.column,
+                    product: product.clone(),
+                    price: v.price,
+                }));
+                self.show(Screen::Enjoy { product }, out);
+                self.maybe_surprise(v.column, v.price, out);
+            }
+            VendKind::Surprise => {
+                if let Some(active) = self.surprise.as_mut() {
+                    active.delivered += 1;
+                }
+                out.push(Command::Notice(Notice::SurpriseItemDelivered {
+                    column: v.column,
+                    product,
+                }));
+            }
+        }
         if let Phase::Turning { .. } = v.phase {
             // Let the spiral finish its turn so it parks at home for the next vend.
             self.vend = Some(v);
         } else {
-            self.vend = None;
+            self.end_vend(out);
+        }
+    }
+
+    /// Ask the surprise engine about a delivered paid vend, and set up what it awards.
+    fn maybe_surprise(&mut self, column: ColumnId, price: Cents, out: &mut Vec<Command>) {
+        // Never while the machine cannot keep every promise.
+        if self.door_open || self.faulted() {
+            return;
+        }
+        let stock: Vec<u32> = self
+            .columns
+            .iter()
+            .map(|c| if self.can_dispense(c) { c.stock } else { 0 })
+            .collect();
+        let facts = VendFacts {
+            now: self.local,
+            column,
+            price,
+            stock: &stock,
+        };
+        let Some(award) = self.engine.decide(&facts).award else {
+            return;
+        };
+        let message = self.engine.message_for(&award, |c| self.product(c));
+        out.push(Command::Notice(Notice::SurpriseAwarded {
+            column,
+            name: award.name.clone(),
+            kind: award.kind,
+            cost: award.cost,
+            items: award.items.clone(),
+            message: message.clone(),
+        }));
+        self.show(
+            Screen::Surprise {
+                name: award.name.clone(),
+                message,
+            },
+            out,
+        );
+        if let Some((pattern, duration)) = award.show {
+            out.push(Command::Show {
+                pattern,
+                duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            });
+            self.show_until = Some(self.now + duration);
+        }
+        let pending: VecDeque<ColumnId> = award
+            .items
+            .iter()
+            .flat_map(|&(c, n)| std::iter::repeat_n(c, n as usize))
+            .collect();
+        self.surprise = Some(ActiveSurprise {
+            name: award.name,
+            planned: u32::try_from(pending.len()).unwrap_or(u32::MAX),
+            delivered: 0,
+            pending,
+        });
+    }
+
+    /// A vend is over: start the next surprise item, or close the surprise.
+    fn end_vend(&mut self, out: &mut Vec<Command>) {
+        self.vend = None;
+        loop {
+            let next = self.surprise.as_mut().and_then(|a| a.pending.pop_front());
+            let Some(column) = next else {
+                break;
+            };
+            let ready = !self.door_open
+                && self
+                    .columns
+                    .get(column.index())
+                    .is_some_and(|c| self.can_dispense(c));
+            if ready {
+                // A short pause lets the customer read the surprise before the motor runs.
+                self.vend = Some(Vend {
+                    kind: VendKind::Surprise,
+                    column,
+                    price: Cents::ZERO,
+                    attempt: 0,
+                    phase: Phase::Pausing {
+                        until: self.now + self.timings.nudge_pause,
+                    },
+                    delivered: false,
+                    jammed: false,
+                });
+                return;
+            }
+        }
+        if let Some(active) = self.surprise.take() {
+            out.push(Command::Notice(Notice::SurpriseCompleted {
+                name: active.name,
+                planned: active.planned,
+                delivered: active.delivered,
+                partial: active.delivered < active.planned,
+            }));
         }
     }
 
@@ -940,13 +1180,13 @@ impl VendCore {
         self.vend = Some(v);
     }
 
-    /// The vend is over: record a fault the last run revealed, then go idle.
+    /// The vend is over: record a fault the last run revealed, then go on.
     fn finish(&mut self, v: Vend, out: &mut Vec<Command>) {
-        self.vend = None;
         if v.jammed {
             self.fault_column(v.column, FailReason::Jammed, out);
         }
-        if self.screen_until.is_none() {
+        self.end_vend(out);
+        if self.vend.is_none() && self.screen_until.is_none() {
             out.push(Command::Display(self.idle_screen()));
         }
     }
@@ -1017,6 +1257,18 @@ impl VendCore {
     }
 
     fn fail(&mut self, v: Vend, reason: FailReason, out: &mut Vec<Command>) {
+        let blame_column = matches!(reason, FailReason::NoDrop | FailReason::Jammed);
+        if v.kind == VendKind::Surprise {
+            out.push(Command::Notice(Notice::SurpriseItemFailed {
+                column: v.column,
+                reason,
+            }));
+            if blame_column {
+                self.fault_column(v.column, reason, out);
+            }
+            self.end_vend(out);
+            return;
+        }
         self.vend = None;
         self.credit = self.credit.saturating_add(v.price);
         let product = self.product(v.column);
@@ -1027,7 +1279,7 @@ impl VendCore {
             reason,
         }));
         // A stuck sensor or an opened door is not the column's fault.
-        if matches!(reason, FailReason::NoDrop | FailReason::Jammed) {
+        if blame_column {
             self.fault_column(v.column, reason, out);
         }
         let credit = self.credit;
@@ -1069,8 +1321,12 @@ impl VendCore {
                         on: false,
                     });
                 }
+                // The door stops a surprise: what is left of it is not dispensed.
+                if let Some(active) = self.surprise.as_mut() {
+                    active.pending.clear();
+                }
                 if v.delivered {
-                    self.vend = None;
+                    self.end_vend(out);
                 } else {
                     self.fail(v, FailReason::DoorOpened, out);
                 }

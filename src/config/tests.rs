@@ -28,7 +28,8 @@ fn rejects(text: &str, path: &str, fragment: &str) {
 fn the_shipped_config_is_valid() {
     let cfg = check(GOOD).expect("config/machine.toml is valid");
     assert!(cfg.columns.len() >= 3);
-    assert_eq!(cfg.buttons.len(), cfg.columns.len());
+    assert_eq!(cfg.buttons.len(), 4);
+    assert!(!cfg.columns[4].for_sale);
     assert_eq!(cfg.wiring.motors.len(), cfg.columns.len());
     assert!(cfg.coin_for_pulses(5).is_some());
 }

@@ -19,6 +19,7 @@ fn settings(payment: PaymentMode) -> VendSettings {
                 stock: 2,
                 sensor: 0,
                 has_home: true,
+                for_sale: true,
             },
             ColumnSpec {
                 product: "Water".into(),
@@ -27,6 +28,7 @@ fn settings(payment: PaymentMode) -> VendSettings {
                 stock: 0,
                 sensor: 0,
                 has_home: false,
+                for_sale: true,
             },
             ColumnSpec {
                 product: "Juice".into(),
@@ -35,10 +37,13 @@ fn settings(payment: PaymentMode) -> VendSettings {
                 stock: 5,
                 sensor: 0,
                 has_home: false,
+                for_sale: true,
             },
         ],
         timings: VendTimings::default(),
         sensors: 1,
+        surprises: SurpriseConfig::disabled(),
+        seed: 0,
     }
 }
 

@@ -4,11 +4,10 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use happiness::config::MachineConfig;
 use happiness::controller::TraceSink;
-use happiness::kiosk::{Backend, Kiosk};
+use happiness::kiosk::{Backend, Kiosk, KioskConfig};
 use happiness::script::{self, Outcome};
 use happiness::trace::{TraceEntry, TraceRecord};
 use happiness::vend::{Command, Event, Notice};
@@ -42,9 +41,13 @@ pub struct Harness {
 
 impl Harness {
     pub fn start(config: MachineConfig, seed: u64) -> Harness {
+        Harness::start_with(KioskConfig::plain(config, seed))
+    }
+
+    pub fn start_with(setup: KioskConfig) -> Harness {
         let mut sink = TraceSink::new();
         let trace = sink.subscribe();
-        let kiosk = Kiosk::start(Arc::new(config), Backend::Sim { seed }, sink).expect("kiosk");
+        let kiosk = Kiosk::start(setup, Backend::Sim, sink).expect("kiosk");
         Harness {
             kiosk,
             trace,

@@ -1,0 +1,245 @@
+//! Wall-clock time as the machine's operators read it: local date, weekday and time of day.
+//!
+//! Surprise schedules ("weekdays 15:00-17:00") and daily caps need local time; the vend core's
+//! deadlines use the monotonic clock instead. [`LocalTime`] is plain data (seconds since
+//! 1970-01-01 00:00 *local*), so schedules and budgets can be tested and simulated at any date
+//! without touching the system clock. Reading the system's local time happens only in
+//! [`LocalTime::now`], called at the edge.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// Seconds since 1970-01-01 00:00:00 in the machine's local time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+pub struct LocalTime(i64);
+
+/// Day of the week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    /// Monday.
+    Mon,
+    /// Tuesday.
+    Tue,
+    /// Wednesday.
+    Wed,
+    /// Thursday.
+    Thu,
+    /// Friday.
+    Fri,
+    /// Saturday.
+    Sat,
+    /// Sunday.
+    Sun,
+}
+
+impl Weekday {
+    /// Monday first.
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
+    /// 0 for Monday to 6 for Sunday.
+    pub fn index(self) -> u8 {
+        self as u8
+    }
+}
+
+impl FromStr for Weekday {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let lower = s.to_ascii_lowercase();
+        let short = lower.get(..3).unwrap_or(&lower);
+        let day = match short {
+            "mon" => Weekday::Mon,
+            "tue" => Weekday::Tue,
+            "wed" => Weekday::Wed,
+            "thu" => Weekday::Thu,
+            "fri" => Weekday::Fri,
+            "sat" => Weekday::Sat,
+            "sun" => Weekday::Sun,
+            _ => return Err(format!("`{s}` is not a weekday (use mon, tue, ... sun)")),
+        };
+        Ok(day)
+    }
+}
+
+impl LocalTime {
+    /// `secs` seconds after 1970-01-01 00:00 local.
+    pub const fn from_secs(secs: i64) -> Self {
+        LocalTime(secs)
+    }
+
+    /// A local date and time; `None` if out of range.
+    pub fn from_ymd_hm(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> Option<Self> {
+        let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+        let dt = date.and_hms_opt(hour, minute, 0)?;
+        Some(LocalTime(dt.and_utc().timestamp()))
+    }
+
+    /// The system's current local time.
+    pub fn now() -> Self {
+        LocalTime(chrono::Local::now().naive_local().and_utc().timestamp())
+    }
+
+    /// Seconds since 1970-01-01 00:00 local.
+    pub const fn secs(self) -> i64 {
+        self.0
+    }
+
+    /// This time plus `secs` seconds.
+    pub const fn plus_secs(self, secs: i64) -> Self {
+        LocalTime(self.0.saturating_add(secs))
+    }
+
+    /// Days since 1970-01-01 (local).
+    pub const fn day(self) -> i64 {
+        self.0.div_euclid(86_400)
+    }
+
+    /// Hours since 1970-01-01 00:00 (local).
+    pub const fn hour_index(self) -> i64 {
+        self.0.div_euclid(3_600)
+    }
+
+    /// Minute of the day, 0 to 1439.
+    pub const fn minute_of_day(self) -> u16 {
+        // In 0..1440, so the cast cannot truncate.
+        (self.0.rem_euclid(86_400) / 60) as u16
+    }
+
+    /// Day of the week.
+    pub fn weekday(self) -> Weekday {
+        // 1970-01-01 was a Thursday (index 3).
+        let i = (self.day() + 3).rem_euclid(7);
+        Weekday::ALL[usize::try_from(i).unwrap_or(0)]
+    }
+}
+
+impl fmt::Display for LocalTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match chrono::DateTime::from_timestamp(self.0, 0) {
+            Some(dt) => write!(f, "{}", dt.naive_utc().format("%Y-%m-%d %H:%M:%S")),
+            None => write!(f, "{}s", self.0),
+        }
+    }
+}
+
+/// A daily time window such as `07:00-22:00`; may wrap past midnight (`22:00-02:00`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct TimeWindow {
+    /// First minute of the day inside the window.
+    pub start: u16,
+    /// First minute of the day after the window (1440 for a window that ends at midnight).
+    pub end: u16,
+}
+
+impl TimeWindow {
+    /// Whether `minute` (of the day) falls inside.
+    pub fn contains(self, minute: u16) -> bool {
+        if self.start <= self.end {
+            minute >= self.start && minute < self.end
+        } else {
+            minute >= self.start || minute < self.end
+        }
+    }
+
+    /// Length in minutes.
+    pub fn minutes(self) -> u16 {
+        if self.start <= self.end {
+            self.end - self.start
+        } else {
+            1440 - self.start + self.end
+        }
+    }
+
+    /// Minutes from the window's start to `minute`, if inside.
+    pub fn elapsed(self, minute: u16) -> Option<u16> {
+        if !self.contains(minute) {
+            return None;
+        }
+        Some(if minute >= self.start {
+            minute - self.start
+        } else {
+            1440 - self.start + minute
+        })
+    }
+}
+
+fn parse_hm(s: &str) -> Option<u16> {
+    let (h, m) = s.trim().split_once(':')?;
+    if m.len() != 2 {
+        return None;
+    }
+    let h: u16 = h.parse().ok()?;
+    let m: u16 = m.parse().ok()?;
+    match (h, m) {
+        (24, 0) => Some(1440),
+        (0..=23, 0..=59) => Some(h * 60 + m),
+        _ => None,
+    }
+}
+
+impl FromStr for TimeWindow {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a time window like \"07:30-22:00\"");
+        let (a, b) = s.split_once('-').ok_or_else(bad)?;
+        let start = parse_hm(a).ok_or_else(bad)?;
+        let end = parse_hm(b).ok_or_else(bad)?;
+        if start == 1440 {
+            return Err(bad());
+        }
+        if start == end {
+            return Err(format!("`{s}` is empty: start and end are the same"));
+        }
+        Ok(TimeWindow { start, end })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekday_and_minute_of_day() {
+        let t = LocalTime::from_ymd_hm(2026, 11, 25, 15, 30).expect("date");
+        assert_eq!(t.weekday(), Weekday::Wed);
+        assert_eq!(t.minute_of_day(), 15 * 60 + 30);
+        assert_eq!(LocalTime::from_secs(0).weekday(), Weekday::Thu);
+        assert_eq!(LocalTime::from_secs(-1).weekday(), Weekday::Wed);
+        assert_eq!(t.to_string(), "2026-11-25 15:30:00");
+    }
+
+    #[test]
+    fn windows_parse_and_wrap_past_midnight() {
+        let w: TimeWindow = "07:00-22:00".parse().expect("window");
+        assert!(w.contains(7 * 60) && !w.contains(22 * 60) && w.minutes() == 900);
+        let night: TimeWindow = "22:00-02:00".parse().expect("window");
+        assert!(night.contains(23 * 60) && night.contains(60) && !night.contains(3 * 60));
+        assert_eq!(night.minutes(), 240);
+        assert_eq!(night.elapsed(60), Some(180));
+        let all: TimeWindow = "00:00-24:00".parse().expect("window");
+        assert!(all.contains(0) && all.contains(1439));
+        for bad in [
+            "7-22",
+            "07:00",
+            "25:00-26:00",
+            "10:00-10:00",
+            "07:60-08:00",
+            "24:00-01:00",
+        ] {
+            assert!(bad.parse::<TimeWindow>().is_err(), "{bad}");
+        }
+        assert_eq!("Friday".parse::<Weekday>(), Ok(Weekday::Fri));
+        assert!("funday".parse::<Weekday>().is_err());
+    }
+}
