@@ -23,6 +23,28 @@ pub fn config_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/machine.toml")
 }
 
+/// A kiosk setup for `machine` with the surprises in `surprises_toml`, starting at a fixed local
+/// time (Wednesday 2026-11-25 12:00).
+pub fn with_surprises(
+    machine: MachineConfig,
+    surprises_toml: &str,
+    seed: u64,
+) -> happiness::kiosk::KioskConfig {
+    let surprises = happiness::surprise::SurpriseConfig::from_toml(
+        Path::new("surprises.toml"),
+        surprises_toml,
+        &machine,
+    )
+    .expect("valid surprises");
+    let start = happiness::localtime::LocalTime::from_ymd_hm(2026, 11, 25, 12, 0).expect("date");
+    happiness::kiosk::KioskConfig {
+        machine: std::sync::Arc::new(machine),
+        surprises,
+        seed,
+        local_clock: happiness::controller::LocalClock::StartingAt(start),
+    }
+}
+
 /// The shipped config with `from` replaced by `to` (which must be found).
 pub fn config_with(edits: &[(&str, &str)]) -> MachineConfig {
     let mut text = shipped_config_text();
