@@ -247,3 +247,87 @@ fn missing_config_directory_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
+
+#[test]
+fn simulate_prints_a_report_consistent_with_the_shipped_policy() {
+    let out = happiness()
+        .args(["simulate", "--vends", "200000", "--seed", "42", "--json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["vends"], 200_000);
+    assert_eq!(report["configured_probability"], 0.2);
+    let rate = report["surprise_rate"].as_f64().expect("rate");
+    assert!(rate > 0.1 && rate <= 0.2 + 0.01, "rate {rate}");
+    let percent = report["value_percent_of_sales"].as_f64().expect("percent");
+    assert!(
+        percent <= 2.0,
+        "value {percent}% of sales exceeds the 2% budget"
+    );
+    let names: Vec<&str> = report["per_surprise"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "Thank-you note",
+            "Light show",
+            "One to share",
+            "A flower",
+            "Afternoon treats"
+        ]
+    );
+    // Same seed, same report.
+    let again = happiness()
+        .args(["simulate", "--vends", "200000", "--seed", "42", "--json"])
+        .output()
+        .expect("run");
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
+    assert_eq!(report["surprises"], again["surprises"]);
+}
+
+#[test]
+fn simulate_and_check_config_reject_a_bad_surprise_file_naming_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("machine.toml"),
+        common::shipped_config_text(),
+    )
+    .expect("write");
+    let surprises = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/surprises.toml"),
+    )
+    .expect("read");
+    std::fs::write(
+        dir.path().join("surprises.toml"),
+        surprises.replacen("probability = 0.2", "probability = 2.0", 1),
+    )
+    .expect("write");
+    let path = dir.path().display().to_string();
+    for args in [
+        vec!["check-config", path.as_str()],
+        vec!["simulate", "--config", path.as_str()],
+    ] {
+        let out = happiness().args(&args).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("surprises.toml") && stderr.contains("policy.probability"),
+            "{stderr}"
+        );
+    }
+    let out = happiness()
+        .args(["simulate", "--profile", "beach"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown traffic profile"));
+}

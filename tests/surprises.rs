@@ -50,13 +50,17 @@ fn position(notices: &[Notice], pred: impl Fn(&Notice) -> bool) -> Option<usize>
 async fn extra_item_is_dispensed_after_the_paid_item_through_sure_vend() {
     let mut h = Harness::start_with(with_surprises(config_with(&[]), ALWAYS_EXTRA, 1));
     h.run("coin 200\npress 1\nwait 6000").await;
-    assert_eq!(h.tray_products(), vec!["Cola".to_string(), "Cola".to_string()]);
+    assert_eq!(
+        h.tray_products(),
+        vec!["Cola".to_string(), "Cola".to_string()]
+    );
     let notices = h.notices();
     let delivered = position(&notices, |n| matches!(n, Notice::VendDelivered { .. }));
     let awarded = position(&notices, |n| matches!(n, Notice::SurpriseAwarded { .. }));
-    let item = position(&notices, |n| {
-        matches!(n, Notice::SurpriseItemDelivered { column, .. } if *column == col(1))
-    });
+    let item = position(
+        &notices,
+        |n| matches!(n, Notice::SurpriseItemDelivered { column, .. } if *column == col(1)),
+    );
     assert!(delivered < awarded && awarded < item, "{notices:#?}");
     assert!(notices.contains(&Notice::SurpriseCompleted {
         name: "One to share".into(),
@@ -135,7 +139,8 @@ async fn a_pack_cut_short_by_a_jam_is_recorded_as_partial() {
 #[tokio::test(start_paused = true)]
 async fn opening_the_door_stops_a_surprise_pack() {
     let mut h = Harness::start_with(with_surprises(config_with(&[]), ALWAYS_WATER_PACK, 5));
-    h.run("coin 200\npress 1\nwait 3200\ndoor open\nwait 5000").await;
+    h.run("coin 200\npress 1\nwait 3200\ndoor open\nwait 5000")
+        .await;
     let notices = h.notices();
     let completed = notices.iter().find_map(|n| match n {
         Notice::SurpriseCompleted {
