@@ -1100,13 +1100,18 @@ impl VendCore {
             },
             out,
         );
-        if let Some((pattern, duration)) = award.show {
-            out.push(Command::Show {
-                pattern,
-                duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-            });
-            self.show_until = Some(self.now + duration);
-        }
+        // The surprise lamp stays lit for the show, or for as long as the message is shown.
+        let lit_for = match award.show {
+            Some((pattern, duration)) => {
+                out.push(Command::Show {
+                    pattern,
+                    duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+                });
+                duration
+            }
+            None => self.timings.message,
+        };
+        self.show_until = Some(self.now + lit_for);
         let pending: VecDeque<ColumnId> = award
             .items
             .iter()
