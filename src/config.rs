@@ -16,7 +16,7 @@ use happiness_hardware::{Gpio, InputSpec, InputTiming, OutputSpec, Polarity, Pul
 use serde::Deserialize;
 
 use crate::money::Cents;
-use crate::vend::{ColumnId, ColumnSpec, LampRole, PaymentMode, VendTimings};
+use crate::vend::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 
 /// File name of the machine description inside a config directory.
 pub const MACHINE_FILE: &str = "machine.toml";
@@ -109,6 +109,27 @@ struct RawFile {
     columns: Vec<RawColumn>,
     #[serde(default)]
     simulator: RawSimulator,
+    payout: Option<RawPayout>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayout {
+    pin: i64,
+    active_low: Option<bool>,
+    coin_cents: i64,
+    #[serde(default = "default_payout_pulse")]
+    pulse_ms: u64,
+    #[serde(default = "default_payout_gap")]
+    gap_ms: u64,
+}
+
+fn default_payout_pulse() -> u64 {
+    60
+}
+
+fn default_payout_gap() -> u64 {
+    140
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +138,7 @@ struct RawMachine {
     name: String,
     currency: String,
     payment: PaymentMode,
+    max_credit_cents: i64,
 }
 
 impl Default for RawMachine {
@@ -125,6 +147,7 @@ impl Default for RawMachine {
             name: "Happiness Machine".into(),
             currency: "€".into(),
             payment: PaymentMode::Coin,
+            max_credit_cents: 2000,
         }
     }
 }
@@ -213,6 +236,8 @@ struct RawCoinAcceptor {
     coin_gap_ms: u64,
     #[serde(default)]
     coins: Vec<RawCoin>,
+    inhibit_pin: Option<i64>,
+    inhibit_active_low: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,6 +335,11 @@ pub struct MachineConfig {
     pub buttons: Vec<ColumnId>,
     /// Coins the acceptor knows.
     pub coins: Vec<CoinValue>,
+    /// Most credit a customer can hold; at this level the acceptor is inhibited (when it has an
+    /// inhibit line).
+    pub max_credit: Cents,
+    /// The payout hopper, if fitted.
+    pub payout: Option<PayoutSpec>,
     /// For each lamp, what it shows.
     pub lamps: Vec<LampRole>,
     /// Vend timing rules.
@@ -574,6 +604,12 @@ fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             pull: ca.pull,
         };
         wiring.coin = v.input("coin_acceptor", &input, true);
+        if let Some(n) = ca.inhibit_pin {
+            wiring.coin_inhibit = v.pin("coin_acceptor.inhibit_pin", n).map(|pin| OutputSpec {
+                pin,
+                polarity: polarity(ca.inhibit_active_low.unwrap_or(false)),
+            });
+        }
         if ca.pulse_min_ms == 0 || ca.pulse_min_ms >= ca.pulse_max_ms {
             v.issue(
                 "coin_acceptor.pulse_min_ms",
@@ -811,6 +847,41 @@ fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
         }
     }
 
+    let max_credit = match u64::try_from(raw.machine.max_credit_cents) {
+        Ok(c @ 1..=1_000_000) => Cents::new(c),
+        _ => {
+            v.issue(
+                "machine.max_credit_cents",
+                format!(
+                    "{} is not between 1 and 1000000",
+                    raw.machine.max_credit_cents
+                ),
+            );
+            Cents::ZERO
+        }
+    };
+    let payout = raw.payout.as_ref().and_then(|p| {
+        let pin = v.pin("payout.pin", p.pin);
+        let coin = match u64::try_from(p.coin_cents) {
+            Ok(c @ 1..) => Cents::new(c),
+            _ => {
+                v.issue(
+                    "payout.coin_cents",
+                    format!("{} is not a coin value: it must be more than 0", p.coin_cents),
+                );
+                Cents::ZERO
+            }
+        };
+        let pulse = v.positive("payout.pulse_ms", p.pulse_ms);
+        let gap = v.positive("payout.gap_ms", p.gap_ms);
+        let pin = pin?;
+        wiring.payout = Some(OutputSpec {
+            pin,
+            polarity: polarity(p.active_low.unwrap_or(raw.outputs.active_low)),
+        });
+        Some(PayoutSpec { coin, pulse, gap })
+    });
+
     let input_timing = InputTiming {
         button_debounce: Duration::from_millis(t.button_debounce_ms),
         door_debounce: Duration::from_millis(t.door_debounce_ms),
@@ -844,6 +915,8 @@ fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             columns,
             buttons,
             coins,
+            max_credit,
+            payout,
             lamps,
             timings,
             wiring,

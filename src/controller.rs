@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use happiness_hardware::sim::SimNotice;
 use happiness_hardware::{
-    Clock, Hardware, HwError, InputConditioner, InputEvent, RawEdge, Stamped, Timestamp,
+    AuxOutput, Clock, Hardware, HwError, InputConditioner, InputEvent, RawEdge, Stamped,
+    Timestamp,
 };
 use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -156,6 +157,8 @@ impl Controller {
             columns: config.columns.clone(),
             timings: config.timings,
             sensors: config.wiring.drop_sensors.len(),
+            max_credit: config.max_credit,
+            payout: config.payout,
             surprises: setup.surprises,
             seed: setup.seed,
         });
@@ -284,6 +287,8 @@ impl Controller {
             SimNotice::MotorStalled { column } => {
                 ColumnId::from_index(column.into()).map(|column| SimReport::MotorStalled { column })
             }
+            SimNotice::CoinPaidOut => Some(SimReport::CoinPaidOut),
+            SimNotice::CoinRejected => Some(SimReport::CoinRejected),
         };
         if let Some(notice) = report {
             self.record(at, TraceEntry::Sim { notice });
@@ -402,6 +407,23 @@ impl Controller {
                     }
                 }
                 Command::Display(screen) => self.screen = Some(screen.clone()),
+                Command::CoinInhibit { on } | Command::Payout { on } => {
+                    let aux = if matches!(command, Command::Payout { .. }) {
+                        AuxOutput::Payout
+                    } else {
+                        AuxOutput::CoinInhibit
+                    };
+                    if let Err(e) = self.hw.set_aux(aux, *on) {
+                        // Without the inhibit line coins are still credited; a hopper that
+                        // fails to pay shows as credit kept. Neither loses money.
+                        self.record(
+                            at,
+                            TraceEntry::Error {
+                                message: e.to_string(),
+                            },
+                        );
+                    }
+                }
                 // The surprise lamp follows the core's lamp commands; the pattern itself is for
                 // displays that can animate it (the trace carries it there).
                 Command::Notice(_) | Command::Show { .. } => {}

@@ -71,6 +71,10 @@ pub enum SimReport {
         /// The column.
         column: ColumnId,
     },
+    /// The hopper dropped a coin into the return cup.
+    CoinPaidOut,
+    /// The inhibited acceptor handed a coin back.
+    CoinRejected,
 }
 
 /// A trace entry with its time.
@@ -116,6 +120,12 @@ impl TraceRecord {
                     format!("lamp    {role:?} {}", if *on { "on" } else { "off" })
                 }
                 (Command::Notice(n), _) => format!("notice  {}", describe_notice(n, currency)),
+                (Command::CoinInhibit { on }, _) => {
+                    format!("coins   {}", if *on { "REFUSED (credit at maximum)" } else { "accepted" })
+                }
+                (Command::Payout { on }, _) => {
+                    format!("payout  {}", if *on { "pulse" } else { "end of pulse" })
+                }
                 (
                     Command::Show {
                         pattern,
@@ -132,6 +142,8 @@ impl TraceRecord {
                 SimReport::MotorStalled { column } => {
                     format!("sim     column {column} spiral is jammed")
                 }
+                SimReport::CoinPaidOut => "cup     a coin drops into the return cup".into(),
+                SimReport::CoinRejected => "cup     the acceptor hands the coin back".into(),
             },
             TraceEntry::Error { message } => format!("error   {message}"),
             TraceEntry::Stopped { motors_stopped } if motors_stopped.is_empty() => {
@@ -161,6 +173,9 @@ fn describe_event(event: &Event, currency: &str) -> String {
         Event::Home { column } => format!("column {column} is home"),
         Event::Door { open: true } => "service door opened".into(),
         Event::Door { open: false } => "service door closed".into(),
+        Event::Restock { column: Some(c) } => format!("operator restocks column {c}"),
+        Event::Restock { column: None } => "operator restocks every column".into(),
+        Event::ResetColumn { column } => format!("operator puts column {column} back in service"),
     }
 }
 
@@ -219,6 +234,20 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
         }
         Notice::Door { open } => format!("door {}", if *open { "open" } else { "closed" }),
         Notice::CreditKept { credit } => format!("credit {} kept (no payout device)", m(credit)),
+        Notice::PayoutStarted { coins, amount } => {
+            format!("paying back {} in {coins} coins", m(amount))
+        }
+        Notice::CoinPaidOut { amount, credit } => {
+            format!("paid out {}; credit {}", m(amount), m(credit))
+        }
+        Notice::PayoutFinished { coins, credit } => {
+            format!("payout done: {coins} coins; credit {}", m(credit))
+        }
+        Notice::Restocked { column, stock } => format!("column {column} restocked to {stock}"),
+        Notice::ColumnReset { column } => format!("column {column} back in service"),
+        Notice::SurpriseItemStarted { column, product } => {
+            format!("surprise item: {product} from column {column}")
+        }
         Notice::SurpriseAwarded {
             name, cost, items, ..
         } => {

@@ -149,6 +149,17 @@ impl Default for VendTimings {
     }
 }
 
+/// A payout hopper that pays coins of one value back to customers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PayoutSpec {
+    /// Value of each coin it pays.
+    pub coin: Cents,
+    /// Width of the drive pulse for one coin.
+    pub pulse: Duration,
+    /// Pause between two coins.
+    pub gap: Duration,
+}
+
 /// Everything the core needs to know about the machine.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VendSettings {
@@ -160,6 +171,10 @@ pub struct VendSettings {
     pub timings: VendTimings,
     /// Number of drop sensors.
     pub sensors: usize,
+    /// Most credit a customer can hold before the acceptor is inhibited.
+    pub max_credit: Cents,
+    /// The payout hopper, if fitted.
+    pub payout: Option<PayoutSpec>,
     /// Surprise catalogue and policy.
     pub surprises: SurpriseConfig,
     /// Seed for the surprise engine's randomness.
@@ -211,6 +226,16 @@ pub enum Event {
     Door {
         /// True when open.
         open: bool,
+    },
+    /// The operator filled a column (or every column) to capacity.
+    Restock {
+        /// The column, or `None` for all.
+        column: Option<ColumnId>,
+    },
+    /// The operator fixed a faulted column and puts it back in service.
+    ResetColumn {
+        /// The column.
+        column: ColumnId,
     },
 }
 
@@ -322,6 +347,11 @@ pub enum Screen {
     },
     /// A coin was not recognised.
     CoinNotRecognised,
+    /// Coins are being paid back.
+    PayingOut {
+        /// Amount being paid.
+        amount: Cents,
+    },
     /// There is no way to pay out coins: credit stays for the next purchase.
     CreditKept {
         /// Credit held.
@@ -372,6 +402,7 @@ impl Screen {
                 m(amount)
             ),
             Screen::CoinNotRecognised => "Coin not recognised: please call the operator".into(),
+            Screen::PayingOut { amount } => format!("Returning {}: take your coins", m(amount)),
             Screen::CreditKept { credit } => {
                 format!("Credit {} is kept for your next choice", m(credit))
             }
@@ -475,6 +506,46 @@ pub enum Notice {
         /// Credit held.
         credit: Cents,
     },
+    /// Paying credit back began.
+    PayoutStarted {
+        /// Coins to pay.
+        coins: u32,
+        /// Their total.
+        amount: Cents,
+    },
+    /// One coin was paid out; credit went down by its value.
+    CoinPaidOut {
+        /// The coin's value.
+        amount: Cents,
+        /// Credit left.
+        credit: Cents,
+    },
+    /// Paying out ended (all coins, or stopped by the door).
+    PayoutFinished {
+        /// Coins paid.
+        coins: u32,
+        /// Credit left (less than one payout coin, or what the door interrupted).
+        credit: Cents,
+    },
+    /// A column was filled.
+    Restocked {
+        /// The column.
+        column: ColumnId,
+        /// Items now in it.
+        stock: u32,
+    },
+    /// A faulted column was put back in service.
+    ColumnReset {
+        /// The column.
+        column: ColumnId,
+    },
+    /// A surprise item's vend began (its intent, like `VendStarted` for a paid item).
+    SurpriseItemStarted {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+    },
     /// A surprise was awarded on a delivered paid vend.
     SurpriseAwarded {
         /// The paid vend's column.
@@ -539,6 +610,16 @@ pub enum Command {
     Display(Screen),
     /// Record or report something.
     Notice(Notice),
+    /// Inhibit (or re-enable) the coin acceptor.
+    CoinInhibit {
+        /// True to refuse coins.
+        on: bool,
+    },
+    /// Drive the payout hopper (one pulse = one coin).
+    Payout {
+        /// Pulse level.
+        on: bool,
+    },
     /// Run a surprise light (and sound) show.
     Show {
         /// Pattern name.
@@ -602,6 +683,27 @@ struct Vend {
     jammed: bool,
 }
 
+/// Paying credit back, one hopper pulse per coin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PayoutRun {
+    left: u32,
+    paid: u32,
+    /// While a pulse is on: when it ends. Otherwise: when the next one starts.
+    pulse_until: Option<Timestamp>,
+    next_at: Timestamp,
+}
+
+/// What a restarted machine takes over from its journal.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Restored {
+    /// Credit held (including the escrow of vends a power cut interrupted).
+    pub credit: Cents,
+    /// Money totals so far.
+    pub ledger: Ledger,
+    /// Per column: stock and status.
+    pub columns: Vec<(u32, ColumnStatus)>,
+}
+
 /// Money totals, for checking that credit is conserved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Ledger {
@@ -631,6 +733,10 @@ pub struct VendCore {
     engine: SurpriseEngine,
     surprise: Option<ActiveSurprise>,
     show_until: Option<Timestamp>,
+    max_credit: Cents,
+    inhibited: bool,
+    payout_spec: Option<PayoutSpec>,
+    payout: Option<PayoutRun>,
 }
 
 impl VendCore {
@@ -660,6 +766,21 @@ impl VendCore {
             engine: SurpriseEngine::new(settings.surprises.clone(), settings.seed),
             surprise: None,
             show_until: None,
+            max_credit: settings.max_credit,
+            inhibited: false,
+            payout_spec: settings.payout,
+            payout: None,
+        }
+    }
+
+    /// Take over credit, money totals, stock and column states from the journal (before
+    /// [`VendCore::start`]). Columns the journal does not know keep their configured state.
+    pub fn restore(&mut self, restored: &Restored) {
+        self.credit = restored.credit;
+        self.ledger = restored.ledger;
+        for (c, (stock, status)) in self.columns.iter_mut().zip(&restored.columns) {
+            c.stock = (*stock).min(c.spec.capacity);
+            c.status = *status;
         }
     }
 
@@ -684,8 +805,21 @@ impl VendCore {
     pub fn start(&mut self, now: Timestamp) -> Vec<Command> {
         self.now = self.now.max(now);
         let mut out = vec![Command::Display(self.idle_screen())];
+        self.inhibited = !self.credit_below_max();
+        out.push(Command::CoinInhibit {
+            on: self.inhibited,
+        });
         self.update_lamps(&mut out);
         out
+    }
+
+    fn credit_below_max(&self) -> bool {
+        self.credit < self.max_credit
+    }
+
+    /// Whether coins are being paid back.
+    pub fn is_paying_out(&self) -> bool {
+        self.payout.is_some()
     }
 
     /// Credit held for the customer (not counting a vend in escrow).
@@ -745,7 +879,8 @@ impl VendCore {
     /// When [`VendCore::poll`] next has work, if ever.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let vend = self.vend.map(|v| self.phase_deadline(&v));
-        [vend, self.screen_until, self.show_until]
+        let payout = self.payout.map(|p| p.pulse_until.unwrap_or(p.next_at));
+        [vend, self.screen_until, self.show_until, payout]
             .into_iter()
             .flatten()
             .min()
@@ -789,17 +924,9 @@ impl VendCore {
                 out.push(Command::Notice(Notice::UnknownCoin { pulses }));
                 self.show(Screen::CoinNotRecognised, &mut out);
             }
-            Event::CoinReturn => {
-                out.push(Command::Notice(Notice::CreditKept {
-                    credit: self.credit,
-                }));
-                self.show(
-                    Screen::CreditKept {
-                        credit: self.credit,
-                    },
-                    &mut out,
-                );
-            }
+            Event::CoinReturn => self.coin_return(&mut out),
+            Event::Restock { column } => self.restock(column, &mut out),
+            Event::ResetColumn { column } => self.reset_column(column, &mut out),
             Event::Drop { sensor } => self.drop_seen(sensor, &mut out),
             Event::Home { column } => self.home(column, &mut out),
             Event::SensorStuck { sensor } => self.sensor(sensor, true, &mut out),
@@ -810,6 +937,122 @@ impl VendCore {
         out
     }
 
+    fn coin_return(&mut self, out: &mut Vec<Command>) {
+        if self.vend.is_some() || self.payout.is_some() {
+            out.push(Command::Display(Screen::PleaseWait));
+            return;
+        }
+        let coins = match self.payout_spec {
+            Some(spec) if spec.coin > Cents::ZERO => self.credit.get() / spec.coin.get(),
+            _ => 0,
+        };
+        let Some(spec) = self.payout_spec.filter(|_| coins > 0) else {
+            out.push(Command::Notice(Notice::CreditKept {
+                credit: self.credit,
+            }));
+            self.show(
+                Screen::CreditKept {
+                    credit: self.credit,
+                },
+                out,
+            );
+            return;
+        };
+        let coins = u32::try_from(coins).unwrap_or(u32::MAX);
+        let amount = Cents::new(spec.coin.get() * u64::from(coins));
+        out.push(Command::Notice(Notice::PayoutStarted { coins, amount }));
+        out.push(Command::Display(Screen::PayingOut { amount }));
+        self.screen_until = None;
+        self.payout = Some(PayoutRun {
+            left: coins,
+            paid: 0,
+            pulse_until: Some(self.now + spec.pulse),
+            next_at: self.now,
+        });
+        out.push(Command::Payout { on: true });
+    }
+
+    fn payout_deadline(&mut self, at: Timestamp, out: &mut Vec<Command>) {
+        let (Some(mut run), Some(spec)) = (self.payout, self.payout_spec) else {
+            self.payout = None;
+            return;
+        };
+        if run.pulse_until.take().is_some() {
+            // The coin left the hopper with this pulse: take it off the credit.
+            out.push(Command::Payout { on: false });
+            self.credit = self.credit.saturating_sub(spec.coin);
+            self.ledger.returned = self.ledger.returned.saturating_add(spec.coin);
+            run.left -= 1;
+            run.paid += 1;
+            out.push(Command::Notice(Notice::CoinPaidOut {
+                amount: spec.coin,
+                credit: self.credit,
+            }));
+            if run.left == 0 || self.credit < spec.coin {
+                self.finish_payout(run, out);
+                return;
+            }
+            run.next_at = at + spec.gap;
+        } else {
+            run.pulse_until = Some(at + spec.pulse);
+            out.push(Command::Payout { on: true });
+        }
+        self.payout = Some(run);
+    }
+
+    fn finish_payout(&mut self, run: PayoutRun, out: &mut Vec<Command>) {
+        self.payout = None;
+        out.push(Command::Notice(Notice::PayoutFinished {
+            coins: run.paid,
+            credit: self.credit,
+        }));
+        if self.credit > Cents::ZERO {
+            self.show(
+                Screen::CreditKept {
+                    credit: self.credit,
+                },
+                out,
+            );
+        } else {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    fn restock(&mut self, column: Option<ColumnId>, out: &mut Vec<Command>) {
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            let Some(id) = ColumnId::from_index(i) else {
+                continue;
+            };
+            if column.is_some_and(|want| want != id) {
+                continue;
+            }
+            c.stock = c.spec.capacity;
+            out.push(Command::Notice(Notice::Restocked {
+                column: id,
+                stock: c.stock,
+            }));
+        }
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    fn reset_column(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        // A column in the middle of a vend is not touched: its state is about to change anyway.
+        if self.vend.is_some_and(|v| v.column == column) {
+            return;
+        }
+        if let Some(c) = self.columns.get_mut(column.index()) {
+            if c.status != ColumnStatus::InService {
+                c.status = ColumnStatus::InService;
+                out.push(Command::Notice(Notice::ColumnReset { column }));
+            }
+        }
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Command>) {
         self.now = self.now.max(now);
         // Deadlines can chain (a pause ends and a nudge starts), so act on each in time order.
@@ -818,8 +1061,11 @@ impl VendCore {
                 break;
             }
             let vend_due = self.vend.map(|v| self.phase_deadline(&v));
+            let payout_due = self.payout.map(|p| p.pulse_until.unwrap_or(p.next_at));
             if vend_due.is_some_and(|d| d <= deadline) {
                 self.vend_deadline(deadline, out);
+            } else if payout_due.is_some_and(|d| d <= deadline) {
+                self.payout_deadline(deadline, out);
             } else if self.show_until.is_some_and(|d| d <= deadline) {
                 self.show_until = None;
             } else {
@@ -874,8 +1120,14 @@ impl VendCore {
     }
 
     fn update_lamps(&mut self, out: &mut Vec<Command>) {
+        let inhibit = !self.credit_below_max();
+        if inhibit != self.inhibited {
+            self.inhibited = inhibit;
+            out.push(Command::CoinInhibit { on: inhibit });
+        }
         let fault = self.faulted();
         let ready = self.vend.is_none()
+            && self.payout.is_none()
             && !self.door_open
             && self.columns.iter().any(|c| self.available(c));
         let surprise = self.surprise.is_some() || self.show_until.is_some();
@@ -933,7 +1185,7 @@ impl VendCore {
             .get(usize::from(col.spec.sensor))
             .copied()
             .unwrap_or(true);
-        if self.vend.is_some() {
+        if self.vend.is_some() || self.payout.is_some() {
             // Button mashing during a vend: acknowledge, never start a second motor.
             out.push(Command::Notice(Notice::Refused {
                 column,
@@ -998,6 +1250,12 @@ impl VendCore {
     }
 
     fn run_motor(&mut self, out: &mut Vec<Command>) {
+        if let Some(v) = self.vend.filter(|v| v.kind == VendKind::Surprise && v.attempt == 0) {
+            out.push(Command::Notice(Notice::SurpriseItemStarted {
+                column: v.column,
+                product: self.product(v.column),
+            }));
+        }
         let Some(v) = self.vend.as_mut() else { return };
         v.attempt += 1;
         v.phase = Phase::Turning { since: self.now };
@@ -1318,6 +1576,16 @@ impl VendCore {
         }
         self.door_open = open;
         out.push(Command::Notice(Notice::Door { open }));
+        if let Some(run) = self.payout.filter(|_| open) {
+            if run.pulse_until.is_some() {
+                // The coin of a pulse already under way has left the hopper.
+                self.payout = Some(run);
+                self.payout_deadline(self.now, out);
+            }
+            if let Some(run) = self.payout {
+                self.finish_payout(run, out);
+            }
+        }
         if open {
             if let Some(v) = self.vend {
                 if matches!(v.phase, Phase::Turning { .. }) {

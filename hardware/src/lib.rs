@@ -29,6 +29,6 @@ pub use input::{
     InputConditioner, InputEvent, InputLayout, InputLine, InputTiming, PulseTiming, RawEdge,
     Stamped,
 };
-pub use machine::{Hardware, HwError, InputSnapshot, Machine, Wiring};
+pub use machine::{AuxOutput, Hardware, HwError, InputSnapshot, Machine, OutputRole, Wiring};
 pub use pins::{Gpio, InputSpec, OutputSpec, Polarity, Pull};
 pub use time::{Clock, Timestamp};

@@ -33,6 +33,46 @@ pub struct Wiring {
     pub drop_sensors: Vec<InputSpec>,
     /// Service door switch.
     pub door: Option<InputSpec>,
+    /// The coin acceptor's inhibit input (active = refuse coins).
+    pub coin_inhibit: Option<OutputSpec>,
+    /// The payout hopper's drive input (one pulse per coin paid out).
+    pub payout: Option<OutputSpec>,
+}
+
+/// What an output pin drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "output", content = "index", rename_all = "snake_case")]
+pub enum OutputRole {
+    /// A column's motor.
+    Motor(usize),
+    /// A lamp.
+    Lamp(usize),
+    /// The coin acceptor's inhibit line.
+    CoinInhibit,
+    /// The payout hopper.
+    Payout,
+}
+
+impl OutputRole {
+    /// A person-readable name, used in error messages.
+    pub fn describe(self) -> String {
+        match self {
+            OutputRole::Motor(i) => format!("motor for column {}", i + 1),
+            OutputRole::Lamp(i) => format!("lamp {}", i + 1),
+            OutputRole::CoinInhibit => "coin inhibit".into(),
+            OutputRole::Payout => "payout hopper".into(),
+        }
+    }
+}
+
+/// Outputs other than motors and lamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuxOutput {
+    /// The coin acceptor's inhibit line.
+    CoinInhibit,
+    /// The payout hopper.
+    Payout,
 }
 
 impl Wiring {
@@ -123,7 +163,10 @@ pub trait Hardware: Send {
     fn set_motor(&mut self, column: usize, on: bool) -> Result<(), HwError>;
     /// Switch a lamp.
     fn set_lamp(&mut self, lamp: usize, on: bool) -> Result<(), HwError>;
-    /// Switch every motor and lamp off, trying all of them even if some fail.
+    /// Switch an auxiliary output (coin inhibit, payout hopper). A machine without it ignores the
+    /// request.
+    fn set_aux(&mut self, output: AuxOutput, on: bool) -> Result<(), HwError>;
+    /// Switch every motor, lamp and auxiliary output off, trying all of them even if some fail.
     fn all_off(&mut self) -> Result<(), HwError>;
     /// Read the inputs whose level matters at start-up.
     fn read_inputs(&mut self) -> Result<InputSnapshot, HwError>;
@@ -136,6 +179,8 @@ pub struct Machine<O, I> {
     wiring: Wiring,
     motors: MotorBank<O>,
     lamps: Vec<Lamp<O>>,
+    coin_inhibit: Option<Lamp<O>>,
+    payout: Option<Lamp<O>>,
     buttons: Vec<Button<I>>,
     coin_return: Option<Button<I>>,
     coin: Option<CoinInput<I>>,
@@ -156,21 +201,32 @@ impl<O: OutputPin, I: InputPin> Machine<O, I> {
     /// Claim every pin of `wiring` through the backend's constructors, with every output off.
     pub fn build(
         wiring: &Wiring,
-        mut output: impl FnMut(&str, OutputSpec) -> Result<O, HwError>,
+        mut output: impl FnMut(OutputRole, OutputSpec) -> Result<O, HwError>,
         mut input: impl FnMut(&str, InputLine, InputSpec) -> Result<I, HwError>,
     ) -> Result<Self, HwError> {
         let mut motors = Vec::with_capacity(wiring.motors.len());
         for (i, spec) in wiring.motors.iter().enumerate() {
-            let what = format!("motor for column {}", i + 1);
-            let pin = output(&what, *spec)?;
+            let role = OutputRole::Motor(i);
+            let what = role.describe();
+            let pin = output(role, *spec)?;
             motors.push(Motor::new(pin, spec.polarity).map_err(|e| pin_error(what, spec.pin, e))?);
         }
         let mut lamps = Vec::with_capacity(wiring.lamps.len());
         for (i, spec) in wiring.lamps.iter().enumerate() {
-            let what = format!("lamp {}", i + 1);
-            let pin = output(&what, *spec)?;
+            let role = OutputRole::Lamp(i);
+            let what = role.describe();
+            let pin = output(role, *spec)?;
             lamps.push(Lamp::new(pin, spec.polarity).map_err(|e| pin_error(what, spec.pin, e))?);
         }
+        let mut aux = |role: OutputRole, spec: Option<OutputSpec>| -> Result<Option<Lamp<O>>, HwError> {
+            let Some(spec) = spec else { return Ok(None) };
+            let pin = output(role, spec)?;
+            Lamp::new(pin, spec.polarity)
+                .map(Some)
+                .map_err(|e| pin_error(role.describe(), spec.pin, e))
+        };
+        let coin_inhibit = aux(OutputRole::CoinInhibit, wiring.coin_inhibit)?;
+        let payout = aux(OutputRole::Payout, wiring.payout)?;
         let mut buttons = Vec::new();
         let mut coin_return = None;
         let mut coin = None;
@@ -198,6 +254,8 @@ impl<O: OutputPin, I: InputPin> Machine<O, I> {
             wiring: wiring.clone(),
             motors: MotorBank::new(motors),
             lamps,
+            coin_inhibit,
+            payout,
             buttons,
             coin_return,
             coin,
@@ -279,6 +337,23 @@ where
             .map_err(|e| pin_error(format!("lamp {}", lamp + 1), spec.pin, e))
     }
 
+    fn set_aux(&mut self, output: AuxOutput, on: bool) -> Result<(), HwError> {
+        let (driver, spec, role) = match output {
+            AuxOutput::CoinInhibit => (
+                self.coin_inhibit.as_mut(),
+                self.wiring.coin_inhibit,
+                OutputRole::CoinInhibit,
+            ),
+            AuxOutput::Payout => (self.payout.as_mut(), self.wiring.payout, OutputRole::Payout),
+        };
+        match (driver, spec) {
+            (Some(d), Some(spec)) => d
+                .set(on)
+                .map_err(|e| pin_error(role.describe(), spec.pin, e)),
+            _ => Ok(()),
+        }
+    }
+
     fn all_off(&mut self) -> Result<(), HwError> {
         // Motors first: they are the part that can hurt someone or empty a column.
         let motors = self.motors.stop_all().map_err(|e| self.motor_error(e));
@@ -287,6 +362,22 @@ where
             if let Err(e) = lamp.set(false) {
                 if lamps.is_ok() {
                     lamps = Err(pin_error(format!("lamp {}", i + 1), spec.pin, e));
+                }
+            }
+        }
+        for (driver, spec, role) in [
+            (self.payout.as_mut(), self.wiring.payout, OutputRole::Payout),
+            (
+                self.coin_inhibit.as_mut(),
+                self.wiring.coin_inhibit,
+                OutputRole::CoinInhibit,
+            ),
+        ] {
+            if let (Some(d), Some(spec)) = (driver, spec) {
+                if let Err(e) = d.set(false) {
+                    if lamps.is_ok() {
+                        lamps = Err(pin_error(role.describe(), spec.pin, e));
+                    }
                 }
             }
         }
@@ -388,6 +479,8 @@ mod tests {
             coin: None,
             drop_sensors: vec![inp(6)],
             door: Some(inp(13)),
+            coin_inhibit: None,
+            payout: None,
         };
         let motor_a = Mock::new(&[
             Transaction::set(State::Low),

@@ -46,8 +46,8 @@ pub fn open(
     };
     Machine::build(
         wiring,
-        |what, spec| {
-            let pin = claim(what, spec.pin)?;
+        |role, spec| {
+            let pin = claim(&role.describe(), spec.pin)?;
             // Start at the "off" level so a relay never clicks on while the program starts.
             Ok(if spec.polarity.level_for(false) {
                 pin.into_output_high()

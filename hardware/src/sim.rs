@@ -26,7 +26,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::Notify;
 
 use crate::input::{InputLine, RawEdge, Stamped};
-use crate::machine::{HwError, Machine, Wiring};
+use crate::machine::{HwError, Machine, OutputRole, Wiring};
 use crate::pins::Polarity;
 use crate::time::{Clock, Timestamp};
 
@@ -149,6 +149,10 @@ pub enum SimNotice {
         /// Column index.
         column: u8,
     },
+    /// The payout hopper dropped a coin into the return cup.
+    CoinPaidOut,
+    /// The coin acceptor is inhibited and handed a coin straight back.
+    CoinRejected,
 }
 
 /// An item waiting in the delivery tray.
@@ -180,6 +184,9 @@ pub enum SimError {
     /// A coin with an impossible pulse count.
     #[error("a coin must give between 1 and 100 pulses, not {0}")]
     BadPulseCount(u32),
+    /// The acceptor is inhibited (credit is at its maximum) and returns coins.
+    #[error("the coin acceptor is not accepting coins right now (credit is at its maximum): coin returned")]
+    Inhibited,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -237,6 +244,9 @@ pub struct World {
     has_coin_return: bool,
     has_door: bool,
     lamps: Vec<bool>,
+    inhibited: bool,
+    payout_on: bool,
+    cup: u32,
     levels: HashMap<InputLine, bool>,
     stuck: Vec<bool>,
     bounce: bool,
@@ -285,6 +295,9 @@ impl World {
             has_coin_return: wiring.coin_return.is_some(),
             has_door: wiring.door.is_some(),
             lamps: vec![false; wiring.lamps.len()],
+            inhibited: false,
+            payout_on: false,
+            cup: 0,
             levels,
             stuck: vec![false; wiring.drop_sensors.len()],
             bounce: false,
@@ -595,6 +608,40 @@ impl World {
         }
     }
 
+    /// Drive any output at time `at`.
+    pub fn set_output(&mut self, at: Timestamp, role: OutputRole, on: bool) {
+        match role {
+            OutputRole::Motor(c) => self.set_motor(at, c, on),
+            OutputRole::Lamp(l) => self.set_lamp(at, l, on),
+            OutputRole::CoinInhibit => {
+                self.advance(at);
+                self.inhibited = on;
+            }
+            OutputRole::Payout => {
+                self.advance(at);
+                // The hopper ejects one coin per pulse, on the pulse's rising edge.
+                if on && !self.payout_on {
+                    self.cup += 1;
+                    self.notices.push(Stamped {
+                        at: self.now,
+                        event: SimNotice::CoinPaidOut,
+                    });
+                }
+                self.payout_on = on;
+            }
+        }
+    }
+
+    /// Coins the payout hopper has dropped into the return cup so far.
+    pub fn coins_paid_out(&self) -> u32 {
+        self.cup
+    }
+
+    /// Whether the coin acceptor is inhibited.
+    pub fn inhibited(&self) -> bool {
+        self.inhibited
+    }
+
     /// A finger presses button `index` (0-based) at `at` and lets go after the hold time.
     /// Returns when the release is over.
     pub fn press(&mut self, at: Timestamp, index: usize) -> Result<Timestamp, SimError> {
@@ -631,6 +678,13 @@ impl World {
             return Err(SimError::BadPulseCount(pulses));
         }
         self.advance(at);
+        if self.inhibited {
+            self.notices.push(Stamped {
+                at,
+                event: SimNotice::CoinRejected,
+            });
+            return Err(SimError::Inhibited);
+        }
         let start = at.max(self.coin_free_at);
         let period = self.params.coin_pulse + self.params.coin_pulse_gap;
         let mut end = start;
@@ -738,18 +792,11 @@ impl Shared {
     }
 }
 
-/// Which simulated output a pin drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum OutputLine {
-    Motor(usize),
-    Lamp(usize),
-}
-
 /// An output pin of the simulated machine.
 #[derive(Debug, Clone)]
 pub struct SimOutputPin {
     shared: Arc<Shared>,
-    line: OutputLine,
+    role: OutputRole,
     polarity: Polarity,
 }
 
@@ -761,13 +808,7 @@ impl SimOutputPin {
     fn write(&mut self, high: bool) {
         let active = self.polarity.is_active(high);
         let now = self.shared.clock.now();
-        {
-            let mut world = self.shared.world();
-            match self.line {
-                OutputLine::Motor(c) => world.set_motor(now, c, active),
-                OutputLine::Lamp(l) => world.set_lamp(now, l, active),
-            }
-        }
+        self.shared.world().set_output(now, self.role, active);
         self.shared.wake.notify_one();
     }
 }
@@ -830,21 +871,12 @@ pub fn build(
         clock,
         wiring: wiring.clone(),
     });
-    let mut motor = 0;
-    let mut lamp = 0;
     let machine = Machine::build(
         wiring,
-        |what, spec| {
-            let line = if what.starts_with("motor") {
-                motor += 1;
-                OutputLine::Motor(motor - 1)
-            } else {
-                lamp += 1;
-                OutputLine::Lamp(lamp - 1)
-            };
+        |role, spec| {
             Ok(SimOutputPin {
                 shared: Arc::clone(&shared),
-                line,
+                role,
                 polarity: spec.polarity,
             })
         },
@@ -925,6 +957,16 @@ impl SimHandle {
     /// Lamp states.
     pub fn lamps(&self) -> Vec<bool> {
         self.shared.world().lamps().to_vec()
+    }
+
+    /// Coins the payout hopper has dropped into the return cup so far.
+    pub fn coins_paid_out(&self) -> u32 {
+        self.shared.world().coins_paid_out()
+    }
+
+    /// Whether the coin acceptor is inhibited.
+    pub fn inhibited(&self) -> bool {
+        self.shared.world().inhibited()
     }
 
     /// Columns (0-based) whose motor is on in the simulated world.
@@ -1034,6 +1076,8 @@ mod tests {
                 polarity: Polarity::ActiveHigh,
                 pull: Pull::Down,
             }),
+            coin_inhibit: None,
+            payout: None,
         }
     }
 

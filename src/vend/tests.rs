@@ -42,6 +42,8 @@ fn settings(payment: PaymentMode) -> VendSettings {
         ],
         timings: VendTimings::default(),
         sensors: 1,
+        max_credit: Cents::new(2000),
+        payout: None,
         surprises: SurpriseConfig::disabled(),
         seed: 0,
     }
@@ -447,6 +449,151 @@ fn unknown_coin_is_reported_and_coin_return_keeps_credit_without_a_payout() {
         "Credit $0.50 is kept for your next choice"
     );
     assert_eq!(core.credit(), Cents::new(50));
+}
+
+#[test]
+fn coin_return_pays_whole_coins_and_keeps_the_rest() {
+    let mut s = settings(PaymentMode::Coin);
+    s.payout = Some(PayoutSpec {
+        coin: Cents::new(100),
+        pulse: Duration::from_millis(60),
+        gap: Duration::from_millis(140),
+    });
+    let mut core = VendCore::new(&s);
+    core.handle(ms(0), Event::Coin { value: Cents::new(200) });
+    core.handle(ms(0), Event::Coin { value: Cents::new(50) });
+    let mut all = core.handle(ms(10), Event::CoinReturn);
+    // Selections wait while coins are paid.
+    all.extend(core.handle(ms(20), Event::Select { column: col(1) }));
+    while let Some(d) = core.next_deadline() {
+        if d > ms(5000) {
+            break;
+        }
+        all.extend(core.poll(d));
+    }
+    let pulses: Vec<bool> = all
+        .iter()
+        .filter_map(|c| match c {
+            Command::Payout { on } => Some(*on),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pulses, vec![true, false, true, false]);
+    assert!(motors(&all).is_empty());
+    assert!(notices(&all).contains(&Notice::PayoutFinished {
+        coins: 2,
+        credit: Cents::new(50)
+    }));
+    assert_eq!(core.credit(), Cents::new(50));
+    assert_eq!(core.ledger().returned, Cents::new(200));
+    assert_conserved(&core);
+}
+
+#[test]
+fn opening_the_door_stops_a_payout_without_losing_credit() {
+    let mut s = settings(PaymentMode::Coin);
+    s.payout = Some(PayoutSpec {
+        coin: Cents::new(100),
+        pulse: Duration::from_millis(60),
+        gap: Duration::from_millis(140),
+    });
+    let mut core = VendCore::new(&s);
+    core.handle(ms(0), Event::Coin { value: Cents::new(500) });
+    core.handle(ms(0), Event::CoinReturn);
+    core.poll(ms(60));
+    core.poll(ms(200));
+    // Mid-pulse of the second coin.
+    let cmds = core.handle(ms(230), Event::Door { open: true });
+    assert!(cmds.contains(&Command::Payout { on: false }));
+    assert!(!core.is_paying_out());
+    assert_eq!(core.credit(), Cents::new(300));
+    assert_eq!(core.ledger().returned, Cents::new(200));
+    assert_conserved(&core);
+}
+
+#[test]
+fn acceptor_is_inhibited_at_maximum_credit_and_coins_still_count() {
+    let mut s = settings(PaymentMode::Coin);
+    s.max_credit = Cents::new(300);
+    let mut core = VendCore::new(&s);
+    let cmds = core.start(ms(0));
+    assert!(cmds.contains(&Command::CoinInhibit { on: false }));
+    let cmds = core.handle(ms(1), Event::Coin { value: Cents::new(200) });
+    assert!(!cmds.iter().any(|c| matches!(c, Command::CoinInhibit { .. })));
+    let cmds = core.handle(ms(2), Event::Coin { value: Cents::new(200) });
+    assert!(cmds.contains(&Command::CoinInhibit { on: true }));
+    // A coin already on its way when the line went up is still credited.
+    core.handle(ms(3), Event::Coin { value: Cents::new(100) });
+    assert_eq!(core.credit(), Cents::new(500));
+    let cmds = core.handle(ms(4), Event::Select { column: col(1) });
+    assert!(!cmds.contains(&Command::CoinInhibit { on: false }));
+    core.handle(ms(1000), Event::Drop { sensor: 0 });
+    let cmds = core.handle(ms(1200), Event::Home { column: col(1) });
+    assert_eq!(core.credit(), Cents::new(350));
+    assert!(!cmds.iter().any(|c| matches!(c, Command::CoinInhibit { on: false })));
+    // Credit (not escrow) decides: the next purchase brings it under the maximum.
+    let cmds = core.handle(ms(1300), Event::Select { column: col(1) });
+    assert!(cmds.contains(&Command::CoinInhibit { on: false }));
+}
+
+#[test]
+fn restock_fills_columns_and_reset_puts_a_faulted_column_back() {
+    let mut core = VendCore::new(&settings(PaymentMode::Free));
+    let cmds = core.handle(ms(0), Event::Restock { column: Some(col(2)) });
+    assert_eq!(
+        notices(&cmds),
+        vec![Notice::Restocked {
+            column: col(2),
+            stock: 8
+        }]
+    );
+    assert_eq!(core.stock(col(2)), Some(8));
+    core.handle(ms(1), Event::Select { column: col(1) });
+    while let Some(d) = core.next_deadline() {
+        core.poll(d);
+    }
+    assert_eq!(
+        core.status(col(1)),
+        Some(ColumnStatus::Faulted(FailReason::Jammed))
+    );
+    let cmds = core.handle(ms(60_000), Event::ResetColumn { column: col(1) });
+    assert_eq!(notices(&cmds), vec![Notice::ColumnReset { column: col(1) }]);
+    assert_eq!(core.status(col(1)), Some(ColumnStatus::InService));
+    core.handle(ms(60_001), Event::Restock { column: None });
+    assert_eq!(core.stock(col(3)), Some(8));
+}
+
+#[test]
+fn restored_state_is_taken_over() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.restore(&Restored {
+        credit: Cents::new(120),
+        ledger: Ledger {
+            inserted: Cents::new(420),
+            spent: Cents::new(300),
+            returned: Cents::ZERO,
+        },
+        columns: vec![
+            (1, ColumnStatus::InService),
+            (99, ColumnStatus::Faulted(FailReason::NoDrop)),
+        ],
+    });
+    let cmds = core.start(ms(0));
+    assert_eq!(
+        screens(&cmds),
+        vec![Screen::Welcome {
+            credit: Cents::new(120),
+            free: false
+        }]
+    );
+    assert_eq!(core.stock(col(1)), Some(1));
+    assert_eq!(core.stock(col(2)), Some(8), "clamped to capacity");
+    assert_eq!(
+        core.status(col(2)),
+        Some(ColumnStatus::Faulted(FailReason::NoDrop))
+    );
+    assert_eq!(core.stock(col(3)), Some(5), "not in the journal: as configured");
+    assert_conserved(&core);
 }
 
 mod properties {
