@@ -867,7 +867,10 @@ fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             _ => {
                 v.issue(
                     "payout.coin_cents",
-                    format!("{} is not a coin value: it must be more than 0", p.coin_cents),
+                    format!(
+                        "{} is not a coin value: it must be more than 0",
+                        p.coin_cents
+                    ),
                 );
                 Cents::ZERO
             }

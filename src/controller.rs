@@ -11,20 +11,21 @@ use std::sync::Arc;
 
 use happiness_hardware::sim::SimNotice;
 use happiness_hardware::{
-    AuxOutput, Clock, Hardware, HwError, InputConditioner, InputEvent, RawEdge, Stamped,
-    Timestamp,
+    AuxOutput, Clock, Hardware, HwError, InputConditioner, InputEvent, RawEdge, Stamped, Timestamp,
 };
 use serde::Serialize;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
 use crate::config::MachineConfig;
+use crate::journal::{Journal, JournalError, Recovery};
 use crate::localtime::LocalTime;
 use crate::money::Cents;
 use crate::surprise::SurpriseConfig;
 use crate::trace::{display_text, SimReport, TraceEntry, TraceRecord};
 use crate::vend::{
-    ColumnId, ColumnStatus, Command, Event, LampRole, Ledger, Screen, VendCore, VendSettings,
+    ColumnId, ColumnStatus, Command, Event, LampRole, Ledger, Notice, Screen, VendCore,
+    VendSettings,
 };
 
 /// Why the controller stopped abnormally.
@@ -36,6 +37,9 @@ pub enum ControllerError {
     /// The input edge stream ended: the backend is gone.
     #[error("the hardware input stream ended unexpectedly")]
     InputsClosed,
+    /// The books could not be written: the machine stops rather than vend unrecorded.
+    #[error("stopping: {0}")]
+    Journal(#[from] JournalError),
 }
 
 /// One column as the outside world sees it.
@@ -76,6 +80,8 @@ pub struct Status {
     pub columns: Vec<ColumnView>,
     /// Money totals.
     pub ledger: Ledger,
+    /// Journal transactions committed since start (one fsync each).
+    pub journal_commits: u64,
 }
 
 /// Where trace records go: every subscriber gets every record, in order.
@@ -129,6 +135,8 @@ pub struct Setup {
 pub struct Controller {
     core: VendCore,
     config: Arc<MachineConfig>,
+    journal: Journal,
+    local: LocalTime,
     local_clock: LocalClock,
     hw: Box<dyn Hardware>,
     conditioner: InputConditioner,
@@ -147,12 +155,14 @@ impl Controller {
         mut hw: Box<dyn Hardware>,
         clock: Clock,
         trace: TraceSink,
+        journal: Journal,
+        recovery: &Recovery,
     ) -> Result<(Self, watch::Receiver<Status>), ControllerError> {
         let config = setup.machine;
         let snapshot = hw.read_inputs()?;
         let conditioner =
             InputConditioner::new(&snapshot.layout(&config.wiring), &config.input_timing);
-        let core = VendCore::new(&VendSettings {
+        let mut core = VendCore::new(&VendSettings {
             payment: config.payment,
             columns: config.columns.clone(),
             timings: config.timings,
@@ -162,6 +172,9 @@ impl Controller {
             surprises: setup.surprises,
             seed: setup.seed,
         });
+        core.restore(&recovery.restored);
+        let (sales, awards, streak) = &recovery.surprise_history;
+        core.surprises_mut().restore_history(sales, awards, *streak);
         let (status, rx) = watch::channel(Status {
             credit: Cents::ZERO,
             escrow: Cents::ZERO,
@@ -173,10 +186,13 @@ impl Controller {
             lamps_on: Vec::new(),
             columns: Vec::new(),
             ledger: Ledger::default(),
+            journal_commits: 0,
         });
         let mut controller = Controller {
             core,
             config,
+            journal,
+            local: LocalTime::default(),
             local_clock: setup.local_clock,
             hw,
             conditioner,
@@ -189,6 +205,8 @@ impl Controller {
         let now = clock.now();
         controller.sync_local_time(now);
         let cmds = controller.core.start(now);
+        controller.execute(now, cmds)?;
+        let cmds = controller.core.power_restored(now, recovery.refunded);
         controller.execute(now, cmds)?;
         if snapshot.door_open == Some(true) {
             controller.feed(now, Event::Door { open: true })?;
@@ -218,6 +236,7 @@ impl Controller {
         mut self,
         mut edges: UnboundedReceiver<RawEdge>,
         mut notices: Option<UnboundedReceiver<Stamped<SimNotice>>>,
+        mut requests: UnboundedReceiver<Event>,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ControllerError> {
         tokio::pin!(shutdown);
@@ -240,6 +259,10 @@ impl Controller {
                     Some(edge) => self.edge(edge),
                     None => break Err(ControllerError::InputsClosed),
                 },
+                Some(event) = requests.recv() => {
+                    let now = self.clock.now();
+                    self.feed(now, event)
+                }
                 notice = recv_opt(&mut notices) => {
                     match notice {
                         Some(n) => self.sim_notice(n),
@@ -310,6 +333,7 @@ impl Controller {
                 start.plus_secs(i64::try_from(at.as_micros() / 1_000_000).unwrap_or(i64::MAX))
             }
         };
+        self.local = local;
         self.core.set_local_time(local);
     }
 
@@ -366,6 +390,30 @@ impl Controller {
     }
 
     fn execute(&mut self, at: Timestamp, cmds: Vec<Command>) -> Result<(), ControllerError> {
+        // The books first: a vend's intent is on disk before its motor starts, and nothing is
+        // done that could not be recorded.
+        let notices: Vec<&Notice> = cmds
+            .iter()
+            .filter_map(|c| match c {
+                Command::Notice(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        if !notices.is_empty() {
+            if let Err(e) = self
+                .journal
+                .record(self.local, &notices, self.core.credit())
+            {
+                self.record(
+                    at,
+                    TraceEntry::Error {
+                        message: format!("journal write failed, stopping: {e}"),
+                    },
+                );
+                let _ = self.hw.all_off();
+                return Err(e.into());
+            }
+        }
         for command in cmds {
             let text = display_text(&command, &self.config.currency);
             match &command {
@@ -463,6 +511,7 @@ impl Controller {
             lamps_on: self.lamps_on.clone(),
             columns,
             ledger: self.core.ledger(),
+            journal_commits: self.journal.stats().commits,
         };
         self.status.send_replace(status);
     }

@@ -7,12 +7,18 @@ use std::sync::Arc;
 
 use happiness_hardware::sim::{self, SimColumnSpec, SimHandle};
 use happiness_hardware::{rpi, Clock, HwError};
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use std::path::PathBuf;
+
 use crate::config::MachineConfig;
 use crate::controller::{Controller, ControllerError, LocalClock, Setup, Status, TraceSink};
+use crate::journal::{Journal, JournalError, Recovery};
+use crate::localtime::LocalTime;
 use crate::surprise::SurpriseConfig;
+use crate::vend::Event;
 
 /// Everything a kiosk needs besides its hardware choice.
 #[derive(Debug, Clone)]
@@ -25,16 +31,31 @@ pub struct KioskConfig {
     pub seed: u64,
     /// Source of local time.
     pub local_clock: LocalClock,
+    /// Where the books are kept.
+    pub journal: JournalLocation,
+    /// Config files to record as versions in the journal: (file name, text).
+    pub config_files: Vec<(String, String)>,
+}
+
+/// Where the journal lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalLocation {
+    /// In memory: the books last as long as the process (the simulator's default).
+    Memory,
+    /// `journal.db` in this directory.
+    Dir(PathBuf),
 }
 
 impl KioskConfig {
-    /// A kiosk with no surprises on the system's local time.
+    /// A kiosk with no surprises, the system's local time and books in memory.
     pub fn plain(machine: MachineConfig, seed: u64) -> Self {
         KioskConfig {
             machine: Arc::new(machine),
             surprises: SurpriseConfig::disabled(),
             seed,
             local_clock: LocalClock::System,
+            journal: JournalLocation::Memory,
+            config_files: Vec::new(),
         }
     }
 }
@@ -74,6 +95,9 @@ pub enum KioskError {
     /// The controller failed.
     #[error(transparent)]
     Controller(#[from] ControllerError),
+    /// The journal could not be opened or recovered.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
     /// The controller task panicked or was cancelled.
     #[error("the controller task ended abnormally: {0}")]
     Task(String),
@@ -89,6 +113,9 @@ pub struct Kiosk {
     pub config: Arc<MachineConfig>,
     /// The clock everything runs on.
     pub clock: Clock,
+    /// What recovery found at start.
+    pub recovery: Recovery,
+    requests: UnboundedSender<Event>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ControllerError>>>,
 }
@@ -102,15 +129,46 @@ impl Kiosk {
     ) -> Result<Kiosk, KioskError> {
         let config = Arc::clone(&setup.machine);
         let clock = Clock::start();
+        let local_now = match setup.local_clock {
+            LocalClock::System => LocalTime::now(),
+            LocalClock::StartingAt(t) => t,
+        };
+        let mut journal = match &setup.journal {
+            JournalLocation::Memory => Journal::open_in_memory()?,
+            JournalLocation::Dir(dir) => Journal::open_dir(dir)?,
+        };
+        let recovery = journal.recover(
+            &config,
+            local_now,
+            setup.surprises.policy.budget_window_hours,
+        )?;
+        for v in &recovery.interrupted {
+            tracing::warn!(
+                vend = v.id,
+                column = v.column,
+                product = %v.product,
+                price = %v.price,
+                "a power cut interrupted this vend: closed as interrupted, price back in credit, motor not re-run"
+            );
+        }
+        for (file, text) in &setup.config_files {
+            journal.record_config(local_now, file, text, "start")?;
+        }
         let (edge_tx, edge_rx) = tokio::sync::mpsc::unbounded_channel();
         let (hw, sim, notices): (Box<dyn happiness_hardware::Hardware>, _, _) = match backend {
             Backend::Sim => {
+                // The simulated machine holds what the books say it holds.
                 let columns = config
                     .columns
                     .iter()
-                    .map(|c| SimColumnSpec {
+                    .enumerate()
+                    .map(|(i, c)| SimColumnSpec {
                         product: c.product.clone(),
-                        stock: c.stock,
+                        stock: recovery
+                            .restored
+                            .columns
+                            .get(i)
+                            .map_or(c.stock, |(stock, _)| *stock),
                         sensor: c.sensor,
                     })
                     .collect();
@@ -133,10 +191,12 @@ impl Kiosk {
             seed: setup.seed ^ 0x5eed_5a4f_0000_0001,
             local_clock: setup.local_clock,
         };
-        let (mut controller, status) = Controller::new(controller_setup, hw, clock, trace)?;
+        let (mut controller, status) =
+            Controller::new(controller_setup, hw, clock, trace, journal, &recovery)?;
         controller.announce(backend.name());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(controller.run(edge_rx, notices, async move {
+        let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(controller.run(edge_rx, notices, request_rx, async move {
             // A dropped sender means whoever owned the kiosk is gone: stop too.
             let _ = stop_rx.await;
         }));
@@ -145,9 +205,18 @@ impl Kiosk {
             status,
             config,
             clock,
+            recovery,
+            requests: request_tx,
             stop: Some(stop_tx),
             task: Some(task),
         })
+    }
+
+    /// Hand an operator event (restock, reset a column) to the controller.
+    pub fn request(&self, event: Event) -> Result<(), KioskError> {
+        self.requests
+            .send(event)
+            .map_err(|_| KioskError::Task("the controller has stopped".into()))
     }
 
     /// A copy of the latest status.

@@ -18,6 +18,7 @@
 
 pub mod config;
 pub mod controller;
+pub mod journal;
 pub mod kiosk;
 pub mod localtime;
 pub mod money;

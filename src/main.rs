@@ -10,7 +10,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use happiness::config::{MachineConfig, MACHINE_FILE};
 use happiness::controller::{LocalClock, TraceSink};
-use happiness::kiosk::{is_raspberry_pi, Backend, Kiosk, KioskConfig};
+use happiness::journal::Journal;
+use happiness::kiosk::{is_raspberry_pi, Backend, JournalLocation, Kiosk, KioskConfig};
 use happiness::localtime::LocalTime;
 use happiness::script::{self, Outcome};
 use happiness::simulate::{simulate, Restock, SimulateOptions, TrafficProfile};
@@ -42,6 +43,33 @@ enum Cmd {
     },
     /// Monte Carlo report of the surprise policy: rate, cost, caps that bind, stock used.
     Simulate(SimulateArgs),
+    /// The books: sales, refunds, surprises, faults, interrupted vends, and the money balance.
+    Report {
+        /// Directory holding journal.db (default: /var/lib/happiness, else
+        /// ~/.local/share/happiness).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Currency symbol for the text report.
+        #[arg(long, default_value = "€")]
+        currency: String,
+    },
+}
+
+/// The default data directory: /var/lib/happiness where it exists or can be made, else the
+/// user's data directory.
+fn default_data_dir(create: bool) -> PathBuf {
+    let system = PathBuf::from("/var/lib/happiness");
+    if system.is_dir() || (create && std::fs::create_dir_all(&system).is_ok()) {
+        return system;
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("happiness")
 }
 
 #[derive(Debug, clap::Args)]
@@ -108,6 +136,11 @@ struct RunArgs {
     /// What to print on stdout about events and commands.
     #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
     events: EventsFormat,
+    /// Directory for the journal (the books). Default on a Raspberry Pi: /var/lib/happiness
+    /// (or ~/.local/share/happiness when that is not writable); on the simulator the books are
+    /// kept in memory unless this is given.
+    #[arg(long)]
+    data: Option<PathBuf>,
 }
 
 fn config_dir(given: Option<PathBuf>) -> PathBuf {
@@ -134,6 +167,15 @@ fn main() -> ExitCode {
     match cli.command {
         Cmd::CheckConfig { dir } => check_config(&config_dir(dir)),
         Cmd::Simulate(args) => run_simulation(args),
+        Cmd::Report {
+            data,
+            json,
+            currency,
+        } => report(
+            &data.unwrap_or_else(|| default_data_dir(false)),
+            json,
+            &currency,
+        ),
         Cmd::Run(args) => {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -191,6 +233,34 @@ fn check_config(dir: &Path) -> ExitCode {
         println!("{}: not present: no surprises", surprises_file.display());
     }
     ExitCode::SUCCESS
+}
+
+fn report(dir: &Path, json: bool, currency: &str) -> ExitCode {
+    let result = Journal::open_read_only(dir).and_then(|j| j.report());
+    match result {
+        Ok(report) if json => match serde_json::to_string_pretty(&report) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot encode the report: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok(report) => {
+            println!("{}", report.to_text(currency));
+            if report.money.balanced {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(4)
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn run_simulation(args: SimulateArgs) -> ExitCode {
@@ -278,6 +348,26 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     tracing::info!(seed, "random seed (replay with --seed)");
 
+    let journal = match (args.data, backend) {
+        (Some(dir), _) => JournalLocation::Dir(dir),
+        (None, Backend::Rpi) => JournalLocation::Dir(default_data_dir(true)),
+        (None, Backend::Sim) => {
+            tracing::info!("the simulator keeps its books in memory: pass --data DIR to keep them");
+            JournalLocation::Memory
+        }
+    };
+    if let JournalLocation::Dir(dir) = &journal {
+        tracing::info!(dir = %dir.display(), "journal");
+    }
+    let config_files = [happiness::config::MACHINE_FILE, SURPRISES_FILE]
+        .iter()
+        .filter_map(|f| {
+            std::fs::read_to_string(dir.join(f))
+                .ok()
+                .map(|text| (f.to_string(), text))
+        })
+        .collect();
+
     let mut sink = TraceSink::new();
     let trace_rx = sink.subscribe();
     let setup = KioskConfig {
@@ -285,6 +375,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         surprises,
         seed,
         local_clock: LocalClock::System,
+        journal,
+        config_files,
     };
     let kiosk = Kiosk::start(setup, backend, sink)
         .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))?;

@@ -13,6 +13,7 @@ use happiness_hardware::Timestamp;
 
 use crate::kiosk::Kiosk;
 use crate::money::Cents;
+use crate::vend::{ColumnId, Event};
 
 /// One parsed command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,10 @@ pub enum ScriptCommand {
         /// Items to add.
         count: u32,
     },
+    /// The operator fills column N (1-based), or every column, to capacity.
+    Restock(Option<usize>),
+    /// The operator puts a faulted column N (1-based) back in service.
+    Reset(usize),
     /// Wait this long.
     Wait(Duration),
     /// Take the items out of the tray.
@@ -59,7 +64,9 @@ commands (one per line; a bare number presses that button):
   double N         the next turn of column N drops two items
   fix N            clear the jam, miss, hang and double faults of column N
   empty N          column N is physically empty
-  load N COUNT     put COUNT more items into column N
+  load N COUNT     put COUNT more items into column N (the controller is not told)
+  restock [N]      the operator fills column N (or every column) and tells the controller
+  reset N          the operator puts faulted column N back in service
   stuck on|off     the drop beam reads blocked, or recovers
   bounce on|off    switches bounce on every change
   take             take the items out of the tray
@@ -157,6 +164,11 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
             }
             ScriptCommand::Wait(Duration::from_millis(ms))
         }
+        "restock" => match arg {
+            Some(a) => ScriptCommand::Restock(Some(number(Some(a), "column number")?)),
+            None => ScriptCommand::Restock(None),
+        },
+        "reset" => ScriptCommand::Reset(number(arg, "column number")?),
         "take" => ScriptCommand::Take,
         "status" | "s" => ScriptCommand::Status,
         "help" | "h" | "?" => ScriptCommand::Help,
@@ -231,6 +243,41 @@ pub async fn execute(kiosk: &Kiosk, cmd: ScriptCommand) -> Result<Outcome, Strin
         ScriptCommand::Fault(fault) => sim(kiosk)?.inject(fault).map_err(|e| e.to_string())?,
         ScriptCommand::Load { column, count } => {
             sim(kiosk)?.load(column, count).map_err(|e| e.to_string())?
+        }
+        ScriptCommand::Restock(column) => {
+            let machine = &kiosk.config;
+            let columns: Vec<usize> = match column {
+                Some(n) if (1..=machine.columns.len()).contains(&n) => vec![n],
+                Some(n) => {
+                    return Err(format!(
+                        "there is no column {n} (this machine has {})",
+                        machine.columns.len()
+                    ))
+                }
+                None => (1..=machine.columns.len()).collect(),
+            };
+            if let Some(sim) = &kiosk.sim {
+                for &n in &columns {
+                    let capacity = machine.columns[n - 1].capacity;
+                    let have = sim.stock(n).unwrap_or(0);
+                    sim.load(n, capacity.saturating_sub(have))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            let column = column.and_then(ColumnId::from_number);
+            kiosk
+                .request(Event::Restock { column })
+                .map_err(|e| e.to_string())?;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        ScriptCommand::Reset(n) => {
+            let column = ColumnId::from_number(n)
+                .filter(|c| c.index() < kiosk.config.columns.len())
+                .ok_or_else(|| format!("there is no column {n}"))?;
+            kiosk
+                .request(Event::ResetColumn { column })
+                .map_err(|e| e.to_string())?;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         ScriptCommand::Wait(d) => tokio::time::sleep(d).await,
         ScriptCommand::Take => {

@@ -121,7 +121,14 @@ impl TraceRecord {
                 }
                 (Command::Notice(n), _) => format!("notice  {}", describe_notice(n, currency)),
                 (Command::CoinInhibit { on }, _) => {
-                    format!("coins   {}", if *on { "REFUSED (credit at maximum)" } else { "accepted" })
+                    format!(
+                        "coins   {}",
+                        if *on {
+                            "REFUSED (credit at maximum)"
+                        } else {
+                            "accepted"
+                        }
+                    )
                 }
                 (Command::Payout { on }, _) => {
                     format!("payout  {}", if *on { "pulse" } else { "end of pulse" })

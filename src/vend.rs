@@ -357,6 +357,13 @@ pub enum Screen {
         /// Credit held.
         credit: Cents,
     },
+    /// The machine restarted after a power cut during a vend; the price is back in credit.
+    PowerRestored {
+        /// Returned to credit.
+        refunded: Cents,
+        /// Credit now.
+        credit: Cents,
+    },
     /// The service door is open.
     Service,
     /// Nothing can be sold right now.
@@ -406,6 +413,11 @@ impl Screen {
             Screen::CreditKept { credit } => {
                 format!("Credit {} is kept for your next choice", m(credit))
             }
+            Screen::PowerRestored { refunded, credit } => format!(
+                "Sorry, the power went out during your purchase: {} is back in your credit ({} in all)",
+                m(refunded),
+                m(credit)
+            ),
             Screen::Service => "Service in progress: vending paused".into(),
             Screen::OutOfService { credit } if *credit == Cents::ZERO => {
                 "Out of service: sorry!".into()
@@ -806,10 +818,19 @@ impl VendCore {
         self.now = self.now.max(now);
         let mut out = vec![Command::Display(self.idle_screen())];
         self.inhibited = !self.credit_below_max();
-        out.push(Command::CoinInhibit {
-            on: self.inhibited,
-        });
+        out.push(Command::CoinInhibit { on: self.inhibited });
         self.update_lamps(&mut out);
+        out
+    }
+
+    /// After a restart that interrupted vends: tell the customer their money is safe.
+    pub fn power_restored(&mut self, now: Timestamp, refunded: Cents) -> Vec<Command> {
+        self.now = self.now.max(now);
+        let mut out = Vec::new();
+        if refunded > Cents::ZERO {
+            let credit = self.credit;
+            self.show(Screen::PowerRestored { refunded, credit }, &mut out);
+        }
         out
     }
 
@@ -1250,7 +1271,10 @@ impl VendCore {
     }
 
     fn run_motor(&mut self, out: &mut Vec<Command>) {
-        if let Some(v) = self.vend.filter(|v| v.kind == VendKind::Surprise && v.attempt == 0) {
+        if let Some(v) = self
+            .vend
+            .filter(|v| v.kind == VendKind::Surprise && v.attempt == 0)
+        {
             out.push(Command::Notice(Notice::SurpriseItemStarted {
                 column: v.column,
                 product: self.product(v.column),

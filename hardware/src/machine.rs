@@ -218,13 +218,14 @@ impl<O: OutputPin, I: InputPin> Machine<O, I> {
             let pin = output(role, *spec)?;
             lamps.push(Lamp::new(pin, spec.polarity).map_err(|e| pin_error(what, spec.pin, e))?);
         }
-        let mut aux = |role: OutputRole, spec: Option<OutputSpec>| -> Result<Option<Lamp<O>>, HwError> {
-            let Some(spec) = spec else { return Ok(None) };
-            let pin = output(role, spec)?;
-            Lamp::new(pin, spec.polarity)
-                .map(Some)
-                .map_err(|e| pin_error(role.describe(), spec.pin, e))
-        };
+        let mut aux =
+            |role: OutputRole, spec: Option<OutputSpec>| -> Result<Option<Lamp<O>>, HwError> {
+                let Some(spec) = spec else { return Ok(None) };
+                let pin = output(role, spec)?;
+                Lamp::new(pin, spec.polarity)
+                    .map(Some)
+                    .map_err(|e| pin_error(role.describe(), spec.pin, e))
+            };
         let coin_inhibit = aux(OutputRole::CoinInhibit, wiring.coin_inhibit)?;
         let payout = aux(OutputRole::Payout, wiring.payout)?;
         let mut buttons = Vec::new();

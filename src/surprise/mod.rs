@@ -414,6 +414,40 @@ impl SurpriseEngine {
         None
     }
 
+    /// Rebuild the memory of past sales and surprises (from the journal after a restart), so that
+    /// caps and budgets hold across power cuts. Both lists in time order; `streak` is the number
+    /// of paid vends since the last surprise.
+    pub fn restore_history(
+        &mut self,
+        sales: &[(LocalTime, Cents)],
+        awards: &[(LocalTime, Cents)],
+        streak: u32,
+    ) {
+        let (mut s, mut a) = (sales.iter().peekable(), awards.iter().peekable());
+        loop {
+            let take_sale = match (s.peek(), a.peek()) {
+                (Some((ts, _)), Some((ta, _))) => ts <= ta,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if take_sale {
+                if let Some(&(t, price)) = s.next() {
+                    self.roll_time(t);
+                    self.add_to_window(price.get(), 0);
+                }
+            } else if let Some(&(t, cost)) = a.next() {
+                self.roll_time(t);
+                self.recent.push_back(t.secs());
+                self.day_count += 1;
+                self.day_spent += cost.get();
+                self.last = Some(t.secs());
+                self.add_to_window(0, cost.get());
+            }
+        }
+        self.streak = streak;
+    }
+
     /// Decide on a paid vend whose item was just confirmed delivered.
     pub fn decide(&mut self, facts: &VendFacts<'_>) -> Decision {
         self.roll_time(facts.now);

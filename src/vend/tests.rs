@@ -460,8 +460,18 @@ fn coin_return_pays_whole_coins_and_keeps_the_rest() {
         gap: Duration::from_millis(140),
     });
     let mut core = VendCore::new(&s);
-    core.handle(ms(0), Event::Coin { value: Cents::new(200) });
-    core.handle(ms(0), Event::Coin { value: Cents::new(50) });
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(200),
+        },
+    );
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(50),
+        },
+    );
     let mut all = core.handle(ms(10), Event::CoinReturn);
     // Selections wait while coins are paid.
     all.extend(core.handle(ms(20), Event::Select { column: col(1) }));
@@ -498,7 +508,12 @@ fn opening_the_door_stops_a_payout_without_losing_credit() {
         gap: Duration::from_millis(140),
     });
     let mut core = VendCore::new(&s);
-    core.handle(ms(0), Event::Coin { value: Cents::new(500) });
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(500),
+        },
+    );
     core.handle(ms(0), Event::CoinReturn);
     core.poll(ms(60));
     core.poll(ms(200));
@@ -518,19 +533,38 @@ fn acceptor_is_inhibited_at_maximum_credit_and_coins_still_count() {
     let mut core = VendCore::new(&s);
     let cmds = core.start(ms(0));
     assert!(cmds.contains(&Command::CoinInhibit { on: false }));
-    let cmds = core.handle(ms(1), Event::Coin { value: Cents::new(200) });
-    assert!(!cmds.iter().any(|c| matches!(c, Command::CoinInhibit { .. })));
-    let cmds = core.handle(ms(2), Event::Coin { value: Cents::new(200) });
+    let cmds = core.handle(
+        ms(1),
+        Event::Coin {
+            value: Cents::new(200),
+        },
+    );
+    assert!(!cmds
+        .iter()
+        .any(|c| matches!(c, Command::CoinInhibit { .. })));
+    let cmds = core.handle(
+        ms(2),
+        Event::Coin {
+            value: Cents::new(200),
+        },
+    );
     assert!(cmds.contains(&Command::CoinInhibit { on: true }));
     // A coin already on its way when the line went up is still credited.
-    core.handle(ms(3), Event::Coin { value: Cents::new(100) });
+    core.handle(
+        ms(3),
+        Event::Coin {
+            value: Cents::new(100),
+        },
+    );
     assert_eq!(core.credit(), Cents::new(500));
     let cmds = core.handle(ms(4), Event::Select { column: col(1) });
     assert!(!cmds.contains(&Command::CoinInhibit { on: false }));
     core.handle(ms(1000), Event::Drop { sensor: 0 });
     let cmds = core.handle(ms(1200), Event::Home { column: col(1) });
     assert_eq!(core.credit(), Cents::new(350));
-    assert!(!cmds.iter().any(|c| matches!(c, Command::CoinInhibit { on: false })));
+    assert!(!cmds
+        .iter()
+        .any(|c| matches!(c, Command::CoinInhibit { on: false })));
     // Credit (not escrow) decides: the next purchase brings it under the maximum.
     let cmds = core.handle(ms(1300), Event::Select { column: col(1) });
     assert!(cmds.contains(&Command::CoinInhibit { on: false }));
@@ -539,7 +573,12 @@ fn acceptor_is_inhibited_at_maximum_credit_and_coins_still_count() {
 #[test]
 fn restock_fills_columns_and_reset_puts_a_faulted_column_back() {
     let mut core = VendCore::new(&settings(PaymentMode::Free));
-    let cmds = core.handle(ms(0), Event::Restock { column: Some(col(2)) });
+    let cmds = core.handle(
+        ms(0),
+        Event::Restock {
+            column: Some(col(2)),
+        },
+    );
     assert_eq!(
         notices(&cmds),
         vec![Notice::Restocked {
@@ -592,7 +631,11 @@ fn restored_state_is_taken_over() {
         core.status(col(2)),
         Some(ColumnStatus::Faulted(FailReason::NoDrop))
     );
-    assert_eq!(core.stock(col(3)), Some(5), "not in the journal: as configured");
+    assert_eq!(
+        core.stock(col(3)),
+        Some(5),
+        "not in the journal: as configured"
+    );
     assert_conserved(&core);
 }
 

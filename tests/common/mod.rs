@@ -42,6 +42,8 @@ pub fn with_surprises(
         surprises,
         seed,
         local_clock: happiness::controller::LocalClock::StartingAt(start),
+        journal: happiness::kiosk::JournalLocation::Memory,
+        config_files: Vec::new(),
     }
 }
 
