@@ -173,8 +173,9 @@ impl Controller {
             seed: setup.seed,
         });
         core.restore(&recovery.restored);
-        let (sales, awards, streak) = &recovery.surprise_history;
-        core.surprises_mut().restore_history(sales, awards, *streak);
+        let history = &recovery.surprise_history;
+        core.surprises_mut()
+            .restore_history(&history.sales, &history.awards, history.streak);
         let (status, rx) = watch::channel(Status {
             credit: Cents::ZERO,
             escrow: Cents::ZERO,

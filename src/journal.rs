@@ -171,10 +171,20 @@ pub struct Recovery {
     pub interrupted: Vec<InterruptedVend>,
     /// Credit returned because of them.
     pub refunded: Cents,
-    /// Surprise history for the engine: (time, price) of paid sales, (time, cost) of awards, and
-    /// paid vends since the last surprise.
+    /// What the surprise engine needs to keep its caps across the restart.
     #[serde(skip)]
-    pub surprise_history: (Vec<(LocalTime, Cents)>, Vec<(LocalTime, Cents)>, u32),
+    pub surprise_history: SurpriseHistory,
+}
+
+/// Recent sales and surprises, for the surprise engine's caps and budgets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SurpriseHistory {
+    /// (time, price) of paid items delivered, oldest first.
+    pub sales: Vec<(LocalTime, Cents)>,
+    /// (time, cost) of surprises awarded, oldest first.
+    pub awards: Vec<(LocalTime, Cents)>,
+    /// Paid vends since the last surprise.
+    pub streak: u32,
 }
 
 /// A vend found open at start.
@@ -538,7 +548,11 @@ impl Journal {
             },
             interrupted,
             refunded,
-            surprise_history: (sales, awards, u32::try_from(streak).unwrap_or(u32::MAX)),
+            surprise_history: SurpriseHistory {
+                sales,
+                awards,
+                streak: u32::try_from(streak).unwrap_or(u32::MAX),
+            },
         })
     }
 
