@@ -1,1 +1,336 @@
+use std::path::Path;
 
+use super::*;
+use crate::vend::ColumnId;
+
+fn machine() -> MachineConfig {
+    MachineConfig::from_toml(
+        Path::new("machine.toml"),
+        include_str!("../../config/machine.toml"),
+    )
+    .expect("machine")
+}
+
+fn col(n: usize) -> ColumnId {
+    ColumnId::from_number(n).expect("column")
+}
+
+fn t(secs: i64) -> LocalTime {
+    LocalTime::from_ymd_hm(2026, 11, 25, 12, 0)
+        .expect("date")
+        .plus_secs(secs)
+}
+
+fn started(column: usize, price: u64) -> Notice {
+    Notice::VendStarted {
+        column: col(column),
+        product: "Cola".into(),
+        price: Cents::new(price),
+    }
+}
+
+fn delivered(column: usize, price: u64) -> Notice {
+    Notice::VendDelivered {
+        column: col(column),
+        product: "Cola".into(),
+        price: Cents::new(price),
+    }
+}
+
+fn coin(amount: u64, credit: u64) -> Notice {
+    Notice::CreditIn {
+        amount: Cents::new(amount),
+        credit: Cents::new(credit),
+    }
+}
+
+fn fresh() -> Journal {
+    let mut j = Journal::open_in_memory().expect("journal");
+    j.recover(&machine(), t(0), 168).expect("recover");
+    j
+}
+
+#[test]
+fn a_paid_vend_is_two_commits_and_balances() {
+    let mut j = fresh();
+    let before = j.stats().commits;
+    j.record(t(1), &[&coin(200, 200)], Cents::new(200))
+        .expect("coin");
+    j.record(t(2), &[&started(1, 150)], Cents::new(50))
+        .expect("intent");
+    j.record(t(3), &[&delivered(1, 150)], Cents::new(50))
+        .expect("outcome");
+    assert_eq!(
+        j.stats().commits - before,
+        3,
+        "one for the coin, two for the vend"
+    );
+    let r = j.report().expect("report");
+    assert!(r.money.balanced, "{:?}", r.money);
+    assert_eq!(r.money.inserted, Cents::new(200));
+    assert_eq!(r.money.spent, Cents::new(150));
+    assert_eq!(r.money.held, Cents::new(50));
+    assert_eq!(r.sales[0].count, 1);
+    assert_eq!(r.inventory[0].stock, 5);
+    assert_eq!(r.integrity, "ok");
+}
+
+#[test]
+fn steps_without_book_notices_write_nothing() {
+    let mut j = fresh();
+    let before = j.stats().commits;
+    let refused = Notice::Refused {
+        column: col(1),
+        reason: crate::vend::Refusal::SoldOut,
+    };
+    j.record(t(1), &[&refused], Cents::ZERO).expect("record");
+    j.record(t(1), &[], Cents::ZERO).expect("record");
+    assert_eq!(j.stats().commits, before);
+}
+
+#[test]
+fn an_outcome_is_written_exactly_once() {
+    let mut j = fresh();
+    j.record(t(1), &[&coin(200, 200)], Cents::new(200))
+        .expect("coin");
+    j.record(t(2), &[&started(1, 150)], Cents::new(50))
+        .expect("intent");
+    j.record(t(3), &[&delivered(1, 150)], Cents::new(50))
+        .expect("outcome");
+    let err = j
+        .record(t(4), &[&delivered(1, 150)], Cents::new(50))
+        .expect_err("second outcome");
+    assert!(matches!(err, JournalError::Inconsistent(_)), "{err}");
+    // The failed transaction changed nothing.
+    let r = j.report().expect("report");
+    assert_eq!(r.sales[0].count, 1);
+    assert!(r.money.balanced);
+    // And a second intent while one is open is refused too.
+    j.record(t(5), &[&started(1, 150)], Cents::ZERO)
+        .expect("intent");
+    assert!(j.record(t(6), &[&started(2, 150)], Cents::ZERO).is_err());
+}
+
+#[test]
+fn recovery_closes_an_interrupted_vend_and_restores_its_credit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut j = Journal::open_dir(dir.path()).expect("journal");
+        j.recover(&machine(), t(0), 168).expect("recover");
+        j.record(t(1), &[&coin(200, 200)], Cents::new(200))
+            .expect("coin");
+        j.record(t(2), &[&started(2, 150)], Cents::new(50))
+            .expect("intent");
+        // Power cut: the outcome never comes.
+        let r = j.report().expect("report");
+        assert!(r.money.balanced, "escrow counts as held: {:?}", r.money);
+        assert_eq!(r.open_vends, 1);
+    }
+    let mut j = Journal::open_dir(dir.path()).expect("reopen");
+    let recovery = j.recover(&machine(), t(100), 168).expect("recover");
+    assert_eq!(recovery.interrupted.len(), 1);
+    assert_eq!(recovery.interrupted[0].column, 2);
+    assert_eq!(recovery.refunded, Cents::new(150));
+    assert_eq!(recovery.restored.credit, Cents::new(200));
+    assert_eq!(recovery.restored.columns[1].0, 6, "no item was taken");
+    let r = j.report().expect("report");
+    assert!(r.money.balanced, "{:?}", r.money);
+    assert_eq!(r.interrupted, 1);
+    assert_eq!(r.open_vends, 0);
+    // A second recovery finds nothing more to do.
+    let again = j.recover(&machine(), t(200), 168).expect("recover");
+    assert!(again.interrupted.is_empty());
+    assert_eq!(again.restored.credit, Cents::new(200));
+}
+
+#[test]
+fn inventory_faults_and_restock_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut j = Journal::open_dir(dir.path()).expect("journal");
+        j.recover(&machine(), t(0), 168).expect("recover");
+        j.record(t(1), &[&coin(500, 500)], Cents::new(500))
+            .expect("coin");
+        j.record(t(2), &[&started(1, 150)], Cents::new(350))
+            .expect("intent");
+        j.record(t(3), &[&delivered(1, 150)], Cents::new(350))
+            .expect("outcome");
+        let faulted = Notice::ColumnFaulted {
+            column: col(3),
+            reason: FailReason::Jammed,
+        };
+        j.record(t(4), &[&faulted], Cents::new(350)).expect("fault");
+        let restocked = Notice::Restocked {
+            column: col(4),
+            stock: 12,
+        };
+        j.record(t(5), &[&restocked], Cents::new(350))
+            .expect("restock");
+    }
+    let mut j = Journal::open_dir(dir.path()).expect("reopen");
+    let recovery = j.recover(&machine(), t(10), 168).expect("recover");
+    let columns = &recovery.restored.columns;
+    assert_eq!(columns[0], (5, ColumnStatus::InService));
+    assert_eq!(columns[2], (10, ColumnStatus::Faulted(FailReason::Jammed)));
+    assert_eq!(columns[3], (12, ColumnStatus::InService));
+    assert_eq!(recovery.restored.credit, Cents::new(350));
+    assert_eq!(recovery.restored.ledger.spent, Cents::new(150));
+    assert_eq!(recovery.surprise_history.sales.len(), 1);
+    assert_eq!(recovery.surprise_history.streak, 1);
+}
+
+#[test]
+fn a_column_given_a_new_product_takes_its_stock_from_the_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut j = Journal::open_dir(dir.path()).expect("journal");
+        j.recover(&machine(), t(0), 168).expect("recover");
+        j.record(t(1), &[&coin(200, 200)], Cents::new(200))
+            .expect("coin");
+        j.record(t(2), &[&started(1, 150)], Cents::new(50))
+            .expect("intent");
+        j.record(t(3), &[&delivered(1, 150)], Cents::new(50))
+            .expect("outcome");
+    }
+    let mut changed = machine();
+    changed.columns[0].product = "Lemonade".into();
+    let mut j = Journal::open_dir(dir.path()).expect("reopen");
+    let recovery = j.recover(&changed, t(10), 168).expect("recover");
+    assert_eq!(recovery.restored.columns[0].0, 6);
+}
+
+#[test]
+fn payouts_surprises_and_events_are_booked() {
+    let mut j = fresh();
+    j.record(t(1), &[&coin(200, 200)], Cents::new(200))
+        .expect("coin");
+    j.record(t(2), &[&started(1, 150)], Cents::new(50))
+        .expect("intent");
+    let award = Notice::SurpriseAwarded {
+        column: col(1),
+        name: "One to share".into(),
+        kind: crate::surprise::KindName::ExtraItem,
+        cost: Cents::new(90),
+        items: vec![(col(1), 1)],
+        message: "A second Cola".into(),
+    };
+    j.record(t(3), &[&delivered(1, 150), &award], Cents::new(50))
+        .expect("delivered with a surprise");
+    let item = Notice::SurpriseItemStarted {
+        column: col(1),
+        product: "Cola".into(),
+    };
+    j.record(t(4), &[&item], Cents::new(50))
+        .expect("item intent");
+    let item_done = Notice::SurpriseItemDelivered {
+        column: col(1),
+        product: "Cola".into(),
+    };
+    let done = Notice::SurpriseCompleted {
+        name: "One to share".into(),
+        planned: 1,
+        delivered: 1,
+        partial: false,
+    };
+    j.record(t(5), &[&item_done, &done], Cents::new(50))
+        .expect("item");
+    j.record(t(6), &[&coin(100, 150)], Cents::new(150))
+        .expect("coin");
+    let payout = [
+        Notice::PayoutStarted {
+            coins: 1,
+            amount: Cents::new(100),
+        },
+        Notice::CoinPaidOut {
+            amount: Cents::new(100),
+            credit: Cents::new(50),
+        },
+        Notice::PayoutFinished {
+            coins: 1,
+            credit: Cents::new(50),
+        },
+    ];
+    j.record(t(7), &payout.iter().collect::<Vec<_>>(), Cents::new(50))
+        .expect("payout");
+    j.record(t(8), &[&Notice::Door { open: true }], Cents::new(50))
+        .expect("door");
+    j.record(t(9), &[&Notice::UnknownCoin { pulses: 9 }], Cents::new(50))
+        .expect("unknown coin");
+    let r = j.report().expect("report");
+    assert!(r.money.balanced, "{:?}", r.money);
+    assert_eq!(r.money.paid_out, Cents::new(100));
+    assert_eq!(r.surprises.len(), 1);
+    assert_eq!(r.surprises[0].items, 1);
+    assert_eq!(r.surprise_cost, Cents::new(90));
+    assert_eq!(r.unknown_coins, 1);
+    assert_eq!(r.inventory[0].stock, 4, "paid item and surprise item");
+    let text = r.to_text("€");
+    assert!(text.contains("balance: OK"), "{text}");
+}
+
+#[test]
+fn config_versions_are_recorded_when_they_change() {
+    let mut j = fresh();
+    assert!(j
+        .record_config(t(1), "machine.toml", "a", "start")
+        .expect("write"));
+    assert!(!j
+        .record_config(t(2), "machine.toml", "a", "start")
+        .expect("same"));
+    assert!(j
+        .record_config(t(3), "machine.toml", "b", "start")
+        .expect("changed"));
+    assert_eq!(j.report().expect("report").config_versions, 2);
+}
+
+#[test]
+fn a_damaged_journal_stops_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut j = Journal::open_dir(dir.path()).expect("journal");
+        j.recover(&machine(), t(0), 168).expect("recover");
+        for i in 0..50 {
+            j.record(t(i), &[&coin(100, 100 * (i as u64 + 1))], Cents::ZERO)
+                .expect("coin");
+        }
+    }
+    // Scribble over the middle of the database file.
+    let path = dir.path().join(JOURNAL_FILE);
+    let mut bytes = std::fs::read(&path).expect("read");
+    let _ = std::fs::remove_file(dir.path().join("journal.db-wal"));
+    let len = bytes.len();
+    for b in bytes.iter_mut().skip(len / 3).take(len / 3) {
+        *b = 0x5a;
+    }
+    std::fs::write(&path, bytes).expect("write");
+    let err = match Journal::open_dir(dir.path()) {
+        Ok(_) => panic!("a damaged journal opened"),
+        Err(e) => e,
+    };
+    let text = err.to_string();
+    assert!(
+        text.contains("damaged") || text.contains("cannot open"),
+        "{text}"
+    );
+    assert!(text.contains("journal.db"), "{text}");
+    assert!(Journal::open_read_only(dir.path()).is_err());
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_a_missing_journal_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let conn = Connection::open(dir.path().join(JOURNAL_FILE)).expect("db");
+        conn.pragma_update(None, "user_version", 99)
+            .expect("version");
+    }
+    assert!(matches!(
+        Journal::open_dir(dir.path()),
+        Err(JournalError::TooNew { found: 99, .. })
+    ));
+    let empty = tempfile::tempdir().expect("tempdir");
+    assert!(matches!(
+        Journal::open_read_only(empty.path()),
+        Err(JournalError::Missing { .. })
+    ));
+}
