@@ -85,21 +85,22 @@ impl MotorChecker {
             Command::Notice(Notice::VendStarted { column, .. })
             | Command::Notice(Notice::SurpriseItemStarted { column, .. }) => {
                 if let Some((c, false)) = self.open {
-                    return Err(format!("vend on column {column} began while column {c} was open"));
+                    return Err(format!(
+                        "vend on column {column} began while column {c} was open"
+                    ));
                 }
                 self.open = Some((column.number(), false));
             }
-            Command::Notice(Notice::MotorRun { column, .. }) | Command::Motor { column, on: true } => {
-                match self.open {
-                    Some((c, false)) if c == column.number() => {}
-                    other => {
-                        return Err(format!(
-                            "motor of column {column} ran with open vend {other:?} at {} ms",
-                            record.t_ms
-                        ))
-                    }
+            Command::Notice(Notice::MotorRun { column, .. })
+            | Command::Motor { column, on: true } => match self.open {
+                Some((c, false)) if c == column.number() => {}
+                other => {
+                    return Err(format!(
+                        "motor of column {column} ran with open vend {other:?} at {} ms",
+                        record.t_ms
+                    ))
                 }
-            }
+            },
             Command::Notice(Notice::VendDelivered { .. })
             | Command::Notice(Notice::SurpriseItemDelivered { .. }) => match self.open {
                 Some((c, false)) => {
@@ -117,10 +118,8 @@ impl MotorChecker {
 }
 
 fn setup(dir: &Path, seed: u64) -> KioskConfig {
-    let machine = config_with(&[(
-        "[coin_return]",
-        "[payout]\npin = 8\ncoin_cents = 50\n\n[coin_return]",
-    )]);
+    // The shipped machine has a payout hopper (50 cent coins) and an inhibit line.
+    let machine = config_with(&[]);
     let mut setup = common::with_surprises(machine, SURPRISES, seed);
     setup.journal = JournalLocation::Dir(dir.to_path_buf());
     setup
@@ -133,7 +132,10 @@ fn start(dir: &Path, seed: u64) -> (Kiosk, UnboundedReceiver<TraceRecord>) {
     (kiosk, rx)
 }
 
-fn drain(rx: &mut UnboundedReceiver<TraceRecord>, checker: &mut MotorChecker) -> Result<(), String> {
+fn drain(
+    rx: &mut UnboundedReceiver<TraceRecord>,
+    checker: &mut MotorChecker,
+) -> Result<(), String> {
     while let Ok(r) = rx.try_recv() {
         checker.check(&r)?;
     }
@@ -143,7 +145,11 @@ fn drain(rx: &mut UnboundedReceiver<TraceRecord>, checker: &mut MotorChecker) ->
 fn conserved(kiosk: &Kiosk) -> Result<(), String> {
     let s = kiosk.status();
     let l = s.ledger;
-    let held = l.spent.saturating_add(l.returned).saturating_add(s.credit).saturating_add(s.escrow);
+    let held = l
+        .spent
+        .saturating_add(l.returned)
+        .saturating_add(s.credit)
+        .saturating_add(s.escrow);
     if l.inserted != held {
         return Err(format!(
             "credit not conserved: inserted {} != spent {} + returned {} + credit {} + escrow {}",
@@ -180,7 +186,11 @@ async fn session(actions: Vec<Action>, seed: u64) -> Result<(), String> {
         conserved(&kiosk)?;
     }
     // Let everything under way finish, then check the books themselves.
-    let _ = script::execute(&kiosk, ScriptCommand::Wait(std::time::Duration::from_secs(30))).await;
+    let _ = script::execute(
+        &kiosk,
+        ScriptCommand::Wait(std::time::Duration::from_secs(30)),
+    )
+    .await;
     drain(&mut rx, &mut checker)?;
     conserved(&kiosk)?;
     kiosk.stop().await.map_err(|e| e.to_string())?;

@@ -36,7 +36,8 @@ fn fast_machine() -> String {
         ("coin_pulse_ms = 30", "coin_pulse_ms = 15"),
         ("coin_pulse_gap_ms = 70", "coin_pulse_gap_ms = 20"),
         ("coin_gap_ms = 400", "coin_gap_ms = 100"),
-        ("[coin_return]", "[payout]\npin = 8\ncoin_cents = 50\npulse_ms = 20\ngap_ms = 30\n\n[coin_return]"),
+        ("pulse_ms = 60", "pulse_ms = 20"),
+        ("gap_ms = 140", "gap_ms = 30"),
     ] {
         assert!(text.contains(from), "fixture lacks {from:?}");
         text = text.replacen(from, to, 1);
@@ -68,7 +69,12 @@ fn script(rng: &mut ChaCha8Rng) -> String {
             15 => "return".to_string(),
             16 => format!("restock {}", rng.random_range(1..=4u32)),
             17 => format!("hang {}", rng.random_range(1..=4u32)),
-            18 => if rng.random_bool(0.5) { "door open" } else { "door close" }.to_string(),
+            18 => if rng.random_bool(0.5) {
+                "door open"
+            } else {
+                "door close"
+            }
+            .to_string(),
             _ => format!("reset {}", rng.random_range(1..=4u32)),
         };
         out.push_str(&line);
@@ -130,13 +136,31 @@ fn report(data: &Path) -> serde_json::Value {
 fn assert_books(data: &Path, when: &str) -> serde_json::Value {
     let r = report(data);
     assert_eq!(r["integrity"], "ok", "{when}: {r}");
-    assert_eq!(r["money"]["balanced"], true, "{when}: books do not balance: {}", r["money"]);
+    assert_eq!(
+        r["money"]["balanced"], true,
+        "{when}: books do not balance: {}",
+        r["money"]
+    );
     r
 }
 
-fn run_once(config: &Path, data: &Path, seed: u64, script: &str, kill_after: Option<Duration>) -> String {
+fn run_once(
+    config: &Path,
+    data: &Path,
+    seed: u64,
+    script: &str,
+    kill_after: Option<Duration>,
+) -> String {
     let mut child = happiness()
-        .args(["run", "--hardware", "sim", "--events", "json", "--seed", &seed.to_string()])
+        .args([
+            "run",
+            "--hardware",
+            "sim",
+            "--events",
+            "json",
+            "--seed",
+            &seed.to_string(),
+        ])
         .arg("--config")
         .arg(config)
         .arg("--data")
@@ -177,7 +201,13 @@ fn chain(config: PathBuf, data: PathBuf, points: u32, seed: u64) {
     for point in 0..points {
         let session = script(&mut rng);
         let after = Duration::from_millis(rng.random_range(30..1200u64));
-        let trace = run_once(&config, &data, seed + u64::from(point), &session, Some(after));
+        let trace = run_once(
+            &config,
+            &data,
+            seed + u64::from(point),
+            &session,
+            Some(after),
+        );
         if let Err(e) = check_trace(&trace) {
             panic!("kill point {point} (seed {seed}): {e}");
         }
@@ -187,7 +217,10 @@ fn chain(config: PathBuf, data: PathBuf, points: u32, seed: u64) {
     let trace = run_once(&config, &data, seed, "wait 200\nquit\n", None);
     check_trace(&trace).expect("final run");
     let r = assert_books(&data, "after the final recovery");
-    assert_eq!(r["open_vends"], 0, "every intent has exactly one outcome: {r}");
+    assert_eq!(
+        r["open_vends"], 0,
+        "every intent has exactly one outcome: {r}"
+    );
 }
 
 #[test]
@@ -204,7 +237,11 @@ fn kill_at_random_points_and_the_books_still_balance() {
         .arg(config.path())
         .output()
         .expect("check-config");
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 
     let chains = 2u32;
     let handles: Vec<_> = (0..chains)
@@ -213,7 +250,12 @@ fn kill_at_random_points_and_the_books_still_balance() {
             let share = points / chains + u32::from(c < points % chains);
             std::thread::spawn(move || {
                 let data = tempfile::tempdir().expect("data dir");
-                chain(config, data.path().to_path_buf(), share, 1000 * u64::from(c + 1));
+                chain(
+                    config,
+                    data.path().to_path_buf(),
+                    share,
+                    1000 * u64::from(c + 1),
+                );
                 let r = report(data.path());
                 (r["interrupted"].as_u64().unwrap_or(0), r["sales"].clone())
             })

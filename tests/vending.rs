@@ -298,3 +298,60 @@ async fn stopping_turns_every_motor_off_even_mid_vend() {
     h.stop().await;
     assert!(sim.motors_on().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn coin_return_pays_back_through_the_hopper() {
+    let mut h = Harness::start(shipped(), 16);
+    h.run("coin 200\ncoin 20\nreturn\nwait 3000").await;
+    let sim = h.kiosk.sim.clone().expect("sim");
+    // €2.20 in 50 cent coins: four coins, 20 cents stay as credit.
+    assert_eq!(sim.coins_paid_out(), 4);
+    let status = h.kiosk.status();
+    assert_eq!(status.credit, Cents::new(20));
+    assert_eq!(status.ledger.returned, Cents::new(200));
+    assert!(h.notices().contains(&Notice::PayoutFinished {
+        coins: 4,
+        credit: Cents::new(20)
+    }));
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn acceptor_is_inhibited_at_maximum_credit() {
+    let cfg = config_with(&[("max_credit_cents = 2000", "max_credit_cents = 300")]);
+    let mut h = Harness::start(cfg, 17);
+    h.run("coin 200\ncoin 200").await;
+    let sim = h.kiosk.sim.clone().expect("sim");
+    assert!(sim.inhibited());
+    let refused = happiness::script::execute(
+        &h.kiosk,
+        happiness::script::parse("coin 100")
+            .expect("parse")
+            .expect("command"),
+    )
+    .await;
+    assert!(
+        refused.is_err(),
+        "an inhibited acceptor hands the coin back"
+    );
+    assert_eq!(h.kiosk.status().credit, Cents::new(400));
+    h.run("press 1\nwait 3000").await;
+    assert!(!sim.inhibited(), "below the maximum again");
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn operator_restocks_and_resets_a_faulted_column() {
+    let mut h = Harness::start(shipped(), 18);
+    h.run("coin 200\njam 2\npress 2\nwait 15000").await;
+    assert_eq!(
+        h.kiosk.status().columns[1].status,
+        ColumnStatus::Faulted(FailReason::Jammed)
+    );
+    h.run("fix 2\nreset 2\nrestock 2\npress 2\nwait 3000").await;
+    assert_eq!(h.tray_products(), vec!["Orange soda".to_string()]);
+    let status = h.kiosk.status();
+    assert_eq!(status.columns[1].status, ColumnStatus::InService);
+    assert_eq!(status.columns[1].stock, 7, "filled to 8, one sold");
+    h.stop().await;
+}
