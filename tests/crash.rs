@@ -184,12 +184,9 @@ fn run_once(
         let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stdout), &mut s);
         s
     });
-    match kill_after {
-        Some(after) => {
-            std::thread::sleep(after);
-            child.kill().expect("SIGKILL");
-        }
-        None => {}
+    if let Some(after) = kill_after {
+        std::thread::sleep(after);
+        child.kill().expect("SIGKILL");
     }
     let _ = child.wait();
     drop(writer);
