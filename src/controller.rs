@@ -197,7 +197,7 @@ impl Controller {
             local_clock: setup.local_clock,
             hw,
             conditioner,
-            clock,
+            clock: clock.clone(),
             trace,
             status,
             screen: None,

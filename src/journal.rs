@@ -284,6 +284,7 @@ impl Journal {
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
+        conn.set_prepared_statement_cache_capacity(64);
         let check: String = conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(damaged)?;
@@ -426,7 +427,8 @@ impl Journal {
         }
         let mut refunded = Cents::ZERO;
         for v in &interrupted {
-            tx.execute(
+            exec(
+                &tx,
                 "UPDATE vends SET outcome = 'interrupted', ended_at = ?1, reason = 'power' \
                  WHERE id = ?2 AND outcome IS NULL",
                 params![at, v.id],
@@ -434,7 +436,7 @@ impl Journal {
             if v.kind == "paid" {
                 refunded = refunded.saturating_add(v.price);
             }
-            tx.execute(
+            exec(&tx,
                 "INSERT INTO events (at, kind, column_no, detail) VALUES (?1, 'interrupted', ?2, ?3)",
                 params![
                     at,
@@ -449,12 +451,17 @@ impl Journal {
                 ],
             )?;
         }
-        tx.execute(
+        exec(
+            &tx,
             "UPDATE surprises SET status = CASE WHEN delivered >= planned THEN 'complete' \
              ELSE 'partial' END WHERE status = 'open'",
             [],
         )?;
-        tx.execute("UPDATE payouts SET finished = 1 WHERE finished = 0", [])?;
+        exec(
+            &tx,
+            "UPDATE payouts SET finished = 1 WHERE finished = 0",
+            [],
+        )?;
 
         // Inventory: the journal's count wins, unless the column now holds another product.
         let mut columns = Vec::with_capacity(machine.columns.len());
@@ -478,7 +485,7 @@ impl Journal {
                 ),
                 other => {
                     if let Some((old, ..)) = other {
-                        tx.execute(
+                        exec(&tx,
                             "INSERT INTO events (at, kind, column_no, detail) VALUES (?1, 'product_changed', ?2, ?3)",
                             params![
                                 at,
@@ -494,7 +501,8 @@ impl Journal {
                 }
             };
             let (status_s, reason_s) = status_text(status);
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO inventory (column_no, product, stock, status, reason, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(column_no) DO UPDATE SET \
                  product = excluded.product, stock = excluded.stock, status = excluded.status, \
@@ -506,7 +514,8 @@ impl Journal {
 
         let money = money_totals(&tx)?;
         let credit = money.held_computed;
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO meta (key, value) VALUES ('credit', ?1) \
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [sql_cents(credit).to_string()],
@@ -606,7 +615,8 @@ impl Journal {
         for notice in notices {
             apply(&tx, at, notice, &mut state)?;
         }
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO meta (key, value) VALUES ('credit', ?1) \
              ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [sql_cents(credit).to_string()],
@@ -648,6 +658,12 @@ fn journaled(n: &Notice) -> bool {
     )
 }
 
+/// Runs a statement through the connection's statement cache: the same few statements run for
+/// every vend, and parsing them again each time would cost more than running them.
+fn exec(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
 fn event(
     tx: &Transaction<'_>,
     at: i64,
@@ -655,7 +671,8 @@ fn event(
     column: Option<i64>,
     detail: &str,
 ) -> rusqlite::Result<usize> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO events (at, kind, column_no, detail) VALUES (?1, ?2, ?3, ?4)",
         params![at, kind, column, detail],
     )
@@ -671,7 +688,7 @@ fn close_vend(
     let id = open.take().ok_or_else(|| {
         JournalError::Inconsistent(format!("a vend outcome ({outcome}) with no vend open"))
     })?;
-    let changed = tx.execute(
+    let changed = exec(tx,
         "UPDATE vends SET outcome = ?1, reason = ?2, ended_at = ?3 WHERE id = ?4 AND outcome IS NULL",
         params![outcome, reason, at, id],
     )?;
@@ -684,7 +701,8 @@ fn close_vend(
 }
 
 fn take_stock(tx: &Transaction<'_>, at: i64, column: ColumnId) -> rusqlite::Result<usize> {
-    tx.execute(
+    exec(
+        tx,
         "UPDATE inventory SET stock = max(stock - 1, 0), updated_at = ?1 WHERE column_no = ?2",
         params![at, col_no(column)],
     )
@@ -698,7 +716,7 @@ fn apply(
 ) -> Result<(), JournalError> {
     match notice {
         Notice::CreditIn { amount, credit } => {
-            tx.execute(
+            exec(tx,
                 "INSERT INTO credit_events (at, kind, amount, credit_after) VALUES (?1, 'coin', ?2, ?3)",
                 params![at, sql_cents(*amount), sql_cents(*credit)],
             )?;
@@ -722,7 +740,7 @@ fn apply(
                     "vend started while vend {id} is still open"
                 )));
             }
-            tx.execute(
+            exec(tx,
                 "INSERT INTO vends (kind, column_no, product, price, started_at) VALUES ('paid', ?1, ?2, ?3, ?4)",
                 params![col_no(*column), product, sql_cents(*price), at],
             )?;
@@ -734,7 +752,8 @@ fn apply(
                     "surprise item started while vend {id} is still open"
                 )));
             }
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO vends (kind, column_no, product, price, started_at, surprise_id) \
                  VALUES ('surprise', ?1, ?2, 0, ?3, ?4)",
                 params![col_no(*column), product, at, open.surprise],
@@ -743,7 +762,8 @@ fn apply(
         }
         Notice::MotorRun { attempt, .. } => {
             if let Some(id) = open.vend {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE vends SET attempts = ?1 WHERE id = ?2",
                     params![attempt, id],
                 )?;
@@ -767,7 +787,8 @@ fn apply(
             close_vend(tx, at, &mut open.vend, "delivered", None)?;
             take_stock(tx, at, *column)?;
             if let Some(s) = open.surprise {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE surprises SET delivered = delivered + 1 WHERE id = ?1",
                     [s],
                 )?;
@@ -789,7 +810,8 @@ fn apply(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO surprises (at, vend_id, name, kind, cost, planned, status, message) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
                 params![
@@ -806,14 +828,15 @@ fn apply(
         }
         Notice::SurpriseCompleted { partial, .. } => {
             if let Some(s) = open.surprise.take() {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE surprises SET status = ?1 WHERE id = ?2",
                     params![if *partial { "partial" } else { "complete" }, s],
                 )?;
             }
         }
         Notice::ColumnFaulted { column, reason } => {
-            tx.execute(
+            exec(tx,
                 "UPDATE inventory SET status = 'faulted', reason = ?1, updated_at = ?2 WHERE column_no = ?3",
                 params![reason_text(*reason), at, col_no(*column)],
             )?;
@@ -826,14 +849,15 @@ fn apply(
             )?;
         }
         Notice::ColumnReset { column } => {
-            tx.execute(
+            exec(tx,
                 "UPDATE inventory SET status = 'in_service', reason = NULL, updated_at = ?1 WHERE column_no = ?2",
                 params![at, col_no(*column)],
             )?;
             event(tx, at, "column_reset", Some(col_no(*column)), "")?;
         }
         Notice::Restocked { column, stock } => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE inventory SET stock = ?1, updated_at = ?2 WHERE column_no = ?3",
                 params![stock, at, col_no(*column)],
             )?;
@@ -877,24 +901,25 @@ fn apply(
             )?;
         }
         Notice::PayoutStarted { coins, .. } => {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO payouts (started_at, planned) VALUES (?1, ?2)",
                 params![at, coins],
             )?;
             open.payout = Some(tx.last_insert_rowid());
         }
         Notice::CoinPaidOut { amount, credit } => {
-            tx.execute(
+            exec(tx,
                 "INSERT INTO credit_events (at, kind, amount, credit_after) VALUES (?1, 'payout', ?2, ?3)",
                 params![at, sql_cents(*amount), sql_cents(*credit)],
             )?;
             if let Some(p) = open.payout {
-                tx.execute("UPDATE payouts SET paid = paid + 1 WHERE id = ?1", [p])?;
+                exec(tx, "UPDATE payouts SET paid = paid + 1 WHERE id = ?1", [p])?;
             }
         }
         Notice::PayoutFinished { .. } => {
             if let Some(p) = open.payout.take() {
-                tx.execute("UPDATE payouts SET finished = 1 WHERE id = ?1", [p])?;
+                exec(tx, "UPDATE payouts SET finished = 1 WHERE id = ?1", [p])?;
             }
         }
         Notice::Refused { .. } | Notice::CreditKept { .. } => {}

@@ -174,13 +174,13 @@ impl Kiosk {
                     .collect();
                 let mut params = config.sim.clone();
                 params.seed = setup.seed;
-                let (machine, handle) = sim::build(&config.wiring, columns, params, clock)?;
+                let (machine, handle) = sim::build(&config.wiring, columns, params, clock.clone())?;
                 let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
                 tokio::spawn(sim::run_physics(handle.clone(), edge_tx, notice_tx));
                 (Box::new(machine), Some(handle), Some(notice_rx))
             }
             Backend::Rpi => {
-                let machine = rpi::open(&config.wiring, clock, edge_tx)?;
+                let machine = rpi::open(&config.wiring, clock.clone(), edge_tx)?;
                 (Box::new(machine), None, None)
             }
         };
@@ -192,7 +192,7 @@ impl Kiosk {
             local_clock: setup.local_clock,
         };
         let (mut controller, status) =
-            Controller::new(controller_setup, hw, clock, trace, journal, &recovery)?;
+            Controller::new(controller_setup, hw, clock.clone(), trace, journal, &recovery)?;
         controller.announce(backend.name());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();

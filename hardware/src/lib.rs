@@ -31,4 +31,4 @@ pub use input::{
 };
 pub use machine::{AuxOutput, Hardware, HwError, InputSnapshot, Machine, OutputRole, Wiring};
 pub use pins::{Gpio, InputSpec, OutputSpec, Polarity, Pull};
-pub use time::{Clock, Timestamp};
+pub use time::{Clock, ManualTime, Timestamp};

@@ -64,6 +64,7 @@ pub fn open(
             };
             let polarity = spec.polarity;
             let tx = edges.clone();
+            let clock = clock.clone();
             input
                 .set_async_interrupt(Trigger::Both, None, move |event| {
                     let high = matches!(event.trigger, Trigger::RisingEdge);

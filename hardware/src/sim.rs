@@ -979,7 +979,7 @@ impl SimHandle {
 
     /// The clock the world runs on.
     pub fn clock(&self) -> Clock {
-        self.shared.clock
+        self.shared.clock.clone()
     }
 }
 

@@ -1,6 +1,8 @@
 //! Monotonic timestamps shared by every backend, and the clock that makes them.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A point in time, in microseconds since the controller's clock started.
@@ -54,33 +56,79 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// The controller's monotonic clock, anchored to the moment it was created.
+/// The controller's monotonic clock.
 ///
-/// Built on `tokio::time::Instant` so that a test runtime with paused time moves every part of the
-/// machine (simulated physics, debounce, vend deadlines) together; off the runtime it reads the
-/// system's monotonic clock like `std::time::Instant`.
-#[derive(Debug, Clone, Copy)]
+/// Normally built on `tokio::time::Instant` ([`Clock::start`]), so that a test runtime with paused
+/// time moves every part of the machine (simulated physics, debounce, vend deadlines) together; off
+/// the runtime it reads the system's monotonic clock like `std::time::Instant`. A manual clock
+/// ([`Clock::manual`]) only moves when told to: deterministic simulations step it from deadline to
+/// deadline without any runtime.
+#[derive(Debug, Clone)]
 pub struct Clock {
-    epoch: tokio::time::Instant,
+    source: Source,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Runtime(tokio::time::Instant),
+    Manual(Arc<AtomicU64>),
+}
+
+/// The hand that moves a manual [`Clock`].
+#[derive(Debug, Clone)]
+pub struct ManualTime(Arc<AtomicU64>);
+
+impl ManualTime {
+    /// Set the time (it never goes back: earlier times are ignored).
+    pub fn set(&self, at: Timestamp) {
+        self.0.fetch_max(at.0, Ordering::SeqCst);
+    }
+
+    /// The time now.
+    pub fn get(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
 }
 
 impl Clock {
-    /// A clock whose zero is now.
+    /// A runtime clock whose zero is now.
     pub fn start() -> Self {
         Clock {
-            epoch: tokio::time::Instant::now(),
+            source: Source::Runtime(tokio::time::Instant::now()),
         }
+    }
+
+    /// A manual clock at zero, and the hand that moves it.
+    pub fn manual() -> (Self, ManualTime) {
+        let t = Arc::new(AtomicU64::new(0));
+        (
+            Clock {
+                source: Source::Manual(Arc::clone(&t)),
+            },
+            ManualTime(t),
+        )
     }
 
     /// The current time.
     pub fn now(&self) -> Timestamp {
-        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.epoch);
-        Timestamp(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX))
+        match &self.source {
+            Source::Runtime(epoch) => {
+                let elapsed = tokio::time::Instant::now().saturating_duration_since(*epoch);
+                Timestamp(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX))
+            }
+            Source::Manual(t) => Timestamp(t.load(Ordering::SeqCst)),
+        }
     }
 
-    /// The runtime instant that corresponds to `at`, for sleeping until a deadline.
+    /// The runtime instant that corresponds to `at`, for sleeping until a deadline. A manual
+    /// clock has no runtime instants; it answers with one `at` away from now.
     pub fn instant_at(&self, at: Timestamp) -> tokio::time::Instant {
-        self.epoch + Duration::from_micros(at.0)
+        match &self.source {
+            Source::Runtime(epoch) => *epoch + Duration::from_micros(at.0),
+            Source::Manual(_) => {
+                tokio::time::Instant::now() + at.saturating_since(self.now())
+            }
+        }
     }
 }
 
@@ -100,5 +148,15 @@ mod tests {
             Duration::ZERO
         );
         assert_eq!(Timestamp::from_millis(1500).to_string(), "1.500s");
+    }
+
+    #[test]
+    fn manual_clock_moves_only_forward_when_told() {
+        let (clock, hand) = Clock::manual();
+        assert_eq!(clock.now(), Timestamp::ZERO);
+        hand.set(Timestamp::from_millis(5));
+        hand.set(Timestamp::from_millis(2));
+        assert_eq!(clock.clone().now(), Timestamp::from_millis(5));
+        assert_eq!(hand.get(), Timestamp::from_millis(5));
     }
 }
