@@ -82,6 +82,8 @@ pub struct Status {
     pub ledger: Ledger,
     /// Journal transactions committed since start (one fsync each).
     pub journal_commits: u64,
+    /// Why the last config change was refused, if it was.
+    pub last_config_error: Option<String>,
 }
 
 /// Where trace records go: every subscriber gets every record, in order.
@@ -129,6 +131,8 @@ pub struct Setup {
     pub seed: u64,
     /// Source of local time.
     pub local_clock: LocalClock,
+    /// A deliberate bug (only for the fault campaign's self-test).
+    pub inject_bug: Option<crate::vend::InjectedBug>,
 }
 
 /// The running controller. Build with [`Controller::new`], then [`Controller::run`].
@@ -145,6 +149,7 @@ pub struct Controller {
     status: watch::Sender<Status>,
     screen: Option<Screen>,
     lamps_on: Vec<LampRole>,
+    last_config_error: Option<String>,
 }
 
 impl Controller {
@@ -171,6 +176,7 @@ impl Controller {
             payout: config.payout,
             surprises: setup.surprises,
             seed: setup.seed,
+            inject_bug: setup.inject_bug,
         });
         core.restore(&recovery.restored);
         let history = &recovery.surprise_history;
@@ -188,6 +194,7 @@ impl Controller {
             columns: Vec::new(),
             ledger: Ledger::default(),
             journal_commits: 0,
+            last_config_error: None,
         });
         let mut controller = Controller {
             core,
@@ -202,6 +209,7 @@ impl Controller {
             status,
             screen: None,
             lamps_on: Vec::new(),
+            last_config_error: None,
         };
         let now = clock.now();
         controller.sync_local_time(now);
@@ -242,11 +250,7 @@ impl Controller {
     ) -> Result<(), ControllerError> {
         tokio::pin!(shutdown);
         let result = loop {
-            let deadline = match (self.core.next_deadline(), self.conditioner.next_deadline()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, None) => a,
-                (None, b) => b,
-            };
+            let deadline = self.next_deadline();
             let sleep = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(self.clock.instant_at(at)).await,
@@ -257,7 +261,7 @@ impl Controller {
                 biased;
                 () = &mut shutdown => break Ok(()),
                 edge = edges.recv() => match edge {
-                    Some(edge) => self.edge(edge),
+                    Some(edge) => self.on_edge(edge),
                     None => break Err(ControllerError::InputsClosed),
                 },
                 Some(event) = requests.recv() => {
@@ -266,18 +270,24 @@ impl Controller {
                 }
                 notice = recv_opt(&mut notices) => {
                     match notice {
-                        Some(n) => self.sim_notice(n),
+                        Some(n) => self.on_sim_notice(n),
                         None => notices = None,
                     }
                     Ok(())
                 }
-                () = sleep => self.tick(),
+                () = sleep => self.on_tick(),
             };
             if let Err(e) = step {
                 break Err(e);
             }
             self.publish();
         };
+        let off = self.stop();
+        result.and(off)
+    }
+
+    /// Switch every motor and output off and note it in the trace (the end of every run).
+    pub fn stop(&mut self) -> Result<(), ControllerError> {
         let running: Vec<ColumnId> = self
             .hw
             .running_motors()
@@ -300,10 +310,64 @@ impl Controller {
                 },
             ),
         }
-        result.and(off.map_err(ControllerError::from))
+        off.map_err(ControllerError::from)
     }
 
-    fn sim_notice(&mut self, notice: Stamped<SimNotice>) {
+    /// When [`Controller::on_tick`] next has work: the earliest of the vend core's and the input
+    /// conditioner's deadlines.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        match (self.core.next_deadline(), self.conditioner.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+
+    /// The vend core (read-only, for status and checks).
+    pub fn core(&self) -> &VendCore {
+        &self.core
+    }
+
+    /// The journal (read-only, for checks and reports).
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Put a new surprise configuration in force, keeping the engine's memory of caps and
+    /// budgets, and record the new version.
+    pub fn apply_surprises(
+        &mut self,
+        config: SurpriseConfig,
+        text: &str,
+        source: &str,
+    ) -> Result<(), ControllerError> {
+        let now = self.clock.now();
+        self.sync_local_time(now);
+        self.journal
+            .record_config(self.local, crate::surprise::config::SURPRISES_FILE, text, source)?;
+        self.core.surprises_mut().set_config(config);
+        self.last_config_error = None;
+        self.publish();
+        Ok(())
+    }
+
+    /// A config change was refused: keep running on the current one, and say why.
+    pub fn reject_config(&mut self, error: &crate::config::ConfigError) {
+        let message = error.to_string();
+        tracing::warn!("config change refused, keeping the running config: {message}");
+        let now = self.clock.now();
+        self.record(
+            now,
+            TraceEntry::Error {
+                message: format!("config change refused, keeping the running config: {message}"),
+            },
+        );
+        self.last_config_error = Some(message);
+        self.publish();
+    }
+
+    /// A notice from the simulated world, for the trace.
+    pub fn on_sim_notice(&mut self, notice: Stamped<SimNotice>) {
         let at = notice.at;
         let report = match notice.event {
             SimNotice::ItemInTray { column, product } => ColumnId::from_index(column.into())
@@ -319,7 +383,8 @@ impl Controller {
         }
     }
 
-    fn edge(&mut self, edge: RawEdge) -> Result<(), ControllerError> {
+    /// An input edge from the hardware.
+    pub fn on_edge(&mut self, edge: RawEdge) -> Result<(), ControllerError> {
         for input in self.conditioner.on_edge(edge) {
             self.input(input)?;
         }
@@ -338,7 +403,8 @@ impl Controller {
         self.core.set_local_time(local);
     }
 
-    fn tick(&mut self) -> Result<(), ControllerError> {
+    /// Act on deadlines that have passed (input conditioning and the vend core).
+    pub fn on_tick(&mut self) -> Result<(), ControllerError> {
         let now = self.clock.now();
         for input in self.conditioner.poll(now) {
             self.input(input)?;
@@ -482,7 +548,8 @@ impl Controller {
         Ok(())
     }
 
-    fn publish(&mut self) {
+    /// Publish the current status to watchers.
+    pub fn publish(&mut self) {
         let columns = (0..self.core.column_count())
             .filter_map(ColumnId::from_index)
             .filter_map(|column| {
@@ -513,6 +580,7 @@ impl Controller {
             columns,
             ledger: self.core.ledger(),
             journal_commits: self.journal.stats().commits,
+            last_config_error: self.last_config_error.clone(),
         };
         self.status.send_replace(status);
     }

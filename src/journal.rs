@@ -272,6 +272,20 @@ impl Journal {
         Journal::setup(conn, PathBuf::from(":memory:"))
     }
 
+    /// A named in-memory journal that outlives this connection for as long as a
+    /// [`MemoryKeeper`] for the same name is alive: a simulated power cut drops the controller's
+    /// connection, and the restart opens the same books again.
+    pub fn open_shared_memory(name: &str) -> Result<Journal, JournalError> {
+        let conn = Connection::open_with_flags(
+            shared_memory_uri(name),
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Journal::setup(conn, PathBuf::from(format!(":memory:{name}")))
+    }
+
     fn setup(conn: Connection, path: PathBuf) -> Result<Journal, JournalError> {
         let open_err = |source| JournalError::Open {
             path: path.clone(),
@@ -524,8 +538,8 @@ impl Journal {
         let since = at - i64::from(history_hours.max(25)) * 3600;
         let sales = time_amounts(
             &tx,
-            "SELECT started_at, price FROM vends WHERE kind = 'paid' AND outcome = 'delivered' \
-             AND started_at >= ?1 ORDER BY started_at, id",
+            "SELECT ended_at, price FROM vends WHERE kind = 'paid' AND outcome = 'delivered' \
+             AND ended_at >= ?1 ORDER BY ended_at, id",
             since,
         )?;
         let awards = time_amounts(
@@ -635,11 +649,56 @@ impl Journal {
         books_report(&self.conn)
     }
 
+    /// Stock per column (1-based column numbers) as the books have it.
+    pub fn inventory(&self) -> Result<Vec<(i64, i64)>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT column_no, stock FROM inventory ORDER BY column_no")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
+    }
+
+    /// Vends with an intent and no outcome.
+    pub fn open_vends(&self) -> Result<u64, JournalError> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM vends WHERE outcome IS NULL")?
+            .query_row([], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Run `PRAGMA integrity_check` now.
     pub fn integrity(&self) -> Result<String, JournalError> {
         Ok(self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+fn shared_memory_uri(name: &str) -> String {
+    format!("file:{name}?mode=memory&cache=shared")
+}
+
+/// Keeps a named in-memory journal alive between connections.
+pub struct MemoryKeeper {
+    _conn: Connection,
+}
+
+impl MemoryKeeper {
+    /// Keep the in-memory journal `name` alive until this is dropped.
+    pub fn new(name: &str) -> Result<MemoryKeeper, JournalError> {
+        let conn = Connection::open_with_flags(
+            shared_memory_uri(name),
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Ok(MemoryKeeper { _conn: conn })
     }
 }
 

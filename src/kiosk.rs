@@ -190,6 +190,7 @@ impl Kiosk {
             // A different stream from the simulator's, so the two never correlate.
             seed: setup.seed ^ 0x5eed_5a4f_0000_0001,
             local_clock: setup.local_clock,
+            inject_bug: None,
         };
         let (mut controller, status) =
             Controller::new(controller_setup, hw, clock.clone(), trace, journal, &recovery)?;

@@ -160,6 +160,17 @@ pub struct PayoutSpec {
     pub gap: Duration,
 }
 
+/// A deliberate bug, for proving that the fault campaign's invariant checks can fail. Never set
+/// in a running machine: only the `torture` command's hidden `--inject-bug` option sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InjectedBug {
+    /// A failed vend keeps the customer's money.
+    SkipRefund,
+    /// A delivered vend does not take the item off the stock count.
+    SkipStock,
+}
+
 /// Everything the core needs to know about the machine.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VendSettings {
@@ -179,6 +190,8 @@ pub struct VendSettings {
     pub surprises: SurpriseConfig,
     /// Seed for the surprise engine's randomness.
     pub seed: u64,
+    /// A deliberate bug (only for testing the checks that must catch it).
+    pub inject_bug: Option<InjectedBug>,
 }
 
 /// Something that happened to the machine.
@@ -749,6 +762,7 @@ pub struct VendCore {
     inhibited: bool,
     payout_spec: Option<PayoutSpec>,
     payout: Option<PayoutRun>,
+    bug: Option<InjectedBug>,
 }
 
 impl VendCore {
@@ -782,6 +796,7 @@ impl VendCore {
             inhibited: false,
             payout_spec: settings.payout,
             payout: None,
+            bug: settings.inject_bug,
         }
     }
 
@@ -1315,7 +1330,9 @@ impl VendCore {
         v.delivered = true;
         let product = self.product(v.column);
         if let Some(c) = self.columns.get_mut(v.column.index()) {
-            c.stock = c.stock.saturating_sub(1);
+            if self.bug != Some(InjectedBug::SkipStock) {
+                c.stock = c.stock.saturating_sub(1);
+            }
         }
         match v.kind {
             VendKind::Paid => {
@@ -1557,7 +1574,9 @@ impl VendCore {
             return;
         }
         self.vend = None;
-        self.credit = self.credit.saturating_add(v.price);
+        if self.bug != Some(InjectedBug::SkipRefund) {
+            self.credit = self.credit.saturating_add(v.price);
+        }
         let product = self.product(v.column);
         out.push(Command::Notice(Notice::VendFailed {
             column: v.column,

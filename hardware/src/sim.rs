@@ -224,8 +224,10 @@ struct Column {
     spec: SimColumnSpec,
     /// Position in the revolution (0 = home) as of `since` or, when stopped, now.
     pos_us: u64,
-    /// When the motor was switched on, while it is on.
+    /// Rotation is folded into `pos_us` up to this time, while the motor is on.
     since: Option<Timestamp>,
+    /// When the motor was switched on, while it is on.
+    on_at: Option<Timestamp>,
     jammed: bool,
     blind: bool,
     hang_next: bool,
@@ -270,6 +272,7 @@ impl World {
                 spec,
                 pos_us: 0,
                 since: None,
+                on_at: None,
                 jammed: false,
                 blind: false,
                 hang_next: false,
@@ -319,6 +322,25 @@ impl World {
     /// Logical level of an input line (true = active).
     pub fn level(&self, line: InputLine) -> bool {
         self.levels.get(&line).copied().unwrap_or(false)
+    }
+
+    /// When column `c`'s motor was switched on, if it is on.
+    pub fn motor_on_since(&self, column: usize) -> Option<Timestamp> {
+        self.columns.get(column).and_then(|c| c.on_at)
+    }
+
+    /// Power fails: every motor and output stops where it is. Items already falling keep falling.
+    pub fn power_cut(&mut self, at: Timestamp) {
+        self.advance(at);
+        for c in &mut self.columns {
+            c.since = None;
+            c.on_at = None;
+        }
+        self.payout_on = false;
+        self.inhibited = false;
+        for l in &mut self.lamps {
+            *l = false;
+        }
     }
 
     /// Whether column `c`'s motor is on.
@@ -581,10 +603,12 @@ impl World {
             match (on, c.since) {
                 (true, None) => {
                     c.since = Some(self.now);
+                    c.on_at = Some(self.now);
                     c.jammed
                 }
                 (false, Some(_)) => {
                     c.since = None;
+                    c.on_at = None;
                     false
                 }
                 _ => false,
@@ -871,27 +895,35 @@ pub fn build(
         clock,
         wiring: wiring.clone(),
     });
-    let machine = Machine::build(
-        wiring,
-        |role, spec| {
-            Ok(SimOutputPin {
-                shared: Arc::clone(&shared),
-                role,
-                polarity: spec.polarity,
-            })
-        },
-        |_, line, spec| {
-            Ok(SimInputPin {
-                shared: Arc::clone(&shared),
-                line,
-                polarity: spec.polarity,
-            })
-        },
-    )?;
-    Ok((machine, SimHandle { shared }))
+    let handle = SimHandle { shared };
+    let machine = handle.machine()?;
+    Ok((machine, handle))
 }
 
 impl SimHandle {
+    /// A fresh [`Machine`] on this same simulated world (the controller restarting after a power
+    /// cut finds the machine as it was left).
+    pub fn machine(&self) -> Result<SimMachine, HwError> {
+        let shared = &self.shared;
+        Machine::build(
+            &shared.wiring,
+            |role, spec| {
+                Ok(SimOutputPin {
+                    shared: Arc::clone(shared),
+                    role,
+                    polarity: spec.polarity,
+                })
+            },
+            |_, line, spec| {
+                Ok(SimInputPin {
+                    shared: Arc::clone(shared),
+                    line,
+                    polarity: spec.polarity,
+                })
+            },
+        )
+    }
+
     fn act<T>(&self, f: impl FnOnce(&mut World, Timestamp) -> T) -> T {
         let now = self.shared.clock.now();
         let out = f(&mut self.shared.world(), now);
@@ -974,6 +1006,33 @@ impl SimHandle {
         let world = self.shared.world();
         (0..world.columns.len())
             .filter(|&c| world.motor_on(c))
+            .collect()
+    }
+
+    /// Move the world to `to` and take the input edges and notices produced on the way (for
+    /// stepping the simulation without a runtime; [`run_physics`] does this on a runtime).
+    pub fn advance(&self, to: Timestamp) -> (Vec<RawEdge>, Vec<Stamped<SimNotice>>) {
+        let mut world = self.shared.world();
+        world.advance(to);
+        (world.drain_edges(), world.drain_notices())
+    }
+
+    /// When the world next changes by itself.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.shared.world().next_deadline()
+    }
+
+    /// Power fails now (see [`World::power_cut`]).
+    pub fn power_cut(&self) {
+        let now = self.shared.clock.now();
+        self.shared.world().power_cut(now);
+    }
+
+    /// For each column (0-based) whose motor is on, since when.
+    pub fn motors_on_since(&self) -> Vec<(usize, Timestamp)> {
+        let world = self.shared.world();
+        (0..world.columns.len())
+            .filter_map(|c| world.motor_on_since(c).map(|t| (c, t)))
             .collect()
     }
 

@@ -46,6 +46,7 @@ fn settings(payment: PaymentMode) -> VendSettings {
         payout: None,
         surprises: SurpriseConfig::disabled(),
         seed: 0,
+        inject_bug: None,
     }
 }
 
