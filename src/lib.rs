@@ -12,7 +12,9 @@
 //! - [`controller`]: the tokio task that connects hardware events and timers to the core;
 //! - [`kiosk`]: assembling a whole running kiosk on the simulator or on a Raspberry Pi;
 //! - [`script`]: the line commands (`press 1`, `coin 200`, ...) that drive a simulated kiosk;
-//! - [`trace`]: the stream of what the machine saw and did, as text or JSON lines.
+//! - [`trace`]: the stream of what the machine saw and did, as text or JSON lines;
+//! - [`journal`]: the SQLite books, two-phase vend records and recovery;
+//! - [`torture`]: the seeded whole-machine simulation and fault campaign.
 //!
 //! Pins, drivers and the simulator's physics live in the `happiness-hardware` crate.
 
@@ -25,6 +27,7 @@ pub mod money;
 pub mod script;
 pub mod simulate;
 pub mod surprise;
+pub mod torture;
 pub mod trace;
 pub mod vend;
 

@@ -1316,8 +1316,11 @@ impl VendCore {
     }
 
     fn drop_seen(&mut self, sensor: u8, out: &mut Vec<Command>) {
+        // Only a vend whose motor has run can have dropped an item: a drop during the pause
+        // before a surprise item's first run is a late or extra item from before.
         let expected = self.vend.filter(|v| {
             !v.delivered
+                && v.attempt >= 1
                 && self
                     .columns
                     .get(v.column.index())
@@ -1641,7 +1644,9 @@ impl VendCore {
                 if let Some(active) = self.surprise.as_mut() {
                     active.pending.clear();
                 }
-                if v.delivered {
+                // A surprise item still in its pause before the first run never started: there
+                // is nothing to fail.
+                if v.delivered || v.attempt == 0 {
                     self.end_vend(out);
                 } else {
                     self.fail(v, FailReason::DoorOpened, out);
