@@ -343,8 +343,12 @@ impl Controller {
     ) -> Result<(), ControllerError> {
         let now = self.clock.now();
         self.sync_local_time(now);
-        self.journal
-            .record_config(self.local, crate::surprise::config::SURPRISES_FILE, text, source)?;
+        self.journal.record_config(
+            self.local,
+            crate::surprise::config::SURPRISES_FILE,
+            text,
+            source,
+        )?;
         self.core.surprises_mut().set_config(config);
         self.last_config_error = None;
         self.publish();

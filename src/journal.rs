@@ -625,17 +625,32 @@ impl Journal {
             surprise: self.open_surprise,
             payout: self.open_payout,
         };
-        let tx = self.conn.transaction()?;
-        for notice in notices {
-            apply(&tx, at, notice, &mut state)?;
+        // BEGIN and COMMIT through the statement cache: this runs for every step of every vend,
+        // and parsing them anew each time costs more than the work inside.
+        let conn = &self.conn;
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        let body = (|| -> Result<(), JournalError> {
+            for notice in notices {
+                apply(conn, at, notice, &mut state)?;
+            }
+            exec(
+                conn,
+                "INSERT INTO meta (key, value) VALUES ('credit', ?1) \
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [sql_cents(credit).to_string()],
+            )?;
+            conn.prepare_cached("COMMIT")?.execute([])?;
+            Ok(())
+        })();
+        if let Err(e) = body {
+            // Nothing of a failed step may stay behind.
+            if !conn.is_autocommit() {
+                let _ = conn
+                    .prepare_cached("ROLLBACK")
+                    .and_then(|mut stmt| stmt.execute([]));
+            }
+            return Err(e);
         }
-        exec(
-            &tx,
-            "INSERT INTO meta (key, value) VALUES ('credit', ?1) \
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [sql_cents(credit).to_string()],
-        )?;
-        tx.commit()?;
         self.stats.commits += 1;
         self.open_vend = state.vend;
         self.last_paid_vend = state.last_paid;
@@ -719,12 +734,12 @@ fn journaled(n: &Notice) -> bool {
 
 /// Runs a statement through the connection's statement cache: the same few statements run for
 /// every vend, and parsing them again each time would cost more than running them.
-fn exec(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+fn exec(tx: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
 }
 
 fn event(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     at: i64,
     kind: &str,
     column: Option<i64>,
@@ -738,7 +753,7 @@ fn event(
 }
 
 fn close_vend(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     at: i64,
     open: &mut Option<i64>,
     outcome: &str,
@@ -759,7 +774,7 @@ fn close_vend(
     Ok(id)
 }
 
-fn take_stock(tx: &Transaction<'_>, at: i64, column: ColumnId) -> rusqlite::Result<usize> {
+fn take_stock(tx: &Connection, at: i64, column: ColumnId) -> rusqlite::Result<usize> {
     exec(
         tx,
         "UPDATE inventory SET stock = max(stock - 1, 0), updated_at = ?1 WHERE column_no = ?2",
@@ -767,12 +782,7 @@ fn take_stock(tx: &Transaction<'_>, at: i64, column: ColumnId) -> rusqlite::Resu
     )
 }
 
-fn apply(
-    tx: &Transaction<'_>,
-    at: i64,
-    notice: &Notice,
-    open: &mut Open,
-) -> Result<(), JournalError> {
+fn apply(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<(), JournalError> {
     match notice {
         Notice::CreditIn { amount, credit } => {
             exec(tx,

@@ -192,8 +192,14 @@ impl Kiosk {
             local_clock: setup.local_clock,
             inject_bug: None,
         };
-        let (mut controller, status) =
-            Controller::new(controller_setup, hw, clock.clone(), trace, journal, &recovery)?;
+        let (mut controller, status) = Controller::new(
+            controller_setup,
+            hw,
+            clock.clone(),
+            trace,
+            journal,
+            &recovery,
+        )?;
         controller.announce(backend.name());
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -18,8 +18,8 @@ use happiness::simulate::{simulate, Restock, SimulateOptions, TrafficProfile};
 use happiness::surprise::config::SURPRISES_FILE;
 use happiness::surprise::SurpriseConfig;
 use happiness::torture::{run_campaign, run_seed, Campaign, FaultRates};
-use happiness::vend::InjectedBug;
 use happiness::trace::TraceRecord;
+use happiness::vend::InjectedBug;
 use tokio::sync::mpsc;
 
 /// Controller for a Raspberry Pi vending kiosk: every customer gets what they paid for, and now
@@ -196,12 +196,18 @@ fn config_dir(given: Option<PathBuf>) -> PathBuf {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A fault campaign provokes thousands of warnings on purpose; its report is what matters.
+    let default_level = if matches!(cli.command, Cmd::Torture(_)) {
+        "error"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .init();
     match cli.command {

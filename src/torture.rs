@@ -355,7 +355,10 @@ impl Checker {
         let fail = |d: String| Err(("surprise-caps", d));
         #[allow(clippy::cast_precision_loss)]
         if cost as f64 > p.max_value_multiple * price as f64 + 1e-9 {
-            return fail(format!("cost {cost} above {}x the price {price}", p.max_value_multiple));
+            return fail(format!(
+                "cost {cost} above {}x the price {price}",
+                p.max_value_multiple
+            ));
         }
         self.awards.push((t, cost));
         let in_hour = self
@@ -364,7 +367,10 @@ impl Checker {
             .filter(|(a, _)| t.secs() - a.secs() < 3600)
             .count();
         if in_hour > p.max_per_hour as usize {
-            return fail(format!("{in_hour} surprises within an hour (cap {})", p.max_per_hour));
+            return fail(format!(
+                "{in_hour} surprises within an hour (cap {})",
+                p.max_per_hour
+            ));
         }
         let today: Vec<u64> = self
             .awards
@@ -373,12 +379,19 @@ impl Checker {
             .map(|(_, c)| *c)
             .collect();
         if today.len() > p.max_per_day as usize {
-            return fail(format!("{} surprises in a day (cap {})", today.len(), p.max_per_day));
+            return fail(format!(
+                "{} surprises in a day (cap {})",
+                today.len(),
+                p.max_per_day
+            ));
         }
         if let [.., (prev, _), _] = self.awards.as_slice() {
             let gap = t.secs() - prev.secs();
             if gap < i64::try_from(p.cooldown.as_secs()).unwrap_or(i64::MAX) {
-                return fail(format!("surprises {gap} s apart (cooldown {:?})", p.cooldown));
+                return fail(format!(
+                    "surprises {gap} s apart (cooldown {:?})",
+                    p.cooldown
+                ));
             }
         }
         let first_hour = t.hour_index() - i64::from(p.budget_window_hours) + 1;
@@ -405,7 +418,10 @@ impl Checker {
         if let Some(pacing) = &p.pacing {
             let spent: u64 = today.iter().sum();
             if spent > pacing.daily_budget.get() {
-                return fail(format!("{spent} spent today, daily budget {}", pacing.daily_budget));
+                return fail(format!(
+                    "{spent} spent today, daily budget {}",
+                    pacing.daily_budget
+                ));
             }
         }
         Ok(())
@@ -425,7 +441,11 @@ fn surprise_variant(text: &str, probability: f64) -> String {
         out.push('\n');
     }
     if !replaced {
-        out = out.replacen("[policy]", &format!("[policy]\nprobability = {probability}"), 1);
+        out = out.replacen(
+            "[policy]",
+            &format!("[policy]\nprobability = {probability}"),
+            1,
+        );
     }
     out
 }
@@ -575,7 +595,16 @@ impl<'c> Run<'c> {
         let mut paid = 0u64;
         let short = self.chance(0.1);
         while paid < price && !(short && paid > 0) && !machine.coins.is_empty() {
-            let coin = machine.coins[self.rng.random_range(0..machine.coins.len())];
+            // Most people pay with one coin that covers the price; some count out small ones.
+            let covering = machine
+                .coins
+                .iter()
+                .filter(|c| c.value.get() >= price - paid)
+                .min_by_key(|c| c.value);
+            let coin = match covering {
+                Some(c) if self.chance(0.7) => *c,
+                _ => machine.coins[self.rng.random_range(0..machine.coins.len())],
+            };
             paid += coin.value.get();
             self.schedule(t, Action::Coin(coin.pulses));
             t = t + Duration::from_millis(900);
@@ -621,7 +650,10 @@ impl<'c> Run<'c> {
         }
         if self.chance(rates.bounce) {
             self.schedule(self.now(), Action::Fault(FaultAction::Bounce(true)));
-            self.schedule(t + Duration::from_secs(5), Action::Fault(FaultAction::Bounce(false)));
+            self.schedule(
+                t + Duration::from_secs(5),
+                Action::Fault(FaultAction::Bounce(false)),
+            );
         }
         if self.chance(rates.door_mid_vend) {
             let open = press_at + Duration::from_millis(self.rng.random_range(200..1500));
@@ -712,7 +744,9 @@ impl<'c> Run<'c> {
                             .apply_surprises(cfg, &text, "torture")
                             .map_err(note)?;
                     }
-                    Err(e) => return Err(("controller-error", format!("valid reload refused: {e}"))),
+                    Err(e) => {
+                        return Err(("controller-error", format!("valid reload refused: {e}")))
+                    }
                 }
             }
             Action::ReloadInvalid => {
@@ -787,9 +821,11 @@ impl<'c> Run<'c> {
         }
         for r in records {
             if self.campaign.keep_trace {
-                self.outcome
-                    .trace
-                    .push(format!("{:>6} {}", self.step, r.to_text(&self.campaign.machine.currency)));
+                self.outcome.trace.push(format!(
+                    "{:>6} {}",
+                    self.step,
+                    r.to_text(&self.campaign.machine.currency)
+                ));
             }
             if let TraceEntry::Command {
                 command: Command::Notice(n),
@@ -841,7 +877,10 @@ impl<'c> Run<'c> {
             if for_how_long > limit {
                 return Err((
                     "motor-time-limit",
-                    format!("column {} motor on for {for_how_long:?} (limit {limit:?})", c + 1),
+                    format!(
+                        "column {} motor on for {for_how_long:?} (limit {limit:?})",
+                        c + 1
+                    ),
                 ));
             }
         }
@@ -900,9 +939,11 @@ impl<'c> Run<'c> {
             }
             self.queue.pop();
             if self.campaign.keep_trace {
-                self.outcome
-                    .trace
-                    .push(format!("{:>6} [{:>9.3}s] action  {action:?}", self.step, t.as_micros() as f64 / 1e6));
+                self.outcome.trace.push(format!(
+                    "{:>6} [{:>9.3}s] action  {action:?}",
+                    self.step,
+                    t.as_micros() as f64 / 1e6
+                ));
             }
             self.perform(action)?;
             self.drain()?;
@@ -967,7 +1008,9 @@ impl<'c> Run<'c> {
             let Some(t) = self.next_time() else {
                 break Ok(());
             };
-            if t > horizon || (self.queue.is_empty() && self.outcome.vends >= u64::from(self.campaign.vends)) {
+            if t > horizon
+                || (self.queue.is_empty() && self.outcome.vends >= u64::from(self.campaign.vends))
+            {
                 break Ok(());
             }
             self.step += 1;
@@ -1087,7 +1130,10 @@ pub fn run_campaign(campaign: &Campaign, start: u64, count: u64, threads: usize)
         steps: outcomes.iter().map(|o| o.steps).sum(),
         virtual_hours: outcomes.iter().map(|o| o.virtual_secs).sum::<f64>() / 3600.0,
         faults,
-        violations: outcomes.iter().filter_map(|o| o.violation.clone()).collect(),
+        violations: outcomes
+            .iter()
+            .filter_map(|o| o.violation.clone())
+            .collect(),
         elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         vends_per_second_per_core: per_core,
         threads,

@@ -331,3 +331,58 @@ fn simulate_and_check_config_reject_a_bad_surprise_file_naming_the_field() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown traffic profile"));
 }
+
+#[test]
+fn torture_finds_an_injected_bug_names_the_seed_and_replays_it() {
+    let out = happiness()
+        .args([
+            "torture",
+            "--seeds",
+            "20",
+            "--vends",
+            "15",
+            "--inject-bug",
+            "skip-refund",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("credit-conserved"))
+        .unwrap_or_else(|| panic!("no violation reported: {stdout}"));
+    let seed: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no seed in {line}"));
+    let replay = happiness()
+        .args([
+            "torture",
+            "--vends",
+            "15",
+            "--inject-bug",
+            "skip-refund",
+            "--verbose",
+            "--seed",
+        ])
+        .arg(seed.to_string())
+        .output()
+        .expect("replay");
+    assert_eq!(replay.status.code(), Some(1));
+    let steps = String::from_utf8_lossy(&replay.stdout);
+    assert!(steps.lines().count() > 50, "step by step: {steps}");
+    assert!(String::from_utf8_lossy(&replay.stderr).contains("credit-conserved"));
+
+    let clean = happiness()
+        .args(["torture", "--seeds", "10", "--vends", "10"])
+        .output()
+        .expect("run");
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("Violations: 0"));
+}

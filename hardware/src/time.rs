@@ -125,9 +125,7 @@ impl Clock {
     pub fn instant_at(&self, at: Timestamp) -> tokio::time::Instant {
         match &self.source {
             Source::Runtime(epoch) => *epoch + Duration::from_micros(at.0),
-            Source::Manual(_) => {
-                tokio::time::Instant::now() + at.saturating_since(self.now())
-            }
+            Source::Manual(_) => tokio::time::Instant::now() + at.saturating_since(self.now()),
         }
     }
 }

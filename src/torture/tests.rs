@@ -36,7 +36,11 @@ fn heavy_faults_break_no_invariant() {
     assert!(report.violations.is_empty(), "{}", report.to_text());
     assert_eq!(report.seeds, 40);
     for kind in ["jam", "power_cut", "door_mid_vend", "config_reload_invalid"] {
-        assert!(report.faults.get(kind).copied().unwrap_or(0) > 0, "no {kind}: {:?}", report.faults);
+        assert!(
+            report.faults.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind}: {:?}",
+            report.faults
+        );
     }
 }
 

@@ -640,6 +640,75 @@ fn restored_state_is_taken_over() {
     assert_conserved(&core);
 }
 
+fn always_extra(column: usize) -> VendSettings {
+    let mut s = settings(PaymentMode::Coin);
+    let machine = crate::config::MachineConfig::from_toml(
+        std::path::Path::new("machine.toml"),
+        include_str!("../../config/machine.toml"),
+    )
+    .expect("machine");
+    let text = format!(
+        "[policy]\nprobability = 1.0\ncooldown_s = 0\nbudget_percent = 100.0\n\n\
+         [[surprises]]\nname = \"extra\"\nkind = \"extra_item\"\nweight = 1\ncost_cents = 0\ncolumn = {column}\n"
+    );
+    s.surprises = SurpriseConfig::from_toml(std::path::Path::new("s.toml"), &text, &machine)
+        .expect("surprises");
+    s
+}
+
+/// Runs a paid vend on column 1 (home switch) up to the moment its surprise item waits in the
+/// pause before its first run.
+fn surprise_pending() -> (VendCore, Vec<Command>) {
+    let mut core = VendCore::new(&always_extra(3));
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(200),
+        },
+    );
+    core.handle(ms(10), Event::Select { column: col(1) });
+    let mut all = core.handle(ms(700), Event::Drop { sensor: 0 });
+    all.extend(core.handle(ms(1210), Event::Home { column: col(1) }));
+    assert!(
+        core.is_vending() && core.motor_on().is_none(),
+        "surprise item pausing"
+    );
+    (core, all)
+}
+
+#[test]
+fn a_drop_during_a_surprise_items_pause_is_not_its_delivery() {
+    let (mut core, _) = surprise_pending();
+    // A second item from the paid turn (a double drop) falls now.
+    let cmds = core.handle(ms(1250), Event::Drop { sensor: 0 });
+    assert_eq!(notices(&cmds), vec![Notice::UnexpectedDrop { sensor: 0 }]);
+    // The surprise item still gets its own run, with its intent first.
+    let cmds = core.poll(ms(1460));
+    assert!(matches!(
+        notices(&cmds).first(),
+        Some(Notice::SurpriseItemStarted { .. })
+    ));
+    assert_eq!(motors(&cmds), vec![(3, true)]);
+}
+
+#[test]
+fn opening_the_door_during_a_surprise_items_pause_fails_nothing() {
+    let (mut core, _) = surprise_pending();
+    let cmds = core.handle(ms(1250), Event::Door { open: true });
+    let n = notices(&cmds);
+    assert!(!n
+        .iter()
+        .any(|n| matches!(n, Notice::SurpriseItemFailed { .. })));
+    assert!(n.contains(&Notice::SurpriseCompleted {
+        name: "extra".into(),
+        planned: 1,
+        delivered: 0,
+        partial: true
+    }));
+    assert!(!core.is_vending());
+    assert_conserved(&core);
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;

@@ -1,0 +1,60 @@
+//! The fault campaign as part of the test suite: at least 2,000 seeds with heavy faults, every
+//! invariant checked at every step. `HAPPINESS_TORTURE_SEEDS=100000` runs a long campaign (and
+//! `HAPPINESS_TORTURE_VENDS` sets the paid vends per seed, 20 by default).
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use happiness::config::MachineConfig;
+use happiness::surprise::SurpriseConfig;
+use happiness::torture::{run_campaign, Campaign, FaultRates};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn two_thousand_seeds_with_heavy_faults_break_no_invariant() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let machine = MachineConfig::load_dir(&dir).expect("machine.toml");
+    let text = std::fs::read_to_string(dir.join("surprises.toml")).expect("surprises.toml");
+    let surprises =
+        SurpriseConfig::from_toml(&dir.join("surprises.toml"), &text, &machine).expect("valid");
+    let campaign = Campaign {
+        machine: Arc::new(machine),
+        surprises,
+        surprises_text: text,
+        vends: u32::try_from(env("HAPPINESS_TORTURE_VENDS", 20)).unwrap_or(20),
+        faults: FaultRates::profile("heavy").expect("profile"),
+        inject_bug: None,
+        keep_trace: false,
+    };
+    let seeds = env("HAPPINESS_TORTURE_SEEDS", 2000);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let report = run_campaign(&campaign, 0, seeds, threads);
+    eprintln!("{}", report.to_text());
+    assert_eq!(report.seeds, seeds);
+    assert!(report.violations.is_empty(), "{}", report.to_text());
+    // Every kind of fault was actually injected.
+    for kind in [
+        "jam",
+        "missed_beam",
+        "double_drop",
+        "stuck_sensor",
+        "switch_bounce",
+        "door_mid_vend",
+        "config_reload_valid",
+        "config_reload_invalid",
+        "power_cut",
+    ] {
+        assert!(
+            report.faults.get(kind).copied().unwrap_or(0) > 0,
+            "{kind} never injected"
+        );
+    }
+}
