@@ -84,7 +84,8 @@ pub enum JournalError {
 }
 
 /// The schema, one migration per version (index 0 takes an empty database to version 1).
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -152,7 +153,16 @@ CREATE TABLE config_versions (
     source  TEXT NOT NULL,
     content TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+ALTER TABLE config_versions ADD COLUMN diff TEXT NOT NULL DEFAULT '';
+CREATE TABLE feedback (
+    id    INTEGER PRIMARY KEY,
+    at    INTEGER NOT NULL,
+    happy INTEGER NOT NULL CHECK (happy IN (0, 1))
+);
+"#,
+];
 
 /// Counters for the journal's cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -217,6 +227,7 @@ fn status_text(status: ColumnStatus) -> (&'static str, Option<&'static str>) {
     match status {
         ColumnStatus::InService => ("in_service", None),
         ColumnStatus::Faulted(r) => ("faulted", Some(reason_text(r))),
+        ColumnStatus::Disabled => ("disabled", None),
     }
 }
 
@@ -491,10 +502,10 @@ impl Journal {
             let (stock, status) = match row {
                 Some((product, stock, status, reason)) if product == spec.product => (
                     u32::try_from(stock).unwrap_or(0).min(spec.capacity),
-                    if status == "faulted" {
-                        ColumnStatus::Faulted(reason_from(reason.as_deref()))
-                    } else {
-                        ColumnStatus::InService
+                    match status.as_str() {
+                        "faulted" => ColumnStatus::Faulted(reason_from(reason.as_deref())),
+                        "disabled" => ColumnStatus::Disabled,
+                        _ => ColumnStatus::InService,
                     },
                 ),
                 other => {
@@ -579,32 +590,97 @@ impl Journal {
         })
     }
 
-    /// Record a config file's text if it differs from the last version recorded for it.
-    /// Returns whether a new version was written.
+    /// Record a config file's text, with where it came from and a diff against the previous
+    /// version, if it differs from that version. Returns the version number, and whether it is
+    /// new.
     pub fn record_config(
         &mut self,
         now: LocalTime,
         file: &str,
         content: &str,
         source: &str,
-    ) -> Result<bool, JournalError> {
-        let last: Option<String> = self
+    ) -> Result<(i64, bool), JournalError> {
+        let last: Option<(i64, String)> = self
             .conn
             .query_row(
-                "SELECT content FROM config_versions WHERE file = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT id, content FROM config_versions WHERE file = ?1 ORDER BY id DESC LIMIT 1",
                 [file],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        if last.as_deref() == Some(content) {
-            return Ok(false);
+        if let Some((id, text)) = &last {
+            if text == content {
+                return Ok((*id, false));
+            }
         }
+        let previous = last.as_ref().map_or("", |(_, t)| t.as_str());
+        let diff = similar::TextDiff::from_lines(previous, content)
+            .unified_diff()
+            .header("previous", "new")
+            .to_string();
         self.conn.execute(
-            "INSERT INTO config_versions (at, file, source, content) VALUES (?1, ?2, ?3, ?4)",
-            params![now.secs(), file, source, content],
+            "INSERT INTO config_versions (at, file, source, content, diff) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![now.secs(), file, source, content, diff],
         )?;
         self.stats.commits += 1;
-        Ok(true)
+        Ok((self.conn.last_insert_rowid(), true))
+    }
+
+    /// The versions of a config file, newest first.
+    pub fn config_versions(&self, file: &str) -> Result<Vec<ConfigVersion>, JournalError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, at, source, diff FROM config_versions WHERE file = ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([file], |r| {
+            Ok(ConfigVersion {
+                version: r.get(0)?,
+                at: LocalTime::from_secs(r.get(1)?).to_string(),
+                source: r.get(2)?,
+                diff: r.get(3)?,
+            })
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
+    }
+
+    /// The text of one version of a config file.
+    pub fn config_text(&self, file: &str, version: i64) -> Result<Option<String>, JournalError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT content FROM config_versions WHERE file = ?1 AND id = ?2",
+                params![file, version],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Record a customer's answer to "how was it?".
+    pub fn record_feedback(&mut self, now: LocalTime, happy: bool) -> Result<(), JournalError> {
+        self.conn.execute(
+            "INSERT INTO feedback (at, happy) VALUES (?1, ?2)",
+            params![now.secs(), happy],
+        )?;
+        self.stats.commits += 1;
+        Ok(())
+    }
+
+    /// Record an operator action or other event that is not a notice of the vend core.
+    pub fn record_event(
+        &mut self,
+        now: LocalTime,
+        kind: &str,
+        detail: &str,
+    ) -> Result<(), JournalError> {
+        self.conn.execute(
+            "INSERT INTO events (at, kind, detail) VALUES (?1, ?2, ?3)",
+            params![now.secs(), kind, detail],
+        )?;
+        self.stats.commits += 1;
+        Ok(())
     }
 
     /// Record the notices of one step of the vend core, and the credit after it, in one
@@ -715,6 +791,19 @@ impl MemoryKeeper {
         )?;
         Ok(MemoryKeeper { _conn: conn })
     }
+}
+
+/// One recorded version of a config file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigVersion {
+    /// Version number.
+    pub version: i64,
+    /// When it was recorded (local time).
+    pub at: String,
+    /// Where it came from: start, file, api, rollback of N.
+    pub source: String,
+    /// Unified diff against the previous version.
+    pub diff: String,
 }
 
 /// Rows opened by earlier notices that later ones refer to.
@@ -923,6 +1012,14 @@ fn apply(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<(
                 params![at, col_no(*column)],
             )?;
             event(tx, at, "column_reset", Some(col_no(*column)), "")?;
+        }
+        Notice::ColumnDisabled { column } => {
+            exec(
+                tx,
+                "UPDATE inventory SET status = 'disabled', reason = NULL, updated_at = ?1 WHERE column_no = ?2",
+                params![at, col_no(*column)],
+            )?;
+            event(tx, at, "column_disabled", Some(col_no(*column)), "")?;
         }
         Notice::Restocked { column, stock } => {
             exec(
@@ -1153,6 +1250,8 @@ pub struct BooksReport {
     pub inventory: Vec<InventoryLine>,
     /// Config versions recorded.
     pub config_versions: u64,
+    /// Answers to "how was it?": (happy, not happy).
+    pub feedback: (u64, u64),
     /// `PRAGMA integrity_check`.
     pub integrity: String,
 }
@@ -1266,6 +1365,10 @@ fn books_report(conn: &Connection) -> Result<BooksReport, JournalError> {
         unknown_coins: count("SELECT count(*) FROM events WHERE kind = 'unknown_coin'")?,
         inventory,
         config_versions: count("SELECT count(*) FROM config_versions")?,
+        feedback: (
+            count("SELECT count(*) FROM feedback WHERE happy = 1")?,
+            count("SELECT count(*) FROM feedback WHERE happy = 0")?,
+        ),
         integrity: conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?,
     })
 }

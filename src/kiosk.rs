@@ -14,9 +14,12 @@ use tokio::task::JoinHandle;
 use std::path::PathBuf;
 
 use crate::config::MachineConfig;
-use crate::controller::{Controller, ControllerError, LocalClock, Setup, Status, TraceSink};
+use crate::controller::{
+    Controller, ControllerError, LocalClock, Request, Setup, Status, TraceSink,
+};
 use crate::journal::{Journal, JournalError, Recovery};
 use crate::localtime::LocalTime;
+use crate::operator::metrics::Metrics;
 use crate::surprise::SurpriseConfig;
 use crate::vend::Event;
 
@@ -33,8 +36,14 @@ pub struct KioskConfig {
     pub local_clock: LocalClock,
     /// Where the books are kept.
     pub journal: JournalLocation,
-    /// Config files to record as versions in the journal: (file name, text).
-    pub config_files: Vec<(String, String)>,
+    /// The config directory, for operator changes to be written back and reloads to be read.
+    pub config_dir: Option<PathBuf>,
+    /// The text of `machine.toml` (recorded as a config version).
+    pub machine_text: String,
+    /// The text of `surprises.toml` (recorded as a config version; empty without the file).
+    pub surprises_text: String,
+    /// Metrics to keep up to date.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 /// Where the journal lives.
@@ -55,7 +64,10 @@ impl KioskConfig {
             seed,
             local_clock: LocalClock::System,
             journal: JournalLocation::Memory,
-            config_files: Vec::new(),
+            config_dir: None,
+            machine_text: String::new(),
+            surprises_text: String::new(),
+            metrics: None,
         }
     }
 }
@@ -115,7 +127,7 @@ pub struct Kiosk {
     pub clock: Clock,
     /// What recovery found at start.
     pub recovery: Recovery,
-    requests: UnboundedSender<Event>,
+    requests: UnboundedSender<Request>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ControllerError>>>,
 }
@@ -151,9 +163,7 @@ impl Kiosk {
                 "a power cut interrupted this vend: closed as interrupted, price back in credit, motor not re-run"
             );
         }
-        for (file, text) in &setup.config_files {
-            journal.record_config(local_now, file, text, "start")?;
-        }
+
         let (edge_tx, edge_rx) = tokio::sync::mpsc::unbounded_channel();
         let (hw, sim, notices): (Box<dyn happiness_hardware::Hardware>, _, _) = match backend {
             Backend::Sim => {
@@ -191,6 +201,11 @@ impl Kiosk {
             seed: setup.seed ^ 0x5eed_5a4f_0000_0001,
             local_clock: setup.local_clock,
             inject_bug: None,
+            config_dir: setup.config_dir,
+            machine_text: setup.machine_text,
+            surprises_text: setup.surprises_text,
+            metrics: setup.metrics,
+            hardware: backend.name().to_string(),
         };
         let (mut controller, status) = Controller::new(
             controller_setup,
@@ -221,9 +236,19 @@ impl Kiosk {
 
     /// Hand an operator event (restock, reset a column) to the controller.
     pub fn request(&self, event: Event) -> Result<(), KioskError> {
+        self.send(Request::Event(event))
+    }
+
+    /// Hand any request to the controller.
+    pub fn send(&self, request: Request) -> Result<(), KioskError> {
         self.requests
-            .send(event)
+            .send(request)
             .map_err(|_| KioskError::Task("the controller has stopped".into()))
+    }
+
+    /// A handle for sending requests from other tasks (the HTTP API, the config watcher).
+    pub fn requests(&self) -> UnboundedSender<Request> {
+        self.requests.clone()
     }
 
     /// A copy of the latest status.

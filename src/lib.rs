@@ -24,6 +24,7 @@ pub mod journal;
 pub mod kiosk;
 pub mod localtime;
 pub mod money;
+pub mod operator;
 pub mod script;
 pub mod simulate;
 pub mod surprise;

@@ -495,14 +495,9 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let JournalLocation::Dir(dir) = &journal {
         tracing::info!(dir = %dir.display(), "journal");
     }
-    let config_files = [happiness::config::MACHINE_FILE, SURPRISES_FILE]
-        .iter()
-        .filter_map(|f| {
-            std::fs::read_to_string(dir.join(f))
-                .ok()
-                .map(|text| (f.to_string(), text))
-        })
-        .collect();
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    let machine_text = read(happiness::config::MACHINE_FILE);
+    let surprises_text = read(SURPRISES_FILE);
 
     let mut sink = TraceSink::new();
     let trace_rx = sink.subscribe();
@@ -512,7 +507,10 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         seed,
         local_clock: LocalClock::System,
         journal,
-        config_files,
+        config_dir: Some(dir.clone()),
+        machine_text,
+        surprises_text,
+        metrics: None,
     };
     let kiosk = Kiosk::start(setup, backend, sink)
         .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))?;

@@ -323,6 +323,7 @@ pub fn status_text(kiosk: &Kiosk) -> String {
         let state = match c.status {
             crate::vend::ColumnStatus::InService => "",
             crate::vend::ColumnStatus::Faulted(_) => "  OUT OF SERVICE",
+            crate::vend::ColumnStatus::Disabled => "  DISABLED",
         };
         let motor = if status.motor_on == Some(c.column) {
             "  [motor on]"

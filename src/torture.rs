@@ -550,13 +550,13 @@ impl<'c> Run<'c> {
         self.trace = Some(sink.subscribe());
         // The controller's local time starts at the simulation's start, so it must count from the
         // same zero as the manual clock: give it the start and let it add elapsed time.
-        let setup = Setup {
-            machine: Arc::clone(&self.campaign.machine),
+        let mut setup = Setup::basic(
+            Arc::clone(&self.campaign.machine),
             surprises,
-            seed: self.seed ^ 0x5eed_5a4f_0000_0001,
-            local_clock: LocalClock::StartingAt(self.start_local),
-            inject_bug: self.campaign.inject_bug,
-        };
+            self.seed ^ 0x5eed_5a4f_0000_0001,
+            LocalClock::StartingAt(self.start_local),
+        );
+        setup.inject_bug = self.campaign.inject_bug;
         let (controller, _status) = Controller::new(
             setup,
             Box::new(machine),
@@ -741,8 +741,10 @@ impl<'c> Run<'c> {
                     Ok(cfg) => {
                         self.check.policy = cfg.policy.clone();
                         self.controller()?
-                            .apply_surprises(cfg, &text, "torture")
-                            .map_err(note)?;
+                            .apply_surprises(&text, "torture")
+                            .map_err(|e| {
+                                ("controller-error", format!("valid reload refused: {e:?}"))
+                            })?;
                     }
                     Err(e) => {
                         return Err(("controller-error", format!("valid reload refused: {e}")))
@@ -752,18 +754,11 @@ impl<'c> Run<'c> {
             Action::ReloadInvalid => {
                 self.count("config_reload_invalid");
                 let text = surprise_variant(&self.campaign.surprises_text, 7.0);
-                match SurpriseConfig::from_toml(
-                    std::path::Path::new("surprises.toml"),
-                    &text,
-                    &self.campaign.machine,
-                ) {
-                    Ok(_) => {
-                        return Err((
-                            "controller-error",
-                            "an invalid surprise config was accepted".into(),
-                        ))
-                    }
-                    Err(e) => self.controller()?.reject_config(&e),
+                if self.controller()?.apply_surprises(&text, "torture").is_ok() {
+                    return Err((
+                        "controller-error",
+                        "an invalid surprise config was accepted".into(),
+                    ));
                 }
             }
             Action::PowerCut => {

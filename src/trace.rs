@@ -183,6 +183,7 @@ fn describe_event(event: &Event, currency: &str) -> String {
         Event::Restock { column: Some(c) } => format!("operator restocks column {c}"),
         Event::Restock { column: None } => "operator restocks every column".into(),
         Event::ResetColumn { column } => format!("operator puts column {column} back in service"),
+        Event::DisableColumn { column } => format!("operator takes column {column} out of service"),
     }
 }
 
@@ -252,6 +253,7 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
         }
         Notice::Restocked { column, stock } => format!("column {column} restocked to {stock}"),
         Notice::ColumnReset { column } => format!("column {column} back in service"),
+        Notice::ColumnDisabled { column } => format!("column {column} taken out of service"),
         Notice::SurpriseItemStarted { column, product } => {
             format!("surprise item: {product} from column {column}")
         }

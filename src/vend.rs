@@ -245,8 +245,13 @@ pub enum Event {
         /// The column, or `None` for all.
         column: Option<ColumnId>,
     },
-    /// The operator fixed a faulted column and puts it back in service.
+    /// The operator puts a column back in service (after fixing a fault, or to re-enable it).
     ResetColumn {
+        /// The column.
+        column: ColumnId,
+    },
+    /// The operator takes a column out of service.
+    DisableColumn {
         /// The column.
         column: ColumnId,
     },
@@ -559,8 +564,13 @@ pub enum Notice {
         /// Items now in it.
         stock: u32,
     },
-    /// A faulted column was put back in service.
+    /// A faulted or disabled column was put back in service.
     ColumnReset {
+        /// The column.
+        column: ColumnId,
+    },
+    /// The operator took a column out of service.
+    ColumnDisabled {
         /// The column.
         column: ColumnId,
     },
@@ -662,6 +672,8 @@ pub enum ColumnStatus {
     InService,
     /// Taken out of service after a failed vend.
     Faulted(FailReason),
+    /// Taken out of service by the operator.
+    Disabled,
 }
 
 #[derive(Debug, Clone)]
@@ -963,6 +975,7 @@ impl VendCore {
             Event::CoinReturn => self.coin_return(&mut out),
             Event::Restock { column } => self.restock(column, &mut out),
             Event::ResetColumn { column } => self.reset_column(column, &mut out),
+            Event::DisableColumn { column } => self.disable_column(column, &mut out),
             Event::Drop { sensor } => self.drop_seen(sensor, &mut out),
             Event::Home { column } => self.home(column, &mut out),
             Event::SensorStuck { sensor } => self.sensor(sensor, true, &mut out),
@@ -1089,6 +1102,22 @@ impl VendCore {
         }
     }
 
+    fn disable_column(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        // A column in the middle of a vend finishes it first; the operator can ask again.
+        if self.vend.is_some_and(|v| v.column == column) {
+            return;
+        }
+        if let Some(c) = self.columns.get_mut(column.index()) {
+            if c.status != ColumnStatus::Disabled {
+                c.status = ColumnStatus::Disabled;
+                out.push(Command::Notice(Notice::ColumnDisabled { column }));
+            }
+        }
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Command>) {
         self.now = self.now.max(now);
         // Deadlines can chain (a pause ends and a nudge starts), so act on each in time order.
@@ -1132,11 +1161,11 @@ impl VendCore {
         c.spec.for_sale && self.can_dispense(c)
     }
 
-    /// Whether any column or sensor is faulted.
+    /// Whether any column or sensor is faulted (a column the operator disabled is not a fault).
     fn faulted(&self) -> bool {
         self.columns
             .iter()
-            .any(|c| c.status != ColumnStatus::InService)
+            .any(|c| matches!(c.status, ColumnStatus::Faulted(_)))
             || self.stuck.iter().any(|&s| s)
     }
 

@@ -271,16 +271,33 @@ fn payouts_surprises_and_events_are_booked() {
 #[test]
 fn config_versions_are_recorded_when_they_change() {
     let mut j = fresh();
-    assert!(j
-        .record_config(t(1), "machine.toml", "a", "start")
-        .expect("write"));
-    assert!(!j
-        .record_config(t(2), "machine.toml", "a", "start")
-        .expect("same"));
-    assert!(j
-        .record_config(t(3), "machine.toml", "b", "start")
-        .expect("changed"));
+    let (v1, new) = j
+        .record_config(t(1), "machine.toml", "a\n", "start")
+        .expect("write");
+    assert!(new);
+    let (same, new) = j
+        .record_config(t(2), "machine.toml", "a\n", "start")
+        .expect("same");
+    assert!(!new && same == v1);
+    let (v2, new) = j
+        .record_config(t(3), "machine.toml", "b\n", "api")
+        .expect("changed");
+    assert!(new && v2 > v1);
     assert_eq!(j.report().expect("report").config_versions, 2);
+    let versions = j.config_versions("machine.toml").expect("versions");
+    assert_eq!(versions[0].version, v2);
+    assert_eq!(versions[0].source, "api");
+    assert!(
+        versions[0].diff.contains("-a") && versions[0].diff.contains("+b"),
+        "{}",
+        versions[0].diff
+    );
+    assert_eq!(
+        j.config_text("machine.toml", v1).expect("text").as_deref(),
+        Some("a\n")
+    );
+    j.record_feedback(t(4), true).expect("feedback");
+    assert_eq!(j.report().expect("report").feedback, (1, 0));
 }
 
 #[test]

@@ -43,7 +43,10 @@ pub fn with_surprises(
         seed,
         local_clock: happiness::controller::LocalClock::StartingAt(start),
         journal: happiness::kiosk::JournalLocation::Memory,
-        config_files: Vec::new(),
+        config_dir: None,
+        machine_text: String::new(),
+        surprises_text: String::new(),
+        metrics: None,
     }
 }
 

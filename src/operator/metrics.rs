@@ -1,0 +1,311 @@
+//! Prometheus metrics: counters fed from the vend core's notices, exposed by `GET /metrics` in the
+//! OpenMetrics text format (which Prometheus scrapes natively).
+//!
+//! Only counting lives here; the controller calls [`Metrics::observe`] for every notice it books.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use crate::surprise::KindName;
+use crate::vend::{Notice, Refusal};
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Outcome {
+    outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Fault {
+    column: String,
+    kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Kind {
+    kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Answer {
+    answer: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Reason {
+    reason: String,
+}
+
+/// The machine's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    paid: Counter,
+    outcomes: Family<Outcome, Counter>,
+    refused: Family<Reason, Counter>,
+    faults: Family<Fault, Counter>,
+    surprises: Family<Kind, Counter>,
+    surprise_value: Counter,
+    sales: Counter,
+    promise_kept: Gauge<f64, AtomicU64>,
+    reload_errors: Counter,
+    feedback: Family<Answer, Counter>,
+    credit: Gauge,
+    delivered: AtomicU64,
+    started: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+fn kind_label(kind: KindName) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+impl Metrics {
+    /// Metrics registered under the `happiness_` prefix.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("happiness");
+        let m = Metrics {
+            registry: Registry::default(),
+            paid: Counter::default(),
+            outcomes: Family::default(),
+            refused: Family::default(),
+            faults: Family::default(),
+            surprises: Family::default(),
+            surprise_value: Counter::default(),
+            sales: Counter::default(),
+            promise_kept: Gauge::default(),
+            reload_errors: Counter::default(),
+            feedback: Family::default(),
+            credit: Gauge::default(),
+            delivered: AtomicU64::new(0),
+            started: AtomicU64::new(0),
+        };
+        registry.register("paid_vends", "Paid vends started", m.paid.clone());
+        registry.register(
+            "vends",
+            "Paid vends by outcome (delivered, refunded)",
+            m.outcomes.clone(),
+        );
+        registry.register(
+            "refusals",
+            "Selections refused, by reason",
+            m.refused.clone(),
+        );
+        registry.register("faults", "Faults by column and kind", m.faults.clone());
+        registry.register(
+            "surprises",
+            "Surprises awarded, by kind",
+            m.surprises.clone(),
+        );
+        registry.register(
+            "surprise_value_cents",
+            "Operator cost of surprises awarded, in cents",
+            m.surprise_value.clone(),
+        );
+        registry.register(
+            "sales_cents",
+            "Sales of delivered paid items, in cents",
+            m.sales.clone(),
+        );
+        registry.register(
+            "promise_kept_ratio",
+            "Delivered paid vends divided by paid vends started",
+            m.promise_kept.clone(),
+        );
+        registry.register(
+            "config_reload_errors",
+            "Config changes refused because they were invalid",
+            m.reload_errors.clone(),
+        );
+        registry.register(
+            "feedback",
+            "Answers to \"how was it?\" on the kiosk page",
+            m.feedback.clone(),
+        );
+        registry.register(
+            "credit_cents",
+            "Credit held for the customer, in cents",
+            m.credit.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    fn update_ratio(&self) {
+        let started = self.started.load(Ordering::Relaxed);
+        let delivered = self.delivered.load(Ordering::Relaxed);
+        let ratio = if started == 0 {
+            1.0
+        } else {
+            #[allow(clippy::cast_precision_loss)]
+            let r = delivered as f64 / started as f64;
+            r
+        };
+        self.promise_kept.set(ratio);
+    }
+
+    /// Count a notice of the vend core.
+    pub fn observe(&self, notice: &Notice) {
+        let outcome = |o: &str| {
+            self.outcomes
+                .get_or_create(&Outcome {
+                    outcome: o.to_string(),
+                })
+                .inc();
+        };
+        match notice {
+            Notice::VendStarted { .. } => {
+                self.paid.inc();
+                self.started.fetch_add(1, Ordering::Relaxed);
+                self.update_ratio();
+            }
+            Notice::VendDelivered { price, .. } => {
+                outcome("delivered");
+                self.sales.inc_by(price.get());
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+                self.update_ratio();
+            }
+            Notice::VendFailed { .. } => outcome("refunded"),
+            Notice::Refused { reason, .. } => {
+                let reason = match reason {
+                    Refusal::SoldOut => "sold_out",
+                    Refusal::InsufficientCredit => "insufficient_credit",
+                    Refusal::OutOfOrder => "out_of_order",
+                    Refusal::DoorOpen => "door_open",
+                    Refusal::Busy => "busy",
+                    Refusal::NotForSale => "not_for_sale",
+                };
+                self.refused
+                    .get_or_create(&Reason {
+                        reason: reason.into(),
+                    })
+                    .inc();
+            }
+            Notice::ColumnFaulted { column, reason } => {
+                let kind = serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                self.faults
+                    .get_or_create(&Fault {
+                        column: column.to_string(),
+                        kind,
+                    })
+                    .inc();
+            }
+            Notice::SensorFault { stuck: true, .. } => {
+                self.fault("-", "sensor_stuck");
+            }
+            Notice::UnexpectedDrop { .. } => self.fault("-", "unexpected_drop"),
+            Notice::UnknownCoin { .. } => self.fault("-", "unknown_coin"),
+            Notice::SurpriseAwarded { kind, cost, .. } => {
+                self.surprises
+                    .get_or_create(&Kind {
+                        kind: kind_label(*kind),
+                    })
+                    .inc();
+                self.surprise_value.inc_by(cost.get());
+            }
+            Notice::CreditIn { credit, .. } | Notice::CoinPaidOut { credit, .. } => {
+                self.credit
+                    .set(i64::try_from(credit.get()).unwrap_or(i64::MAX));
+            }
+            _ => {}
+        }
+    }
+
+    fn fault(&self, column: &str, kind: &str) {
+        self.faults
+            .get_or_create(&Fault {
+                column: column.into(),
+                kind: kind.into(),
+            })
+            .inc();
+    }
+
+    /// The credit now (the controller reports it after every step).
+    pub fn set_credit(&self, cents: u64) {
+        self.credit.set(i64::try_from(cents).unwrap_or(i64::MAX));
+    }
+
+    /// Count a refused config change.
+    pub fn config_error(&self) {
+        self.reload_errors.inc();
+    }
+
+    /// Count an answer to "how was it?".
+    pub fn feedback(&self, happy: bool) {
+        self.feedback
+            .get_or_create(&Answer {
+                answer: if happy { "happy" } else { "not_happy" }.into(),
+            })
+            .inc();
+    }
+
+    /// The exposition text.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Cents;
+    use crate::vend::ColumnId;
+
+    #[test]
+    fn counts_vends_and_computes_the_promise_kept_ratio() {
+        let m = Metrics::new();
+        let column = ColumnId::from_number(1).expect("column");
+        m.observe(&Notice::VendStarted {
+            column,
+            product: "Cola".into(),
+            price: Cents::new(150),
+        });
+        m.observe(&Notice::VendDelivered {
+            column,
+            product: "Cola".into(),
+            price: Cents::new(150),
+        });
+        m.observe(&Notice::VendStarted {
+            column,
+            product: "Cola".into(),
+            price: Cents::new(150),
+        });
+        m.observe(&Notice::VendFailed {
+            column,
+            product: "Cola".into(),
+            refunded: Cents::new(150),
+            reason: crate::vend::FailReason::Jammed,
+        });
+        m.feedback(true);
+        let text = m.encode();
+        assert!(text.contains("happiness_paid_vends_total 2"), "{text}");
+        assert!(
+            text.contains("happiness_vends_total{outcome=\"delivered\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("happiness_promise_kept_ratio 0.5"), "{text}");
+        assert!(text.contains("happiness_sales_cents_total 150"), "{text}");
+        assert!(
+            text.contains("happiness_feedback_total{answer=\"happy\"} 1"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"));
+    }
+}

@@ -1,0 +1,3 @@
+//! The operators' console: the HTTP API, the web pages, metrics and the config watcher.
+
+pub mod metrics;
