@@ -13,6 +13,7 @@ use happiness::controller::{LocalClock, TraceSink};
 use happiness::journal::Journal;
 use happiness::kiosk::{is_raspberry_pi, Backend, JournalLocation, Kiosk, KioskConfig};
 use happiness::localtime::LocalTime;
+use happiness::operator::{self, metrics::Metrics, Console, Token};
 use happiness::script::{self, Outcome};
 use happiness::simulate::{simulate, Restock, SimulateOptions, TrafficProfile};
 use happiness::surprise::config::SURPRISES_FILE;
@@ -20,6 +21,7 @@ use happiness::surprise::SurpriseConfig;
 use happiness::torture::{run_campaign, run_seed, Campaign, FaultRates};
 use happiness::trace::TraceRecord;
 use happiness::vend::InjectedBug;
+use std::net::SocketAddr;
 use tokio::sync::mpsc;
 
 /// Controller for a Raspberry Pi vending kiosk: every customer gets what they paid for, and now
@@ -181,6 +183,14 @@ struct RunArgs {
     /// kept in memory unless this is given.
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Where the web pages and the operator API listen, or `off`. Without an operator token
+    /// only loopback addresses are allowed.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// File holding the operator token, readable by its owner only (HAPPINESS_TOKEN takes
+    /// precedence). Without a token the operator API is off.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
 }
 
 fn config_dir(given: Option<PathBuf>) -> PathBuf {
@@ -465,6 +475,37 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let config = Arc::new(machine);
+    let token = match Token::load(
+        std::env::var("HAPPINESS_TOKEN").ok(),
+        args.token_file.as_deref(),
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let listen: Option<SocketAddr> = match args.listen.as_str() {
+        "off" | "none" => None,
+        text => match text.parse::<SocketAddr>() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                eprintln!(
+                    "error: --listen: `{text}` is not an address like 127.0.0.1:8080 (or off)"
+                );
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    if let Some(addr) = listen {
+        if !addr.ip().is_loopback() && token.is_none() {
+            eprintln!(
+                "error: refusing to listen on {addr} without an operator token: set HAPPINESS_TOKEN \
+                 (or --token-file), or listen on 127.0.0.1"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
     let backend = match args.hardware {
         HardwareChoice::Sim => Backend::Sim,
         HardwareChoice::Rpi => Backend::Rpi,
@@ -501,6 +542,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let mut sink = TraceSink::new();
     let trace_rx = sink.subscribe();
+    let live_events = sink.broadcast(1024);
+    let metrics = Arc::new(Metrics::new());
     let setup = KioskConfig {
         machine: Arc::clone(&config),
         surprises,
@@ -510,10 +553,60 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config_dir: Some(dir.clone()),
         machine_text,
         surprises_text,
-        metrics: None,
+        metrics: Some(Arc::clone(&metrics)),
     };
     let kiosk = Kiosk::start(setup, backend, sink)
         .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))?;
+    let mut console = None;
+    if let Some(addr) = listen {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => match Console::start(
+                &kiosk,
+                listener,
+                token.clone(),
+                Arc::clone(&metrics),
+                live_events,
+                Some(dir.clone()),
+            ) {
+                Ok(c) => {
+                    tracing::info!(
+                        "kiosk page: http://{0}/kiosk   operator console: http://{0}/operator{1}",
+                        c.addr,
+                        if token.is_some() {
+                            ""
+                        } else {
+                            " (operator API off: no token)"
+                        }
+                    );
+                    console = Some(c);
+                }
+                Err(e) => tracing::error!("cannot start the web server: {e}"),
+            },
+            // Vending does not depend on the web pages: carry on without them.
+            Err(e) => tracing::error!(
+                "cannot listen on {addr}: {e}; running without the web pages and API"
+            ),
+        }
+    }
+    let _watcher = if console.is_none() {
+        operator::watch::watch_config(dir.clone(), kiosk.requests()).ok()
+    } else {
+        None
+    };
+    let reload = kiosk.requests();
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .context("cannot listen for SIGHUP")?;
+    tokio::spawn(async move {
+        while sighup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the config");
+            if reload
+                .send(happiness::controller::Request::ReloadFromDisk)
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
     let currency = config.currency.clone();
     let printer = tokio::spawn(print_trace(trace_rx, args.events, currency));
 
@@ -576,6 +669,9 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             }
             Err(message) => report_script_error(&message, interactive, &mut failed),
         }
+    }
+    if let Some(c) = console {
+        c.stop().await;
     }
     let result = kiosk.stop().await;
     // The controller has dropped its trace senders, so the printer drains and ends.

@@ -1,0 +1,200 @@
+// The operator console: everything through the token-protected API.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  let token = sessionStorage.getItem("happiness-token") || "";
+  $("token").value = token;
+
+  async function api(method, path, body, contentType) {
+    const headers = { Authorization: "Bearer " + token };
+    if (body !== undefined) headers["Content-Type"] = contentType || "application/toml";
+    const r = await fetch(path, { method, headers, body });
+    let data = null;
+    const text = await r.text();
+    try { data = text ? JSON.parse(text) : null; } catch (_) { data = text; }
+    if (r.status === 401 || r.status === 403 || r.status === 429) {
+      $("auth-error").textContent = (data && data.error) || "not authorised";
+    } else {
+      $("auth-error").textContent = "";
+    }
+    return { ok: r.ok, status: r.status, data };
+  }
+
+  function money(cents, currency) {
+    return currency + (cents / 100).toFixed(2);
+  }
+
+  async function refreshStatus() {
+    const r = await api("GET", "/api/status");
+    if (!r.ok) return;
+    const s = r.data;
+    $("machine").textContent = s.machine + " (" + s.hardware + ")";
+    $("summary").textContent = "Credit " + money(s.credit, s.currency) + " | door " +
+      (s.door_open ? "OPEN" : "closed") + " | journal commits " + s.journal_commits +
+      (s.restart_needed ? " | machine.toml changed: restart to apply" : "");
+    $("config-error").textContent = s.last_config_error ? "Last config change refused: " + s.last_config_error : "";
+    $("paused").textContent = s.surprises_paused ? "surprises are PAUSED" : "surprises are on";
+    $("version").textContent = s.surprise_version ? "(version " + s.surprise_version + " in force)" : "";
+    const body = $("columns").querySelector("tbody");
+    body.innerHTML = "";
+    for (const c of s.columns) {
+      const tr = document.createElement("tr");
+      const state = c.status.status === "in_service" ? "in service" :
+        c.status.status + (c.status.reason ? " (" + c.status.reason + ")" : "");
+      tr.innerHTML = `<td>${c.column}</td><td></td><td>${money(c.price, s.currency)}</td><td>${c.stock}</td><td>${state}</td><td class="row"></td>`;
+      tr.children[1].textContent = c.product;
+      const actions = tr.children[5];
+      for (const action of ["restock", "enable", "disable"]) {
+        const b = document.createElement("button");
+        b.textContent = action;
+        b.onclick = async () => { await api("POST", `/api/columns/${c.column}/${action}`); setTimeout(refreshStatus, 200); };
+        actions.appendChild(b);
+      }
+      body.appendChild(tr);
+    }
+  }
+
+  async function refreshBooks() {
+    const r = await api("GET", "/api/books");
+    if (!r.ok) return;
+    const b = r.data;
+    const cur = "";
+    const sales = b.sales.map((s) => `${s.product}: ${s.count} (${(s.amount / 100).toFixed(2)})`).join(", ") || "none";
+    const surprises = b.surprises.map((s) => `${s.name}: ${s.count}`).join(", ") || "none";
+    const faults = b.faults.map((f) => `${f.kind}${f.column ? " col " + f.column : ""}: ${f.count}`).join(", ") || "none";
+    $("books").innerHTML = "";
+    for (const line of [
+      "Money: inserted " + (b.money.inserted / 100).toFixed(2) + ", spent " + (b.money.spent / 100).toFixed(2) +
+        ", paid back " + (b.money.paid_out / 100).toFixed(2) + ", held " + (b.money.held / 100).toFixed(2) +
+        (b.money.balanced ? " (balanced)" : " (DOES NOT BALANCE)"),
+      "Sales: " + sales + cur,
+      "Surprises: " + surprises + " (cost " + (b.surprise_cost / 100).toFixed(2) + ")",
+      "Faults: " + faults + "; interrupted vends " + b.interrupted,
+      "How was it? happy " + b.feedback[0] + ", not happy " + b.feedback[1],
+    ]) {
+      const p = document.createElement("div");
+      p.textContent = line;
+      $("books").appendChild(p);
+    }
+  }
+
+  // The policy fields edit the [policy] lines of the TOML text.
+  function readPolicy(text) {
+    for (const input of document.querySelectorAll("#policy input")) {
+      const m = text.match(new RegExp("^\\s*" + input.dataset.key + "\\s*=\\s*([^#\\n]*)", "m"));
+      input.value = m ? m[1].trim() : "";
+    }
+  }
+
+  function writePolicy(text) {
+    for (const input of document.querySelectorAll("#policy input")) {
+      const key = input.dataset.key;
+      const line = key + " = " + input.value.trim();
+      const re = new RegExp("^(\\s*)" + key + "\\s*=[^\\n]*", "m");
+      if (re.test(text)) {
+        text = text.replace(re, (_, indent) => indent + line);
+      } else if (input.value.trim() !== "") {
+        text = text.replace(/^\[policy\]\s*$/m, "[policy]\n" + line);
+      }
+    }
+    return text;
+  }
+
+  async function refreshSurprises() {
+    const r = await api("GET", "/api/config/surprises");
+    if (!r.ok) return;
+    $("text").value = r.data.text;
+    readPolicy(r.data.text);
+    const v = await api("GET", "/api/config/surprises/versions");
+    if (!v.ok) return;
+    const body = $("versions").querySelector("tbody");
+    body.innerHTML = "";
+    for (const version of v.data.versions) {
+      const tr = document.createElement("tr");
+      tr.innerHTML = `<td>${version.version}</td><td></td><td></td><td></td>`;
+      tr.children[1].textContent = version.at;
+      tr.children[2].textContent = version.source;
+      const b = document.createElement("button");
+      b.textContent = "roll back to this";
+      b.onclick = async () => {
+        const res = await api("POST", "/api/config/surprises/rollback/" + version.version);
+        if (res.ok) { $("saved").textContent = "Version " + res.data.version + " applied"; refreshAll(); }
+      };
+      tr.children[3].appendChild(b);
+      body.appendChild(tr);
+    }
+  }
+
+  function clearErrors() {
+    for (const span of document.querySelectorAll("[data-error-for]")) span.textContent = "";
+    $("text-errors").textContent = "";
+  }
+
+  async function save() {
+    clearErrors();
+    $("saved").textContent = "";
+    const text = writePolicy($("text").value);
+    $("text").value = text;
+    const r = await api("PUT", "/api/config/surprises", text, "application/toml");
+    if (r.ok) {
+      $("saved").textContent = "Version " + r.data.version + " applied";
+      refreshAll();
+      return;
+    }
+    if (r.data && r.data.issues) {
+      const rest = [];
+      for (const issue of r.data.issues) {
+        const span = document.querySelector(`[data-error-for="${issue.path}"]`);
+        if (span) span.textContent = issue.message;
+        else rest.push(issue.path + ": " + issue.message);
+      }
+      $("text-errors").textContent = rest.join("\n");
+    } else if (r.data && (r.data.message || r.data.error)) {
+      $("text-errors").textContent = r.data.message || r.data.error;
+    }
+  }
+
+  async function followEvents() {
+    try {
+      const r = await fetch("/api/events", { headers: { Authorization: "Bearer " + token } });
+      if (!r.ok || !r.body) return;
+      const reader = r.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      const pre = $("events");
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let i;
+        while ((i = buffer.indexOf("\n\n")) >= 0) {
+          const chunk = buffer.slice(0, i);
+          buffer = buffer.slice(i + 2);
+          const data = chunk.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5)).join("");
+          if (data) {
+            pre.textContent = (data + "\n" + pre.textContent).slice(0, 20000);
+          }
+        }
+      }
+    } catch (_) { /* the page was left or the server stopped */ }
+  }
+
+  function refreshAll() {
+    refreshStatus();
+    refreshBooks();
+    refreshSurprises();
+  }
+
+  $("login").onclick = () => {
+    token = $("token").value.trim();
+    sessionStorage.setItem("happiness-token", token);
+    refreshAll();
+    followEvents();
+  };
+  $("save").onclick = save;
+  $("pause").onclick = async () => { await api("POST", "/api/surprises/pause"); setTimeout(refreshStatus, 200); };
+  $("resume").onclick = async () => { await api("POST", "/api/surprises/resume"); setTimeout(refreshStatus, 200); };
+
+  if (token) { refreshAll(); followEvents(); }
+  setInterval(refreshStatus, 3000);
+})();

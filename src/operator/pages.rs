@@ -1,0 +1,32 @@
+//! The web pages, built into the binary: nothing to install or build to serve them.
+
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+const KIOSK_HTML: &str = include_str!("assets/kiosk.html");
+const OPERATOR_HTML: &str = include_str!("assets/operator.html");
+const APP_CSS: &str = include_str!("assets/app.css");
+const KIOSK_JS: &str = include_str!("assets/kiosk.js");
+const OPERATOR_JS: &str = include_str!("assets/operator.js");
+
+/// The customer display (and, on the simulator, the virtual machine front).
+pub async fn kiosk() -> Html<&'static str> {
+    Html(KIOSK_HTML)
+}
+
+/// The operator console.
+pub async fn operator() -> Html<&'static str> {
+    Html(OPERATOR_HTML)
+}
+
+/// Style sheets and scripts.
+pub async fn asset(Path(name): Path<String>) -> Response {
+    let (body, kind) = match name.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "kiosk.js" => (KIOSK_JS, "text/javascript; charset=utf-8"),
+        "operator.js" => (OPERATOR_JS, "text/javascript; charset=utf-8"),
+        _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    };
+    ([(header::CONTENT_TYPE, kind)], body).into_response()
+}

@@ -1,0 +1,557 @@
+//! The operator API over HTTP, against a kiosk on the simulator: authentication, validation,
+//! concurrent edits, rollback, hot reload, the event stream and metrics.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use happiness::config::MachineConfig;
+use happiness::controller::{LocalClock, TraceSink};
+use happiness::kiosk::{Backend, JournalLocation, Kiosk, KioskConfig};
+use happiness::operator::metrics::Metrics;
+use happiness::operator::{Console, Token};
+use happiness::surprise::SurpriseConfig;
+use reqwest::StatusCode;
+
+const TOKEN: &str = "operator-token-for-tests-0001";
+
+struct Rig {
+    kiosk: Kiosk,
+    console: Console,
+    dir: tempfile::TempDir,
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Rig {
+    async fn start(token: Option<&str>) -> Rig {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        for f in ["machine.toml", "surprises.toml"] {
+            std::fs::copy(shipped.join(f), dir.path().join(f)).expect("copy config");
+        }
+        let machine = MachineConfig::load_dir(dir.path()).expect("machine");
+        let surprises = SurpriseConfig::load_dir(dir.path(), &machine).expect("surprises");
+        let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).expect("read");
+        let metrics = Arc::new(Metrics::new());
+        let mut sink = TraceSink::new();
+        let events = sink.broadcast(256);
+        let setup = KioskConfig {
+            machine: Arc::new(machine),
+            surprises,
+            seed: 1,
+            local_clock: LocalClock::System,
+            journal: JournalLocation::Memory,
+            config_dir: Some(dir.path().to_path_buf()),
+            machine_text: read("machine.toml"),
+            surprises_text: read("surprises.toml"),
+            metrics: Some(Arc::clone(&metrics)),
+        };
+        let kiosk = Kiosk::start(setup, Backend::Sim, sink).expect("kiosk");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let token = token.map(|t| Token::new(t).expect("token"));
+        let console = Console::start(
+            &kiosk,
+            listener,
+            token,
+            metrics,
+            events,
+            Some(dir.path().to_path_buf()),
+        )
+        .expect("console");
+        let base = format!("http://{}", console.addr);
+        Rig {
+            kiosk,
+            console,
+            dir,
+            http: reqwest::Client::new(),
+            base,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn authed(&self, b: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        b.header("Authorization", format!("Bearer {TOKEN}"))
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.authed(self.http.get(self.url(path)))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    async fn put_toml(&self, text: &str) -> reqwest::Response {
+        self.authed(self.http.put(self.url("/api/config/surprises")))
+            .header("Content-Type", "application/toml")
+            .body(text.to_string())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    async fn json(&self, path: &str) -> serde_json::Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        r.json().await.expect("json")
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.dir.path().join("surprises.toml")
+    }
+
+    async fn stop(self) {
+        self.console.stop().await;
+        self.kiosk.stop().await.expect("stop");
+    }
+}
+
+fn shipped_surprises() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/surprises.toml"))
+        .expect("read")
+}
+
+fn with_probability(p: &str) -> String {
+    shipped_surprises().replacen("probability = 0.2", &format!("probability = {p}"), 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_and_wrong_tokens_are_refused_and_repeated_failures_rate_limited() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let r = rig
+        .http
+        .get(rig.url("/api/config/surprises"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert!(body["error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("missing token"));
+    // Status is an operator read too once a token exists.
+    let r = rig
+        .http
+        .get(rig.url("/api/status"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let mut codes = Vec::new();
+    for _ in 0..7 {
+        let r = rig
+            .http
+            .get(rig.url("/metrics"))
+            .header("Authorization", "Bearer not-the-token-at-all")
+            .send()
+            .await
+            .expect("request");
+        codes.push(r.status());
+    }
+    assert!(codes.contains(&StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        codes.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{codes:?}"
+    );
+    // The customer pages never need a token.
+    let r = rig
+        .http
+        .get(rig.url("/kiosk"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::OK);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_only_status_and_customer_pages_are_served() {
+    let rig = Rig::start(None).await;
+    let r = rig
+        .http
+        .get(rig.url("/api/status"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = rig
+        .http
+        .put(rig.url("/api/config/surprises"))
+        .body("x")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = rig
+        .http
+        .post(rig.url("/api/columns/1/restock"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_oversized_and_invalid_bodies_get_clear_errors() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let r = rig.put_toml("[policy\nprobability = ").await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = rig
+        .authed(rig.http.put(rig.url("/api/config/surprises")))
+        .header("Content-Type", "application/json")
+        .body("{\"policy\": ")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = rig.put_toml(&"# padding\n".repeat(10_000)).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let r = rig.put_toml(&with_probability("1.5")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["issues"][0]["path"], "policy.probability");
+    assert!(body["issues"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("between 0 and 1"));
+    // Nothing changed: the file and the config in force are the shipped ones.
+    assert_eq!(
+        std::fs::read_to_string(rig.config_path()).expect("read"),
+        shipped_surprises()
+    );
+    let current = rig.json("/api/config/surprises").await;
+    assert_eq!(current["text"], shipped_surprises());
+    let status = rig.json("/api/status").await;
+    assert!(status["last_config_error"]
+        .as_str()
+        .unwrap_or("")
+        .contains("policy.probability"));
+    // A JSON body is validated the same way and, when valid, accepted.
+    let json_body = serde_json::json!({
+        "policy": { "probability": 0.3, "cooldown_s": 10 },
+        "surprises": [
+            { "name": "Thanks", "kind": "message", "weight": 1, "cost_cents": 0, "message": "Thank you!" }
+        ]
+    });
+    let r = rig
+        .authed(rig.http.put(rig.url("/api/config/surprises")))
+        .json(&json_body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let written = std::fs::read_to_string(rig.config_path()).expect("read");
+    assert!(written.contains("probability = 0.3"), "{written}");
+    let r = rig
+        .authed(rig.http.post(rig.url("/api/columns/9/restock")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edits_apply_in_order_and_none_is_half_applied() {
+    let rig = Arc::new(Rig::start(Some(TOKEN)).await);
+    let mut tasks = Vec::new();
+    for i in 1..=12 {
+        let rig = Arc::clone(&rig);
+        tasks.push(tokio::spawn(async move {
+            let text = with_probability(&format!("0.{i:02}"));
+            let r = rig.put_toml(&text).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            let body: serde_json::Value = r.json().await.expect("json");
+            (body["version"].as_i64().expect("version"), text)
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.expect("task"));
+    }
+    let (latest, latest_text) = results
+        .iter()
+        .max_by_key(|(v, _)| *v)
+        .cloned()
+        .expect("results");
+    let current = rig.json("/api/config/surprises").await;
+    assert_eq!(current["version"], latest);
+    assert_eq!(
+        current["text"], latest_text,
+        "the later version wins, whole"
+    );
+    assert_eq!(
+        std::fs::read_to_string(rig.config_path()).expect("read"),
+        latest_text
+    );
+    let versions = rig.json("/api/config/surprises/versions").await;
+    assert_eq!(versions["versions"].as_array().map(Vec::len), Some(13));
+    match Arc::try_unwrap(rig) {
+        Ok(rig) => rig.stop().await,
+        Err(_) => panic!("rig still shared"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_restores_an_earlier_version() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let first = rig.json("/api/config/surprises").await["version"]
+        .as_i64()
+        .expect("version");
+    let r = rig.put_toml(&with_probability("0.9")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = rig
+        .authed(
+            rig.http
+                .post(rig.url(&format!("/api/config/surprises/rollback/{first}"))),
+        )
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::OK);
+    let current = rig.json("/api/config/surprises").await;
+    assert_eq!(current["text"], shipped_surprises());
+    let versions = rig.json("/api/config/surprises/versions").await;
+    let newest = &versions["versions"][0];
+    assert_eq!(newest["source"], format!("rollback to version {first}"));
+    assert!(newest["diff"]
+        .as_str()
+        .unwrap_or("")
+        .contains("-probability = 0.9"));
+    let r = rig
+        .authed(rig.http.post(rig.url("/api/config/surprises/rollback/999")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    rig.stop().await;
+}
+
+async fn wait_for(mut check: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..60 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_reload_applies_a_valid_file_and_keeps_serving_on_a_broken_one() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    std::fs::write(rig.config_path(), with_probability("oops")).expect("write");
+    assert!(
+        wait_for(async || {
+            rig.json("/api/status").await["last_config_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("surprises.toml"))
+        })
+        .await,
+        "a broken file is reported"
+    );
+    let current = rig.json("/api/config/surprises").await;
+    assert_eq!(
+        current["text"],
+        shipped_surprises(),
+        "the old config keeps serving"
+    );
+    let metrics = rig.get("/metrics").await.text().await.expect("text");
+    assert!(
+        metrics.contains("happiness_config_reload_errors_total 1"),
+        "{metrics}"
+    );
+
+    std::fs::write(rig.config_path(), with_probability("0.7")).expect("write");
+    assert!(
+        wait_for(async || {
+            rig.json("/api/config/surprises").await["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("probability = 0.7"))
+        })
+        .await,
+        "a valid file is put in force"
+    );
+    let status = rig.json("/api/status").await;
+    assert!(status["last_config_error"].is_null());
+    let versions = rig.json("/api/config/surprises/versions").await;
+    assert_eq!(versions["versions"][0]["source"], "file");
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_actions_events_books_and_metrics() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    // Follow the live event stream while things happen.
+    let stream = rig.get("/api/events").await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    let reader = tokio::spawn(async move {
+        let mut stream = stream;
+        let mut seen = String::new();
+        while let Ok(Some(chunk)) = stream.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("column_disabled") {
+                break;
+            }
+        }
+        seen
+    });
+    for (path, code) in [
+        ("/api/columns/2/disable", StatusCode::NO_CONTENT),
+        ("/api/columns/4/restock", StatusCode::NO_CONTENT),
+        ("/api/surprises/pause", StatusCode::NO_CONTENT),
+        ("/api/columns/2/explode", StatusCode::NOT_FOUND),
+    ] {
+        let r = rig
+            .authed(rig.http.post(rig.url(path)))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), code, "{path}");
+    }
+    let seen = tokio::time::timeout(Duration::from_secs(5), reader)
+        .await
+        .expect("events arrive")
+        .expect("reader");
+    assert!(seen.contains("event: trace"), "{seen}");
+    let status = rig.json("/api/status").await;
+    assert_eq!(status["columns"][1]["status"]["status"], "disabled");
+    assert_eq!(status["columns"][3]["stock"], 12);
+    assert_eq!(status["surprises_paused"], true);
+    let r = rig
+        .http
+        .post(rig.url("/api/kiosk/feedback"))
+        .json(&serde_json::json!({ "happy": true }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = rig
+        .http
+        .post(rig.url("/api/kiosk/feedback"))
+        .body("{not json")
+        .header("Content-Type", "application/json")
+        .send()
+        .await
+        .expect("request");
+    assert!(r.status().is_client_error());
+    let books = rig.json("/api/books").await;
+    assert_eq!(books["money"]["balanced"], true);
+    assert_eq!(books["feedback"][0], 1);
+
+    let r = rig.get("/metrics").await;
+    assert!(r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/openmetrics-text")));
+    let text = r.text().await.expect("text");
+    check_exposition(&text);
+    assert!(
+        text.contains("happiness_feedback_total{answer=\"happy\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("happiness_promise_kept_ratio"), "{text}");
+    rig.stop().await;
+}
+
+/// Parses the OpenMetrics text format strictly enough to catch anything a Prometheus scraper
+/// would reject: every line a comment (`# HELP`, `# TYPE`, `# EOF` last) or a sample
+/// `name{label="value",...} number`, every sample of a declared family.
+fn check_exposition(text: &str) {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.last(), Some(&"# EOF"), "ends with # EOF");
+    let mut families = std::collections::HashSet::new();
+    for line in &lines[..lines.len() - 1] {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut parts = rest.split(' ');
+            let name = parts.next().expect("name");
+            let kind = parts.next().expect("kind");
+            assert!(
+                ["counter", "gauge", "histogram", "info", "unknown"].contains(&kind),
+                "{line}"
+            );
+            families.insert(name.to_string());
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        assert!(!line.starts_with('#'), "unexpected comment {line}");
+        let (series, value) = line.rsplit_once(' ').expect("sample has a value");
+        assert!(value.parse::<f64>().is_ok(), "value in {line}");
+        let name = series.split('{').next().expect("name");
+        assert!(
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            "{line}"
+        );
+        if let Some(labels) = series.strip_prefix(name) {
+            if !labels.is_empty() {
+                assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
+                for pair in labels[1..labels.len() - 1].split(',') {
+                    let (k, v) = pair.split_once('=').expect("label pair");
+                    assert!(
+                        !k.is_empty() && v.starts_with('"') && v.ends_with('"'),
+                        "{line}"
+                    );
+                }
+            }
+        }
+        let family = name.strip_suffix("_total").unwrap_or(name);
+        assert!(
+            families.contains(family) || families.contains(name),
+            "sample of an undeclared family: {line}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_virtual_front_sells_a_drink_over_http() {
+    let rig = Rig::start(None).await;
+    let post = |p: &str| rig.http.post(rig.url(p)).send();
+    assert_eq!(
+        post("/api/sim/coin/200").await.expect("coin").status(),
+        StatusCode::NO_CONTENT
+    );
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(
+        post("/api/sim/press/1").await.expect("press").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(
+        wait_for(async || {
+            let s: serde_json::Value = rig
+                .http
+                .get(rig.url("/api/kiosk/state"))
+                .send()
+                .await
+                .expect("state")
+                .json()
+                .await
+                .expect("json");
+            s["tray"].as_array().is_some_and(|t| !t.is_empty())
+        })
+        .await,
+        "the Cola reaches the tray"
+    );
+    assert_eq!(
+        post("/api/sim/coin/150").await.expect("coin").status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        post("/api/sim/press/x").await.expect("press").status(),
+        StatusCode::BAD_REQUEST
+    );
+    rig.stop().await;
+}
