@@ -386,3 +386,24 @@ fn torture_finds_an_injected_bug_names_the_seed_and_replays_it() {
     );
     assert!(String::from_utf8_lossy(&clean.stdout).contains("Violations: 0"));
 }
+
+#[test]
+fn run_refuses_a_public_address_without_an_operator_token() {
+    let out = happiness()
+        .args(["run", "--hardware", "sim", "--listen", "0.0.0.0:0"])
+        .env_remove("HAPPINESS_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("without an operator token"), "{stderr}");
+    let out = happiness()
+        .args(["run", "--hardware", "sim", "--listen", "0.0.0.0:0"])
+        .env("HAPPINESS_TOKEN", "short")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16 characters"));
+}
