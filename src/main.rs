@@ -234,8 +234,9 @@ fn main() -> ExitCode {
             &currency,
         ),
         Cmd::Run(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
+            // One thread runs the controller and everything around it: no hand-offs between
+            // worker threads on the path from a button to a motor, and nothing to wake when idle.
+            let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {

@@ -806,9 +806,45 @@ struct Shared {
     wake: Notify,
     clock: Clock,
     wiring: Wiring,
+    /// Wall-clock moment a motor was last switched on (for latency measurements).
+    motor_started: Mutex<Option<std::time::Instant>>,
+    /// Signalled when a motor is switched on.
+    motor_signal: std::sync::Condvar,
+    /// Where input edges and notices go once [`run_physics`] runs.
+    outlet: Mutex<Option<Outlet>>,
+}
+
+#[derive(Debug)]
+struct Outlet {
+    edges: UnboundedSender<RawEdge>,
+    notices: UnboundedSender<Stamped<SimNotice>>,
 }
 
 impl Shared {
+    /// Bring the world to `now` and send what happened on the way. Edges are sent while the world
+    /// is locked, so that the physics task and people acting on the world never reorder them.
+    /// Returns the world's next deadline, and whether the receiver is gone.
+    fn flush(&self, now: Timestamp) -> (Option<Timestamp>, bool) {
+        let mut world = self.world();
+        world.advance(now);
+        let edges = world.drain_edges();
+        let notices = world.drain_notices();
+        let deadline = world.next_deadline();
+        let outlet = self.outlet.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(outlet) = outlet.as_ref() else {
+            return (deadline, false);
+        };
+        let mut closed = false;
+        for edge in edges {
+            closed |= outlet.edges.send(edge).is_err();
+        }
+        for notice in notices {
+            // Nobody listening to notices is fine: they are for display only.
+            let _ = outlet.notices.send(notice);
+        }
+        (deadline, closed)
+    }
+
     /// A poisoned lock only means another thread panicked mid-update; the world is still the best
     /// description of the machine there is, so keep using it rather than cascade the panic.
     fn world(&self) -> MutexGuard<'_, World> {
@@ -834,6 +870,15 @@ impl SimOutputPin {
         let now = self.shared.clock.now();
         self.shared.world().set_output(now, self.role, active);
         self.shared.wake.notify_one();
+        // After the world knows, so that whoever is woken sees the motor running.
+        if active && matches!(self.role, OutputRole::Motor(_)) {
+            *self
+                .shared
+                .motor_started
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+            self.shared.motor_signal.notify_all();
+        }
     }
 }
 
@@ -894,6 +939,9 @@ pub fn build(
         wake: Notify::new(),
         clock,
         wiring: wiring.clone(),
+        motor_started: Mutex::new(None),
+        motor_signal: std::sync::Condvar::new(),
+        outlet: Mutex::new(None),
     });
     let handle = SimHandle { shared };
     let machine = handle.machine()?;
@@ -927,6 +975,9 @@ impl SimHandle {
     fn act<T>(&self, f: impl FnOnce(&mut World, Timestamp) -> T) -> T {
         let now = self.shared.clock.now();
         let out = f(&mut self.shared.world(), now);
+        // An edge due now goes straight to the controller, like an interrupt does on a Pi, rather
+        // than waiting for the physics task to wake up.
+        self.shared.flush(now);
         self.shared.wake.notify_one();
         out
     }
@@ -1036,6 +1087,37 @@ impl SimHandle {
             .collect()
     }
 
+    /// The wall-clock moment a motor was last switched on through the pins (for measuring
+    /// press-to-motor latency).
+    pub fn last_motor_start(&self) -> Option<std::time::Instant> {
+        *self
+            .shared
+            .motor_started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Block (this thread, not a runtime) until a motor is switched on after `after`, and return
+    /// when that happened; `None` after `timeout`. Measuring this way keeps the measuring thread
+    /// off the CPU the controller needs.
+    pub fn wait_motor_start(
+        &self,
+        after: std::time::Instant,
+        timeout: std::time::Duration,
+    ) -> Option<std::time::Instant> {
+        let guard = self
+            .shared
+            .motor_started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (guard, _) = self
+            .shared
+            .motor_signal
+            .wait_timeout_while(guard, timeout, |t| t.is_none_or(|t| t <= after))
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.filter(|t| *t > after)
+    }
+
     /// The clock the world runs on.
     pub fn clock(&self) -> Clock {
         self.shared.clock.clone()
@@ -1050,26 +1132,16 @@ pub async fn run_physics(
     notices: UnboundedSender<Stamped<SimNotice>>,
 ) {
     let shared = handle.shared;
+    *shared.outlet.lock().unwrap_or_else(|p| p.into_inner()) = Some(Outlet {
+        edges: edges.clone(),
+        notices,
+    });
     loop {
-        let (out, news, deadline) = {
-            let mut world = shared.world();
-            world.advance(shared.clock.now());
-            (
-                world.drain_edges(),
-                world.drain_notices(),
-                world.next_deadline(),
-            )
-        };
-        for edge in out {
-            if edges.send(edge).is_err() {
-                return;
-            }
-        }
-        for notice in news {
-            // Nobody listening to notices is fine: they are for display only.
-            let _ = notices.send(notice);
-        }
         let wake = shared.wake.notified();
+        let (deadline, closed) = shared.flush(shared.clock.now());
+        if closed {
+            return;
+        }
         match deadline {
             Some(at) => {
                 tokio::select! {
