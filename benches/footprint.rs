@@ -70,7 +70,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
     let i = ((sorted.len() as f64 * p) as usize).min(sorted.len() - 1);
     sorted[i]
 }
@@ -99,7 +103,11 @@ fn latency(journal: JournalLocation, presses: u64) -> (f64, f64, f64) {
                 let mut refused = std::collections::BTreeMap::new();
                 while let Some(r) = trace.recv().await {
                     if let happiness::trace::TraceEntry::Command {
-                        command: happiness::vend::Command::Notice(happiness::vend::Notice::Refused { reason, .. }),
+                        command:
+                            happiness::vend::Command::Notice(happiness::vend::Notice::Refused {
+                                reason,
+                                ..
+                            }),
                         ..
                     } = r.entry
                     {
@@ -167,7 +175,8 @@ fn latency(journal: JournalLocation, presses: u64) -> (f64, f64, f64) {
 }
 
 fn gpiozero() -> Option<String> {
-    let peer = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/gpiozero_press_to_relay.py");
+    let peer =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/gpiozero_press_to_relay.py");
     if !peer.exists() {
         return Some(format!("not run: {} is missing", peer.display()));
     }
@@ -216,7 +225,17 @@ fn spawn_kiosk() -> (Proc, BufReader<std::process::ChildStdout>) {
     let config = config_dir();
     let data = tempfile::tempdir().expect("data");
     let mut child = Command::new(BIN)
-        .args(["run", "--hardware", "sim", "--events", "json", "--listen", "127.0.0.1:0", "--seed", "1"])
+        .args([
+            "run",
+            "--hardware",
+            "sim",
+            "--events",
+            "json",
+            "--listen",
+            "127.0.0.1:0",
+            "--seed",
+            "1",
+        ])
         .arg("--config")
         .arg(config.path())
         .arg("--data")
@@ -267,7 +286,12 @@ fn proc_cpu_ticks(pid: u32) -> u64 {
     // Fields after the command name in parentheses; utime and stime are the 14th and 15th.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let get = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     get(11) + get(12)
 }
 
@@ -277,7 +301,9 @@ fn proc_switches(pid: u32) -> u64 {
         for t in tasks.flatten() {
             let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
             for line in status.lines() {
-                if line.starts_with("voluntary_ctxt_switches") || line.starts_with("nonvoluntary_ctxt_switches") {
+                if line.starts_with("voluntary_ctxt_switches")
+                    || line.starts_with("nonvoluntary_ctxt_switches")
+                {
                     total += line
                         .split_whitespace()
                         .nth(1)
@@ -302,7 +328,10 @@ fn rss_kib(pid: u32) -> u64 {
 
 fn idle(secs: u64) -> (f64, f64, u64) {
     let (proc, mut out) = spawn_kiosk();
-    assert!(wait_for_line(&mut out, "\"type\":\"ready\""), "kiosk did not start");
+    assert!(
+        wait_for_line(&mut out, "\"type\":\"ready\""),
+        "kiosk did not start"
+    );
     // Let the start-up display timers run out.
     std::thread::sleep(Duration::from_secs(2));
     let pid = proc.child.id();
@@ -319,7 +348,10 @@ fn idle(secs: u64) -> (f64, f64, u64) {
 
 fn rss_after_vends(vends: u64) -> (u64, u64, f64) {
     let (mut proc, mut out) = spawn_kiosk();
-    assert!(wait_for_line(&mut out, "\"type\":\"ready\""), "kiosk did not start");
+    assert!(
+        wait_for_line(&mut out, "\"type\":\"ready\""),
+        "kiosk did not start"
+    );
     let pid = proc.child.id();
     let t0 = Instant::now();
     {
@@ -358,14 +390,24 @@ fn main() {
     let idle_secs = env_u64("FOOTPRINT_IDLE_SECS", 60);
     let vends = env_u64("FOOTPRINT_VENDS", 10_000);
 
-    println!("Footprint of happiness {} on {}", env!("CARGO_PKG_VERSION"), std::env::consts::ARCH);
+    println!(
+        "Footprint of happiness {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH
+    );
+    if std::env::var_os("FOOTPRINT_LATENCY_ONLY").is_some() {
+        let (p50, p99, n) = latency(JournalLocation::Memory, presses);
+        println!("press to motor on, journal in memory (n={n}): p50 {p50:.1} us, p99 {p99:.1} us");
+        return;
+    }
     eprintln!("gpiozero baseline ...");
     let peer = gpiozero();
     eprintln!("press-to-motor latency, {presses} presses, journal in memory ...");
     let (mem_p50, mem_p99, n1) = latency(JournalLocation::Memory, presses);
     eprintln!("press-to-motor latency, {presses} presses, journal on disk ...");
     let disk = tempfile::tempdir().expect("tempdir");
-    let (disk_p50, disk_p99, n2) = latency(JournalLocation::Dir(disk.path().to_path_buf()), presses);
+    let (disk_p50, disk_p99, n2) =
+        latency(JournalLocation::Dir(disk.path().to_path_buf()), presses);
     eprintln!("idle for {idle_secs} s ...");
     let (cpu, wakeups, idle_rss) = idle(idle_secs);
     eprintln!("{vends} vends ...");
@@ -385,7 +427,10 @@ fn main() {
     );
     println!("| idle CPU over {idle_secs} s | {cpu:.3} % of a core | under 0.05 % |");
     println!("| idle wakeups (context switches) | {wakeups:.2} per second | no polling, no periodic timer |");
-    println!("| resident memory idle | {:.1} MB | |", idle_rss as f64 / 1024.0);
+    println!(
+        "| resident memory idle | {:.1} MB | |",
+        idle_rss as f64 / 1024.0
+    );
     println!(
         "| resident memory after {delivered} vends ({:.0} s) | {:.1} MB | under 10 MB |",
         secs,

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use crate::config::MachineConfig;
 use crate::controller::{
-    Controller, ControllerError, LocalClock, Request, Setup, Status, TraceSink,
+    Controller, ControllerError, Dispatch, LocalClock, Request, Setup, Status, TraceSink,
 };
 use crate::journal::{Journal, JournalError, Recovery};
 use crate::localtime::LocalTime;
@@ -164,7 +164,8 @@ impl Kiosk {
             );
         }
 
-        let (edge_tx, edge_rx) = tokio::sync::mpsc::unbounded_channel();
+        let dispatch = Dispatch::new();
+        let mut physics = None;
         let (hw, sim, notices): (Box<dyn happiness_hardware::Hardware>, _, _) = match backend {
             Backend::Sim => {
                 // The simulated machine holds what the books say it holds.
@@ -186,11 +187,15 @@ impl Kiosk {
                 params.seed = setup.seed;
                 let (machine, handle) = sim::build(&config.wiring, columns, params, clock.clone())?;
                 let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
-                tokio::spawn(sim::run_physics(handle.clone(), edge_tx, notice_tx));
+                physics = Some(tokio::spawn(sim::run_physics(
+                    handle.clone(),
+                    dispatch.edge_sink(),
+                    notice_tx,
+                )));
                 (Box::new(machine), Some(handle), Some(notice_rx))
             }
             Backend::Rpi => {
-                let machine = rpi::open(&config.wiring, clock.clone(), edge_tx)?;
+                let machine = rpi::open(&config.wiring, clock.clone(), dispatch.edge_sink())?;
                 (Box::new(machine), None, None)
             }
         };
@@ -216,12 +221,21 @@ impl Kiosk {
             &recovery,
         )?;
         controller.announce(backend.name());
+        dispatch.install(controller);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
-        let task = tokio::spawn(controller.run(edge_rx, notices, request_rx, async move {
-            // A dropped sender means whoever owned the kiosk is gone: stop too.
-            let _ = stop_rx.await;
-        }));
+        let task = tokio::spawn(async move {
+            let result = dispatch
+                .run(notices, request_rx, async move {
+                    // A dropped sender means whoever owned the kiosk is gone: stop too.
+                    let _ = stop_rx.await;
+                })
+                .await;
+            if let Some(p) = physics {
+                p.abort();
+            }
+            result
+        });
         Ok(Kiosk {
             sim,
             status,

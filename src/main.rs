@@ -674,9 +674,17 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(c) = console {
         c.stop().await;
     }
-    let result = kiosk.stop().await;
-    // The controller has dropped its trace senders, so the printer drains and ends.
-    let _ = printer.await;
+    // Stopping switches every motor off first; nothing after that may keep the process alive.
+    let stopping = async {
+        let result = kiosk.stop().await;
+        // The controller has dropped its trace senders, so the printer drains and ends.
+        let _ = printer.await;
+        result
+    };
+    let result = match tokio::time::timeout(std::time::Duration::from_secs(10), stopping).await {
+        Ok(result) => result,
+        Err(_) => anyhow::bail!("the kiosk did not stop within 10 s"),
+    };
     result.context("the controller stopped with an error")?;
     Ok(if failed {
         ExitCode::from(3)

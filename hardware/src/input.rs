@@ -50,6 +50,11 @@ pub struct RawEdge {
     pub at: Timestamp,
 }
 
+/// Where a backend hands its input edges: called on the backend's own thread (an interrupt
+/// thread on a Pi, whoever acts on the simulated world), so the controller can react without
+/// waiting for another thread to wake up.
+pub type EdgeSink = std::sync::Arc<dyn Fn(RawEdge) + Send + Sync>;
+
 /// A value with the time it happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Stamped<T> {

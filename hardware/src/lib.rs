@@ -26,8 +26,8 @@ pub mod sim;
 mod time;
 
 pub use input::{
-    InputConditioner, InputEvent, InputLayout, InputLine, InputTiming, PulseTiming, RawEdge,
-    Stamped,
+    EdgeSink, InputConditioner, InputEvent, InputLayout, InputLine, InputTiming, PulseTiming,
+    RawEdge, Stamped,
 };
 pub use machine::{AuxOutput, Hardware, HwError, InputSnapshot, Machine, OutputRole, Wiring};
 pub use pins::{Gpio, InputSpec, OutputSpec, Polarity, Pull};

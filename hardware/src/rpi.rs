@@ -5,34 +5,29 @@
 //! numbers. See `hardware/README.md` for the wiring.
 //!
 //! Inputs are interrupt driven: rppal runs one thread per pin that waits on the kernel's edge
-//! events; each edge is stamped with the controller's [`Clock`] and sent into a tokio channel.
-//! Nothing here polls. Debounce is done in [`crate::input`], the same code the simulator uses,
+//! events; each edge is stamped with the controller's [`Clock`] and handed to the [`EdgeSink`] on
+//! that same thread, so a button press reaches the controller without another thread having to
+//! wake up. Nothing here polls. Debounce is done in [`crate::input`], the same code the simulator uses,
 //! so the kernel's debounce is left off.
 //!
 //! rppal stays inside this module: swapping it for the rpi-pal fork or gpiocdev means rewriting
 //! only [`open`].
 
-use rppal::gpio::{Gpio as RppalGpio, InputPin, OutputPin, Trigger};
-use tokio::sync::mpsc::UnboundedSender;
-
-use crate::input::RawEdge;
+use crate::input::{EdgeSink, RawEdge};
 use crate::machine::{HwError, Machine, Wiring};
 use crate::pins::Pull;
 use crate::time::Clock;
+use rppal::gpio::{Gpio as RppalGpio, InputPin, OutputPin, Trigger};
 
 /// A machine on the Raspberry Pi's GPIO pins.
 pub type RpiMachine = Machine<OutputPin, InputPin>;
 
-/// Open the GPIO, claim every pin of `wiring` (outputs start off) and forward input edges to
+/// Open the GPIO, claim every pin of `wiring` (outputs start off) and hand input edges to
 /// `edges`.
 ///
 /// Off a Raspberry Pi this returns [`HwError::NotARaspberryPi`], whose message tells the user to
 /// run the simulator instead.
-pub fn open(
-    wiring: &Wiring,
-    clock: Clock,
-    edges: UnboundedSender<RawEdge>,
-) -> Result<RpiMachine, HwError> {
+pub fn open(wiring: &Wiring, clock: Clock, edges: EdgeSink) -> Result<RpiMachine, HwError> {
     let gpio = RppalGpio::new().map_err(|e| match e {
         rppal::gpio::Error::UnknownModel => HwError::NotARaspberryPi(e.to_string()),
         other => HwError::Gpio(other.to_string()),
@@ -63,14 +58,12 @@ pub fn open(
                 Pull::Down => pin.into_input_pulldown(),
             };
             let polarity = spec.polarity;
-            let tx = edges.clone();
+            let sink = std::sync::Arc::clone(&edges);
             let clock = clock.clone();
             input
                 .set_async_interrupt(Trigger::Both, None, move |event| {
                     let high = matches!(event.trigger, Trigger::RisingEdge);
-                    // A closed channel means the controller is shutting down; dropping the edge
-                    // is then the right thing to do.
-                    let _ = tx.send(RawEdge {
+                    sink(RawEdge {
                         line,
                         active: polarity.is_active(high),
                         at: clock.now(),
@@ -96,13 +89,13 @@ mod tests {
         if std::path::Path::new("/proc/device-tree/model").exists() {
             return;
         }
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let sink: EdgeSink = std::sync::Arc::new(|_| {});
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("runtime");
         let _guard = rt.enter();
-        match open(&Wiring::default(), Clock::start(), tx) {
+        match open(&Wiring::default(), Clock::start(), sink) {
             Err(e @ HwError::NotARaspberryPi(_)) => {
                 assert!(e.to_string().contains("--hardware sim"), "{e}")
             }

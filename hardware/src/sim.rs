@@ -25,7 +25,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::Notify;
 
-use crate::input::{InputLine, RawEdge, Stamped};
+use crate::input::{EdgeSink, InputLine, RawEdge, Stamped};
 use crate::machine::{HwError, Machine, OutputRole, Wiring};
 use crate::pins::Polarity;
 use crate::time::{Clock, Timestamp};
@@ -812,37 +812,57 @@ struct Shared {
     motor_signal: std::sync::Condvar,
     /// Where input edges and notices go once [`run_physics`] runs.
     outlet: Mutex<Option<Outlet>>,
+    /// Held while edges are delivered, so deliveries from different threads never interleave.
+    delivery: Mutex<()>,
 }
 
-#[derive(Debug)]
 struct Outlet {
-    edges: UnboundedSender<RawEdge>,
+    edges: EdgeSink,
     notices: UnboundedSender<Stamped<SimNotice>>,
 }
 
+impl std::fmt::Debug for Outlet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Outlet")
+    }
+}
+
 impl Shared {
-    /// Bring the world to `now` and send what happened on the way. Edges are sent while the world
-    /// is locked, so that the physics task and people acting on the world never reorder them.
-    /// Returns the world's next deadline, and whether the receiver is gone.
-    fn flush(&self, now: Timestamp) -> (Option<Timestamp>, bool) {
-        let mut world = self.world();
-        world.advance(now);
-        let edges = world.drain_edges();
-        let notices = world.drain_notices();
-        let deadline = world.next_deadline();
-        let outlet = self.outlet.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(outlet) = outlet.as_ref() else {
-            return (deadline, false);
+    /// Bring the world to `now` and deliver what happened on the way. The world is unlocked while
+    /// edges are delivered (the controller reacting to one may switch a motor, which locks the
+    /// world), and a delivery lock keeps the physics task and people acting on the world from
+    /// reordering edges. Returns the world's next deadline.
+    fn flush(&self, now: Timestamp) -> Option<Timestamp> {
+        let _delivering = self.delivery.lock().unwrap_or_else(|p| p.into_inner());
+        if self
+            .outlet
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+        {
+            // Nobody to deliver to: whoever steps the world by hand collects the edges.
+            return self.world().next_deadline();
+        }
+        let (edges, notices, deadline) = {
+            let mut world = self.world();
+            world.advance(now);
+            (
+                world.drain_edges(),
+                world.drain_notices(),
+                world.next_deadline(),
+            )
         };
-        let mut closed = false;
-        for edge in edges {
-            closed |= outlet.edges.send(edge).is_err();
+        let outlet = self.outlet.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(outlet) = outlet.as_ref() {
+            for edge in edges {
+                (outlet.edges)(edge);
+            }
+            for notice in notices {
+                // Nobody listening to notices is fine: they are for display only.
+                let _ = outlet.notices.send(notice);
+            }
         }
-        for notice in notices {
-            // Nobody listening to notices is fine: they are for display only.
-            let _ = outlet.notices.send(notice);
-        }
-        (deadline, closed)
+        deadline
     }
 
     /// A poisoned lock only means another thread panicked mid-update; the world is still the best
@@ -876,7 +896,8 @@ impl SimOutputPin {
                 .shared
                 .motor_started
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(std::time::Instant::now());
             self.shared.motor_signal.notify_all();
         }
     }
@@ -942,6 +963,7 @@ pub fn build(
         motor_started: Mutex::new(None),
         motor_signal: std::sync::Condvar::new(),
         outlet: Mutex::new(None),
+        delivery: Mutex::new(()),
     });
     let handle = SimHandle { shared };
     let machine = handle.machine()?;
@@ -1125,37 +1147,25 @@ impl SimHandle {
 }
 
 /// Let the world's time follow the clock: sleep until its next deadline (or until someone acts
-/// on it), advance, and forward edges and notices. Ends when the edge receiver is dropped.
+/// on it), advance, and hand edges to `edges` and notices to `notices`. Runs until aborted.
 pub async fn run_physics(
     handle: SimHandle,
-    edges: UnboundedSender<RawEdge>,
+    edges: EdgeSink,
     notices: UnboundedSender<Stamped<SimNotice>>,
 ) {
     let shared = handle.shared;
-    *shared.outlet.lock().unwrap_or_else(|p| p.into_inner()) = Some(Outlet {
-        edges: edges.clone(),
-        notices,
-    });
+    *shared.outlet.lock().unwrap_or_else(|p| p.into_inner()) = Some(Outlet { edges, notices });
     loop {
         let wake = shared.wake.notified();
-        let (deadline, closed) = shared.flush(shared.clock.now());
-        if closed {
-            return;
-        }
+        let deadline = shared.flush(shared.clock.now());
         match deadline {
             Some(at) => {
                 tokio::select! {
                     _ = tokio::time::sleep_until(shared.clock.instant_at(at)) => {}
                     _ = wake => {}
-                    _ = edges.closed() => return,
                 }
             }
-            None => {
-                tokio::select! {
-                    _ = wake => {}
-                    _ = edges.closed() => return,
-                }
-            }
+            None => wake.await,
         }
     }
 }
@@ -1411,7 +1421,10 @@ mod tests {
         assert_eq!(snapshot.door_open, Some(false));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let (ntx, mut nrx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(run_physics(handle.clone(), tx, ntx));
+        let sink: EdgeSink = Arc::new(move |e| {
+            let _ = tx.send(e);
+        });
+        let physics = tokio::spawn(run_physics(handle.clone(), sink, ntx));
         crate::Hardware::set_motor(&mut machine, 1, true).expect("motor");
         assert_eq!(handle.motors_on(), vec![1]);
         let mut seen = Vec::new();
@@ -1431,5 +1444,6 @@ mod tests {
         ));
         assert_eq!(handle.tray().len(), 1);
         assert_eq!(handle.stock(2), Some(0));
+        physics.abort();
     }
 }
