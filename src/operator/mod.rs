@@ -103,10 +103,16 @@ impl Token {
         }
         let Some(path) = file else { return Ok(None) };
         let shown = path.display().to_string();
-        let meta = std::fs::metadata(path).map_err(|source| TokenError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            // No file yet: the operator API stays off until there is one (the package creates
+            // one at install); the machine still sells.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!("no token file at {shown}: the operator API is off");
+                return Ok(None);
+            }
+            Err(source) => return Err(TokenError::Read { path: shown, source }),
+        };
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -828,6 +834,9 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         assert!(Token::load(None, Some(&path)).expect("load").is_some());
         assert!(Token::load(None, None).expect("none").is_none());
+        assert!(Token::load(None, Some(&dir.path().join("absent")))
+            .expect("absent file")
+            .is_none());
         assert!(
             Token::load(Some("from-the-environment-1234".into()), Some(&path))
                 .expect("env wins")
