@@ -111,7 +111,12 @@ impl Token {
                 tracing::warn!("no token file at {shown}: the operator API is off");
                 return Ok(None);
             }
-            Err(source) => return Err(TokenError::Read { path: shown, source }),
+            Err(source) => {
+                return Err(TokenError::Read {
+                    path: shown,
+                    source,
+                })
+            }
         };
         #[cfg(unix)]
         {
