@@ -241,6 +241,8 @@ fn spawn_kiosk() -> (Proc, BufReader<std::process::ChildStdout>) {
         .arg("--data")
         .arg(data.path())
         .env("HAPPINESS_TOKEN", "footprint-benchmark-token")
+        // As the systemd unit runs it.
+        .env("MALLOC_ARENA_MAX", "2")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

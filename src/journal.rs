@@ -322,8 +322,11 @@ impl Journal {
         let _mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(damaged)?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
-            .map_err(damaged)?;
+        // A small page cache: the books are read rarely, and a Pi has little memory to spare.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -512;",
+        )
+        .map_err(damaged)?;
         let mut journal = Journal {
             conn,
             path,
