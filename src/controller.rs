@@ -49,6 +49,12 @@ pub enum ControllerError {
     Journal(#[from] JournalError),
 }
 
+/// A command the hardware refused, and whether the machine must stop for it.
+struct DriveError {
+    error: HwError,
+    must_stop: bool,
+}
+
 /// One column as the outside world sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ColumnView {
@@ -424,9 +430,9 @@ impl Controller {
             controller.surprise_version = Some(version);
         }
         let cmds = controller.core.start(now);
-        controller.execute(now, cmds)?;
+        controller.execute(now, None, cmds)?;
         let cmds = controller.core.power_restored(now, recovery.refunded);
-        controller.execute(now, cmds)?;
+        controller.execute(now, None, cmds)?;
         if snapshot.door_open == Some(true) {
             controller.feed(now, Event::Door { open: true })?;
         }
@@ -728,7 +734,7 @@ impl Controller {
         }
         self.sync_local_time(now);
         let cmds = self.core.poll(now);
-        self.execute(now, cmds)
+        self.execute(now, None, cmds)
     }
 
     /// Translate a conditioned input into a vend event using the configuration.
@@ -767,13 +773,19 @@ impl Controller {
 
     /// Feed an event to the core and carry out what it says.
     pub fn feed(&mut self, at: Timestamp, event: Event) -> Result<(), ControllerError> {
-        self.record(at, TraceEntry::Event { event });
         self.sync_local_time(at);
         let cmds = self.core.handle(at, event);
-        self.execute(at, cmds)
+        self.execute(at, Some(TraceEntry::Event { event }), cmds)
     }
 
-    fn execute(&mut self, at: Timestamp, cmds: Vec<Command>) -> Result<(), ControllerError> {
+    /// Carry out the core's commands: the books first, then the hardware, then the trace.
+    /// `cause` (the event that led to them, if any) leads their trace records.
+    fn execute(
+        &mut self,
+        at: Timestamp,
+        cause: Option<TraceEntry>,
+        cmds: Vec<Command>,
+    ) -> Result<(), ControllerError> {
         // The books first: a vend's intent is on disk before its motor starts, and nothing is
         // done that could not be recorded.
         let notices: Vec<&Notice> = cmds
@@ -793,6 +805,9 @@ impl Controller {
                 .journal
                 .record(self.local, &notices, self.core.credit())
             {
+                if let Some(cause) = cause {
+                    self.record(at, cause);
+                }
                 self.record(
                     at,
                     TraceEntry::Error {
@@ -803,71 +818,99 @@ impl Controller {
                 return Err(e.into());
             }
         }
-        for command in cmds {
-            let text = display_text(&command, &self.config.currency);
-            match &command {
-                Command::Motor { column, on } => {
-                    if let Err(e) = self.hw.set_motor(column.index(), *on) {
-                        self.record(
-                            at,
-                            TraceEntry::Error {
-                                message: e.to_string(),
-                            },
-                        );
-                        if !*on {
-                            // A motor that will not stop is the one failure we cannot ride out.
-                            let _ = self.hw.all_off();
-                            return Err(e.into());
-                        }
-                        // A motor that will not start delivers nothing: the core's sure-vend
-                        // timeout refunds the customer.
-                    }
+        // Then the hardware, every command in order, before anything is traced: formatting and
+        // handing out trace records must not stand between a press and its motor.
+        let mut failures: Vec<Option<String>> = Vec::with_capacity(cmds.len());
+        let mut fatal = None;
+        for command in &cmds {
+            match self.drive(command) {
+                Ok(()) => failures.push(None),
+                Err(e) if e.must_stop => {
+                    failures.push(Some(e.error.to_string()));
+                    fatal = Some(e.error);
+                    break;
                 }
-                Command::Lamp { role, on } => {
-                    self.lamps_on.retain(|r| r != role);
-                    if *on {
-                        self.lamps_on.push(*role);
-                    }
-                    let config = Arc::clone(&self.config);
-                    for (i, lamp_role) in config.lamps.iter().enumerate() {
-                        if lamp_role == role {
-                            if let Err(e) = self.hw.set_lamp(i, *on) {
-                                // A dead lamp must not stop a sale.
-                                self.record(
-                                    at,
-                                    TraceEntry::Error {
-                                        message: e.to_string(),
-                                    },
-                                );
-                            }
-                        }
-                    }
-                }
-                Command::Display(screen) => self.screen = Some(screen.clone()),
-                Command::CoinInhibit { on } | Command::Payout { on } => {
-                    let aux = if matches!(command, Command::Payout { .. }) {
-                        AuxOutput::Payout
-                    } else {
-                        AuxOutput::CoinInhibit
-                    };
-                    if let Err(e) = self.hw.set_aux(aux, *on) {
-                        // Without the inhibit line coins are still credited; a hopper that
-                        // fails to pay shows as credit kept. Neither loses money.
-                        self.record(
-                            at,
-                            TraceEntry::Error {
-                                message: e.to_string(),
-                            },
-                        );
-                    }
-                }
-                // The surprise lamp follows the core's lamp commands; the pattern itself is for
-                // displays that can animate it (the trace carries it there).
-                Command::Notice(_) | Command::Show { .. } => {}
+                Err(e) => failures.push(Some(e.error.to_string())),
             }
+        }
+        if let Some(cause) = cause {
+            self.record(at, cause);
+        }
+        let driven = failures.len();
+        // `zip` ends at the last command driven: after a fatal failure nothing else was done.
+        for (i, (command, failure)) in cmds.into_iter().zip(failures).enumerate() {
+            if let Some(message) = failure {
+                self.record(at, TraceEntry::Error { message });
+            }
+            if fatal.is_some() && i + 1 == driven {
+                break;
+            }
+            let text = display_text(&command, &self.config.currency);
             self.record(at, TraceEntry::Command { command, text });
         }
-        Ok(())
+        match fatal {
+            Some(e) => {
+                let _ = self.hw.all_off();
+                Err(e.into())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Carry out one command on the hardware (or the display state).
+    fn drive(&mut self, command: &Command) -> Result<(), DriveError> {
+        match command {
+            Command::Motor { column, on } => {
+                // A motor that will not stop is the one failure we cannot ride out. A motor that
+                // will not start delivers nothing: the core's sure-vend timeout refunds the
+                // customer.
+                self.hw
+                    .set_motor(column.index(), *on)
+                    .map_err(|error| DriveError {
+                        error,
+                        must_stop: !*on,
+                    })
+            }
+            Command::Lamp { role, on } => {
+                self.lamps_on.retain(|r| r != role);
+                if *on {
+                    self.lamps_on.push(*role);
+                }
+                let mut result = Ok(());
+                for (i, lamp_role) in self.config.lamps.iter().enumerate() {
+                    if lamp_role == role {
+                        // A dead lamp must not stop a sale.
+                        if let Err(error) = self.hw.set_lamp(i, *on) {
+                            result = Err(DriveError {
+                                error,
+                                must_stop: false,
+                            });
+                        }
+                    }
+                }
+                result
+            }
+            Command::Display(screen) => {
+                self.screen = Some(screen.clone());
+                Ok(())
+            }
+            Command::CoinInhibit { on } | Command::Payout { on } => {
+                let aux = if matches!(command, Command::Payout { .. }) {
+                    AuxOutput::Payout
+                } else {
+                    AuxOutput::CoinInhibit
+                };
+                // Without the inhibit line coins are still credited; a hopper that fails to pay
+                // shows as credit kept. Neither loses money.
+                self.hw.set_aux(aux, *on).map_err(|error| DriveError {
+                    error,
+                    must_stop: false,
+                })
+            }
+            // The surprise lamp follows the core's lamp commands; the pattern itself is for
+            // displays that can animate it (the trace carries it there).
+            Command::Notice(_) | Command::Show { .. } => Ok(()),
+        }
     }
 
     /// Publish the current status to watchers.

@@ -89,6 +89,35 @@ fn steps_without_book_notices_write_nothing() {
 }
 
 #[test]
+fn credit_is_rewritten_only_when_it_changes_and_never_by_a_failed_step() {
+    let mut j = fresh();
+    let nudge = |attempt| Notice::MotorRun {
+        column: col(1),
+        attempt,
+    };
+    j.record(t(1), &[&coin(200, 200)], Cents::new(200))
+        .expect("coin");
+    j.record(t(2), &[&started(1, 150), &nudge(1)], Cents::new(50))
+        .expect("intent");
+    j.record(t(3), &[&nudge(2)], Cents::new(50)).expect("nudge");
+    j.record(t(4), &[&delivered(1, 150)], Cents::new(50))
+        .expect("outcome");
+    let r = j.report().expect("report");
+    assert_eq!(r.money.held, Cents::new(50));
+    assert!(r.money.balanced, "{:?}", r.money);
+    // A step that would change the credit but fails leaves the books, and what the journal
+    // believes it wrote, as they were.
+    assert!(j.record(t(5), &[&delivered(1, 150)], Cents::ZERO).is_err());
+    assert_eq!(j.report().expect("report").money.held, Cents::new(50));
+    // The same credit the failed step tried is written when a real step brings it.
+    j.record(t(6), &[&started(2, 50)], Cents::ZERO)
+        .expect("intent");
+    let r = j.report().expect("report");
+    assert_eq!(r.money.held, Cents::new(50), "credit 0 plus 50 in escrow");
+    assert!(r.money.balanced, "{:?}", r.money);
+}
+
+#[test]
 fn an_outcome_is_written_exactly_once() {
     let mut j = fresh();
     j.record(t(1), &[&coin(200, 200)], Cents::new(200))
