@@ -22,7 +22,15 @@ use happiness::operator::Console;
 use happiness::surprise::SurpriseConfig;
 use happiness::vend::Event;
 
-const BIN: &str = env!("CARGO_BIN_EXE_happiness");
+/// The binary to measure: `FOOTPRINT_BIN` (what `scripts/footprint.sh` builds, exactly as
+/// shipped), else the one cargo built next to this benchmark (its dependencies may carry extra
+/// features that only the tests use).
+fn bin() -> std::path::PathBuf {
+    std::env::var_os("FOOTPRINT_BIN").map_or_else(
+        || env!("CARGO_BIN_EXE_happiness").into(),
+        std::path::PathBuf::from,
+    )
+}
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -228,10 +236,10 @@ fn gpiozero(paced: Option<(f64, u64)>) -> Option<String> {
 }
 
 fn stripped_size() -> (u64, u64) {
-    let raw = std::fs::metadata(BIN).map(|m| m.len()).unwrap_or(0);
+    let raw = std::fs::metadata(bin()).map(|m| m.len()).unwrap_or(0);
     let tmp = tempfile::tempdir().expect("tempdir");
     let copy = tmp.path().join("happiness");
-    std::fs::copy(BIN, &copy).expect("copy");
+    std::fs::copy(bin(), &copy).expect("copy");
     let _ = Command::new("strip").arg(&copy).status();
     (raw, std::fs::metadata(&copy).map(|m| m.len()).unwrap_or(0))
 }
@@ -252,7 +260,7 @@ impl Drop for Proc {
 fn spawn_kiosk() -> (Proc, BufReader<std::process::ChildStdout>) {
     let config = config_dir();
     let data = tempfile::tempdir().expect("data");
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .args([
             "run",
             "--hardware",
@@ -455,6 +463,7 @@ fn main() {
         env!("CARGO_PKG_VERSION"),
         std::env::consts::ARCH
     );
+    println!("Binary measured: {}", bin().display());
     println!();
     println!("| measure | result | target |");
     println!("| --- | --- | --- |");
