@@ -326,7 +326,7 @@ impl Journal {
             .map_err(damaged)?;
         // A small page cache: the books are read rarely, and a Pi has little memory to spare.
         conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -512;",
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -256;",
         )
         .map_err(damaged)?;
         let mut journal = Journal {

@@ -543,7 +543,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
     let mut sink = TraceSink::new();
     let trace_rx = sink.subscribe();
-    let live_events = sink.broadcast(1024);
+    // Enough for a live viewer to ride out a hiccup; one that falls further behind is told so.
+    let live_events = sink.broadcast(256);
     let metrics = Arc::new(Metrics::new());
     let setup = KioskConfig {
         machine: Arc::clone(&config),
