@@ -1,0 +1,227 @@
+//! The controller facing outputs that refuse commands: a motor that will not start costs the
+//! customer nothing, and a motor that will not stop halts the machine with every output off.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use happiness::config::MachineConfig;
+use happiness::controller::{Controller, ControllerError, LocalClock, Setup, TraceSink};
+use happiness::journal::Journal;
+use happiness::localtime::LocalTime;
+use happiness::money::Cents;
+use happiness::surprise::SurpriseConfig;
+use happiness::trace::{TraceEntry, TraceRecord};
+use happiness::vend::{ColumnId, Command, Event};
+use happiness_hardware::sim::{self, SimColumnSpec};
+use happiness_hardware::{AuxOutput, Clock, Hardware, HwError, InputSnapshot, ManualTime};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The simulated machine with motors that refuse to start or to stop.
+struct Flaky {
+    inner: Box<dyn Hardware>,
+    refuse_start: bool,
+    refuse_stop: bool,
+    all_off: Arc<AtomicU32>,
+}
+
+impl Hardware for Flaky {
+    fn set_motor(&mut self, column: usize, on: bool) -> Result<(), HwError> {
+        if (on && self.refuse_start) || (!on && self.refuse_stop) {
+            return Err(HwError::Gpio(format!(
+                "motor {column} driver not answering"
+            )));
+        }
+        self.inner.set_motor(column, on)
+    }
+    fn set_lamp(&mut self, lamp: usize, on: bool) -> Result<(), HwError> {
+        self.inner.set_lamp(lamp, on)
+    }
+    fn set_aux(&mut self, output: AuxOutput, on: bool) -> Result<(), HwError> {
+        self.inner.set_aux(output, on)
+    }
+    fn all_off(&mut self) -> Result<(), HwError> {
+        self.all_off.fetch_add(1, Ordering::SeqCst);
+        self.inner.all_off()
+    }
+    fn read_inputs(&mut self) -> Result<InputSnapshot, HwError> {
+        self.inner.read_inputs()
+    }
+    fn running_motors(&self) -> Vec<usize> {
+        self.inner.running_motors()
+    }
+}
+
+struct Rig {
+    controller: Controller,
+    trace: UnboundedReceiver<TraceRecord>,
+    hand: ManualTime,
+    clock: Clock,
+    all_off: Arc<AtomicU32>,
+}
+
+fn rig(refuse_start: bool, refuse_stop: bool) -> Rig {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let machine = Arc::new(MachineConfig::load_dir(&dir).expect("machine.toml"));
+    let (clock, hand) = Clock::manual();
+    let columns = machine
+        .columns
+        .iter()
+        .map(|c| SimColumnSpec {
+            product: c.product.clone(),
+            stock: c.stock,
+            sensor: c.sensor,
+        })
+        .collect();
+    let (sim_machine, _sim) =
+        sim::build(&machine.wiring, columns, machine.sim.clone(), clock.clone()).expect("sim");
+    let start = LocalTime::from_ymd_hm(2026, 3, 2, 12, 0).expect("date");
+    let mut journal = Journal::open_in_memory().expect("journal");
+    let recovery = journal.recover(&machine, start, 168).expect("recover");
+    let all_off = Arc::new(AtomicU32::new(0));
+    let hw = Flaky {
+        inner: Box::new(sim_machine),
+        refuse_start,
+        refuse_stop,
+        all_off: Arc::clone(&all_off),
+    };
+    let mut sink = TraceSink::new();
+    let trace = sink.subscribe();
+    let setup = Setup::basic(
+        Arc::clone(&machine),
+        SurpriseConfig::disabled(),
+        1,
+        LocalClock::StartingAt(start),
+    );
+    let (controller, _status) =
+        Controller::new(setup, Box::new(hw), clock.clone(), sink, journal, &recovery)
+            .expect("controller");
+    Rig {
+        controller,
+        trace,
+        hand,
+        clock,
+        all_off,
+    }
+}
+
+fn drain(trace: &mut UnboundedReceiver<TraceRecord>) -> Vec<TraceEntry> {
+    let mut out = Vec::new();
+    while let Ok(r) = trace.try_recv() {
+        out.push(r.entry);
+    }
+    out
+}
+
+fn column(n: usize) -> ColumnId {
+    ColumnId::from_number(n).expect("column")
+}
+
+fn pay_and_select(rig: &mut Rig) -> Result<(), ControllerError> {
+    let now = rig.clock.now();
+    rig.controller.feed(
+        now,
+        Event::Coin {
+            value: Cents::new(200),
+        },
+    )?;
+    rig.controller
+        .feed(now, Event::Select { column: column(1) })
+}
+
+#[test]
+fn a_motor_that_will_not_start_is_traced_in_order_and_the_customer_is_refunded() {
+    let mut rig = rig(true, false);
+    pay_and_select(&mut rig).expect("a motor that will not start does not stop the machine");
+    let entries = drain(&mut rig.trace);
+    let motor_on = entries
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                TraceEntry::Command {
+                    command: Command::Motor { on: true, .. },
+                    ..
+                }
+            )
+        })
+        .expect("the motor command is traced");
+    assert!(
+        matches!(&entries[motor_on - 1], TraceEntry::Error { message } if message.contains("not answering")),
+        "the refusal is traced right before the command it concerns: {:?}",
+        &entries[motor_on.saturating_sub(3)..=motor_on]
+    );
+    let select = entries
+        .iter()
+        .position(|e| {
+            matches!(
+                e,
+                TraceEntry::Event {
+                    event: Event::Select { .. }
+                }
+            )
+        })
+        .expect("the selection is traced");
+    assert!(select < motor_on, "the event leads the commands it caused");
+    assert!(rig.controller.core().is_vending());
+    assert_eq!(rig.all_off.load(Ordering::SeqCst), 0);
+
+    // Nothing drops: sure-vend gives up after its nudges and the price goes back to credit.
+    let mut steps = 0;
+    while rig.controller.core().is_vending() && steps < 1000 {
+        let next = rig
+            .controller
+            .next_deadline()
+            .unwrap_or_else(|| rig.clock.now() + Duration::from_millis(10));
+        rig.hand.set(next.max(rig.clock.now()));
+        rig.controller.on_tick().expect("tick");
+        steps += 1;
+    }
+    assert!(!rig.controller.core().is_vending(), "the vend ended");
+    assert_eq!(rig.controller.core().credit(), Cents::new(200));
+    let books = rig.controller.journal().report().expect("report");
+    assert!(books.money.balanced, "{:?}", books.money);
+    assert_eq!(books.money.spent, Cents::ZERO);
+}
+
+#[test]
+fn a_motor_that_will_not_stop_halts_the_machine_with_every_output_off() {
+    let mut rig = rig(false, true);
+    pay_and_select(&mut rig).expect("the motor starts");
+    assert_eq!(rig.controller.core().motor_on(), Some(column(1)));
+    let mut result = Ok(());
+    let mut steps = 0;
+    while result.is_ok() && steps < 1000 {
+        let next = rig
+            .controller
+            .next_deadline()
+            .unwrap_or_else(|| rig.clock.now() + Duration::from_millis(10));
+        rig.hand.set(next.max(rig.clock.now()));
+        result = rig.controller.on_tick();
+        steps += 1;
+    }
+    let err = result.expect_err("a motor that will not stop is fatal");
+    assert!(
+        matches!(err, ControllerError::Hardware(_)),
+        "unexpected error: {err}"
+    );
+    assert!(
+        rig.all_off.load(Ordering::SeqCst) >= 1,
+        "every output switched off"
+    );
+    let entries = drain(&mut rig.trace);
+    let last_error = entries
+        .iter()
+        .rposition(|e| matches!(e, TraceEntry::Error { .. }))
+        .expect("the failure is traced");
+    assert!(
+        !entries[last_error..].iter().any(|e| matches!(
+            e,
+            TraceEntry::Command {
+                command: Command::Motor { on: false, .. },
+                ..
+            }
+        )),
+        "a motor command that failed is not traced as done"
+    );
+}
