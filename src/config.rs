@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use happiness_hardware::input::PulseTiming;
-use happiness_hardware::sim::SimParams;
+use happiness_hardware::sim::{SimColumnSpec, SimParams};
 use happiness_hardware::{Gpio, InputSpec, InputTiming, OutputSpec, Polarity, Pull, Wiring};
 use serde::Deserialize;
 
@@ -353,6 +353,18 @@ pub struct MachineConfig {
 }
 
 impl MachineConfig {
+    /// The columns as the simulated machine is loaded with them: the configured stock.
+    pub fn sim_columns(&self) -> Vec<SimColumnSpec> {
+        self.columns
+            .iter()
+            .map(|c| SimColumnSpec {
+                product: c.product.clone(),
+                stock: c.stock,
+                sensor: c.sensor,
+            })
+            .collect()
+    }
+
     /// The coin worth `pulses` pulses, if the acceptor is programmed with one.
     pub fn coin_for_pulses(&self, pulses: u32) -> Option<Cents> {
         self.coins

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use happiness_hardware::sim::{self, SimColumnSpec, SimHandle};
+use happiness_hardware::sim::{self, SimHandle};
 use happiness_hardware::{rpi, Clock, HwError};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{oneshot, watch};
@@ -169,20 +169,10 @@ impl Kiosk {
         let (hw, sim, notices): (Box<dyn happiness_hardware::Hardware>, _, _) = match backend {
             Backend::Sim => {
                 // The simulated machine holds what the books say it holds.
-                let columns = config
-                    .columns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| SimColumnSpec {
-                        product: c.product.clone(),
-                        stock: recovery
-                            .restored
-                            .columns
-                            .get(i)
-                            .map_or(c.stock, |(stock, _)| *stock),
-                        sensor: c.sensor,
-                    })
-                    .collect();
+                let mut columns = config.sim_columns();
+                for (column, (stock, _)) in columns.iter_mut().zip(&recovery.restored.columns) {
+                    column.stock = *stock;
+                }
                 let mut params = config.sim.clone();
                 params.seed = setup.seed;
                 let (machine, handle) = sim::build(&config.wiring, columns, params, clock.clone())?;

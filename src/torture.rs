@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use happiness_hardware::sim::{self, Fault, SimColumnSpec, SimHandle};
+use happiness_hardware::sim::{self, Fault, SimHandle};
 use happiness_hardware::{Clock, ManualTime, Timestamp};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -454,15 +454,7 @@ impl<'c> Run<'c> {
     fn new(campaign: &'c Campaign, seed: u64) -> Result<Run<'c>, String> {
         let (clock, hand) = Clock::manual();
         let machine = &campaign.machine;
-        let columns = machine
-            .columns
-            .iter()
-            .map(|c| SimColumnSpec {
-                product: c.product.clone(),
-                stock: c.stock,
-                sensor: c.sensor,
-            })
-            .collect();
+        let columns = machine.sim_columns();
         let mut params = machine.sim.clone();
         params.seed = seed;
         let (_, sim) = sim::build(&machine.wiring, columns, params, clock.clone())

@@ -13,7 +13,7 @@ use happiness::money::Cents;
 use happiness::surprise::SurpriseConfig;
 use happiness::trace::{TraceEntry, TraceRecord};
 use happiness::vend::{ColumnId, Command, Event};
-use happiness_hardware::sim::{self, SimColumnSpec};
+use happiness_hardware::sim;
 use happiness_hardware::{AuxOutput, Clock, Hardware, HwError, InputSnapshot, ManualTime};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -64,15 +64,7 @@ fn rig(refuse_start: bool, refuse_stop: bool) -> Rig {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let machine = Arc::new(MachineConfig::load_dir(&dir).expect("machine.toml"));
     let (clock, hand) = Clock::manual();
-    let columns = machine
-        .columns
-        .iter()
-        .map(|c| SimColumnSpec {
-            product: c.product.clone(),
-            stock: c.stock,
-            sensor: c.sensor,
-        })
-        .collect();
+    let columns = machine.sim_columns();
     let (sim_machine, _sim) =
         sim::build(&machine.wiring, columns, machine.sim.clone(), clock.clone()).expect("sim");
     let start = LocalTime::from_ymd_hm(2026, 3, 2, 12, 0).expect("date");
