@@ -820,41 +820,36 @@ impl Controller {
         }
         // Then the hardware, every command in order, before anything is traced: formatting and
         // handing out trace records must not stand between a press and its motor.
-        let mut failures: Vec<Option<String>> = Vec::with_capacity(cmds.len());
-        let mut fatal = None;
+        let mut outcomes = Vec::with_capacity(cmds.len());
         for command in &cmds {
-            match self.drive(command) {
-                Ok(()) => failures.push(None),
-                Err(e) if e.must_stop => {
-                    failures.push(Some(e.error.to_string()));
-                    fatal = Some(e.error);
-                    break;
-                }
-                Err(e) => failures.push(Some(e.error.to_string())),
+            let outcome = self.drive(command);
+            let must_stop = matches!(&outcome, Err(e) if e.must_stop);
+            outcomes.push(outcome);
+            if must_stop {
+                let _ = self.hw.all_off();
+                break;
             }
         }
         if let Some(cause) = cause {
             self.record(at, cause);
         }
-        let driven = failures.len();
         // `zip` ends at the last command driven: after a fatal failure nothing else was done.
-        for (i, (command, failure)) in cmds.into_iter().zip(failures).enumerate() {
-            if let Some(message) = failure {
-                self.record(at, TraceEntry::Error { message });
-            }
-            if fatal.is_some() && i + 1 == driven {
-                break;
+        for (command, outcome) in cmds.into_iter().zip(outcomes) {
+            if let Err(e) = outcome {
+                self.record(
+                    at,
+                    TraceEntry::Error {
+                        message: e.error.to_string(),
+                    },
+                );
+                if e.must_stop {
+                    return Err(e.error.into());
+                }
             }
             let text = display_text(&command, &self.config.currency);
             self.record(at, TraceEntry::Command { command, text });
         }
-        match fatal {
-            Some(e) => {
-                let _ = self.hw.all_off();
-                Err(e.into())
-            }
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// Carry out one command on the hardware (or the display state).
