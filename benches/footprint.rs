@@ -2,10 +2,12 @@
 //! press-to-motor latency (p50, p99) next to the gpiozero peer baseline run in the same sitting,
 //! idle CPU and wakeups, resident memory after 10,000 vends, stripped binary size, start-up time.
 //!
-//! Run with `cargo bench --bench footprint` (about twenty minutes, most of it 10,000 vends in
-//! real time; `FOOTPRINT_IDLE_SECS`, `FOOTPRINT_VENDS` and `FOOTPRINT_PRESSES` shorten it, and
-//! `FOOTPRINT_PARTS=latency,idle,memory,size,startup` picks parts). The gpiozero baseline needs `pip install gpiozero`; it is
-//! installed on the fly when pip can reach PyPI, and skipped (and said so) otherwise. Results go to
+//! Run with `scripts/footprint.sh` (the binary as shipped, through `FOOTPRINT_BIN`) or
+//! `cargo bench --bench footprint` (about twenty minutes, most of it 10,000 vends in real time;
+//! `FOOTPRINT_IDLE_SECS`, `FOOTPRINT_VENDS` and `FOOTPRINT_PRESSES` shorten it, and
+//! `FOOTPRINT_PARTS=latency,idle,memory,size,startup` picks parts). The gpiozero baseline needs
+//! `pip install gpiozero`; it is installed on the fly when pip can reach PyPI, and skipped (and
+//! said so) otherwise. Results go to
 //! stdout as a Markdown table; BENCHMARKS.md records a run.
 
 use std::io::{BufRead, BufReader, Write};

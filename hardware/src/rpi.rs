@@ -7,8 +7,8 @@
 //! Inputs are interrupt driven: rppal runs one thread per pin that waits on the kernel's edge
 //! events; each edge is stamped with the controller's [`Clock`] and handed to the [`EdgeSink`] on
 //! that same thread, so a button press reaches the controller without another thread having to
-//! wake up. Nothing here polls. Debounce is done in [`crate::input`], the same code the simulator uses,
-//! so the kernel's debounce is left off.
+//! wake up. Nothing here polls. Debounce is done in [`crate::input`], the same code the simulator
+//! uses, so the kernel's debounce is left off.
 //!
 //! rppal stays inside this module: swapping it for the rpi-pal fork or gpiocdev means rewriting
 //! only [`open`].
