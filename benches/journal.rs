@@ -2,14 +2,15 @@
 //! WAL fsync with `synchronous = FULL`), on the disk the benchmark runs on.
 //!
 //! Run with `cargo bench --bench journal`. For the fsync count measured at the system-call
-//! level, see `scripts/fsyncs-per-vend.sh`.
+//! level, see `scripts/fsyncs-per-vend.sh`. The in-memory figures (the journal the simulator and
+//! the fault campaign use) come with the cost of a bare SQLite commit, the floor under them.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use happiness::config::MachineConfig;
-use happiness::journal::Journal;
+use happiness::journal::{Journal, MemoryKeeper};
 use happiness::localtime::LocalTime;
 use happiness::money::Cents;
 use happiness::vend::{ColumnId, Notice};
@@ -83,10 +84,61 @@ fn journal(c: &mut Criterion) {
     });
     let mut in_memory = Journal::open_in_memory().expect("journal");
     in_memory.recover(&machine, start, 168).expect("recover");
+    // One coin: the smallest commit a vend makes (a credit row and the credit after it).
+    let mut credit = 0u64;
+    group.bench_function("coin_commit_in_memory", |b| {
+        b.iter(|| {
+            i += 1;
+            credit += 100;
+            let coin = Notice::CreditIn {
+                amount: Cents::new(100),
+                credit: Cents::new(credit),
+            };
+            in_memory
+                .record(start.plus_secs(i), &[black_box(&coin)], Cents::new(credit))
+                .expect("commit");
+        })
+    });
     group.bench_function("paid_vend_in_memory", |b| {
         b.iter(|| {
             i += 1;
             paid_vend(&mut in_memory, start.plus_secs(i), column);
+        })
+    });
+    // The fault campaign's journal: named, shared between the connections a power cut replaces.
+    let _keeper = MemoryKeeper::new("bench-journal").expect("keeper");
+    let mut shared = Journal::open_shared_memory("bench-journal").expect("journal");
+    shared.recover(&machine, start, 168).expect("recover");
+    group.bench_function("paid_vend_shared_memory", |b| {
+        b.iter(|| {
+            i += 1;
+            paid_vend(&mut shared, start.plus_secs(i), column);
+        })
+    });
+    // The floor under any journal commit: one row inserted in its own transaction in an
+    // in-memory SQLite with cached statements and nothing else (no constraints, no indexes).
+    let floor = rusqlite::Connection::open_in_memory().expect("sqlite");
+    floor
+        .execute_batch("CREATE TABLE t (at INTEGER, amount INTEGER, credit INTEGER)")
+        .expect("table");
+    group.bench_function("bare_sqlite_commit_in_memory", |b| {
+        b.iter(|| {
+            i += 1;
+            floor
+                .prepare_cached("BEGIN")
+                .expect("begin")
+                .execute([])
+                .expect("begin");
+            floor
+                .prepare_cached("INSERT INTO t (at, amount, credit) VALUES (?1, ?2, ?3)")
+                .expect("insert")
+                .execute([i, 100, 200])
+                .expect("insert");
+            floor
+                .prepare_cached("COMMIT")
+                .expect("commit")
+                .execute([])
+                .expect("commit");
         })
     });
     group.finish();
