@@ -1,11 +1,12 @@
 //! Footprint of the whole kiosk on the simulator, with the journal and the operator API on:
 //! press-to-motor latency (p50, p99) next to the gpiozero peer baseline run in the same sitting,
-//! idle CPU and wakeups, resident memory after 10,000 vends, stripped binary size, start-up time.
+//! idle CPU and wakeups, resident memory after 10,000 vends, stripped binary size, start-up time
+//! on a fresh journal and on one holding years of history.
 //!
 //! Run with `scripts/footprint.sh` (the binary as shipped, through `FOOTPRINT_BIN`) or
 //! `cargo bench --bench footprint` (about twenty minutes, most of it 10,000 vends in real time;
-//! `FOOTPRINT_IDLE_SECS`, `FOOTPRINT_VENDS` and `FOOTPRINT_PRESSES` shorten it, and
-//! `FOOTPRINT_PARTS=latency,idle,memory,size,startup` picks parts). The gpiozero baseline needs
+//! `FOOTPRINT_IDLE_SECS`, `FOOTPRINT_VENDS`, `FOOTPRINT_PRESSES` and `FOOTPRINT_HISTORY_VENDS`
+//! shorten it, and `FOOTPRINT_PARTS=latency,idle,memory,size,startup,history` picks parts). The gpiozero baseline needs
 //! `pip install gpiozero`; it is installed on the fly when pip can reach PyPI, and skipped (and
 //! said so) otherwise. Results go to
 //! stdout as a Markdown table; BENCHMARKS.md records a run.
@@ -18,11 +19,14 @@ use std::time::{Duration, Instant};
 
 use happiness::config::MachineConfig;
 use happiness::controller::{LocalClock, TraceSink};
+use happiness::journal::Journal;
 use happiness::kiosk::{Backend, JournalLocation, Kiosk, KioskConfig};
+use happiness::localtime::LocalTime;
+use happiness::money::Cents;
 use happiness::operator::metrics::Metrics;
 use happiness::operator::Console;
 use happiness::surprise::SurpriseConfig;
-use happiness::vend::Event;
+use happiness::vend::{ColumnId, Event, Notice};
 
 /// The binary to measure: `FOOTPRINT_BIN` (what `scripts/footprint.sh` builds, exactly as
 /// shipped), else the one cargo built next to this benchmark (its dependencies may carry extra
@@ -248,7 +252,7 @@ fn stripped_size() -> (u64, u64) {
 
 struct Proc {
     child: Child,
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    _dirs: (tempfile::TempDir, Option<tempfile::TempDir>),
 }
 
 impl Drop for Proc {
@@ -258,10 +262,17 @@ impl Drop for Proc {
     }
 }
 
-/// The real binary with the journal on disk and the API on; stdout carries JSON events.
+/// The real binary with a fresh journal on disk and the API on; stdout carries JSON events.
 fn spawn_kiosk() -> (Proc, BufReader<std::process::ChildStdout>) {
-    let config = config_dir();
     let data = tempfile::tempdir().expect("data");
+    let (mut proc, out) = spawn_kiosk_on(data.path());
+    proc._dirs.1 = Some(data);
+    (proc, out)
+}
+
+/// The real binary on the journal in `data`.
+fn spawn_kiosk_on(data: &Path) -> (Proc, BufReader<std::process::ChildStdout>) {
+    let config = config_dir();
     let mut child = Command::new(bin())
         .args([
             "run",
@@ -277,7 +288,7 @@ fn spawn_kiosk() -> (Proc, BufReader<std::process::ChildStdout>) {
         .arg("--config")
         .arg(config.path())
         .arg("--data")
-        .arg(data.path())
+        .arg(data)
         .env("HAPPINESS_TOKEN", "footprint-benchmark-token")
         // As the systemd unit runs it.
         .env("MALLOC_ARENA_MAX", "2")
@@ -290,7 +301,7 @@ fn spawn_kiosk() -> (Proc, BufReader<std::process::ChildStdout>) {
     (
         Proc {
             child,
-            _dirs: (config, data),
+            _dirs: (config, None),
         },
         stdout,
     )
@@ -308,17 +319,63 @@ fn wait_for_line(out: &mut BufReader<std::process::ChildStdout>, needle: &str) -
     }
 }
 
-fn startup_ms() -> (f64, f64) {
+/// Start-up to ready over `runs` starts, on a fresh journal each time or on the one in `data`.
+fn startup_ms(data: Option<&Path>, runs: usize) -> (f64, f64) {
     let mut times = Vec::new();
-    for _ in 0..15 {
+    for _ in 0..runs {
         let t0 = Instant::now();
-        let (_proc, mut out) = spawn_kiosk();
+        let (_proc, mut out) = match data {
+            Some(dir) => spawn_kiosk_on(dir),
+            None => spawn_kiosk(),
+        };
         if wait_for_line(&mut out, "\"type\":\"ready\"") {
             times.push(t0.elapsed().as_secs_f64() * 1000.0);
         }
     }
     times.sort_by(f64::total_cmp);
     (percentile(&times, 0.5), percentile(&times, 0.9))
+}
+
+/// A journal on disk holding `vends` paid vends (one coin, intent, outcome each, five minutes
+/// apart), written through the journal's own API as a kiosk would have written them over the
+/// years; returns its size in bytes.
+fn journal_with_history(dir: &Path, vends: u64) -> u64 {
+    let machine = MachineConfig::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"))
+        .expect("machine.toml");
+    let start = LocalTime::from_ymd_hm(2024, 1, 1, 8, 0).expect("date");
+    let mut journal = Journal::open_dir(dir).expect("journal");
+    journal.recover(&machine, start, 168).expect("recover");
+    let column = ColumnId::from_number(1).expect("column");
+    let product = machine.columns[0].product.clone();
+    let price = machine.columns[0].price;
+    let mut credit = Cents::ZERO;
+    for i in 0..vends {
+        let t = start.plus_secs(i64::try_from(i).unwrap_or(i64::MAX).saturating_mul(300));
+        let coin = Cents::new(200);
+        credit = credit.saturating_add(coin);
+        let paid = Notice::CreditIn {
+            amount: coin,
+            credit,
+        };
+        journal.record(t, &[&paid], credit).expect("coin");
+        credit = credit.saturating_sub(price);
+        let started = Notice::VendStarted {
+            column,
+            product: product.clone(),
+            price,
+        };
+        journal.record(t, &[&started], credit).expect("intent");
+        let delivered = Notice::VendDelivered {
+            column,
+            product: product.clone(),
+            price,
+        };
+        let restocked = Notice::Restocked { column, stock: 5 };
+        journal
+            .record(t, &[&delivered, &restocked], credit)
+            .expect("outcome");
+    }
+    std::fs::metadata(dir.join("journal.db")).map_or(0, |m| m.len())
 }
 
 fn proc_cpu_ticks(pid: u32) -> u64 {
@@ -457,6 +514,7 @@ fn main() {
     let presses = env_u64("FOOTPRINT_PRESSES", 1000);
     let idle_secs = env_u64("FOOTPRINT_IDLE_SECS", 60);
     let vends = env_u64("FOOTPRINT_VENDS", 10_000);
+    let history = env_u64("FOOTPRINT_HISTORY_VENDS", 100_000);
     let parts = std::env::var("FOOTPRINT_PARTS").unwrap_or_default();
     let want = |part: &str| parts.is_empty() || parts.split(',').any(|p| p.trim() == part);
 
@@ -533,7 +591,18 @@ fn main() {
     }
     if want("startup") {
         eprintln!("start-up ...");
-        let (p50, p90) = startup_ms();
+        let (p50, p90) = startup_ms(None, 15);
         println!("| start-up to ready | p50 {p50:.1} ms, p90 {p90:.1} ms | under 100 ms |");
+    }
+    if want("history") {
+        eprintln!("a journal with {history} vends of history ...");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bytes = journal_with_history(dir.path(), history);
+        eprintln!("start-up on it ...");
+        let (p50, p90) = startup_ms(Some(dir.path()), 5);
+        println!(
+            "| start-up to ready, journal holding {history} vends ({:.1} MB) | p50 {p50:.1} ms, p90 {p90:.1} ms | under 100 ms |",
+            bytes as f64 / 1e6
+        );
     }
 }
