@@ -6,16 +6,20 @@
 //! Run with `scripts/footprint.sh` (the binary as shipped, through `FOOTPRINT_BIN`) or
 //! `cargo bench --bench footprint` (about twenty minutes, most of it 10,000 vends in real time;
 //! `FOOTPRINT_IDLE_SECS`, `FOOTPRINT_VENDS`, `FOOTPRINT_PRESSES` and `FOOTPRINT_HISTORY_VENDS`
-//! shorten it, and `FOOTPRINT_PARTS=latency,idle,memory,size,startup,history` picks parts). The gpiozero baseline needs
-//! `pip install gpiozero`; it is installed on the fly when pip can reach PyPI, and skipped (and
-//! said so) otherwise. Results go to
-//! stdout as a Markdown table; BENCHMARKS.md records a run.
+//! shorten it, and `FOOTPRINT_PARTS=latency,idle,memory,size,startup,history` picks parts). The
+//! gpiozero baseline needs `pip install gpiozero`; it is installed on the fly when pip can reach
+//! PyPI, and skipped (and said so) otherwise. Results go to stdout as a Markdown table;
+//! BENCHMARKS.md records a run.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::record_paid_vend;
 
 use happiness::config::MachineConfig;
 use happiness::controller::{LocalClock, TraceSink};
@@ -26,7 +30,7 @@ use happiness::money::Cents;
 use happiness::operator::metrics::Metrics;
 use happiness::operator::Console;
 use happiness::surprise::SurpriseConfig;
-use happiness::vend::{ColumnId, Event, Notice};
+use happiness::vend::{ColumnId, Event};
 
 /// The binary to measure: `FOOTPRINT_BIN` (what `scripts/footprint.sh` builds, exactly as
 /// shipped), else the one cargo built next to this benchmark (its dependencies may carry extra
@@ -351,29 +355,7 @@ fn journal_with_history(dir: &Path, vends: u64) -> u64 {
     let mut credit = Cents::ZERO;
     for i in 0..vends {
         let t = start.plus_secs(i64::try_from(i).unwrap_or(i64::MAX).saturating_mul(300));
-        let coin = Cents::new(200);
-        credit = credit.saturating_add(coin);
-        let paid = Notice::CreditIn {
-            amount: coin,
-            credit,
-        };
-        journal.record(t, &[&paid], credit).expect("coin");
-        credit = credit.saturating_sub(price);
-        let started = Notice::VendStarted {
-            column,
-            product: product.clone(),
-            price,
-        };
-        journal.record(t, &[&started], credit).expect("intent");
-        let delivered = Notice::VendDelivered {
-            column,
-            product: product.clone(),
-            price,
-        };
-        let restocked = Notice::Restocked { column, stock: 5 };
-        journal
-            .record(t, &[&delivered, &restocked], credit)
-            .expect("outcome");
+        credit = record_paid_vend(&mut journal, t, column, &product, price, credit);
     }
     std::fs::metadata(dir.join("journal.db")).map_or(0, |m| m.len())
 }

@@ -8,6 +8,9 @@
 use std::hint::black_box;
 use std::path::Path;
 
+mod common;
+
+use common::record_paid_vend;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use happiness::config::MachineConfig;
 use happiness::journal::{Journal, MemoryKeeper};
@@ -21,28 +24,7 @@ fn machine() -> MachineConfig {
 }
 
 fn paid_vend(journal: &mut Journal, t: LocalTime, column: ColumnId) {
-    let coin = Notice::CreditIn {
-        amount: Cents::new(200),
-        credit: Cents::new(200),
-    };
-    let started = Notice::VendStarted {
-        column,
-        product: "Cola".into(),
-        price: Cents::new(150),
-    };
-    let delivered = Notice::VendDelivered {
-        column,
-        product: "Cola".into(),
-        price: Cents::new(150),
-    };
-    let restock = Notice::Restocked { column, stock: 8 };
-    journal.record(t, &[&coin], Cents::new(200)).expect("coin");
-    journal
-        .record(t, &[&started], Cents::new(50))
-        .expect("intent");
-    journal
-        .record(t, &[&delivered, &restock], Cents::new(50))
-        .expect("outcome");
+    record_paid_vend(journal, t, column, "Cola", Cents::new(150), Cents::ZERO);
 }
 
 fn journal(c: &mut Criterion) {
