@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::config::MachineConfig;
 use crate::vend::ColumnId;
 
 fn machine() -> MachineConfig {

@@ -1,0 +1,302 @@
+//! Writing one step's notices into the tables.
+
+use rusqlite::{params, Connection};
+
+use super::{col_no, reason_text, sql_cents, JournalError};
+use crate::vend::{ColumnId, Notice};
+
+/// Rows opened by earlier notices that later ones refer to.
+pub(super) struct Open {
+    pub(super) vend: Option<i64>,
+    pub(super) last_paid: Option<i64>,
+    pub(super) surprise: Option<i64>,
+    pub(super) payout: Option<i64>,
+}
+
+pub(super) fn journaled(n: &Notice) -> bool {
+    !matches!(
+        n,
+        Notice::Refused { .. } | Notice::MotorRun { attempt: 1, .. } | Notice::CreditKept { .. }
+    )
+}
+
+/// Runs a statement through the connection's statement cache: the same few statements run for
+/// every vend, and parsing them again each time would cost more than running them.
+pub(super) fn exec(
+    tx: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
+fn event(
+    tx: &Connection,
+    at: i64,
+    kind: &str,
+    column: Option<i64>,
+    detail: &str,
+) -> rusqlite::Result<usize> {
+    exec(
+        tx,
+        "INSERT INTO events (at, kind, column_no, detail) VALUES (?1, ?2, ?3, ?4)",
+        params![at, kind, column, detail],
+    )
+}
+
+fn close_vend(
+    tx: &Connection,
+    at: i64,
+    open: &mut Option<i64>,
+    outcome: &str,
+    reason: Option<&str>,
+) -> Result<i64, JournalError> {
+    let id = open.take().ok_or_else(|| {
+        JournalError::Inconsistent(format!("a vend outcome ({outcome}) with no vend open"))
+    })?;
+    let changed = exec(tx,
+        "UPDATE vends SET outcome = ?1, reason = ?2, ended_at = ?3 WHERE id = ?4 AND outcome IS NULL",
+        params![outcome, reason, at, id],
+    )?;
+    if changed != 1 {
+        return Err(JournalError::Inconsistent(format!(
+            "vend {id} already has an outcome"
+        )));
+    }
+    Ok(id)
+}
+
+fn take_stock(tx: &Connection, at: i64, column: ColumnId) -> rusqlite::Result<usize> {
+    exec(
+        tx,
+        "UPDATE inventory SET stock = max(stock - 1, 0), updated_at = ?1 WHERE column_no = ?2",
+        params![at, col_no(column)],
+    )
+}
+
+pub(super) fn apply(
+    tx: &Connection,
+    at: i64,
+    notice: &Notice,
+    open: &mut Open,
+) -> Result<(), JournalError> {
+    match notice {
+        Notice::CreditIn { amount, credit } => {
+            exec(tx,
+                "INSERT INTO credit_events (at, kind, amount, credit_after) VALUES (?1, 'coin', ?2, ?3)",
+                params![at, sql_cents(*amount), sql_cents(*credit)],
+            )?;
+        }
+        Notice::UnknownCoin { pulses } => {
+            event(
+                tx,
+                at,
+                "unknown_coin",
+                None,
+                &format!("{pulses} pulses: in the cash box, not credited"),
+            )?;
+        }
+        Notice::VendStarted {
+            column,
+            product,
+            price,
+        } => {
+            if let Some(id) = open.vend {
+                return Err(JournalError::Inconsistent(format!(
+                    "vend started while vend {id} is still open"
+                )));
+            }
+            exec(tx,
+                "INSERT INTO vends (kind, column_no, product, price, started_at) VALUES ('paid', ?1, ?2, ?3, ?4)",
+                params![col_no(*column), product, sql_cents(*price), at],
+            )?;
+            open.vend = Some(tx.last_insert_rowid());
+        }
+        Notice::SurpriseItemStarted { column, product } => {
+            if let Some(id) = open.vend {
+                return Err(JournalError::Inconsistent(format!(
+                    "surprise item started while vend {id} is still open"
+                )));
+            }
+            exec(
+                tx,
+                "INSERT INTO vends (kind, column_no, product, price, started_at, surprise_id) \
+                 VALUES ('surprise', ?1, ?2, 0, ?3, ?4)",
+                params![col_no(*column), product, at, open.surprise],
+            )?;
+            open.vend = Some(tx.last_insert_rowid());
+        }
+        Notice::MotorRun { attempt, .. } => {
+            if let Some(id) = open.vend {
+                exec(
+                    tx,
+                    "UPDATE vends SET attempts = ?1 WHERE id = ?2",
+                    params![attempt, id],
+                )?;
+            }
+        }
+        Notice::VendDelivered { column, .. } => {
+            let id = close_vend(tx, at, &mut open.vend, "delivered", None)?;
+            open.last_paid = Some(id);
+            take_stock(tx, at, *column)?;
+        }
+        Notice::VendFailed { reason, .. } => {
+            close_vend(
+                tx,
+                at,
+                &mut open.vend,
+                "refunded",
+                Some(reason_text(*reason)),
+            )?;
+        }
+        Notice::SurpriseItemDelivered { column, .. } => {
+            close_vend(tx, at, &mut open.vend, "delivered", None)?;
+            take_stock(tx, at, *column)?;
+            if let Some(s) = open.surprise {
+                exec(
+                    tx,
+                    "UPDATE surprises SET delivered = delivered + 1 WHERE id = ?1",
+                    [s],
+                )?;
+            }
+        }
+        Notice::SurpriseItemFailed { reason, .. } => {
+            close_vend(tx, at, &mut open.vend, "failed", Some(reason_text(*reason)))?;
+        }
+        Notice::SurpriseAwarded {
+            name,
+            kind,
+            cost,
+            items,
+            message,
+            ..
+        } => {
+            let planned: u32 = items.iter().map(|(_, n)| n).sum();
+            let kind = serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            exec(
+                tx,
+                "INSERT INTO surprises (at, vend_id, name, kind, cost, planned, status, message) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
+                params![
+                    at,
+                    open.last_paid,
+                    name,
+                    kind,
+                    sql_cents(*cost),
+                    planned,
+                    message
+                ],
+            )?;
+            open.surprise = Some(tx.last_insert_rowid());
+        }
+        Notice::SurpriseCompleted { partial, .. } => {
+            if let Some(s) = open.surprise.take() {
+                exec(
+                    tx,
+                    "UPDATE surprises SET status = ?1 WHERE id = ?2",
+                    params![if *partial { "partial" } else { "complete" }, s],
+                )?;
+            }
+        }
+        Notice::ColumnFaulted { column, reason } => {
+            exec(tx,
+                "UPDATE inventory SET status = 'faulted', reason = ?1, updated_at = ?2 WHERE column_no = ?3",
+                params![reason_text(*reason), at, col_no(*column)],
+            )?;
+            event(
+                tx,
+                at,
+                "column_fault",
+                Some(col_no(*column)),
+                reason_text(*reason),
+            )?;
+        }
+        Notice::ColumnReset { column } => {
+            exec(tx,
+                "UPDATE inventory SET status = 'in_service', reason = NULL, updated_at = ?1 WHERE column_no = ?2",
+                params![at, col_no(*column)],
+            )?;
+            event(tx, at, "column_reset", Some(col_no(*column)), "")?;
+        }
+        Notice::ColumnDisabled { column } => {
+            exec(
+                tx,
+                "UPDATE inventory SET status = 'disabled', reason = NULL, updated_at = ?1 WHERE column_no = ?2",
+                params![at, col_no(*column)],
+            )?;
+            event(tx, at, "column_disabled", Some(col_no(*column)), "")?;
+        }
+        Notice::Restocked { column, stock } => {
+            exec(
+                tx,
+                "UPDATE inventory SET stock = ?1, updated_at = ?2 WHERE column_no = ?3",
+                params![stock, at, col_no(*column)],
+            )?;
+            event(
+                tx,
+                at,
+                "restock",
+                Some(col_no(*column)),
+                &format!("stock {stock}"),
+            )?;
+        }
+        Notice::SensorFault { sensor, stuck } => {
+            event(
+                tx,
+                at,
+                if *stuck {
+                    "sensor_stuck"
+                } else {
+                    "sensor_clear"
+                },
+                None,
+                &format!("drop sensor {}", usize::from(*sensor) + 1),
+            )?;
+        }
+        Notice::UnexpectedDrop { sensor } => {
+            event(
+                tx,
+                at,
+                "unexpected_drop",
+                None,
+                &format!("drop sensor {}", usize::from(*sensor) + 1),
+            )?;
+        }
+        Notice::Door { open: is_open } => {
+            event(
+                tx,
+                at,
+                if *is_open { "door_open" } else { "door_closed" },
+                None,
+                "",
+            )?;
+        }
+        Notice::PayoutStarted { coins, .. } => {
+            exec(
+                tx,
+                "INSERT INTO payouts (started_at, planned) VALUES (?1, ?2)",
+                params![at, coins],
+            )?;
+            open.payout = Some(tx.last_insert_rowid());
+        }
+        Notice::CoinPaidOut { amount, credit } => {
+            exec(tx,
+                "INSERT INTO credit_events (at, kind, amount, credit_after) VALUES (?1, 'payout', ?2, ?3)",
+                params![at, sql_cents(*amount), sql_cents(*credit)],
+            )?;
+            if let Some(p) = open.payout {
+                exec(tx, "UPDATE payouts SET paid = paid + 1 WHERE id = ?1", [p])?;
+            }
+        }
+        Notice::PayoutFinished { .. } => {
+            if let Some(p) = open.payout.take() {
+                exec(tx, "UPDATE payouts SET finished = 1 WHERE id = ?1", [p])?;
+            }
+        }
+        Notice::Refused { .. } | Notice::CreditKept { .. } => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,357 @@
+//! The report behind `happiness report`: money balance, sales, refunds, surprises, faults.
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use super::{cents, JournalError};
+use crate::money::Cents;
+
+/// The money balance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MoneyBalance {
+    /// Every coin inserted.
+    pub inserted: Cents,
+    /// Spent on paid items the drop sensor saw delivered.
+    pub spent: Cents,
+    /// Paid back to customers by the payout hopper.
+    pub paid_out: Cents,
+    /// Still held: the controller's last recorded credit plus the escrow of an open vend.
+    pub held: Cents,
+    /// Held as the books compute it: inserted - spent - paid out.
+    pub held_computed: Cents,
+    /// Whether inserted = spent + paid out + held, to the cent.
+    pub balanced: bool,
+}
+
+fn sum(conn: &Connection, sql: &str) -> rusqlite::Result<Cents> {
+    conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0))
+        .map(|v| cents(v.unwrap_or(0)))
+}
+
+pub(super) fn money_totals(conn: &Connection) -> Result<MoneyBalance, JournalError> {
+    let inserted = sum(
+        conn,
+        "SELECT sum(amount) FROM credit_events WHERE kind = 'coin'",
+    )?;
+    let paid_out = sum(
+        conn,
+        "SELECT sum(amount) FROM credit_events WHERE kind = 'payout'",
+    )?;
+    let spent = sum(
+        conn,
+        "SELECT sum(price) FROM vends WHERE kind = 'paid' AND outcome = 'delivered'",
+    )?;
+    let escrow = sum(
+        conn,
+        "SELECT sum(price) FROM vends WHERE kind = 'paid' AND outcome IS NULL",
+    )?;
+    let recorded: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'credit'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let recorded = cents(recorded.and_then(|v| v.parse().ok()).unwrap_or(0));
+    let held = recorded.saturating_add(escrow);
+    let held_computed = inserted.saturating_sub(spent).saturating_sub(paid_out);
+    let balanced = inserted
+        .checked_sub(spent)
+        .and_then(|r| r.checked_sub(paid_out))
+        == Some(held)
+        && held == held_computed;
+    Ok(MoneyBalance {
+        inserted,
+        spent,
+        paid_out,
+        held,
+        held_computed,
+        balanced,
+    })
+}
+
+/// Sales of one product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductSales {
+    /// Product.
+    pub product: String,
+    /// Items sold.
+    pub count: u64,
+    /// Revenue.
+    pub amount: Cents,
+}
+
+/// Surprises of one name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SurpriseTotals {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Times awarded.
+    pub count: u64,
+    /// Total cost.
+    pub cost: Cents,
+    /// Items handed out.
+    pub items: u64,
+    /// Awards that ended partial.
+    pub partial: u64,
+}
+
+/// Faults of one column (or of the whole machine, column `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaultCount {
+    /// Column number, or none for machine-wide events.
+    pub column: Option<i64>,
+    /// Kind of fault.
+    pub kind: String,
+    /// How often.
+    pub count: u64,
+}
+
+/// One column's state in the books.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InventoryLine {
+    /// Column number.
+    pub column: i64,
+    /// Product.
+    pub product: String,
+    /// Stock.
+    pub stock: i64,
+    /// "in_service" or "faulted".
+    pub status: String,
+    /// Why it is faulted.
+    pub reason: Option<String>,
+}
+
+/// Everything `happiness report` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BooksReport {
+    /// Money in and out, and whether it adds up.
+    pub money: MoneyBalance,
+    /// Sales per product.
+    pub sales: Vec<ProductSales>,
+    /// Paid vends whose price went back to credit, per reason: (reason, count, amount).
+    pub refunds: Vec<(String, u64, Cents)>,
+    /// Surprises per name.
+    pub surprises: Vec<SurpriseTotals>,
+    /// Total surprise cost.
+    pub surprise_cost: Cents,
+    /// Faults.
+    pub faults: Vec<FaultCount>,
+    /// Vends a power cut interrupted.
+    pub interrupted: u64,
+    /// Vends of any kind with no outcome (only while a vend is under way).
+    pub open_vends: u64,
+    /// Coins the acceptor reported that no configured coin matches.
+    pub unknown_coins: u64,
+    /// Stock and state per column.
+    pub inventory: Vec<InventoryLine>,
+    /// Config versions recorded.
+    pub config_versions: u64,
+    /// Answers to "how was it?": (happy, not happy).
+    pub feedback: (u64, u64),
+    /// `PRAGMA integrity_check`.
+    pub integrity: String,
+}
+
+pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalError> {
+    let money = money_totals(conn)?;
+    let mut sales = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT product, count(*), sum(price) FROM vends WHERE kind = 'paid' AND outcome = 'delivered' \
+             GROUP BY product ORDER BY product",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ProductSales {
+                product: r.get(0)?,
+                count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                amount: cents(r.get(2)?),
+            })
+        })?;
+        for row in rows {
+            sales.push(row?);
+        }
+    }
+    let mut refunds = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT coalesce(reason, ''), count(*), sum(price) FROM vends WHERE kind = 'paid' \
+             AND outcome IN ('refunded', 'interrupted') GROUP BY reason ORDER BY reason",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                cents(r.get(2)?),
+            ))
+        })?;
+        for row in rows {
+            refunds.push(row?);
+        }
+    }
+    let mut surprises = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT name, kind, count(*), sum(cost), sum(delivered), sum(status = 'partial') \
+             FROM surprises GROUP BY name, kind ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SurpriseTotals {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                cost: cents(r.get(3)?),
+                items: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                partial: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+            })
+        })?;
+        for row in rows {
+            surprises.push(row?);
+        }
+    }
+    let surprise_cost = surprises.iter().map(|s| s.cost).sum();
+    let mut faults = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT column_no, kind, count(*) FROM events WHERE kind IN \
+             ('column_fault', 'sensor_stuck', 'unexpected_drop', 'interrupted', 'unknown_coin') \
+             GROUP BY column_no, kind ORDER BY column_no, kind",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(FaultCount {
+                column: r.get(0)?,
+                kind: r.get(1)?,
+                count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+            })
+        })?;
+        for row in rows {
+            faults.push(row?);
+        }
+    }
+    let count = |sql: &str| -> rusqlite::Result<u64> {
+        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| u64::try_from(n).unwrap_or(0))
+    };
+    let mut inventory = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT column_no, product, stock, status, reason FROM inventory ORDER BY column_no",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(InventoryLine {
+                column: r.get(0)?,
+                product: r.get(1)?,
+                stock: r.get(2)?,
+                status: r.get(3)?,
+                reason: r.get(4)?,
+            })
+        })?;
+        for row in rows {
+            inventory.push(row?);
+        }
+    }
+    Ok(BooksReport {
+        money,
+        sales,
+        refunds,
+        surprises,
+        surprise_cost,
+        faults,
+        interrupted: count("SELECT count(*) FROM vends WHERE outcome = 'interrupted'")?,
+        open_vends: count("SELECT count(*) FROM vends WHERE outcome IS NULL")?,
+        unknown_coins: count("SELECT count(*) FROM events WHERE kind = 'unknown_coin'")?,
+        inventory,
+        config_versions: count("SELECT count(*) FROM config_versions")?,
+        feedback: (
+            count("SELECT count(*) FROM feedback WHERE happy = 1")?,
+            count("SELECT count(*) FROM feedback WHERE happy = 0")?,
+        ),
+        integrity: conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?,
+    })
+}
+
+impl BooksReport {
+    /// The report for people.
+    pub fn to_text(&self, currency: &str) -> String {
+        use std::fmt::Write as _;
+        let m = |c: Cents| c.with_symbol(currency);
+        let mut out = String::new();
+        let b = &self.money;
+        let _ = writeln!(out, "Money");
+        let _ = writeln!(out, "  inserted            {:>12}", m(b.inserted));
+        let _ = writeln!(out, "  spent on items      {:>12}", m(b.spent));
+        let _ = writeln!(out, "  paid back (coins)   {:>12}", m(b.paid_out));
+        let _ = writeln!(out, "  still held (credit) {:>12}", m(b.held));
+        let _ = writeln!(
+            out,
+            "  balance: {}",
+            if b.balanced {
+                "OK: inserted = spent + paid back + held".to_string()
+            } else {
+                format!(
+                    "MISMATCH: the books compute {} held, the controller recorded {}",
+                    m(b.held_computed),
+                    m(b.held)
+                )
+            }
+        );
+        let _ = writeln!(out, "\nSales");
+        for s in &self.sales {
+            let _ = writeln!(
+                out,
+                "  {:<20} {:>6} x  {:>12}",
+                s.product,
+                s.count,
+                m(s.amount)
+            );
+        }
+        let _ = writeln!(out, "\nRefunds to credit");
+        for (reason, n, amount) in &self.refunds {
+            let _ = writeln!(out, "  {reason:<20} {n:>6} x  {:>12}", m(*amount));
+        }
+        let _ = writeln!(out, "\nSurprises (cost {})", m(self.surprise_cost));
+        for s in &self.surprises {
+            let _ = writeln!(
+                out,
+                "  {:<20} {:<10} {:>6} x  {:>10}  items {:>5}  partial {}",
+                s.name,
+                s.kind,
+                s.count,
+                m(s.cost),
+                s.items,
+                s.partial
+            );
+        }
+        let _ = writeln!(out, "\nFaults");
+        for f in &self.faults {
+            let column = f.column.map_or("-".to_string(), |c| c.to_string());
+            let _ = writeln!(out, "  column {column:<3} {:<16} {:>6}", f.kind, f.count);
+        }
+        let _ = writeln!(
+            out,
+            "  interrupted vends: {}   unknown coins: {}   vends open now: {}",
+            self.interrupted, self.unknown_coins, self.open_vends
+        );
+        let _ = writeln!(out, "\nInventory");
+        for i in &self.inventory {
+            let _ = writeln!(
+                out,
+                "  [{}] {:<16} stock {:>4}  {}{}",
+                i.column,
+                i.product,
+                i.stock,
+                i.status,
+                i.reason
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
+        }
+        let _ = write!(
+            out,
+            "\nConfig versions recorded: {}   integrity: {}",
+            self.config_versions, self.integrity
+        );
+        out
+    }
+}

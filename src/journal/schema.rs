@@ -1,0 +1,82 @@
+//! The journal's schema: one migration per version, applied in order at open.
+
+/// The schema, one migration per version (index 0 takes an empty database to version 1).
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE credit_events (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    kind         TEXT NOT NULL CHECK (kind IN ('coin', 'payout')),
+    amount       INTEGER NOT NULL CHECK (amount > 0),
+    credit_after INTEGER NOT NULL CHECK (credit_after >= 0)
+);
+CREATE TABLE surprises (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    vend_id   INTEGER REFERENCES vends(id),
+    name      TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    cost      INTEGER NOT NULL CHECK (cost >= 0),
+    planned   INTEGER NOT NULL CHECK (planned >= 0),
+    delivered INTEGER NOT NULL DEFAULT 0 CHECK (delivered >= 0),
+    status    TEXT NOT NULL CHECK (status IN ('open', 'complete', 'partial')),
+    message   TEXT NOT NULL
+);
+CREATE TABLE vends (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL CHECK (kind IN ('paid', 'surprise')),
+    column_no   INTEGER NOT NULL,
+    product     TEXT NOT NULL,
+    price       INTEGER NOT NULL CHECK (price >= 0),
+    started_at  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 1,
+    outcome     TEXT CHECK (outcome IN ('delivered', 'refunded', 'failed', 'interrupted')),
+    reason      TEXT,
+    ended_at    INTEGER,
+    surprise_id INTEGER REFERENCES surprises(id)
+);
+-- At most one vend is ever open: the vend core runs one at a time.
+CREATE UNIQUE INDEX vends_one_open ON vends ((outcome IS NULL)) WHERE outcome IS NULL;
+CREATE TABLE inventory (
+    column_no  INTEGER PRIMARY KEY,
+    product    TEXT NOT NULL,
+    stock      INTEGER NOT NULL CHECK (stock >= 0),
+    status     TEXT NOT NULL,
+    reason     TEXT,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE payouts (
+    id         INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    planned    INTEGER NOT NULL,
+    paid       INTEGER NOT NULL DEFAULT 0,
+    finished   INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE events (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    column_no INTEGER,
+    detail    TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE config_versions (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    file    TEXT NOT NULL,
+    source  TEXT NOT NULL,
+    content TEXT NOT NULL
+);
+"#,
+    r#"
+ALTER TABLE config_versions ADD COLUMN diff TEXT NOT NULL DEFAULT '';
+CREATE TABLE feedback (
+    id    INTEGER PRIMARY KEY,
+    at    INTEGER NOT NULL,
+    happy INTEGER NOT NULL CHECK (happy IN (0, 1))
+);
+"#,
+];
