@@ -1,0 +1,359 @@
+//! Requests from outside the hardware: operator actions, config changes, questions about the
+//! books. Handled between vend steps, one at a time, so a change is never half applied.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+use super::{Controller, ControllerError};
+use crate::config::{ConfigError, MachineConfig, MACHINE_FILE};
+use crate::journal::{BooksReport, ConfigVersion};
+use crate::surprise::config::SURPRISES_FILE;
+use crate::surprise::SurpriseConfig;
+use crate::trace::TraceEntry;
+use crate::vend::Event;
+
+/// How a config body is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// TOML, as in the file.
+    Toml,
+    /// The same structure in JSON.
+    Json,
+}
+
+/// Why a config change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum ConfigRejection {
+    /// The body is not well-formed TOML or JSON.
+    Malformed {
+        /// What the parser said.
+        message: String,
+    },
+    /// Well-formed, but some values are invalid.
+    Invalid {
+        /// Every problem, with its field path.
+        issues: Vec<IssueView>,
+    },
+    /// No such version.
+    NoSuchVersion {
+        /// The version asked for.
+        version: i64,
+    },
+    /// The change could not be saved.
+    Storage {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// One validation problem, for API answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssueView {
+    /// Field path, e.g. `policy.probability`.
+    pub path: String,
+    /// Line in the file, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A config version now in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// Its version number in the journal.
+    pub version: i64,
+    /// Whether it differs from what ran before.
+    pub changed: bool,
+}
+
+/// Something asked of the controller from outside the hardware: operator actions, config
+/// changes, questions about the books. Handled between vend steps, one at a time, so a change is
+/// never half applied.
+#[derive(Debug)]
+pub enum Request {
+    /// An operator event for the vend core (restock, reset or disable a column).
+    Event(Event),
+    /// Replace the surprise config.
+    ApplySurprises {
+        /// The new file's text.
+        text: String,
+        /// TOML or JSON.
+        format: BodyFormat,
+        /// Who asks (for the journal).
+        source: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<Applied, ConfigRejection>>,
+    },
+    /// Go back to an earlier surprise config version.
+    RollbackSurprises {
+        /// The version.
+        version: i64,
+        /// The answer.
+        reply: oneshot::Sender<Result<Applied, ConfigRejection>>,
+    },
+    /// The surprise config in force: its text and version.
+    CurrentSurprises {
+        /// The answer.
+        reply: oneshot::Sender<(String, Option<i64>)>,
+    },
+    /// The recorded versions of the surprise config.
+    SurpriseVersions {
+        /// The answer.
+        reply: oneshot::Sender<Result<Vec<ConfigVersion>, String>>,
+    },
+    /// Pause or resume every surprise.
+    PauseSurprises {
+        /// True to pause.
+        paused: bool,
+    },
+    /// A customer's answer to "how was it?".
+    Feedback {
+        /// Happy or not.
+        happy: bool,
+    },
+    /// The books.
+    Books {
+        /// The answer.
+        reply: oneshot::Sender<Result<BooksReport, String>>,
+    },
+    /// The config files changed on disk (or SIGHUP): reload what changed.
+    ReloadFromDisk,
+}
+
+impl Controller {
+    /// Handle one request from outside the hardware (operator API, config watcher, script).
+    pub fn on_request(&mut self, request: Request) -> Result<(), ControllerError> {
+        let now = self.clock.now();
+        self.sync_local_time(now);
+        match request {
+            Request::Event(event) => return self.feed(now, event),
+            Request::ApplySurprises {
+                text,
+                format,
+                source,
+                reply,
+            } => {
+                let result = self.apply_surprises_text(&text, format, &source, true);
+                let _ = reply.send(result);
+            }
+            Request::RollbackSurprises { version, reply } => {
+                let result = match self.journal.config_text(SURPRISES_FILE, version) {
+                    Ok(Some(text)) => self.apply_surprises_text(
+                        &text,
+                        BodyFormat::Toml,
+                        &format!("rollback to version {version}"),
+                        true,
+                    ),
+                    Ok(None) => Err(ConfigRejection::NoSuchVersion { version }),
+                    Err(e) => Err(ConfigRejection::Storage {
+                        message: e.to_string(),
+                    }),
+                };
+                let _ = reply.send(result);
+            }
+            Request::CurrentSurprises { reply } => {
+                let _ = reply.send((self.surprises_text.clone(), self.surprise_version));
+            }
+            Request::SurpriseVersions { reply } => {
+                let _ = reply.send(
+                    self.journal
+                        .config_versions(SURPRISES_FILE)
+                        .map_err(|e| e.to_string()),
+                );
+            }
+            Request::PauseSurprises { paused } => {
+                if self.core.surprises().paused() != paused {
+                    self.core.surprises_mut().set_paused(paused);
+                    let kind = if paused {
+                        "surprises_paused"
+                    } else {
+                        "surprises_resumed"
+                    };
+                    self.journal.record_event(self.local, kind, "operator")?;
+                }
+            }
+            Request::Feedback { happy } => {
+                self.journal.record_feedback(self.local, happy)?;
+                if let Some(m) = &self.metrics {
+                    m.feedback(happy);
+                }
+            }
+            Request::Books { reply } => {
+                let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
+            }
+            Request::ReloadFromDisk => self.reload_from_disk(),
+        }
+        Ok(())
+    }
+
+    /// Validate a surprise config exactly like the file, then put it in force: write it back to
+    /// the file (when `write_back`), record the version with a diff, and swap it into the engine
+    /// (whose memory of caps and budgets is kept).
+    fn apply_surprises_text(
+        &mut self,
+        body: &str,
+        format: BodyFormat,
+        source: &str,
+        write_back: bool,
+    ) -> Result<Applied, ConfigRejection> {
+        let text = match format {
+            BodyFormat::Toml => body.to_string(),
+            BodyFormat::Json => json_to_toml(body)?,
+        };
+        let file = self
+            .config_dir
+            .as_ref()
+            .map_or_else(|| PathBuf::from(SURPRISES_FILE), |d| d.join(SURPRISES_FILE));
+        let config = match SurpriseConfig::from_toml(&file, &text, &self.config) {
+            Ok(c) => c,
+            Err(e) => {
+                self.config_refused(&e);
+                return Err(rejection(&e));
+            }
+        };
+        if write_back {
+            if let Some(dir) = &self.config_dir {
+                write_atomically(&dir.join(SURPRISES_FILE), &text).map_err(|e| {
+                    ConfigRejection::Storage {
+                        message: format!("cannot write {}: {e}", file.display()),
+                    }
+                })?;
+            }
+        }
+        let (version, changed) = self
+            .journal
+            .record_config(self.local, SURPRISES_FILE, &text, source)
+            .map_err(|e| ConfigRejection::Storage {
+                message: e.to_string(),
+            })?;
+        self.core.surprises_mut().set_config(config);
+        self.surprises_text = text;
+        self.surprise_version = Some(version);
+        self.last_config_error = None;
+        tracing::info!(version, source, "surprise config in force");
+        Ok(Applied { version, changed })
+    }
+
+    /// A config change was refused: keep running on the current one, and say why.
+    fn config_refused(&mut self, error: &ConfigError) {
+        let message = error.to_string();
+        tracing::warn!("config change refused, keeping the running config: {message}");
+        let now = self.clock.now();
+        self.record(
+            now,
+            TraceEntry::Error {
+                message: format!("config change refused, keeping the running config: {message}"),
+            },
+        );
+        if let Some(m) = &self.metrics {
+            m.config_error();
+        }
+        self.last_config_error = Some(message);
+    }
+
+    /// Pick up config files changed on disk. A valid `surprises.toml` is put in force at once; a
+    /// valid new `machine.toml` waits for the next start (pins and columns cannot change under a
+    /// running machine); anything invalid is refused and reported.
+    fn reload_from_disk(&mut self) {
+        let Some(dir) = self.config_dir.clone() else {
+            return;
+        };
+        let surprises_file = dir.join(SURPRISES_FILE);
+        match std::fs::read_to_string(&surprises_file) {
+            Ok(text) if text != self.surprises_text => {
+                // Refusals are already recorded by apply.
+                let _ = self.apply_surprises_text(&text, BodyFormat::Toml, "file", false);
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => self.config_refused(&ConfigError::Read {
+                file: surprises_file,
+                source,
+            }),
+        }
+        let machine_file = dir.join(MACHINE_FILE);
+        match std::fs::read_to_string(&machine_file) {
+            Ok(text) if text != self.machine_text => {
+                match MachineConfig::from_toml(&machine_file, &text) {
+                    Ok(_) => {
+                        tracing::warn!(
+                            "machine.toml changed: it takes effect when the kiosk restarts"
+                        );
+                        self.machine_text = text;
+                        self.restart_needed = true;
+                    }
+                    Err(e) => {
+                        self.machine_text = text;
+                        self.config_refused(&e);
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(source) => self.config_refused(&ConfigError::Read {
+                file: machine_file,
+                source,
+            }),
+        }
+    }
+
+    /// Put a new surprise configuration in force without a file (the fault campaign's reloads).
+    pub fn apply_surprises(
+        &mut self,
+        text: &str,
+        source: &str,
+    ) -> Result<Applied, ConfigRejection> {
+        let now = self.clock.now();
+        self.sync_local_time(now);
+        self.apply_surprises_text(text, BodyFormat::Toml, source, false)
+    }
+}
+
+fn rejection(error: &ConfigError) -> ConfigRejection {
+    let issues = error.issues();
+    // A problem without a field path is a syntax error: the body is not well-formed at all.
+    if issues.is_empty() || issues.iter().all(|i| i.path.is_empty()) {
+        return ConfigRejection::Malformed {
+            message: error.to_string(),
+        };
+    }
+    ConfigRejection::Invalid {
+        issues: issues
+            .iter()
+            .map(|i| IssueView {
+                path: i.path.clone(),
+                line: i.line,
+                message: i.message.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A JSON body becomes the equivalent TOML text, so it is validated and stored exactly like the
+/// file.
+fn json_to_toml(body: &str) -> Result<String, ConfigRejection> {
+    let value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| ConfigRejection::Malformed {
+            message: format!("not valid JSON: {e}"),
+        })?;
+    let value = toml::Value::try_from(value).map_err(|e| ConfigRejection::Malformed {
+        message: format!("cannot be written as TOML: {e}"),
+    })?;
+    toml::to_string(&value).map_err(|e| ConfigRejection::Malformed {
+        message: format!("cannot be written as TOML: {e}"),
+    })
+}
+
+/// Write a file so that a crash leaves either the old or the new text, never half of one.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let tmp = path.with_extension("toml.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
