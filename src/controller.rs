@@ -35,13 +35,31 @@ use crate::vend::{
 pub enum ControllerError {
     /// The hardware refused something that must work.
     #[error("hardware failure: {0}")]
-    Hardware(#[from] HwError),
+    Hardware(HwError),
     /// The input edge stream ended: the backend is gone.
     #[error("the hardware input stream ended unexpectedly")]
     InputsClosed,
     /// The books could not be written: the machine stops rather than vend unrecorded.
     #[error("stopping: {0}")]
-    Journal(#[from] JournalError),
+    Journal(JournalError),
+    /// A step of the controller panicked (a bug): the machine stops rather than carry on in a
+    /// state nobody designed.
+    #[error("stopping after an internal error: {0}")]
+    Panic(String),
+}
+
+// Written out rather than `#[from]`: the message already carries the cause, and a cause that is
+// also the error's `source` is printed twice by anyone who prints the chain.
+impl From<HwError> for ControllerError {
+    fn from(e: HwError) -> Self {
+        ControllerError::Hardware(e)
+    }
+}
+
+impl From<JournalError> for ControllerError {
+    fn from(e: JournalError) -> Self {
+        ControllerError::Journal(e)
+    }
 }
 
 /// A command the hardware refused, and whether the machine must stop for it.
@@ -104,6 +122,8 @@ pub struct Status {
     pub surprise_version: Option<i64>,
     /// `machine.toml` changed on disk in a way that takes effect at the next start.
     pub restart_needed: bool,
+    /// Why the machine is not selling, when it is not (stopped, storage full, starting up).
+    pub out_of_service: Option<String>,
 }
 
 /// Where trace records go: every subscriber gets every record, in order; a broadcast channel, if
@@ -224,6 +244,8 @@ pub struct Controller {
     restart_needed: bool,
     metrics: Option<Arc<Metrics>>,
     hardware: String,
+    /// Why the machine stopped selling for good (until restarted), once it has.
+    halted: Option<String>,
 }
 
 impl Controller {
@@ -275,6 +297,7 @@ impl Controller {
             surprises_paused: false,
             surprise_version: None,
             restart_needed: false,
+            out_of_service: None,
         });
         let mut controller = Controller {
             core,
@@ -297,6 +320,7 @@ impl Controller {
             restart_needed: false,
             metrics: setup.metrics,
             hardware: setup.hardware,
+            halted: None,
         };
         let now = clock.now();
         controller.sync_local_time(now);
@@ -342,7 +366,8 @@ impl Controller {
         );
     }
 
-    /// Switch every motor and output off and note it in the trace (the end of every run).
+    /// Switch every motor and output off (the coin acceptor inhibited), say so on the status,
+    /// and note it in the trace: the end of every clean run.
     pub fn stop(&mut self) -> Result<(), ControllerError> {
         let running: Vec<ColumnId> = self
             .hw
@@ -350,13 +375,14 @@ impl Controller {
             .into_iter()
             .filter_map(ColumnId::from_index)
             .collect();
-        let off = self.hw.all_off();
+        let off = self.hw.safe_off();
         let now = self.clock.now();
         match &off {
             Ok(()) => self.record(
                 now,
                 TraceEntry::Stopped {
                     motors_stopped: running,
+                    motors_still_on: Vec::new(),
                 },
             ),
             Err(e) => self.record(
@@ -366,7 +392,93 @@ impl Controller {
                 },
             ),
         }
+        self.lamps_on.clear();
+        self.screen = Some(Screen::OutOfService {
+            credit: self.core.credit(),
+        });
+        self.halted
+            .get_or_insert_with(|| "the kiosk has stopped".to_string());
+        self.publish();
         off.map_err(ControllerError::from)
+    }
+
+    /// Put the outputs in their safe state (motors and payout off, coin acceptor inhibited, lamps
+    /// off) without any bookkeeping: the first thing done when a step fails.
+    pub fn hardware_safe(&mut self) {
+        let _ = self.hw.safe_off();
+    }
+
+    /// Stop selling for good after a failure: the outputs go to their safe state (every motor
+    /// off, the coin acceptor inhibited), the fault lamp lights, the display and the status say
+    /// "out of service" with `reason`, and the trace records each of these. The credit stays in
+    /// the books for the next start.
+    pub fn halt(&mut self, reason: &str) {
+        let now = self.clock.now();
+        let running = self.hw.running_motors();
+        let off = self.hw.safe_off();
+        let still_on = self.hw.running_motors();
+        if let Err(e) = off {
+            self.record(
+                now,
+                TraceEntry::Error {
+                    message: format!("could not put every output in its safe state: {e}"),
+                },
+            );
+        }
+        let mut done = Vec::new();
+        for column in running.iter().filter(|c| !still_on.contains(c)) {
+            if let Some(column) = ColumnId::from_index(*column) {
+                done.push(Command::Motor { column, on: false });
+            }
+        }
+        done.push(Command::CoinInhibit { on: true });
+        self.lamps_on.clear();
+        for role in LampRole::ALL {
+            let lit = role == LampRole::Fault
+                && self
+                    .config
+                    .lamps
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| **r == role)
+                    .all(|(i, _)| self.hw.set_lamp(i, true).is_ok());
+            if lit {
+                self.lamps_on.push(role);
+            }
+            done.push(Command::Lamp { role, on: lit });
+        }
+        // The price of a vend left open is the customer's again at the next start.
+        let screen = Screen::OutOfService {
+            credit: self.core.credit().saturating_add(self.core.escrow()),
+        };
+        self.screen = Some(screen.clone());
+        done.push(Command::Display(screen));
+        self.halted = Some(reason.to_string());
+        tracing::error!("out of service: {reason}");
+        self.record(
+            now,
+            TraceEntry::Error {
+                message: format!("out of service: {reason}"),
+            },
+        );
+        for command in done {
+            let text = display_text(&command, &self.config.currency);
+            self.record(now, TraceEntry::Command { command, text });
+        }
+        let ids = |v: &[usize]| v.iter().filter_map(|c| ColumnId::from_index(*c)).collect();
+        let stopped: Vec<usize> = running
+            .iter()
+            .copied()
+            .filter(|c| !still_on.contains(c))
+            .collect();
+        self.record(
+            now,
+            TraceEntry::Stopped {
+                motors_stopped: ids(&stopped),
+                motors_still_on: ids(&still_on),
+            },
+        );
+        self.publish();
     }
 
     /// When [`Controller::on_tick`] next has work: the earliest of the vend core's and the input
@@ -514,7 +626,7 @@ impl Controller {
                         message: format!("journal write failed, stopping: {e}"),
                     },
                 );
-                let _ = self.hw.all_off();
+                let _ = self.hw.safe_off();
                 return Err(e.into());
             }
         }
@@ -526,7 +638,7 @@ impl Controller {
             let must_stop = matches!(&outcome, Err(e) if e.must_stop);
             outcomes.push(outcome);
             if must_stop {
-                let _ = self.hw.all_off();
+                let _ = self.hw.safe_off();
                 break;
             }
         }
@@ -644,6 +756,7 @@ impl Controller {
             surprises_paused: self.core.surprises().paused(),
             surprise_version: self.surprise_version,
             restart_needed: self.restart_needed,
+            out_of_service: self.halted.clone(),
             machine: self.config.name.clone(),
             currency: self.config.currency.clone(),
             hardware: self.hardware.clone(),

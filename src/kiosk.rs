@@ -130,6 +130,8 @@ pub struct Kiosk {
     requests: UnboundedSender<Request>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ControllerError>>>,
+    /// Closed when the controller task ends, whatever the reason.
+    done: watch::Receiver<()>,
 }
 
 impl Kiosk {
@@ -214,7 +216,10 @@ impl Kiosk {
         dispatch.install(controller);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (done_tx, done) = watch::channel(());
         let task = tokio::spawn(async move {
+            // Dropped when the task ends (or panics): whoever waits on `finished` wakes up.
+            let _done = done_tx;
             let result = dispatch
                 .run(notices, request_rx, async move {
                     // A dropped sender means whoever owned the kiosk is gone: stop too.
@@ -235,6 +240,7 @@ impl Kiosk {
             requests: request_tx,
             stop: Some(stop_tx),
             task: Some(task),
+            done,
         })
     }
 
@@ -263,6 +269,14 @@ impl Kiosk {
     /// Whether the controller has stopped by itself (for example after a hardware failure).
     pub fn is_finished(&self) -> bool {
         self.task.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Completes when the controller has stopped by itself (or been stopped): a failed controller
+    /// must end the process promptly, whatever else it is waiting for.
+    pub async fn finished(&self) {
+        let mut done = self.done.clone();
+        // Nothing is ever sent: the only news is the sender going away with the task.
+        while done.changed().await.is_ok() {}
     }
 
     /// Stop the controller (every motor off) and wait for it.

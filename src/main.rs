@@ -636,8 +636,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     loop {
         let line = tokio::select! {
             () = &mut shutdown => break,
+            // A controller that stopped by itself (the books, the hardware, a bug) ends the
+            // process at once, whatever stdin does: under systemd stdin is empty for good, and
+            // only an exit lets the service manager restart the kiosk.
+            () = kiosk.finished() => break,
             line = lines.recv(), if stdin_open => line,
-            _ = tokio::time::sleep(std::time::Duration::from_millis(500)), if kiosk.is_finished() => break,
         };
         let Some(line) = line else {
             stdin_open = false;
@@ -656,9 +659,10 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 continue;
             }
         };
-        // A long `wait` must not delay a stop request.
+        // A long `wait` must not delay a stop request or a failed controller.
         let outcome = tokio::select! {
             () = &mut shutdown => break,
+            () = kiosk.finished() => break,
             outcome = script::execute(&kiosk, cmd) => outcome,
         };
         match outcome {
@@ -672,10 +676,8 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             Err(message) => report_script_error(&message, interactive, &mut failed),
         }
     }
-    if let Some(c) = console {
-        c.stop().await;
-    }
-    // Stopping switches every motor off first; nothing after that may keep the process alive.
+    // Stopping switches every motor off first and inhibits the coin acceptor; nothing after that
+    // may keep the process alive.
     let stopping = async {
         let result = kiosk.stop().await;
         // The controller has dropped its trace senders, so the printer drains and ends.
@@ -686,6 +688,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Ok(result) => result,
         Err(_) => anyhow::bail!("the kiosk did not stop within 10 s"),
     };
+    // The pages have shown "out of service" by now. Open event streams would hold a graceful
+    // shutdown forever, so the web server gets a moment to finish requests, then goes.
+    if let Some(c) = console {
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(300), c.stop()).await;
+    }
     result.context("the controller stopped with an error")?;
     Ok(if failed {
         ExitCode::from(3)

@@ -62,7 +62,8 @@ commands (one per line; a bare number presses that button):
   miss N           items from column N fall past the drop beam unseen
   hang N           the next item of column N hangs on the spiral until the next turn
   double N         the next turn of column N drops two items
-  fix N            clear the jam, miss, hang and double faults of column N
+  dead N           the motor driver of column N stops answering (on or off, it stays)
+  fix N            clear the jam, miss, hang, double and dead-driver faults of column N
   empty N          column N is physically empty
   load N COUNT     put COUNT more items into column N (the controller is not told)
   restock [N]      the operator fills column N (or every column) and tells the controller
@@ -153,6 +154,9 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
             stuck: on_off(arg)?,
         }),
         "bounce" => ScriptCommand::Fault(Fault::Bounce { on: on_off(arg)? }),
+        "dead" => ScriptCommand::Fault(Fault::DeadDriver {
+            column: column_index(arg)?,
+        }),
         "load" => ScriptCommand::Load {
             column: number(arg, "column number")?,
             count: number(words.next(), "item count")?,

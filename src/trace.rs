@@ -48,10 +48,13 @@ pub enum TraceEntry {
         /// What went wrong.
         message: String,
     },
-    /// The controller stopped with every motor off.
+    /// The controller stopped: every motor off, unless `motors_still_on` says otherwise.
     Stopped {
         /// Motors that were still running and were switched off by the stop.
         motors_stopped: Vec<ColumnId>,
+        /// Motors that refused to switch off (their power must be cut by hand).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        motors_still_on: Vec<ColumnId>,
     },
 }
 
@@ -124,7 +127,7 @@ impl TraceRecord {
                     format!(
                         "coins   {}",
                         if *on {
-                            "REFUSED (credit at maximum)"
+                            "REFUSED (acceptor inhibited)"
                         } else {
                             "accepted"
                         }
@@ -153,10 +156,19 @@ impl TraceRecord {
                 SimReport::CoinRejected => "cup     the acceptor hands the coin back".into(),
             },
             TraceEntry::Error { message } => format!("error   {message}"),
-            TraceEntry::Stopped { motors_stopped } if motors_stopped.is_empty() => {
+            TraceEntry::Stopped {
+                motors_still_on, ..
+            } if !motors_still_on.is_empty() => {
+                let list: Vec<String> = motors_still_on.iter().map(ToString::to_string).collect();
+                format!(
+                    "stopped: the motor of column {} did NOT switch off: cut the machine's power",
+                    list.join(", ")
+                )
+            }
+            TraceEntry::Stopped { motors_stopped, .. } if motors_stopped.is_empty() => {
                 "stopped: every motor is off".into()
             }
-            TraceEntry::Stopped { motors_stopped } => {
+            TraceEntry::Stopped { motors_stopped, .. } => {
                 let list: Vec<String> = motors_stopped.iter().map(ToString::to_string).collect();
                 format!(
                     "stopped: every motor is off (switched off column {})",

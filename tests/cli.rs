@@ -407,3 +407,90 @@ fn run_refuses_a_public_address_without_an_operator_token() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16 characters"));
 }
+
+#[test]
+fn a_stopped_controller_inhibits_the_acceptor_and_ends_the_process_whatever_stdin_does() {
+    use std::io::BufRead;
+    let mut child = happiness()
+        .args([
+            "run",
+            "--hardware",
+            "sim",
+            "--events",
+            "json",
+            "--listen",
+            "off",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn happiness");
+    // The driver of column 1's motor dies while the motor runs: it cannot be switched off. stdin
+    // stays open and silent afterwards, as under systemd.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"coin 200\npress 1\nwait 300\ndead 1\n")
+        .expect("write script");
+    let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut lines = Vec::new();
+    for line in stdout.lines() {
+        let line = line.expect("stdout line");
+        let value: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+        let stopped = value["type"] == "stopped";
+        lines.push(value);
+        if stopped {
+            break;
+        }
+    }
+    let seen_stop = std::time::Instant::now();
+    // The process ends by itself: no quit, no end of input, no signal.
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            seen_stop.elapsed() < std::time::Duration::from_secs(3),
+            "the process is still alive after its controller stopped"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    drop(stdin);
+    assert_eq!(status.code(), Some(1), "a failed controller exits non-zero");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert!(stderr.contains("the driver does not answer"), "{stderr}");
+    let after_error = lines
+        .iter()
+        .position(|v| {
+            v["type"] == "error"
+                && v["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("out of service"))
+        })
+        .map(|i| &lines[i..])
+        .unwrap_or_else(|| panic!("no out-of-service line in {lines:?}"));
+    let has = |pred: &dyn Fn(&serde_json::Value) -> bool| after_error.iter().any(pred);
+    assert!(
+        has(&|v| v["command"]["command"] == "coin_inhibit" && v["command"]["on"] == true),
+        "the acceptor is inhibited: {after_error:?}"
+    );
+    assert!(
+        has(&|v| v["command"]["command"] == "lamp"
+            && v["command"]["role"] == "fault"
+            && v["command"]["on"] == true),
+        "the fault lamp is lit: {after_error:?}"
+    );
+    assert!(
+        has(&|v| v["command"]["screen"] == "out_of_service"),
+        "the display says out of service: {after_error:?}"
+    );
+    let last = lines.last().expect("lines");
+    assert_eq!(
+        last["motors_still_on"],
+        serde_json::json!([1]),
+        "the stop names the motor that would not switch off: {last}"
+    );
+}

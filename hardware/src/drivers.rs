@@ -19,12 +19,17 @@ struct ActiveOutput<P> {
 impl<P: OutputPin> ActiveOutput<P> {
     /// Takes the pin and drives it to "off" straight away: a relay must never float on at boot.
     fn new(pin: P, polarity: Polarity) -> Result<Self, P::Error> {
+        ActiveOutput::starting(pin, polarity, false)
+    }
+
+    /// Takes the pin and drives it to `on` straight away.
+    fn starting(pin: P, polarity: Polarity, on: bool) -> Result<Self, P::Error> {
         let mut out = ActiveOutput {
             pin,
             polarity,
-            on: true,
+            on: !on,
         };
-        out.set(false)?;
+        out.set(on)?;
         Ok(out)
     }
 
@@ -160,6 +165,14 @@ impl<P: OutputPin> Lamp<P> {
     pub fn new(pin: P, polarity: Polarity) -> Result<Self, P::Error> {
         Ok(Lamp {
             out: ActiveOutput::new(pin, polarity)?,
+        })
+    }
+
+    /// An output on `pin`, switched on immediately (a coin acceptor's inhibit line, which must
+    /// refuse coins until the controller is ready to record them).
+    pub fn new_on(pin: P, polarity: Polarity) -> Result<Self, P::Error> {
+        Ok(Lamp {
+            out: ActiveOutput::starting(pin, polarity, true)?,
         })
     }
 

@@ -54,6 +54,12 @@ pub enum OutputRole {
 }
 
 impl OutputRole {
+    /// Whether the output starts active: only the coin inhibit, so that no coin is taken before
+    /// the controller can record it. A backend that sets a level when it claims a pin uses this.
+    pub fn starts_on(self) -> bool {
+        matches!(self, OutputRole::CoinInhibit)
+    }
+
     /// A person-readable name, used in error messages.
     pub fn describe(self) -> String {
         match self {
@@ -166,8 +172,10 @@ pub trait Hardware: Send {
     /// Switch an auxiliary output (coin inhibit, payout hopper). A machine without it ignores the
     /// request.
     fn set_aux(&mut self, output: AuxOutput, on: bool) -> Result<(), HwError>;
-    /// Switch every motor, lamp and auxiliary output off, trying all of them even if some fail.
-    fn all_off(&mut self) -> Result<(), HwError>;
+    /// Put the machine in its safe state, trying every output even if some fail: every motor, lamp
+    /// and the payout hopper off, and the coin acceptor inhibited (a machine that is not running
+    /// its controller must not take money it cannot record).
+    fn safe_off(&mut self) -> Result<(), HwError>;
     /// Read the inputs whose level matters at start-up.
     fn read_inputs(&mut self) -> Result<InputSnapshot, HwError>;
     /// Columns whose motor is commanded on.
@@ -193,7 +201,8 @@ fn pin_error(what: impl Into<String>, pin: Gpio, e: impl embedded_hal::digital::
     HwError::Pin {
         what: what.into(),
         pin,
-        message: format!("{:?}", e.kind()),
+        // embedded-hal errors only promise Debug; a backend's own error says more than its kind.
+        message: format!("{e:?}"),
     }
 }
 
@@ -222,7 +231,13 @@ impl<O: OutputPin, I: InputPin> Machine<O, I> {
             |role: OutputRole, spec: Option<OutputSpec>| -> Result<Option<Lamp<O>>, HwError> {
                 let Some(spec) = spec else { return Ok(None) };
                 let pin = output(role, spec)?;
-                Lamp::new(pin, spec.polarity)
+                // The acceptor refuses coins until the controller is ready to record them.
+                let driver = if role.starts_on() {
+                    Lamp::new_on(pin, spec.polarity)
+                } else {
+                    Lamp::new(pin, spec.polarity)
+                };
+                driver
                     .map(Some)
                     .map_err(|e| pin_error(role.describe(), spec.pin, e))
             };
@@ -355,34 +370,45 @@ where
         }
     }
 
-    fn all_off(&mut self) -> Result<(), HwError> {
+    fn safe_off(&mut self) -> Result<(), HwError> {
         // Motors first: they are the part that can hurt someone or empty a column.
         let motors = self.motors.stop_all().map_err(|e| self.motor_error(e));
-        let mut lamps = Ok(());
-        for (i, (lamp, spec)) in self.lamps.iter_mut().zip(&self.wiring.lamps).enumerate() {
-            if let Err(e) = lamp.set(false) {
-                if lamps.is_ok() {
-                    lamps = Err(pin_error(format!("lamp {}", i + 1), spec.pin, e));
+        let mut others = Ok(());
+        let mut note = |result: Result<(), HwError>| {
+            if let Err(e) = result {
+                if others.is_ok() {
+                    others = Err(e);
                 }
             }
+        };
+        for (i, (lamp, spec)) in self.lamps.iter_mut().zip(&self.wiring.lamps).enumerate() {
+            note(
+                lamp.set(false)
+                    .map_err(|e| pin_error(format!("lamp {}", i + 1), spec.pin, e)),
+            );
         }
-        for (driver, spec, role) in [
-            (self.payout.as_mut(), self.wiring.payout, OutputRole::Payout),
+        for (driver, spec, role, on) in [
+            (
+                self.payout.as_mut(),
+                self.wiring.payout,
+                OutputRole::Payout,
+                false,
+            ),
             (
                 self.coin_inhibit.as_mut(),
                 self.wiring.coin_inhibit,
                 OutputRole::CoinInhibit,
+                true,
             ),
         ] {
             if let (Some(d), Some(spec)) = (driver, spec) {
-                if let Err(e) = d.set(false) {
-                    if lamps.is_ok() {
-                        lamps = Err(pin_error(role.describe(), spec.pin, e));
-                    }
-                }
+                note(
+                    d.set(on)
+                        .map_err(|e| pin_error(role.describe(), spec.pin, e)),
+                );
             }
         }
-        motors.and(lamps)
+        motors.and(others)
     }
 
     fn read_inputs(&mut self) -> Result<InputSnapshot, HwError> {
@@ -539,7 +565,52 @@ mod tests {
                 buttons_held: vec![false],
             }
         );
-        machine.all_off().expect("all off");
+        machine.safe_off().expect("safe off");
+        assert!(machine.running_motors().is_empty());
+        for check in &mut checks {
+            check.done();
+        }
+    }
+
+    #[test]
+    fn the_coin_acceptor_starts_inhibited_and_the_safe_state_inhibits_it_again() {
+        let wiring = Wiring {
+            motors: vec![out(20)],
+            home_switches: vec![None],
+            coin_inhibit: Some(out(7)),
+            payout: Some(out(8)),
+            ..Wiring::default()
+        };
+        let motor = Mock::new(&[
+            Transaction::set(State::Low),
+            Transaction::set(State::High),
+            Transaction::set(State::Low),
+        ]);
+        // Active at once when claimed, released by the controller, active again when it stops.
+        let inhibit = Mock::new(&[
+            Transaction::set(State::High),
+            Transaction::set(State::Low),
+            Transaction::set(State::High),
+        ]);
+        let payout = Mock::new(&[
+            Transaction::set(State::Low),
+            Transaction::set(State::High),
+            Transaction::set(State::Low),
+        ]);
+        let mut checks = vec![motor.clone(), inhibit.clone(), payout.clone()];
+        let mut outputs = vec![motor, inhibit, payout].into_iter();
+        let mut machine = Machine::<Mock, Mock>::build(
+            &wiring,
+            |_, _| outputs.next().ok_or(HwError::Gpio("out of mocks".into())),
+            |_, _, _| Err(HwError::Gpio("no inputs here".into())),
+        )
+        .expect("build");
+        machine
+            .set_aux(AuxOutput::CoinInhibit, false)
+            .expect("accept coins");
+        machine.set_motor(0, true).expect("motor");
+        machine.set_aux(AuxOutput::Payout, true).expect("payout");
+        machine.safe_off().expect("safe state");
         assert!(machine.running_motors().is_empty());
         for check in &mut checks {
             check.done();

@@ -4,6 +4,10 @@
 //! character device (`/dev/gpiochip*`), and a user in the `gpio` group. Pin numbers are BCM
 //! numbers. See `hardware/README.md` for the wiring.
 //!
+//! Outputs keep their last level when the program ends (rppal's reset-on-drop is off): the
+//! controller's last act is its safe state, so motors stay off and the coin acceptor stays
+//! inhibited until the kiosk runs again.
+//!
 //! Inputs are interrupt driven: rppal runs one thread per pin that waits on the kernel's edge
 //! events; each edge is stamped with the controller's [`Clock`] and handed to the [`EdgeSink`] on
 //! that same thread, so a button press reaches the controller without another thread having to
@@ -43,12 +47,18 @@ pub fn open(wiring: &Wiring, clock: Clock, edges: EdgeSink) -> Result<RpiMachine
         wiring,
         |role, spec| {
             let pin = claim(&role.describe(), spec.pin)?;
-            // Start at the "off" level so a relay never clicks on while the program starts.
-            Ok(if spec.polarity.level_for(false) {
+            // Start at the "off" level so a relay never clicks on while the program starts (and
+            // the coin inhibit at "refuse" until the controller can record coins).
+            let mut out = if spec.polarity.level_for(role.starts_on()) {
                 pin.into_output_high()
             } else {
                 pin.into_output_low()
-            })
+            };
+            // Keep the last level when the program ends: after a stop the motors stay off and
+            // the acceptor stays inhibited until the service manager starts the kiosk again,
+            // instead of the pins floating back to inputs.
+            out.set_reset_on_drop(false);
+            Ok(out)
         },
         |what, line, spec| {
             let pin = claim(what, spec.pin)?;

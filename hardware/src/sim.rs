@@ -126,6 +126,12 @@ pub enum Fault {
         /// True to stick, false to recover.
         stuck: bool,
     },
+    /// The driver of the column's motor stops answering (a dead relay board or port expander):
+    /// every command to it fails and the motor stays as it was, on or off, until [`Fault::Fix`].
+    DeadDriver {
+        /// Column index.
+        column: u8,
+    },
     /// Every switch (buttons, door, home switches, coin line) bounces on each change.
     Bounce {
         /// True to turn bounce on.
@@ -233,6 +239,8 @@ struct Column {
     hang_next: bool,
     double_next: u32,
     has_home: bool,
+    /// Its motor driver no longer answers.
+    dead_driver: bool,
 }
 
 /// The simulated machine's physics. Time only moves when a method is given a later timestamp.
@@ -278,6 +286,7 @@ impl World {
                 hang_next: false,
                 double_next: 0,
                 has_home: wiring.home_switches.get(i).is_some_and(Option::is_some),
+                dead_driver: false,
             })
             .collect();
         let mut levels = HashMap::new();
@@ -632,8 +641,19 @@ impl World {
         }
     }
 
-    /// Drive any output at time `at`.
-    pub fn set_output(&mut self, at: Timestamp, role: OutputRole, on: bool) {
+    /// Drive any output at time `at`. A motor whose driver is dead refuses and stays as it was.
+    pub fn set_output(
+        &mut self,
+        at: Timestamp,
+        role: OutputRole,
+        on: bool,
+    ) -> Result<(), DriverNotAnswering> {
+        if let OutputRole::Motor(c) = role {
+            if self.columns.get(c).is_some_and(|c| c.dead_driver) {
+                self.advance(at);
+                return Err(DriverNotAnswering);
+            }
+        }
         match role {
             OutputRole::Motor(c) => self.set_motor(at, c, on),
             OutputRole::Lamp(l) => self.set_lamp(at, l, on),
@@ -654,6 +674,7 @@ impl World {
                 self.payout_on = on;
             }
         }
+        Ok(())
     }
 
     /// Coins the payout hopper has dropped into the return cup so far.
@@ -752,7 +773,9 @@ impl World {
                 col.blind = false;
                 col.hang_next = false;
                 col.double_next = 0;
+                col.dead_driver = false;
             }
+            Fault::DeadDriver { column: c } => self.columns[column(c)?].dead_driver = true,
             Fault::MissBeam { column: c } => self.columns[column(c)?].blind = true,
             Fault::Hang { column: c } => self.columns[column(c)?].hang_next = true,
             Fault::DoubleDrop { column: c } => self.columns[column(c)?].double_next += 1,
@@ -880,15 +903,33 @@ pub struct SimOutputPin {
     polarity: Polarity,
 }
 
+/// A simulated output whose driver has stopped answering ([`Fault::DeadDriver`]).
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the driver does not answer")]
+pub struct DriverNotAnswering;
+
+impl std::fmt::Debug for DriverNotAnswering {
+    // Drivers report errors through `Debug` (all embedded-hal promises): say it in words.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the driver does not answer")
+    }
+}
+
+impl embedded_hal::digital::Error for DriverNotAnswering {
+    fn kind(&self) -> embedded_hal::digital::ErrorKind {
+        embedded_hal::digital::ErrorKind::Other
+    }
+}
+
 impl ErrorType for SimOutputPin {
-    type Error = Infallible;
+    type Error = DriverNotAnswering;
 }
 
 impl SimOutputPin {
-    fn write(&mut self, high: bool) {
+    fn write(&mut self, high: bool) -> Result<(), DriverNotAnswering> {
         let active = self.polarity.is_active(high);
         let now = self.shared.clock.now();
-        self.shared.world().set_output(now, self.role, active);
+        self.shared.world().set_output(now, self.role, active)?;
         self.shared.wake.notify_one();
         // After the world knows, so that whoever is woken sees the motor running.
         if active && matches!(self.role, OutputRole::Motor(_)) {
@@ -900,18 +941,17 @@ impl SimOutputPin {
                 Some(std::time::Instant::now());
             self.shared.motor_signal.notify_all();
         }
+        Ok(())
     }
 }
 
 impl OutputPin for SimOutputPin {
-    fn set_low(&mut self) -> Result<(), Infallible> {
-        self.write(false);
-        Ok(())
+    fn set_low(&mut self) -> Result<(), DriverNotAnswering> {
+        self.write(false)
     }
 
-    fn set_high(&mut self) -> Result<(), Infallible> {
-        self.write(true);
-        Ok(())
+    fn set_high(&mut self) -> Result<(), DriverNotAnswering> {
+        self.write(true)
     }
 }
 

@@ -1,6 +1,12 @@
-//! Who may run a controller step, from which thread.
+//! Who may run a controller step, from which thread, and what happens when one fails.
+//!
+//! Every step runs under one lock and inside a panic guard: a step that returns an error or
+//! panics marks the dispatch failed, the hardware goes to its safe state at once (motors off,
+//! coin acceptor inhibited), and [`Dispatch::run`] ends with the error after putting the machine
+//! out of service (fault lamp, "out of service" on the display and the status).
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
 use happiness_hardware::sim::SimNotice;
@@ -53,10 +59,7 @@ impl Dispatch {
             if lock(&self.failed).is_some() {
                 return;
             }
-            match controller.on_edge(edge) {
-                Ok(()) => controller.publish(),
-                Err(e) => *lock(&self.failed) = Some(e),
-            }
+            self.step(controller, |c| c.on_edge(edge));
         }
         // Deadlines may have moved: let the runtime loop look again.
         self.wake.notify_one();
@@ -66,13 +69,13 @@ impl Dispatch {
     pub fn install(&self, controller: Controller) {
         let mut guard = lock(&self.controller);
         let controller = guard.insert(controller);
-        for edge in std::mem::take(&mut *lock(&self.early)) {
-            if let Err(e) = controller.on_edge(edge) {
-                *lock(&self.failed) = Some(e);
-                break;
+        let early = std::mem::take(&mut *lock(&self.early));
+        self.step(controller, |c| {
+            for edge in early {
+                c.on_edge(edge)?;
             }
-        }
-        controller.publish();
+            Ok(())
+        });
         drop(guard);
         self.wake.notify_one();
     }
@@ -121,21 +124,64 @@ impl Dispatch {
         };
         // Take the controller out: the hardware's edge sink points back at this dispatch, and
         // the trace's subscribers wait for the controller's senders to be dropped.
-        let stopped = match lock(&self.controller).take() {
-            Some(mut c) => c.stop(),
-            None => Ok(()),
+        let taken = lock(&self.controller).take();
+        let Some(mut c) = taken else {
+            return result;
         };
+        let stopped = std::panic::catch_unwind(AssertUnwindSafe(|| match &result {
+            Ok(()) => c.stop(),
+            Err(e) => {
+                c.halt(&e.to_string());
+                Ok(())
+            }
+        }))
+        .unwrap_or_else(|p| Err(ControllerError::Panic(panic_text(p.as_ref()))));
         result.and(stopped)
     }
 
     fn with(&self, f: impl FnOnce(&mut Controller) -> Result<(), ControllerError>) {
         let mut guard = lock(&self.controller);
         if let Some(c) = guard.as_mut() {
-            match f(c) {
-                Ok(()) => c.publish(),
-                Err(e) => *lock(&self.failed) = Some(e),
-            }
+            self.step(c, f);
         }
+    }
+
+    /// Run one step and publish the status after it. A step that fails or panics leaves the
+    /// machine in its safe state at once, and the dispatch failed.
+    fn step(
+        &self,
+        c: &mut Controller,
+        f: impl FnOnce(&mut Controller) -> Result<(), ControllerError>,
+    ) {
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let result = f(c);
+            if result.is_ok() {
+                c.publish();
+            }
+            result
+        }));
+        let error = match outcome {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e,
+            Err(payload) => ControllerError::Panic(panic_text(payload.as_ref())),
+        };
+        // Whatever state the step left behind, the outputs go safe now; the run loop finishes the
+        // stop (fault lamp, display, status) on the runtime.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| c.hardware_safe()));
+        tracing::error!("the controller stopped: {error}");
+        lock(&self.failed).get_or_insert(error);
+        self.wake.notify_one();
+    }
+}
+
+/// The message a panic carried, as far as it can be read.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
     }
 }
 

@@ -444,6 +444,7 @@ struct KioskView {
     tray: Vec<String>,
     coins: Vec<Cents>,
     coins_returned: u32,
+    out_of_service: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -503,6 +504,7 @@ fn kiosk_view(state: &ApiState, s: &Status) -> KioskView {
             .unwrap_or_default(),
         coins: state.machine.coins.iter().map(|c| c.value).collect(),
         coins_returned: state.sim.as_ref().map_or(0, SimHandle::coins_paid_out),
+        out_of_service: s.out_of_service.clone(),
     }
 }
 

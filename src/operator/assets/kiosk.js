@@ -35,8 +35,17 @@
     setTimeout(() => { $("surprise").hidden = true; }, 3500);
   }
 
+  // The machine is not selling (stopped, storage full, starting up) or cannot be reached: say so
+  // and offer nothing to press.
+  function outOfService(reason) {
+    document.body.classList.add("out-of-service");
+    $("display").textContent = reason;
+    for (const b of document.querySelectorAll("#selections button")) b.disabled = true;
+  }
+
   function render(s) {
     state = s;
+    document.body.classList.remove("out-of-service");
     $("machine").textContent = s.machine;
     $("display").textContent = s.display;
     $("credit").textContent = money(s.credit, s.currency);
@@ -90,6 +99,7 @@
       }
       $("returned").textContent = s.coins_returned ? s.coins_returned + " coins returned" : "";
     }
+    if (s.out_of_service) outOfService(s.display || "Out of service");
   }
 
   function answer(happy) {
@@ -106,4 +116,7 @@
   fetch("/api/kiosk/state").then((r) => r.json()).then(render).catch(() => {});
   const events = new EventSource("/api/kiosk/events");
   events.addEventListener("state", (e) => render(JSON.parse(e.data)));
+  // The kiosk stopped (it says so first) or the connection is gone: a stopped machine sells
+  // nothing. The browser reconnects by itself and the next state redraws the page.
+  events.onerror = () => outOfService("Out of service: sorry!");
 })();
