@@ -147,6 +147,7 @@ fn latency(journal: JournalLocation, presses: u64) -> (f64, f64, f64, f64) {
                 machine_text: String::new(),
                 surprises_text: String::new(),
                 metrics: Some(Arc::clone(&metrics)),
+                journal_options: Default::default(),
             };
             let kiosk = Kiosk::start(setup, Backend::Sim, sink).expect("kiosk");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -478,7 +479,7 @@ fn rss_after_vends(vends: u64) -> VendRun {
             Ok(_) if line.starts_with("  tray:") => break,
             Ok(_) if line.contains("\"notice\":\"vend_delivered\"") => {
                 run.delivered += 1;
-                if run.delivered % 2000 == 0 {
+                if run.delivered.is_multiple_of(2000) {
                     run.along.push((run.delivered, rss_kib(pid)));
                 }
             }

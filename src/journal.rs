@@ -22,16 +22,23 @@ use crate::money::Cents;
 use crate::vend::{ColumnId, ColumnStatus, FailReason, Notice, Restored};
 
 mod apply;
+mod disk;
+mod open;
 mod recover;
 mod report;
 mod schema;
+mod seal;
 
 use apply::{apply, exec, journaled, Open};
+use disk::Disk;
+pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
+pub use open::{OpenOptions, LOCK_FILE};
 use report::books_report;
 pub use report::{
     BooksReport, FaultCount, InventoryLine, MoneyBalance, ProductSales, SurpriseTotals,
 };
-use schema::MIGRATIONS;
+use schema::{Step, MIGRATIONS};
+pub use seal::{SealProblem, SealReport};
 
 /// File name of the journal inside the data directory.
 pub const JOURNAL_FILE: &str = "journal.db";
@@ -86,12 +93,100 @@ pub enum JournalError {
         /// The directory.
         path: PathBuf,
     },
+    /// Another process holds the data directory's lock.
+    #[error(
+        "the journal in {} is in use by another happiness process ({}): one kiosk per set of books",
+        dir.display(),
+        pid.map_or_else(|| "pid unknown".to_string(), |p| format!("pid {p}"))
+    )]
+    InUse {
+        /// The data directory.
+        dir: PathBuf,
+        /// The other process, when it could be read.
+        pid: Option<u32>,
+    },
+    /// The data directory cannot be written.
+    #[error(
+        "the data directory {} cannot be written ({cause}): the kiosk must write its books there. \
+         The books themselves are not damaged: `happiness report --data {}` reads them",
+        dir.display(),
+        dir.display()
+    )]
+    ReadOnly {
+        /// The data directory.
+        dir: PathBuf,
+        /// What the system said.
+        cause: String,
+    },
+    /// The disk holding the data directory is full.
+    #[error(
+        "the disk holding {} is full ({} free): the kiosk cannot write its books. The books are \
+         not damaged: free some space and start the kiosk again",
+        dir.display(),
+        free.map_or_else(|| "no space".to_string(), |f| format!("{} KiB", f / 1024))
+    )]
+    StorageFull {
+        /// The data directory.
+        dir: PathBuf,
+        /// Free bytes, when known.
+        free: Option<u64>,
+    },
+    /// The directory holds files but no journal: the books were moved or deleted.
+    #[error(
+        "there is no journal in {}, but the directory is not empty (it holds {}): the books may \
+         have been moved or deleted. Put journal.db back (from a backup), or start new books with \
+         --new-books",
+        dir.display(),
+        found.join(", ")
+    )]
+    NoBooks {
+        /// The data directory.
+        dir: PathBuf,
+        /// What it holds.
+        found: Vec<String>,
+    },
+    /// The journal file is empty or holds no books.
+    #[error(
+        "the journal {} is empty (it holds no books): they were truncated or replaced, which no \
+         restart repairs. Restore it from a backup, or start new books with --new-books (the \
+         empty file is kept aside)",
+        path.display()
+    )]
+    EmptyJournal {
+        /// The file.
+        path: PathBuf,
+    },
     /// A write or read failed.
     #[error("journal: {0}")]
     Sql(#[from] rusqlite::Error),
     /// The books contradict themselves (a bug, or a journal edited by hand).
     #[error("journal inconsistency: {0}")]
     Inconsistent(String),
+    /// Records do not match their seals: the books were changed outside the journal.
+    #[error(
+        "the books in {} were altered: {first} ({count} problem(s) in all); the machine will not \
+         sell on altered books: see `happiness report`, and restore the journal from a backup",
+        path.display()
+    )]
+    Altered {
+        /// The file.
+        path: PathBuf,
+        /// The first problem found.
+        first: String,
+        /// How many were found.
+        count: usize,
+    },
+}
+
+impl JournalError {
+    /// Whether this is the disk running out of room (the error a reserve can fix).
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            JournalError::StorageFull { .. } => true,
+            JournalError::Sql(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            _ => false,
+        }
+    }
 }
 
 /// Counters for the journal's cost.
@@ -153,6 +248,10 @@ pub struct Journal {
     /// The credit last committed to `meta`, so a step that leaves it alone does not rewrite it.
     credit_written: Option<Cents>,
     stats: JournalStats,
+    disk: Disk,
+    limits: StorageLimits,
+    /// The data directory's lock, for journals on disk.
+    lock: Option<open::DirLock>,
 }
 
 fn status_text(status: ColumnStatus) -> (&'static str, Option<&'static str>) {
@@ -194,25 +293,15 @@ fn col_no(c: ColumnId) -> i64 {
 }
 
 impl Journal {
-    /// Open (creating if needed) the journal in `dir`, check its integrity and bring its schema
-    /// up to date.
-    pub fn open_dir(dir: &Path) -> Result<Journal, JournalError> {
-        std::fs::create_dir_all(dir).map_err(|source| JournalError::Dir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let path = dir.join(JOURNAL_FILE);
-        let conn = Connection::open(&path).map_err(|source| JournalError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        Journal::setup(conn, path)
-    }
-
     /// A journal in memory, with exactly the same code path (for the simulator and tests).
     pub fn open_in_memory() -> Result<Journal, JournalError> {
         let conn = Connection::open_in_memory()?;
-        Journal::setup(conn, PathBuf::from(":memory:"))
+        Journal::setup(
+            conn,
+            PathBuf::from(":memory:"),
+            Disk::memory(),
+            StorageLimits::default(),
+        )
     }
 
     /// A named in-memory journal that outlives this connection for as long as a
@@ -226,83 +315,67 @@ impl Journal {
                 | OpenFlags::SQLITE_OPEN_URI
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Journal::setup(conn, PathBuf::from(format!(":memory:{name}")))
+        Journal::setup(
+            conn,
+            PathBuf::from(format!(":memory:{name}")),
+            Disk::memory(),
+            StorageLimits::default(),
+        )
     }
 
-    fn setup(conn: Connection, path: PathBuf) -> Result<Journal, JournalError> {
-        let open_err = |source| JournalError::Open {
-            path: path.clone(),
-            source,
-        };
-        // A damaged file can fail as early as the first pragma: report it as damage.
-        let damaged = |e: rusqlite::Error| JournalError::Damaged {
-            path: path.clone(),
-            detail: e.to_string(),
-        };
+    /// Set a connection up for writing the books: the seal functions, WAL with full syncs, a
+    /// small cache, and the schema brought up to date (after an integrity check, when existing
+    /// books are migrated: a migration must not seal damage in).
+    fn setup(
+        conn: Connection,
+        path: PathBuf,
+        disk: Disk,
+        limits: StorageLimits,
+    ) -> Result<Journal, JournalError> {
+        let fail = |e: rusqlite::Error| open::classify(&path, e);
+        seal::register(&conn).map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(open_err)?;
+            .map_err(fail)?;
         conn.set_prepared_statement_cache_capacity(64);
-        let check: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(damaged)?;
-        if check != "ok" {
-            return Err(JournalError::Damaged {
-                path,
-                detail: check,
-            });
-        }
         let _mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(damaged)?;
+            .map_err(fail)?;
         // A small page cache: the books are read rarely, and a Pi has little memory to spare.
         conn.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -256;",
         )
-        .map_err(damaged)?;
-        let mut journal = Journal {
-            conn,
-            path,
-            open_vend: None,
-            last_paid_vend: None,
-            credit_written: None,
-            open_surprise: None,
-            open_payout: None,
-            stats: JournalStats::default(),
-        };
-        journal.migrate()?;
+        .map_err(fail)?;
+        let on_disk = matches!(disk, Disk::Dir { .. });
+        let mut journal = Journal::with_connection(conn, path, disk, limits);
+        let found = journal.user_version()?;
+        if on_disk && found == 0 {
+            // New books are built whole before they get this name (see `open`): a journal file
+            // without a schema was made by something else, or emptied.
+            return Err(JournalError::EmptyJournal {
+                path: journal.path.clone(),
+            });
+        }
+        if found > 0 && found < Journal::schema_version() {
+            let check = journal.integrity()?;
+            if check != "ok" {
+                return Err(JournalError::Damaged {
+                    path: journal.path.clone(),
+                    detail: check,
+                });
+            }
+        }
+        let path = journal.path.clone();
+        journal.stats.commits += migrate(&mut journal.conn, &path)?;
         Ok(journal)
     }
 
-    /// Open an existing journal read-only (for reports while the kiosk runs).
-    pub fn open_read_only(dir: &Path) -> Result<Journal, JournalError> {
-        let path = dir.join(JOURNAL_FILE);
-        if !path.exists() {
-            return Err(JournalError::Missing {
-                path: dir.to_path_buf(),
-            });
-        }
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| JournalError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let check: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(|e| JournalError::Damaged {
-                path: path.clone(),
-                detail: e.to_string(),
-            })?;
-        if check != "ok" {
-            return Err(JournalError::Damaged {
-                path,
-                detail: check,
-            });
-        }
-        Ok(Journal {
+    fn with_connection(
+        conn: Connection,
+        path: PathBuf,
+        disk: Disk,
+        limits: StorageLimits,
+    ) -> Journal {
+        Journal {
             conn,
             path,
             open_vend: None,
@@ -311,7 +384,16 @@ impl Journal {
             open_surprise: None,
             open_payout: None,
             stats: JournalStats::default(),
-        })
+            disk,
+            limits,
+            lock: None,
+        }
+    }
+
+    fn user_version(&self) -> Result<i64, JournalError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| open::classify(&self.path, e))
     }
 
     /// Where the journal lives.
@@ -327,36 +409,6 @@ impl Journal {
     /// The schema version this program writes.
     pub fn schema_version() -> i64 {
         i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
-    }
-
-    fn migrate(&mut self) -> Result<(), JournalError> {
-        let found: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let known = Journal::schema_version();
-        if found > known {
-            return Err(JournalError::TooNew {
-                path: self.path.clone(),
-                found,
-                known,
-            });
-        }
-        for (i, sql) in MIGRATIONS
-            .iter()
-            .enumerate()
-            .skip(usize::try_from(found).unwrap_or(0))
-        {
-            let tx = self.conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(
-                None,
-                "user_version",
-                i64::try_from(i + 1).unwrap_or(i64::MAX),
-            )?;
-            tx.commit()?;
-            self.stats.commits += 1;
-        }
-        Ok(())
     }
 
     /// Record a config file's text, with where it came from and a diff against the previous
@@ -383,6 +435,7 @@ impl Journal {
             }
         }
         let previous = last.as_ref().map_or("", |(_, t)| t.as_str());
+        self.gate()?;
         let diff = similar::TextDiff::from_lines(previous, content)
             .unified_diff()
             .header("previous", "new")
@@ -429,6 +482,7 @@ impl Journal {
 
     /// Record a customer's answer to "how was it?".
     pub fn record_feedback(&mut self, now: LocalTime, happy: bool) -> Result<(), JournalError> {
+        self.gate()?;
         self.conn.execute(
             "INSERT INTO feedback (at, happy) VALUES (?1, ?2)",
             params![now.secs(), happy],
@@ -444,6 +498,7 @@ impl Journal {
         kind: &str,
         detail: &str,
     ) -> Result<(), JournalError> {
+        self.gate()?;
         self.conn.execute(
             "INSERT INTO events (at, kind, detail) VALUES (?1, ?2, ?3)",
             params![now.secs(), kind, detail],
@@ -472,6 +527,7 @@ impl Journal {
         };
         // BEGIN and COMMIT through the statement cache: this runs for every step of every vend,
         // and parsing them anew each time costs more than the work inside.
+        let refuse = self.disk.refuses_commit(self.stats.commits);
         let conn = &self.conn;
         conn.prepare_cached("BEGIN")?.execute([])?;
         let body = (|| -> Result<(), JournalError> {
@@ -489,6 +545,9 @@ impl Journal {
                      ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     [sql_cents(credit).to_string()],
                 )?;
+            }
+            if refuse {
+                return Err(disk_full().into());
             }
             conn.prepare_cached("COMMIT")?.execute([])?;
             Ok(())
@@ -509,6 +568,56 @@ impl Journal {
         self.open_surprise = state.surprise;
         self.open_payout = state.payout;
         Ok(())
+    }
+
+    /// Fail the way a full disk does, when a disk fault says this commit has no room.
+    fn gate(&self) -> Result<(), JournalError> {
+        if self.disk.refuses_commit(self.stats.commits) {
+            return Err(disk_full().into());
+        }
+        Ok(())
+    }
+
+    /// The disk's free space and reserve, and whether the floor is reached. Cheap (a `statvfs`
+    /// and a `stat` on disk): the controller asks after every commit and before every vend.
+    pub fn storage(&mut self) -> StorageStatus {
+        self.disk.status(self.stats.commits, self.limits)
+    }
+
+    /// Give the reserve's room to the books, after a commit failed for lack of space, so that it
+    /// can be retried. Returns whether there was a reserve to release.
+    pub fn release_reserve(&mut self) -> bool {
+        let released = self.disk.release_reserve();
+        if released {
+            tracing::error!(
+                journal = %self.path.display(),
+                "the disk is full: the space reserve was released to finish what is under way"
+            );
+        }
+        released
+    }
+
+    /// Put the reserve back once there is room above the floor again. Returns whether it is in
+    /// place.
+    pub fn restore_reserve(&mut self) -> bool {
+        self.disk.restore_reserve(self.stats.commits, self.limits)
+    }
+
+    /// The free-space rules in force.
+    pub fn limits(&self) -> StorageLimits {
+        self.limits
+    }
+
+    /// Make a journal in memory run out of space from a given commit on, or (`None`) have room
+    /// again: the failing-write hook of tests and the fault campaign. A journal on disk ignores
+    /// it (a real disk fills up by itself).
+    pub fn set_disk_fault(&mut self, fault: Option<DiskFault>) {
+        self.disk.set_fault(fault);
+    }
+
+    /// Run the checks the kiosk passes before it sells: SQLite's integrity check and every seal.
+    pub fn check_books(&self) -> Result<BooksCheck, JournalError> {
+        check_connection(&self.conn, &self.path)
     }
 
     /// The report behind `happiness report`.
@@ -544,6 +653,109 @@ impl Journal {
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
+}
+
+/// The error SQLite gives when the disk is full, for commits a disk fault refuses.
+fn disk_full() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+        Some("database or disk is full".into()),
+    )
+}
+
+/// What the checks before selling found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BooksCheck {
+    /// `PRAGMA integrity_check`: "ok", or what is wrong with the file's structure.
+    pub integrity: String,
+    /// Every record against its seal.
+    pub seals: SealReport,
+    /// How long the checks took.
+    pub millis: u64,
+}
+
+impl BooksCheck {
+    /// The books can be sold on: the file is sound and nothing was altered.
+    pub fn passed(&self) -> bool {
+        self.integrity == "ok" && self.seals.ok()
+    }
+
+    /// The error to stop with when the checks did not pass.
+    pub fn failure(&self, path: &Path) -> Option<JournalError> {
+        if self.integrity != "ok" {
+            return Some(JournalError::Damaged {
+                path: path.to_path_buf(),
+                detail: self.integrity.clone(),
+            });
+        }
+        self.seals
+            .problems
+            .first()
+            .map(|first| JournalError::Altered {
+                path: path.to_path_buf(),
+                first: first.to_string(),
+                count: self.seals.problems.len(),
+            })
+    }
+}
+
+fn check_connection(conn: &Connection, path: &Path) -> Result<BooksCheck, JournalError> {
+    let began = std::time::Instant::now();
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| open::classify(path, e))?;
+    // Seals over a file whose structure is broken would only add noise.
+    let seals = if integrity == "ok" {
+        seal::check(conn).map_err(|e| open::classify(path, e))?
+    } else {
+        SealReport::default()
+    };
+    Ok(BooksCheck {
+        integrity,
+        seals,
+        millis: u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// Run the checks on the journal in `dir` through a connection of their own, read-only: how the
+/// kiosk checks its books on another thread while its display and pages are already up.
+pub fn check_books_in(dir: &Path) -> Result<BooksCheck, JournalError> {
+    let journal = Journal::open_read_only(dir)?;
+    journal.check_books()
+}
+
+/// Bring the schema of the books behind `conn` up to this program's version, one transaction per
+/// migration. Returns the commits made.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<u64, JournalError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = Journal::schema_version();
+    if found > known {
+        return Err(JournalError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    let mut commits = 0;
+    for (i, step) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        let tx = conn.transaction()?;
+        match step {
+            Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Seals => seal::install(&tx)?,
+        }
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+        )?;
+        tx.commit()?;
+        commits += 1;
+    }
+    Ok(commits)
 }
 
 fn shared_memory_uri(name: &str) -> String {

@@ -17,7 +17,7 @@ use crate::config::MachineConfig;
 use crate::controller::{
     Controller, ControllerError, Dispatch, LocalClock, Request, Setup, Status, TraceSink,
 };
-use crate::journal::{Journal, JournalError, Recovery};
+use crate::journal::{Journal, JournalError, OpenOptions, Recovery};
 use crate::localtime::LocalTime;
 use crate::operator::metrics::Metrics;
 use crate::surprise::SurpriseConfig;
@@ -44,6 +44,8 @@ pub struct KioskConfig {
     pub surprises_text: String,
     /// Metrics to keep up to date.
     pub metrics: Option<Arc<Metrics>>,
+    /// How a journal on disk is opened (new books, free-space rules).
+    pub journal_options: OpenOptions,
 }
 
 /// Where the journal lives.
@@ -68,6 +70,7 @@ impl KioskConfig {
             machine_text: String::new(),
             surprises_text: String::new(),
             metrics: None,
+            journal_options: OpenOptions::default(),
         }
     }
 }
@@ -149,8 +152,12 @@ impl Kiosk {
         };
         let mut journal = match &setup.journal {
             JournalLocation::Memory => Journal::open_in_memory()?,
-            JournalLocation::Dir(dir) => Journal::open_dir(dir)?,
+            JournalLocation::Dir(dir) => Journal::open_dir_with(dir, &setup.journal_options)?,
         };
+        let check = journal.check_books()?;
+        if let Some(e) = check.failure(journal.path()) {
+            return Err(e.into());
+        }
         let recovery = journal.recover(
             &config,
             local_now,

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use happiness::config::{MachineConfig, MACHINE_FILE};
 use happiness::controller::{LocalClock, TraceSink};
-use happiness::journal::Journal;
+use happiness::journal::{Journal, OpenOptions, StorageLimits};
 use happiness::kiosk::{is_raspberry_pi, Backend, JournalLocation, Kiosk, KioskConfig};
 use happiness::localtime::LocalTime;
 use happiness::operator::{self, metrics::Metrics, Console, Token};
@@ -191,6 +191,37 @@ struct RunArgs {
     /// precedence). Without a token the operator API is off.
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// Start new books in a data directory that holds other files but no journal, or in place
+    /// of an empty journal file (kept aside). Existing books are never replaced.
+    #[arg(long)]
+    new_books: bool,
+    /// Free space below which the machine takes no money and starts no vend (bytes, or with
+    /// KiB, MiB or GiB).
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    min_free: u64,
+    /// Space kept in reserve beside the journal, released to finish what is under way when the
+    /// disk fills up (bytes, or with KiB, MiB or GiB).
+    #[arg(long, default_value = "4MiB", value_parser = parse_size)]
+    reserve: u64,
+}
+
+/// A size like `16MiB`, `512KiB`, `1GiB` or a number of bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 16MiB or 4096"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown size unit `{other}` (use KiB, MiB or GiB)")),
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 fn config_dir(given: Option<PathBuf>) -> PathBuf {
@@ -294,31 +325,27 @@ fn check_config(dir: &Path) -> ExitCode {
 }
 
 fn report(dir: &Path, json: bool, currency: &str) -> ExitCode {
-    let result = Journal::open_read_only(dir).and_then(|j| j.report());
-    match result {
-        Ok(report) if json => match serde_json::to_string_pretty(&report) {
-            Ok(text) => {
-                println!("{text}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: cannot encode the report: {e}");
-                ExitCode::FAILURE
-            }
-        },
-        Ok(report) => {
-            println!("{}", report.to_text(currency));
-            if report.money.balanced {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(4)
-            }
-        }
+    let report = match Journal::open_read_only(dir).and_then(|j| j.report()) {
+        Ok(report) => report,
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
         }
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("error: cannot encode the report: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        println!("{}", report.to_text(currency));
     }
+    // The same verdict whatever the format: a script reading JSON must not be told "fine" about
+    // books that do not balance.
+    ExitCode::from(report.exit_code())
 }
 
 fn torture(args: TortureArgs) -> ExitCode {
@@ -556,6 +583,13 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         machine_text,
         surprises_text,
         metrics: Some(Arc::clone(&metrics)),
+        journal_options: OpenOptions {
+            new_books: args.new_books,
+            limits: StorageLimits {
+                min_free: args.min_free,
+                reserve: args.reserve,
+            },
+        },
     };
     let kiosk = Kiosk::start(setup, backend, sink)
         .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))?;

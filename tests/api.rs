@@ -48,6 +48,7 @@ impl Rig {
             machine_text: read("machine.toml"),
             surprises_text: read("surprises.toml"),
             metrics: Some(Arc::clone(&metrics)),
+            journal_options: Default::default(),
         };
         let kiosk = Kiosk::start(setup, Backend::Sim, sink).expect("kiosk");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -158,6 +158,9 @@ impl Journal {
             [last_surprise.unwrap_or(0)],
             |r| r.get(0),
         )?;
+        if self.disk.refuses_commit(self.stats.commits) {
+            return Err(super::disk_full().into());
+        }
         tx.commit()?;
         self.stats.commits += 1;
         self.open_vend = None;

@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
+use super::seal::{self, SealReport};
 use super::{cents, JournalError};
 use crate::money::Cents;
 
@@ -151,9 +152,12 @@ pub struct BooksReport {
     pub feedback: (u64, u64),
     /// `PRAGMA integrity_check`.
     pub integrity: String,
+    /// Every record checked against its seal.
+    pub seals: SealReport,
 }
 
 pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalError> {
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     let money = money_totals(conn)?;
     let mut sales = Vec::new();
     {
@@ -266,7 +270,12 @@ pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalErro
             count("SELECT count(*) FROM feedback WHERE happy = 1")?,
             count("SELECT count(*) FROM feedback WHERE happy = 0")?,
         ),
-        integrity: conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?,
+        seals: if integrity == "ok" {
+            seal::check(conn)?
+        } else {
+            SealReport::default()
+        },
+        integrity,
     })
 }
 
@@ -347,11 +356,44 @@ impl BooksReport {
                     .unwrap_or_default()
             );
         }
-        let _ = write!(
+        let _ = writeln!(
             out,
             "\nConfig versions recorded: {}   integrity: {}",
             self.config_versions, self.integrity
         );
+        if self.seals.ok() {
+            let _ = write!(
+                out,
+                "Seals: OK ({} records, none changed since written)",
+                self.seals.records
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "Seals: ALTERED: the books were changed outside the journal; first: {}",
+                self.seals
+                    .problems
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            );
+            for p in self.seals.problems.iter().skip(1) {
+                let _ = writeln!(out, "  also: {p}");
+            }
+        }
         out
+    }
+
+    /// The exit code of `happiness report`, the same for text and JSON: 0 when the books are
+    /// sound and balance, 4 when they do not balance, 5 when the file is damaged or a record was
+    /// altered (which also makes any balance meaningless).
+    pub fn exit_code(&self) -> u8 {
+        if self.integrity != "ok" || !self.seals.ok() {
+            5
+        } else if !self.money.balanced {
+            4
+        } else {
+            0
+        }
     }
 }

@@ -1,8 +1,17 @@
 //! The journal's schema: one migration per version, applied in order at open.
 
+/// One migration.
+pub(super) enum Step {
+    /// Plain SQL.
+    Sql(&'static str),
+    /// Seal every record and install the triggers that keep them sealed ([`super::seal`]).
+    Seals,
+}
+
 /// The schema, one migration per version (index 0 takes an empty database to version 1).
-pub(super) const MIGRATIONS: &[&str] = &[
-    r#"
+pub(super) const MIGRATIONS: &[Step] = &[
+    Step::Sql(
+        r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -71,7 +80,9 @@ CREATE TABLE config_versions (
     content TEXT NOT NULL
 );
 "#,
-    r#"
+    ),
+    Step::Sql(
+        r#"
 ALTER TABLE config_versions ADD COLUMN diff TEXT NOT NULL DEFAULT '';
 CREATE TABLE feedback (
     id    INTEGER PRIMARY KEY,
@@ -79,4 +90,6 @@ CREATE TABLE feedback (
     happy INTEGER NOT NULL CHECK (happy IN (0, 1))
 );
 "#,
+    ),
+    Step::Seals,
 ];

@@ -47,6 +47,7 @@ pub fn with_surprises(
         machine_text: String::new(),
         surprises_text: String::new(),
         metrics: None,
+        journal_options: happiness::journal::OpenOptions::default(),
     }
 }
 

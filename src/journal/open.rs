@@ -1,0 +1,287 @@
+//! Opening the books: one kiosk per data directory (an exclusive lock for the life of the
+//! journal), new books only where there were none, and every failure to open named for what it
+//! is (in use, read-only, disk full, no books, damaged), because the advice differs: a damaged
+//! journal is restored from a backup, a read-only or full disk is fixed and the same books used.
+
+use std::fs::{File, OpenOptions as FileOptions, TryLockError};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, MAIN_DB};
+
+use super::disk::{free_bytes, Disk, StorageLimits};
+use super::{seal, Journal, JournalError, JOURNAL_FILE};
+
+/// File name of the lock that keeps a second kiosk off the same books.
+pub const LOCK_FILE: &str = "journal.lock";
+
+/// Where new books are built before they are renamed into place, so that a `journal.db` always
+/// holds complete books.
+const NEW_FILE: &str = "journal.db.new";
+
+/// How `run` opens its books.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Start new books where there are none even though the directory holds other files, or
+    /// in place of an empty journal file (which is kept aside). Existing books are never
+    /// replaced.
+    pub new_books: bool,
+    /// Free-space rules for the disk.
+    pub limits: StorageLimits,
+}
+
+/// The exclusive lock on a data directory, held for the life of the journal.
+#[derive(Debug)]
+pub(super) struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    fn acquire(dir: &Path) -> Result<DirLock, JournalError> {
+        let path = dir.join(LOCK_FILE);
+        let mut file = FileOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| io_error(dir, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                return Err(JournalError::InUse {
+                    dir: dir.to_path_buf(),
+                    pid: text.trim().parse().ok(),
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(io_error(dir, e)),
+        }
+        // Who holds it, for the message the next one gets. A full disk must not stop the lock
+        // itself, so a failed write only loses the pid.
+        let _ = file
+            .set_len(0)
+            .and_then(|()| writeln!(file, "{}", std::process::id()));
+        Ok(DirLock { _file: file })
+    }
+}
+
+/// A file-system error while opening, named for what it means to an operator.
+pub(super) fn io_error(dir: &Path, e: std::io::Error) -> JournalError {
+    match e.kind() {
+        std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+            JournalError::ReadOnly {
+                dir: dir.to_path_buf(),
+                cause: e.to_string(),
+            }
+        }
+        std::io::ErrorKind::StorageFull => JournalError::StorageFull {
+            dir: dir.to_path_buf(),
+            free: free_bytes(dir),
+        },
+        _ => JournalError::Dir {
+            path: dir.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+/// An SQLite error while opening, named for what it means to an operator.
+pub(super) fn classify(path: &Path, e: rusqlite::Error) -> JournalError {
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ReadOnly) => JournalError::ReadOnly {
+            dir,
+            cause: e.to_string(),
+        },
+        Some(ErrorCode::DiskFull) => JournalError::StorageFull {
+            free: free_bytes(&dir),
+            dir,
+        },
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => JournalError::Damaged {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        },
+        _ => JournalError::Open {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    }
+}
+
+/// Files in `dir` other than what a first start leaves behind: the lock, and new books not yet
+/// renamed into place.
+fn other_files(dir: &Path) -> Result<Vec<String>, JournalError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| io_error(dir, e))?;
+    let mut found: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            name != LOCK_FILE && !name.starts_with(NEW_FILE) && name.as_str() != "lost+found"
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// Build complete new books under a temporary name and rename them into place: a crash leaves
+/// either no `journal.db` or a whole one.
+fn create_books(dir: &Path) -> Result<(), JournalError> {
+    let tmp = dir.join(NEW_FILE);
+    for leftover in [tmp.clone(), dir.join(format!("{NEW_FILE}-journal"))] {
+        match std::fs::remove_file(&leftover) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(dir, e)),
+        }
+    }
+    {
+        let mut conn = Connection::open(&tmp).map_err(|e| classify(&tmp, e))?;
+        seal::register(&conn).map_err(|e| classify(&tmp, e))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| classify(&tmp, e))?;
+        super::migrate(&mut conn, &tmp)?;
+    }
+    File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io_error(dir, e))?;
+    std::fs::rename(&tmp, dir.join(JOURNAL_FILE)).map_err(|e| io_error(dir, e))?;
+    // The rename itself must survive a power cut.
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error(dir, e))?;
+    tracing::info!(dir = %dir.display(), "new books started");
+    Ok(())
+}
+
+/// Keep an empty journal file aside (an operator may want to see it) before new books take its
+/// place.
+fn set_aside(path: &Path) -> Result<PathBuf, JournalError> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let aside = path.with_extension(format!("db.empty-{secs}"));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::rename(path, &aside).map_err(|e| io_error(dir, e))?;
+    tracing::warn!(
+        kept = %aside.display(),
+        "the empty journal was set aside for new books (--new-books)"
+    );
+    Ok(aside)
+}
+
+impl Journal {
+    /// Open the journal in `dir` for the kiosk with default options: new books are started only
+    /// in a new or empty directory.
+    pub fn open_dir(dir: &Path) -> Result<Journal, JournalError> {
+        Journal::open_dir_with(dir, &OpenOptions::default())
+    }
+
+    /// Open the journal in `dir` for the kiosk: take the directory's lock (a second kiosk on the
+    /// same books is refused, naming the first one's pid), start new books only where
+    /// `options` allow, bring the schema up to date and put the disk's space reserve in place.
+    /// The books are not checked here: [`Journal::check_books`] does that, and the kiosk sells
+    /// only once it has passed.
+    pub fn open_dir_with(dir: &Path, options: &OpenOptions) -> Result<Journal, JournalError> {
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        let lock = DirLock::acquire(dir)?;
+        let path = dir.join(JOURNAL_FILE);
+        match std::fs::metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let found = other_files(dir)?;
+                if !found.is_empty() && !options.new_books {
+                    return Err(JournalError::NoBooks {
+                        dir: dir.to_path_buf(),
+                        found,
+                    });
+                }
+                create_books(dir)?;
+            }
+            Err(e) => return Err(io_error(dir, e)),
+            Ok(meta) if meta.len() == 0 => {
+                if !options.new_books {
+                    return Err(JournalError::EmptyJournal { path });
+                }
+                set_aside(&path)?;
+                create_books(dir)?;
+            }
+            Ok(_) => {
+                if options.new_books {
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        "--new-books does nothing here: the directory holds books, and they are kept"
+                    );
+                }
+            }
+        }
+        let conn = Connection::open(&path).map_err(|e| classify(&path, e))?;
+        if conn.is_readonly(MAIN_DB).unwrap_or(false) {
+            return Err(JournalError::ReadOnly {
+                dir: dir.to_path_buf(),
+                cause: "the journal file cannot be written".into(),
+            });
+        }
+        let disk = Disk::dir(dir, options.limits);
+        let mut journal = Journal::setup(conn, path, disk, options.limits)?;
+        journal.lock = Some(lock);
+        Ok(journal)
+    }
+
+    /// Open existing books read-only, for reports, beside a running kiosk or on a read-only
+    /// mount. Nothing is checked or written here; the report runs the checks.
+    pub fn open_read_only(dir: &Path) -> Result<Journal, JournalError> {
+        let path = dir.join(JOURNAL_FILE);
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(JournalError::Missing {
+                    path: dir.to_path_buf(),
+                })
+            }
+            Err(e) => return Err(io_error(dir, e)),
+        };
+        if meta.len() == 0 {
+            return Err(JournalError::EmptyJournal { path });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(&path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| classify(&path, e))?;
+        let conn = match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(_) => conn,
+            // A journal in WAL mode needs its shared-memory file, which a read-only mount cannot
+            // give it after a clean shutdown. With no write-ahead log left there is nothing the
+            // file alone does not hold: read it as immutable.
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+                ) && !wal_pending(&path) =>
+            {
+                drop(conn);
+                let uri = format!("file:{}?immutable=1", path.display());
+                Connection::open_with_flags(uri, flags).map_err(|e| classify(&path, e))?
+            }
+            Err(e) => return Err(classify(&path, e)),
+        };
+        Ok(Journal::with_connection(
+            conn,
+            path,
+            Disk::memory(),
+            StorageLimits::default(),
+        ))
+    }
+}
+
+/// Whether the journal has a write-ahead log with commits not yet in the main file.
+fn wal_pending(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(PathBuf::from(wal)).is_ok_and(|m| m.len() > 0)
+}

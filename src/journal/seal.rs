@@ -1,0 +1,467 @@
+//! Seals: every record of the books carries a hash of its own content and position, and every
+//! table a running digest of its records' seals and its record count, so that any change made
+//! outside the journal (a flipped bit on the card, an edit with a plain SQLite client, a deleted
+//! or added row) is noticed and named.
+//!
+//! Why seals and not a chain over rows: a vend's row is written twice (the intent, then the
+//! outcome closes it), and stock and credit rows are updated in place, so a chain linking each
+//! row to the one before would break at every legitimate update. Instead, each row's seal covers
+//! its table, its row id (its place in commit order) and every column; SQL triggers reseal a row
+//! whenever the journal writes it and keep each table's digest (the sum of its rows' seals modulo
+//! 2^128) and row count in the `seals` table, in the same transaction as the write. A check
+//! recomputes every seal, the digests and the counts.
+//!
+//! The triggers call functions that only this program registers: an edit made with another
+//! SQLite client fails ("no such function: hm_seal") unless the triggers are dropped first, and
+//! then the check finds both the dropped triggers and the edited rows. Seals are not a signature:
+//! someone who rebuilds them with this program's code can forge books. They make accidents and
+//! casual edits visible, which is what cash accountability asks of the journal.
+
+use rusqlite::functions::{Context, FunctionFlags};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// A sealed table: its name, and its columns other than the row id (in declared order).
+pub(super) struct Sealed {
+    pub(super) table: &'static str,
+    /// The column that is the row id, if the table names one.
+    pub(super) id: Option<&'static str>,
+    pub(super) columns: &'static [&'static str],
+    /// Rows are only ever added (so ids run from 1 without gaps).
+    pub(super) append_only: bool,
+}
+
+/// Every table of the books, in the order the check reports them.
+pub(super) const SEALED: &[Sealed] = &[
+    Sealed {
+        table: "credit_events",
+        id: Some("id"),
+        columns: &["at", "kind", "amount", "credit_after"],
+        append_only: true,
+    },
+    Sealed {
+        table: "vends",
+        id: Some("id"),
+        columns: &[
+            "kind",
+            "column_no",
+            "product",
+            "price",
+            "started_at",
+            "attempts",
+            "outcome",
+            "reason",
+            "ended_at",
+            "surprise_id",
+        ],
+        append_only: true,
+    },
+    Sealed {
+        table: "surprises",
+        id: Some("id"),
+        columns: &[
+            "at",
+            "vend_id",
+            "name",
+            "kind",
+            "cost",
+            "planned",
+            "delivered",
+            "status",
+            "message",
+        ],
+        append_only: true,
+    },
+    Sealed {
+        table: "payouts",
+        id: Some("id"),
+        columns: &["started_at", "planned", "paid", "finished"],
+        append_only: true,
+    },
+    Sealed {
+        table: "inventory",
+        id: Some("column_no"),
+        columns: &["product", "stock", "status", "reason", "updated_at"],
+        append_only: false,
+    },
+    Sealed {
+        table: "meta",
+        id: None,
+        columns: &["key", "value"],
+        append_only: false,
+    },
+    Sealed {
+        table: "events",
+        id: Some("id"),
+        columns: &["at", "kind", "column_no", "detail"],
+        append_only: true,
+    },
+    Sealed {
+        table: "config_versions",
+        id: Some("id"),
+        columns: &["at", "file", "source", "content", "diff"],
+        append_only: true,
+    },
+    Sealed {
+        table: "feedback",
+        id: Some("id"),
+        columns: &["at", "happy"],
+        append_only: true,
+    },
+];
+
+const DOMAIN: &[u8] = b"happiness-seal-v1\0";
+
+/// The seal of one row: 16 bytes of SHA-256 over the table, the row id and every value.
+pub(super) fn seal_of(table: &str, rowid: i64, values: &[ValueRef<'_>]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(DOMAIN);
+    h.update(table.as_bytes());
+    h.update([0]);
+    h.update(rowid.to_le_bytes());
+    for v in values {
+        match v {
+            ValueRef::Null => h.update([0]),
+            ValueRef::Integer(i) => {
+                h.update([1]);
+                h.update(i.to_le_bytes());
+            }
+            ValueRef::Real(f) => {
+                h.update([2]);
+                h.update(f.to_bits().to_le_bytes());
+            }
+            ValueRef::Text(t) => {
+                h.update([3]);
+                h.update(u64::try_from(t.len()).unwrap_or(u64::MAX).to_le_bytes());
+                h.update(t);
+            }
+            ValueRef::Blob(b) => {
+                h.update([4]);
+                h.update(u64::try_from(b.len()).unwrap_or(u64::MAX).to_le_bytes());
+                h.update(b);
+            }
+        }
+    }
+    let full = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+fn as_u128(v: ValueRef<'_>) -> u128 {
+    match v {
+        ValueRef::Blob(b) if b.len() == 16 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(b);
+            u128::from_le_bytes(a)
+        }
+        // A missing seal counts as zero: the check reports the row, not the arithmetic.
+        _ => 0,
+    }
+}
+
+/// Register the functions the seal triggers call. Every connection that writes the books needs
+/// them; without them a write to a sealed table fails.
+pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    let flags = FunctionFlags::SQLITE_UTF8
+        | FunctionFlags::SQLITE_DETERMINISTIC
+        | FunctionFlags::SQLITE_INNOCUOUS;
+    conn.create_scalar_function("hm_seal", -1, flags, |ctx: &mut Context<'_>| {
+        let table = ctx.get_raw(0).as_str().unwrap_or("").to_string();
+        let rowid = ctx.get_raw(1).as_i64().unwrap_or(0);
+        let values: Vec<ValueRef<'_>> = (2..ctx.len()).map(|i| ctx.get_raw(i)).collect();
+        Ok(seal_of(&table, rowid, &values).to_vec())
+    })?;
+    conn.create_scalar_function("hm_add", 2, flags, |ctx: &mut Context<'_>| {
+        let sum = as_u128(ctx.get_raw(0)).wrapping_add(as_u128(ctx.get_raw(1)));
+        Ok(sum.to_le_bytes().to_vec())
+    })?;
+    conn.create_scalar_function("hm_sub", 2, flags, |ctx: &mut Context<'_>| {
+        let sum = as_u128(ctx.get_raw(0)).wrapping_sub(as_u128(ctx.get_raw(1)));
+        Ok(sum.to_le_bytes().to_vec())
+    })?;
+    Ok(())
+}
+
+fn new_values(t: &Sealed) -> String {
+    t.columns
+        .iter()
+        .map(|c| format!("NEW.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The triggers that keep one table sealed, by name.
+pub(super) fn triggers(t: &Sealed) -> Vec<(String, String)> {
+    let table = t.table;
+    let new = new_values(t);
+    let updated: Vec<&str> =
+        t.id.iter()
+            .copied()
+            .chain(t.columns.iter().copied())
+            .collect();
+    vec![
+        (
+            format!("{table}_seal_insert"),
+            format!(
+                "CREATE TRIGGER {table}_seal_insert AFTER INSERT ON {table} BEGIN \
+                 UPDATE {table} SET seal = hm_seal('{table}', NEW.rowid, {new}) WHERE rowid = NEW.rowid; \
+                 UPDATE seals SET rows = rows + 1, digest = hm_add(digest, \
+                 (SELECT seal FROM {table} WHERE rowid = NEW.rowid)) WHERE tbl = '{table}'; END"
+            ),
+        ),
+        (
+            format!("{table}_seal_update"),
+            format!(
+                "CREATE TRIGGER {table}_seal_update AFTER UPDATE OF {} ON {table} BEGIN \
+                 UPDATE {table} SET seal = hm_seal('{table}', NEW.rowid, {new}) WHERE rowid = NEW.rowid; \
+                 UPDATE seals SET digest = hm_add(hm_sub(digest, OLD.seal), \
+                 (SELECT seal FROM {table} WHERE rowid = NEW.rowid)) WHERE tbl = '{table}'; END",
+                updated.join(", ")
+            ),
+        ),
+        (
+            format!("{table}_seal_delete"),
+            format!(
+                "CREATE TRIGGER {table}_seal_delete AFTER DELETE ON {table} BEGIN \
+                 UPDATE seals SET rows = rows - 1, digest = hm_sub(digest, OLD.seal) \
+                 WHERE tbl = '{table}'; END"
+            ),
+        ),
+    ]
+}
+
+/// Seal the books: add the seal columns, seal every existing row, record each table's digest
+/// and count, and install the triggers. Runs once, as a schema migration, inside its
+/// transaction.
+pub(super) fn install(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE seals (tbl TEXT PRIMARY KEY, rows INTEGER NOT NULL, digest BLOB NOT NULL)",
+    )?;
+    for t in SEALED {
+        let table = t.table;
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN seal BLOB"))?;
+        let values = t.columns.join(", ");
+        conn.execute(
+            &format!("UPDATE {table} SET seal = hm_seal('{table}', rowid, {values})"),
+            [],
+        )?;
+        let scan = scan_table(conn, t, &mut |_| {})?;
+        conn.execute(
+            "INSERT INTO seals (tbl, rows, digest) VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                table,
+                i64::try_from(scan.rows).unwrap_or(i64::MAX),
+                scan.digest.to_le_bytes().to_vec()
+            ],
+        )?;
+        for (_, sql) in triggers(t) {
+            conn.execute_batch(&sql)?;
+        }
+    }
+    Ok(())
+}
+
+/// Something about the books that does not match its seal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SealProblem {
+    /// The table.
+    pub table: String,
+    /// The record (row id), when one can be named.
+    pub record: Option<i64>,
+    /// What does not match.
+    pub problem: String,
+}
+
+impl std::fmt::Display for SealProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.record {
+            Some(id) => write!(f, "{} record {id}: {}", self.table, self.problem),
+            None => write!(f, "{}: {}", self.table, self.problem),
+        }
+    }
+}
+
+/// What checking every seal found.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct SealReport {
+    /// Records checked.
+    pub records: u64,
+    /// Problems, in the order of the tables and records (the first is the one to look at).
+    pub problems: Vec<SealProblem>,
+}
+
+impl SealReport {
+    /// Whether every record matches its seal and every table its digest.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+struct Scan {
+    rows: u64,
+    digest: u128,
+}
+
+/// One row as a scan sees it: row id, the seal its content gives, the seal stored with it.
+type ScannedRow = (i64, [u8; 16], Option<Vec<u8>>);
+
+/// Walk a table in row id order, computing each row's seal; `row` sees (row id, computed seal,
+/// stored seal) for every row.
+fn scan_table(
+    conn: &Connection,
+    t: &Sealed,
+    row: &mut dyn FnMut(ScannedRow),
+) -> rusqlite::Result<Scan> {
+    let sql = format!(
+        "SELECT rowid, {}, seal FROM {} ORDER BY rowid",
+        t.columns.join(", "),
+        t.table
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let n = t.columns.len();
+    let mut rows = stmt.query([])?;
+    let mut scan = Scan { rows: 0, digest: 0 };
+    while let Some(r) = rows.next()? {
+        let rowid: i64 = r.get(0)?;
+        let mut values = Vec::with_capacity(n);
+        for i in 0..n {
+            values.push(r.get_ref(i + 1)?);
+        }
+        let computed = seal_of(t.table, rowid, &values);
+        let stored: Option<Vec<u8>> = r.get(n + 1).ok();
+        scan.rows += 1;
+        scan.digest = scan.digest.wrapping_add(u128::from_le_bytes(computed));
+        row((rowid, computed, stored));
+    }
+    Ok(scan)
+}
+
+/// At most this many problems are listed; the first ones say where to look.
+const MAX_PROBLEMS: usize = 20;
+
+/// Check every record against its seal, every table against its digest and count, and that the
+/// triggers are in place.
+pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
+    let mut report = SealReport::default();
+    let has_seals: bool = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seals'",
+            [],
+            |_| Ok(true),
+        )
+        .optional()?
+        .unwrap_or(false);
+    if !has_seals {
+        report.problems.push(SealProblem {
+            table: "seals".into(),
+            record: None,
+            problem: "the table of seals is missing: the books cannot be checked".into(),
+        });
+        return Ok(report);
+    }
+    for t in SEALED {
+        let mut problems = Vec::new();
+        let mut expected_id = 1i64;
+        let scan = scan_table(conn, t, &mut |(rowid, computed, stored)| {
+            if problems.len() >= MAX_PROBLEMS {
+                return;
+            }
+            if t.append_only && rowid != expected_id {
+                let missing = if rowid == expected_id + 1 {
+                    format!("record {expected_id} is missing")
+                } else {
+                    format!("records {expected_id} to {} are missing", rowid - 1)
+                };
+                problems.push(SealProblem {
+                    table: t.table.into(),
+                    record: Some(expected_id),
+                    problem: format!("{missing}: it was deleted after it was written"),
+                });
+            }
+            expected_id = rowid.saturating_add(1);
+            let problem = match stored {
+                None => Some("has no seal: it was added outside the journal"),
+                Some(s) if s.as_slice() != computed.as_slice() => {
+                    Some("does not match its seal: it was changed after it was written")
+                }
+                Some(_) => None,
+            };
+            if let Some(problem) = problem {
+                problems.push(SealProblem {
+                    table: t.table.into(),
+                    record: Some(rowid),
+                    problem: problem.into(),
+                });
+            }
+        })?;
+        report.records += scan.rows;
+        let recorded: Option<(i64, Vec<u8>)> = conn
+            .query_row(
+                "SELECT rows, digest FROM seals WHERE tbl = ?1",
+                [t.table],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match recorded {
+            None => problems.push(SealProblem {
+                table: t.table.into(),
+                record: None,
+                problem: "its seal is missing".into(),
+            }),
+            Some((rows, digest)) => {
+                let rows = u64::try_from(rows).unwrap_or(u64::MAX);
+                if rows != scan.rows {
+                    problems.push(SealProblem {
+                        table: t.table.into(),
+                        record: None,
+                        problem: format!(
+                            "holds {} records where the journal wrote {rows}: records were \
+                             deleted or added outside the journal",
+                            scan.rows
+                        ),
+                    });
+                } else if as_u128(ValueRef::Blob(&digest)) != scan.digest && problems.is_empty() {
+                    problems.push(SealProblem {
+                        table: t.table.into(),
+                        record: None,
+                        problem: "its records do not add up to the digest the journal wrote: \
+                                  records were replaced outside the journal"
+                            .into(),
+                    });
+                }
+            }
+        }
+        for (name, sql) in triggers(t) {
+            let found: Option<String> = conn
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                    [&name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if found.as_deref() != Some(sql.as_str()) {
+                problems.push(SealProblem {
+                    table: t.table.into(),
+                    record: None,
+                    problem: format!(
+                        "the trigger {name} that seals it was {}",
+                        if found.is_some() {
+                            "changed"
+                        } else {
+                            "removed"
+                        }
+                    ),
+                });
+            }
+        }
+        report.problems.extend(problems);
+        if report.problems.len() >= MAX_PROBLEMS {
+            report.problems.truncate(MAX_PROBLEMS);
+            break;
+        }
+    }
+    Ok(report)
+}
