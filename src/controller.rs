@@ -18,7 +18,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
 use crate::config::{MachineConfig, MACHINE_FILE};
-use crate::journal::{Journal, JournalError, Recovery};
+use crate::journal::{Journal, JournalError, Recovery, StorageStatus};
 use crate::localtime::LocalTime;
 use crate::money::Cents;
 use crate::operator::metrics::Metrics;
@@ -29,6 +29,9 @@ use crate::vend::{
     ColumnId, ColumnStatus, Command, Event, LampRole, Ledger, Notice, Screen, VendCore,
     VendSettings,
 };
+
+/// While the disk is full, how often to look whether room was made (no timer runs otherwise).
+const STORAGE_RECHECK_S: u64 = 5;
 
 /// Why the controller stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +127,8 @@ pub struct Status {
     pub restart_needed: bool,
     /// Why the machine is not selling, when it is not (stopped, storage full, starting up).
     pub out_of_service: Option<String>,
+    /// The books' disk: free space, reserve, floor reached.
+    pub storage: StorageStatus,
 }
 
 /// Where trace records go: every subscriber gets every record, in order; a broadcast channel, if
@@ -246,6 +251,10 @@ pub struct Controller {
     hardware: String,
     /// Why the machine stopped selling for good (until restarted), once it has.
     halted: Option<String>,
+    /// The books' disk as last seen.
+    storage: StorageStatus,
+    /// While the disk is full: when to look again whether room was made.
+    storage_recheck: Option<Timestamp>,
 }
 
 impl Controller {
@@ -298,6 +307,7 @@ impl Controller {
             surprise_version: None,
             restart_needed: false,
             out_of_service: None,
+            storage: StorageStatus::default(),
         });
         let mut controller = Controller {
             core,
@@ -321,6 +331,8 @@ impl Controller {
             metrics: setup.metrics,
             hardware: setup.hardware,
             halted: None,
+            storage: StorageStatus::default(),
+            storage_recheck: None,
         };
         let now = clock.now();
         controller.sync_local_time(now);
@@ -346,6 +358,7 @@ impl Controller {
         if snapshot.door_open == Some(true) {
             controller.feed(now, Event::Door { open: true })?;
         }
+        controller.sync_storage(now)?;
         controller.publish();
         Ok((controller, rx))
     }
@@ -484,11 +497,14 @@ impl Controller {
     /// When [`Controller::on_tick`] next has work: the earliest of the vend core's and the input
     /// conditioner's deadlines.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        match (self.core.next_deadline(), self.conditioner.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, None) => a,
-            (None, b) => b,
-        }
+        [
+            self.core.next_deadline(),
+            self.conditioner.next_deadline(),
+            self.storage_recheck,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The vend core (read-only, for status and checks).
@@ -499,6 +515,11 @@ impl Controller {
     /// The journal (read-only, for checks and reports).
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// The journal, to change its disk (tests and the fault campaign make it fill up).
+    pub fn journal_mut(&mut self) -> &mut Journal {
+        &mut self.journal
     }
 
     /// A notice from the simulated world, for the trace.
@@ -546,7 +567,11 @@ impl Controller {
         }
         self.sync_local_time(now);
         let cmds = self.core.poll(now);
-        self.execute(now, None, cmds)
+        self.execute(now, None, cmds)?;
+        if self.storage_recheck.is_some_and(|t| t <= now) {
+            self.sync_storage(now)?;
+        }
+        Ok(())
     }
 
     /// Translate a conditioned input into a vend event using the configuration.
@@ -555,7 +580,11 @@ impl Controller {
         let event = match input.event {
             InputEvent::ButtonPressed { button } => {
                 match self.config.buttons.get(usize::from(button)) {
-                    Some(&column) => Event::Select { column },
+                    Some(&column) => {
+                        // No vend starts that the books might not be able to finish.
+                        self.sync_storage(at)?;
+                        Event::Select { column }
+                    }
                     None => {
                         self.record(at, TraceEntry::Input { input: input.event });
                         return Ok(());
@@ -612,21 +641,35 @@ impl Controller {
                 m.observe(n);
             }
         }
+        let commits = self.journal.stats().commits;
         if !notices.is_empty() {
-            if let Err(e) = self
-                .journal
-                .record(self.local, &notices, self.core.credit())
-            {
+            let credit = self.core.credit();
+            let mut result = self.journal.record(self.local, &notices, credit);
+            if matches!(&result, Err(e) if e.is_storage_full()) && self.journal.release_reserve() {
+                // The reserve is there for exactly this: what already happened (a coin in the
+                // slot, an item in the tray) is recorded to the end. Nothing new starts after it.
+                result = self.journal.record(self.local, &notices, credit);
+            }
+            if let Err(e) = result {
                 if let Some(cause) = cause {
                     self.record(at, cause);
                 }
+                let _ = self.hw.safe_off();
                 self.record(
                     at,
                     TraceEntry::Error {
                         message: format!("journal write failed, stopping: {e}"),
                     },
                 );
-                let _ = self.hw.safe_off();
+                // What happened but could not be booked goes to the log at least, so that an
+                // operator can set the books right by hand.
+                let lost: Vec<Notice> = notices.iter().map(|n| (*n).clone()).collect();
+                let entry = TraceEntry::Unrecorded { notices: lost };
+                tracing::error!(
+                    "{}",
+                    TraceRecord::new(at, entry.clone()).to_text(&self.config.currency)
+                );
+                self.record(at, entry);
                 return Err(e.into());
             }
         }
@@ -661,7 +704,48 @@ impl Controller {
             let text = display_text(&command, &self.config.currency);
             self.record(at, TraceEntry::Command { command, text });
         }
+        if self.journal.stats().commits != commits {
+            self.sync_storage(at)?;
+        }
         Ok(())
+    }
+
+    /// Look at the books' disk, put the reserve back when room was made, and tell the core when
+    /// the disk fills up or has room again. Cheap enough for every commit and every selection.
+    fn sync_storage(&mut self, at: Timestamp) -> Result<(), ControllerError> {
+        let mut status = self.journal.storage();
+        if status.low && !status.reserve_held && self.journal.restore_reserve() {
+            status = self.journal.storage();
+        }
+        self.storage = status;
+        self.storage_recheck = status
+            .low
+            .then(|| at + std::time::Duration::from_secs(STORAGE_RECHECK_S));
+        if status.low == self.core.storage_full() {
+            return Ok(());
+        }
+        if status.low {
+            tracing::error!(
+                free_bytes = ?status.free_bytes,
+                reserve = status.reserve_held,
+                floor = self.journal.limits().min_free,
+                "storage full: the machine takes no money and starts no vend until there is room \
+                 on the disk holding the books; credit is kept"
+            );
+        } else {
+            tracing::info!(free_bytes = ?status.free_bytes, "the disk has room again: selling");
+        }
+        self.feed(at, Event::Storage { full: status.low })
+    }
+
+    /// Why the machine sells nothing right now, if it does not.
+    fn out_of_service(&self) -> Option<String> {
+        if let Some(reason) = &self.halted {
+            return Some(reason.clone());
+        }
+        self.core.storage_full().then(|| {
+            "storage full: the disk holding the books is under its free-space floor".to_string()
+        })
     }
 
     /// Carry out one command on the hardware (or the display state).
@@ -756,13 +840,16 @@ impl Controller {
             surprises_paused: self.core.surprises().paused(),
             surprise_version: self.surprise_version,
             restart_needed: self.restart_needed,
-            out_of_service: self.halted.clone(),
+            out_of_service: self.out_of_service(),
+            storage: self.storage,
             machine: self.config.name.clone(),
             currency: self.config.currency.clone(),
             hardware: self.hardware.clone(),
         };
         if let Some(m) = &self.metrics {
             m.set_credit(self.core.credit().get());
+            m.set_storage(self.storage.free_bytes, self.core.storage_full());
+            m.set_out_of_service(status.out_of_service.is_some());
         }
         self.status.send_replace(status);
     }

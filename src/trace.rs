@@ -48,6 +48,12 @@ pub enum TraceEntry {
         /// What went wrong.
         message: String,
     },
+    /// What happened but could not be booked: the journal refused the step's record and the
+    /// controller stopped. An operator sets the books right by hand from this.
+    Unrecorded {
+        /// The step's notices.
+        notices: Vec<Notice>,
+    },
     /// The controller stopped: every motor off, unless `motors_still_on` says otherwise.
     Stopped {
         /// Motors that were still running and were switched off by the stop.
@@ -156,6 +162,16 @@ impl TraceRecord {
                 SimReport::CoinRejected => "cup     the acceptor hands the coin back".into(),
             },
             TraceEntry::Error { message } => format!("error   {message}"),
+            TraceEntry::Unrecorded { notices } => {
+                let list: Vec<String> = notices
+                    .iter()
+                    .map(|n| describe_notice(n, currency))
+                    .collect();
+                format!(
+                    "NOT RECORDED (the books could not be written): {}",
+                    list.join("; ")
+                )
+            }
             TraceEntry::Stopped {
                 motors_still_on, ..
             } if !motors_still_on.is_empty() => {
@@ -196,6 +212,8 @@ fn describe_event(event: &Event, currency: &str) -> String {
         Event::Restock { column: None } => "operator restocks every column".into(),
         Event::ResetColumn { column } => format!("operator puts column {column} back in service"),
         Event::DisableColumn { column } => format!("operator takes column {column} out of service"),
+        Event::Storage { full: true } => "the books' disk is full".into(),
+        Event::Storage { full: false } => "the books' disk has room again".into(),
     }
 }
 
@@ -205,6 +223,10 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
         Notice::CreditIn { amount, credit } => {
             format!("credit +{} = {}", m(amount), m(credit))
         }
+        Notice::Storage { full: true } => {
+            "STORAGE FULL: no money taken, no vend started, credit kept".into()
+        }
+        Notice::Storage { full: false } => "storage has room again: selling".into(),
         Notice::VendStarted {
             column,
             product,

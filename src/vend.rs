@@ -255,6 +255,12 @@ pub enum Event {
         /// The column.
         column: ColumnId,
     },
+    /// The books' disk has run out of room (or has room again): while it is full the machine
+    /// takes no money and starts no vend; what is under way finishes and the credit is kept.
+    Storage {
+        /// True when full.
+        full: bool,
+    },
 }
 
 /// Why a vend did not deliver.
@@ -298,6 +304,8 @@ pub enum Refusal {
     Busy,
     /// The column holds surprise gifts and is not for sale.
     NotForSale,
+    /// The books cannot record a sale: the disk is full.
+    StorageFull,
 }
 
 /// What the display shows.
@@ -389,6 +397,11 @@ pub enum Screen {
         /// Credit held.
         credit: Cents,
     },
+    /// The books' disk is full: nothing is sold, the credit is kept.
+    StorageFull {
+        /// Credit held.
+        credit: Cents,
+    },
 }
 
 impl Screen {
@@ -443,6 +456,13 @@ impl Screen {
             Screen::OutOfService { credit } => {
                 format!("Out of service: your credit {} is safe", m(credit))
             }
+            Screen::StorageFull { credit } if *credit == Cents::ZERO => {
+                "Out of service: storage full".into()
+            }
+            Screen::StorageFull { credit } => format!(
+                "Out of service: storage full. Your credit {} is safe",
+                m(credit)
+            ),
         }
     }
 }
@@ -610,6 +630,11 @@ pub enum Notice {
         /// Why.
         reason: FailReason,
     },
+    /// The machine stopped selling because the books' disk is full, or sells again.
+    Storage {
+        /// True when full.
+        full: bool,
+    },
     /// A surprise finished; `partial` when fewer items were delivered than promised.
     SurpriseCompleted {
         /// Surprise name.
@@ -775,6 +800,8 @@ pub struct VendCore {
     payout_spec: Option<PayoutSpec>,
     payout: Option<PayoutRun>,
     bug: Option<InjectedBug>,
+    /// The books cannot take more: no money in, no new vend.
+    storage_full: bool,
 }
 
 impl VendCore {
@@ -809,6 +836,7 @@ impl VendCore {
             payout_spec: settings.payout,
             payout: None,
             bug: settings.inject_bug,
+            storage_full: false,
         }
     }
 
@@ -981,6 +1009,7 @@ impl VendCore {
             Event::SensorStuck { sensor } => self.sensor(sensor, true, &mut out),
             Event::SensorCleared { sensor } => self.sensor(sensor, false, &mut out),
             Event::Door { open } => self.door(open, &mut out),
+            Event::Storage { full } => self.storage(full, &mut out),
         }
         self.update_lamps(&mut out);
         out
@@ -989,6 +1018,12 @@ impl VendCore {
     fn coin_return(&mut self, out: &mut Vec<Command>) {
         if self.vend.is_some() || self.payout.is_some() {
             out.push(Command::Display(Screen::PleaseWait));
+            return;
+        }
+        if self.storage_full {
+            // Paying out is money moving: it waits until the books can record it.
+            let credit = self.credit;
+            self.show(Screen::StorageFull { credit }, out);
             return;
         }
         let coins = match self.payout_spec {
@@ -1037,11 +1072,14 @@ impl VendCore {
                 amount: spec.coin,
                 credit: self.credit,
             }));
-            if run.left == 0 || self.credit < spec.coin {
+            if run.left == 0 || self.credit < spec.coin || self.storage_full {
                 self.finish_payout(run, out);
                 return;
             }
             run.next_at = at + spec.gap;
+        } else if self.storage_full {
+            self.finish_payout(run, out);
+            return;
         } else {
             run.pulse_until = Some(at + spec.pulse);
             out.push(Command::Payout { on: true });
@@ -1163,15 +1201,21 @@ impl VendCore {
 
     /// Whether any column or sensor is faulted (a column the operator disabled is not a fault).
     fn faulted(&self) -> bool {
-        self.columns
-            .iter()
-            .any(|c| matches!(c.status, ColumnStatus::Faulted(_)))
+        self.storage_full
+            || self
+                .columns
+                .iter()
+                .any(|c| matches!(c.status, ColumnStatus::Faulted(_)))
             || self.stuck.iter().any(|&s| s)
     }
 
     fn idle_screen(&self) -> Screen {
         if self.door_open {
             Screen::Service
+        } else if self.storage_full {
+            Screen::StorageFull {
+                credit: self.credit,
+            }
         } else if !self.columns.iter().any(|c| self.available(c)) {
             Screen::OutOfService {
                 credit: self.credit,
@@ -1185,7 +1229,7 @@ impl VendCore {
     }
 
     fn update_lamps(&mut self, out: &mut Vec<Command>) {
-        let inhibit = !self.credit_below_max();
+        let inhibit = !self.credit_below_max() || self.storage_full;
         if inhibit != self.inhibited {
             self.inhibited = inhibit;
             out.push(Command::CoinInhibit { on: inhibit });
@@ -1194,6 +1238,7 @@ impl VendCore {
         let ready = self.vend.is_none()
             && self.payout.is_none()
             && !self.door_open
+            && !self.storage_full
             && self.columns.iter().any(|c| self.available(c));
         let surprise = self.surprise.is_some() || self.show_until.is_some();
         let wanted = [ready, self.vend.is_some(), fault, surprise];
@@ -1216,12 +1261,13 @@ impl VendCore {
             credit: self.credit,
         }));
         if self.vend.is_none() {
-            self.show(
-                Screen::Credit {
-                    credit: self.credit,
-                },
-                out,
-            );
+            let credit = self.credit;
+            let screen = if self.storage_full {
+                Screen::StorageFull { credit }
+            } else {
+                Screen::Credit { credit }
+            };
+            self.show(screen, out);
         }
     }
 
@@ -1261,6 +1307,15 @@ impl VendCore {
         }
         if self.door_open {
             return self.refuse(column, Refusal::DoorOpen, Screen::Service, out);
+        }
+        if self.storage_full {
+            let credit = self.credit;
+            return self.refuse(
+                column,
+                Refusal::StorageFull,
+                Screen::StorageFull { credit },
+                out,
+            );
         }
         if !col.spec.for_sale {
             return self.refuse(
@@ -1643,6 +1698,33 @@ impl VendCore {
         if self.vend.is_none() && self.screen_until.is_none() {
             out.push(Command::Display(self.idle_screen()));
         }
+    }
+
+    fn storage(&mut self, full: bool, out: &mut Vec<Command>) {
+        if self.storage_full == full {
+            return;
+        }
+        self.storage_full = full;
+        out.push(Command::Notice(Notice::Storage { full }));
+        if full {
+            // What is under way finishes (the reserve is there for it); nothing new starts: no
+            // more surprise items, no more coins paid out after the one leaving the hopper.
+            if let Some(active) = self.surprise.as_mut() {
+                active.pending.clear();
+            }
+            if let Some(run) = self.payout.filter(|r| r.pulse_until.is_none()) {
+                self.finish_payout(run, out);
+            }
+        }
+        if self.vend.is_none() && self.payout.is_none() {
+            self.screen_until = None;
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    /// Whether the books' disk is full (no money in, no new vend).
+    pub fn storage_full(&self) -> bool {
+        self.storage_full
     }
 
     fn door(&mut self, open: bool, out: &mut Vec<Command>) {

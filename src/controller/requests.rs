@@ -121,6 +121,9 @@ pub enum Request {
     },
     /// The config files changed on disk (or SIGHUP): reload what changed.
     ReloadFromDisk,
+    /// Carry out the request, publish the status it leads to, then answer: whoever waits for the
+    /// answer reads a status that already shows the request's effect.
+    Then(Box<Request>, oneshot::Sender<()>),
 }
 
 impl Controller {
@@ -166,25 +169,45 @@ impl Controller {
             }
             Request::PauseSurprises { paused } => {
                 if self.core.surprises().paused() != paused {
-                    self.core.surprises_mut().set_paused(paused);
                     let kind = if paused {
                         "surprises_paused"
                     } else {
                         "surprises_resumed"
                     };
-                    self.journal.record_event(self.local, kind, "operator")?;
+                    // Recorded first: an operator action the books cannot hold is not taken.
+                    match self.journal.record_event(self.local, kind, "operator") {
+                        Ok(()) => self.core.surprises_mut().set_paused(paused),
+                        Err(e) if e.is_storage_full() => {
+                            tracing::warn!("surprises not {kind}: {e}");
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
                 }
             }
             Request::Feedback { happy } => {
-                self.journal.record_feedback(self.local, happy)?;
-                if let Some(m) = &self.metrics {
-                    m.feedback(happy);
+                match self.journal.record_feedback(self.local, happy) {
+                    Ok(()) => {
+                        if let Some(m) = &self.metrics {
+                            m.feedback(happy);
+                        }
+                    }
+                    // A customer's answer is not worth stopping the machine for, and on a full
+                    // disk the room left belongs to money.
+                    Err(e) if e.is_storage_full() => {
+                        tracing::warn!("feedback not recorded: {e}");
+                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
             Request::Books { reply } => {
                 let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
             }
             Request::ReloadFromDisk => self.reload_from_disk(),
+            Request::Then(request, reply) => {
+                self.on_request(*request)?;
+                self.publish();
+                let _ = reply.send(());
+            }
         }
         Ok(())
     }

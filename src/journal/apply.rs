@@ -296,6 +296,19 @@ pub(super) fn apply(
                 exec(tx, "UPDATE payouts SET finished = 1 WHERE id = ?1", [p])?;
             }
         }
+        Notice::Storage { full } => {
+            event(
+                tx,
+                at,
+                if *full { "storage_full" } else { "storage_ok" },
+                None,
+                if *full {
+                    "the disk is full: no money taken, no vend started"
+                } else {
+                    "the disk has room again: selling"
+                },
+            )?;
+        }
         Notice::Refused { .. } | Notice::CreditKept { .. } => {}
     }
     Ok(())

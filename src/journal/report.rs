@@ -218,7 +218,7 @@ pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalErro
     {
         let mut stmt = conn.prepare(
             "SELECT column_no, kind, count(*) FROM events WHERE kind IN \
-             ('column_fault', 'sensor_stuck', 'unexpected_drop', 'interrupted', 'unknown_coin') \
+             ('column_fault', 'sensor_stuck', 'unexpected_drop', 'interrupted', 'unknown_coin', 'storage_full') \
              GROUP BY column_no, kind ORDER BY column_no, kind",
         )?;
         let rows = stmt.query_map([], |r| {

@@ -55,6 +55,9 @@ pub struct Metrics {
     reload_errors: Counter,
     feedback: Family<Answer, Counter>,
     credit: Gauge,
+    storage_free: Gauge,
+    storage_full: Gauge,
+    out_of_service: Gauge,
     delivered: AtomicU64,
     started: AtomicU64,
 }
@@ -89,6 +92,9 @@ impl Metrics {
             reload_errors: Counter::default(),
             feedback: Family::default(),
             credit: Gauge::default(),
+            storage_free: Gauge::default(),
+            storage_full: Gauge::default(),
+            out_of_service: Gauge::default(),
             delivered: AtomicU64::new(0),
             started: AtomicU64::new(0),
         };
@@ -139,7 +145,34 @@ impl Metrics {
             "Credit held for the customer, in cents",
             m.credit.clone(),
         );
+        registry.register(
+            "storage_free_bytes",
+            "Free space on the disk holding the books (-1 for books in memory)",
+            m.storage_free.clone(),
+        );
+        registry.register(
+            "storage_full",
+            "1 while the books' disk is under its free-space floor: no money taken, no vend started",
+            m.storage_full.clone(),
+        );
+        registry.register(
+            "out_of_service",
+            "1 while the machine sells nothing (stopped, storage full, starting up)",
+            m.out_of_service.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    /// The books' disk now: free bytes (none in memory) and whether it is under the floor.
+    pub fn set_storage(&self, free: Option<u64>, full: bool) {
+        self.storage_free
+            .set(free.map_or(-1, |f| i64::try_from(f).unwrap_or(i64::MAX)));
+        self.storage_full.set(i64::from(full));
+    }
+
+    /// Whether the machine sells nothing right now.
+    pub fn set_out_of_service(&self, out: bool) {
+        self.out_of_service.set(i64::from(out));
     }
 
     fn update_ratio(&self) {
@@ -185,6 +218,7 @@ impl Metrics {
                     Refusal::DoorOpen => "door_open",
                     Refusal::Busy => "busy",
                     Refusal::NotForSale => "not_for_sale",
+                    Refusal::StorageFull => "storage_full",
                 };
                 self.refused
                     .get_or_create(&Reason {

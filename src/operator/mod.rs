@@ -305,13 +305,10 @@ async fn ask<T>(
     })
 }
 
-fn tell(state: &ApiState, request: Request) -> ApiResult<()> {
-    state.requests.send(request).map_err(|_| {
-        error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the controller has stopped",
-        )
-    })
+/// Hand the controller a request and answer once it is carried out and the status shows it, so
+/// that a client reading the status next never sees the world from before its own action.
+async fn tell(state: &ApiState, request: Request) -> ApiResult<()> {
+    ask(state, |reply| Request::Then(Box::new(request), reply)).await
 }
 
 /// The router for the whole console.
@@ -537,7 +534,7 @@ async fn feedback(
     body: Result<Json<FeedbackBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let Json(body) = body.map_err(|e| error(e.status(), e.body_text()))?;
-    tell(&state, Request::Feedback { happy: body.happy })?;
+    tell(&state, Request::Feedback { happy: body.happy }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -719,7 +716,7 @@ async fn pause(
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     authorize(&state, &headers, peer)?;
-    tell(&state, Request::PauseSurprises { paused: true })?;
+    tell(&state, Request::PauseSurprises { paused: true }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -729,7 +726,7 @@ async fn resume(
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
     authorize(&state, &headers, peer)?;
-    tell(&state, Request::PauseSurprises { paused: false })?;
+    tell(&state, Request::PauseSurprises { paused: false }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -765,7 +762,7 @@ async fn column_action(
             ))
         }
     };
-    tell(&state, Request::Event(event))?;
+    tell(&state, Request::Event(event)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
