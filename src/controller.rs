@@ -18,7 +18,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
 use crate::config::{MachineConfig, MACHINE_FILE};
-use crate::journal::{Journal, JournalError, Recovery, StorageStatus};
+use crate::journal::{Journal, JournalError, StorageStatus};
 use crate::localtime::LocalTime;
 use crate::money::Cents;
 use crate::operator::metrics::Metrics;
@@ -27,7 +27,6 @@ use crate::surprise::SurpriseConfig;
 use crate::trace::{display_text, SimReport, TraceEntry, TraceRecord};
 use crate::vend::{
     ColumnId, ColumnStatus, Command, Event, LampRole, Ledger, Notice, Screen, VendCore,
-    VendSettings,
 };
 
 /// While the disk is full, how often to look whether room was made (no timer runs otherwise).
@@ -129,6 +128,8 @@ pub struct Status {
     pub out_of_service: Option<String>,
     /// The books' disk: free space, reserve, floor reached.
     pub storage: StorageStatus,
+    /// The books are still being checked: nothing is sold yet.
+    pub starting: bool,
 }
 
 /// Where trace records go: every subscriber gets every record, in order; a broadcast channel, if
@@ -202,6 +203,8 @@ pub struct Setup {
     pub metrics: Option<Arc<Metrics>>,
     /// "sim" or "rpi", for status.
     pub hardware: String,
+    /// Told what recovery found, just before selling starts.
+    pub on_open: Option<OnOpen>,
 }
 
 impl Setup {
@@ -223,6 +226,7 @@ impl Setup {
             surprises_text: String::new(),
             metrics: None,
             hardware: "sim".into(),
+            on_open: None,
         }
     }
 }
@@ -255,114 +259,11 @@ pub struct Controller {
     storage: StorageStatus,
     /// While the disk is full: when to look again whether room was made.
     storage_recheck: Option<Timestamp>,
+    /// Until the books have passed their checks: what waits for them.
+    starting: Option<startup::Starting>,
 }
 
 impl Controller {
-    /// A controller for `config` on `hw`. Reads the start-up levels of the inputs (door, drop
-    /// beams, home switches) so that the first edges are interpreted correctly.
-    pub fn new(
-        setup: Setup,
-        mut hw: Box<dyn Hardware>,
-        clock: Clock,
-        trace: TraceSink,
-        journal: Journal,
-        recovery: &Recovery,
-    ) -> Result<(Self, watch::Receiver<Status>), ControllerError> {
-        let config = setup.machine;
-        let snapshot = hw.read_inputs()?;
-        let conditioner =
-            InputConditioner::new(&snapshot.layout(&config.wiring), &config.input_timing);
-        let mut core = VendCore::new(&VendSettings {
-            payment: config.payment,
-            columns: config.columns.clone(),
-            timings: config.timings,
-            sensors: config.wiring.drop_sensors.len(),
-            max_credit: config.max_credit,
-            payout: config.payout,
-            surprises: setup.surprises,
-            seed: setup.seed,
-            inject_bug: setup.inject_bug,
-        });
-        core.restore(&recovery.restored);
-        let history = &recovery.surprise_history;
-        core.surprises_mut()
-            .restore_history(&history.sales, &history.awards, history.streak);
-        let (status, rx) = watch::channel(Status {
-            machine: config.name.clone(),
-            currency: config.currency.clone(),
-            hardware: setup.hardware.clone(),
-            credit: Cents::ZERO,
-            escrow: Cents::ZERO,
-            vending: false,
-            motor_on: None,
-            door_open: false,
-            screen: None,
-            display: String::new(),
-            lamps_on: Vec::new(),
-            columns: Vec::new(),
-            ledger: Ledger::default(),
-            journal_commits: 0,
-            last_config_error: None,
-            surprises_paused: false,
-            surprise_version: None,
-            restart_needed: false,
-            out_of_service: None,
-            storage: StorageStatus::default(),
-        });
-        let mut controller = Controller {
-            core,
-            config,
-            journal,
-            local: LocalTime::default(),
-            local_clock: setup.local_clock,
-            hw,
-            conditioner,
-            clock: clock.clone(),
-            trace,
-            status,
-            screen: None,
-            lamps_on: Vec::new(),
-            last_config_error: None,
-            config_dir: setup.config_dir,
-            machine_text: setup.machine_text,
-            surprises_text: setup.surprises_text,
-            surprise_version: None,
-            restart_needed: false,
-            metrics: setup.metrics,
-            hardware: setup.hardware,
-            halted: None,
-            storage: StorageStatus::default(),
-            storage_recheck: None,
-        };
-        let now = clock.now();
-        controller.sync_local_time(now);
-        let local = controller.local;
-        if !controller.machine_text.is_empty() {
-            let text = controller.machine_text.clone();
-            controller
-                .journal
-                .record_config(local, MACHINE_FILE, &text, "start")?;
-        }
-        if !controller.surprises_text.is_empty() {
-            let text = controller.surprises_text.clone();
-            let (version, _) =
-                controller
-                    .journal
-                    .record_config(local, SURPRISES_FILE, &text, "start")?;
-            controller.surprise_version = Some(version);
-        }
-        let cmds = controller.core.start(now);
-        controller.execute(now, None, cmds)?;
-        let cmds = controller.core.power_restored(now, recovery.refunded);
-        controller.execute(now, None, cmds)?;
-        if snapshot.door_open == Some(true) {
-            controller.feed(now, Event::Door { open: true })?;
-        }
-        controller.sync_storage(now)?;
-        controller.publish();
-        Ok((controller, rx))
-    }
-
     fn record(&mut self, at: Timestamp, entry: TraceEntry) {
         self.trace.emit(TraceRecord::new(at, entry));
     }
@@ -576,6 +477,9 @@ impl Controller {
 
     /// Translate a conditioned input into a vend event using the configuration.
     fn input(&mut self, input: Stamped<InputEvent>) -> Result<(), ControllerError> {
+        if self.hold_input(input) {
+            return Ok(());
+        }
         let at = input.at;
         let event = match input.event {
             InputEvent::ButtonPressed { button } => {
@@ -743,6 +647,9 @@ impl Controller {
         if let Some(reason) = &self.halted {
             return Some(reason.clone());
         }
+        if self.starting.is_some() {
+            return Some("starting up: the books are being checked".to_string());
+        }
         self.core.storage_full().then(|| {
             "storage full: the disk holding the books is under its free-space floor".to_string()
         })
@@ -842,6 +749,7 @@ impl Controller {
             restart_needed: self.restart_needed,
             out_of_service: self.out_of_service(),
             storage: self.storage,
+            starting: self.starting.is_some(),
             machine: self.config.name.clone(),
             currency: self.config.currency.clone(),
             hardware: self.hardware.clone(),
@@ -857,6 +765,8 @@ impl Controller {
 
 mod dispatch;
 mod requests;
+mod startup;
 
 pub use dispatch::Dispatch;
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, Request};
+pub use startup::OnOpen;

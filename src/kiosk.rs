@@ -15,10 +15,9 @@ use std::path::PathBuf;
 
 use crate::config::MachineConfig;
 use crate::controller::{
-    Controller, ControllerError, Dispatch, LocalClock, Request, Setup, Status, TraceSink,
+    Controller, ControllerError, Dispatch, LocalClock, OnOpen, Request, Setup, Status, TraceSink,
 };
-use crate::journal::{Journal, JournalError, OpenOptions, Recovery};
-use crate::localtime::LocalTime;
+use crate::journal::{check_books_in, Journal, JournalError, OpenOptions, Recovery};
 use crate::operator::metrics::Metrics;
 use crate::surprise::SurpriseConfig;
 use crate::vend::Event;
@@ -128,8 +127,6 @@ pub struct Kiosk {
     pub config: Arc<MachineConfig>,
     /// The clock everything runs on.
     pub clock: Clock,
-    /// What recovery found at start.
-    pub recovery: Recovery,
     requests: UnboundedSender<Request>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), ControllerError>>>,
@@ -146,45 +143,29 @@ impl Kiosk {
     ) -> Result<Kiosk, KioskError> {
         let config = Arc::clone(&setup.machine);
         let clock = Clock::start();
-        let local_now = match setup.local_clock {
-            LocalClock::System => LocalTime::now(),
-            LocalClock::StartingAt(t) => t,
-        };
-        let mut journal = match &setup.journal {
+        // Opening is quick whatever the history: the checks that grow with it run below, after
+        // the kiosk is ready, and selling waits for them.
+        let journal = match &setup.journal {
             JournalLocation::Memory => Journal::open_in_memory()?,
             JournalLocation::Dir(dir) => Journal::open_dir_with(dir, &setup.journal_options)?,
         };
-        let check = journal.check_books()?;
-        if let Some(e) = check.failure(journal.path()) {
-            return Err(e.into());
-        }
-        let recovery = journal.recover(
-            &config,
-            local_now,
-            setup.surprises.policy.budget_window_hours,
-        )?;
-        for v in &recovery.interrupted {
-            tracing::warn!(
-                vend = v.id,
-                column = v.column,
-                product = %v.product,
-                price = %v.price,
-                "a power cut interrupted this vend: closed as interrupted, price back in credit, motor not re-run"
-            );
-        }
 
         let dispatch = Dispatch::new();
         let mut physics = None;
+        let mut on_open = None;
         let (hw, sim, notices): (Box<dyn happiness_hardware::Hardware>, _, _) = match backend {
             Backend::Sim => {
-                // The simulated machine holds what the books say it holds.
-                let mut columns = config.sim_columns();
-                for (column, (stock, _)) in columns.iter_mut().zip(&recovery.restored.columns) {
-                    column.stock = *stock;
-                }
                 let mut params = config.sim.clone();
                 params.seed = setup.seed;
-                let (machine, handle) = sim::build(&config.wiring, columns, params, clock.clone())?;
+                let (machine, handle) =
+                    sim::build(&config.wiring, config.sim_columns(), params, clock.clone())?;
+                // The simulated machine holds what the books say it holds.
+                let loader = handle.clone();
+                on_open = Some(OnOpen(Arc::new(move |recovery: &Recovery| {
+                    for (i, (stock, _)) in recovery.restored.columns.iter().enumerate() {
+                        let _ = loader.set_stock(i + 1, *stock);
+                    }
+                })));
                 let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
                 physics = Some(tokio::spawn(sim::run_physics(
                     handle.clone(),
@@ -210,19 +191,37 @@ impl Kiosk {
             surprises_text: setup.surprises_text,
             metrics: setup.metrics,
             hardware: backend.name().to_string(),
+            on_open,
         };
-        let (mut controller, status) = Controller::new(
-            controller_setup,
-            hw,
-            clock.clone(),
-            trace,
-            journal,
-            &recovery,
-        )?;
+        let (mut controller, status) =
+            Controller::starting(controller_setup, hw, clock.clone(), trace, journal)?;
         controller.announce(backend.name());
+        if setup.journal == JournalLocation::Memory {
+            // Books in memory are new and small: check and open them now, so that a simulated
+            // kiosk sells from its first moment.
+            controller.open_books(None)?;
+        }
         dispatch.install(controller);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
+        if let JournalLocation::Dir(dir) = &setup.journal {
+            // The checks read the whole file: on another thread, through a connection of their
+            // own, while the display and the pages already answer.
+            let dir = dir.clone();
+            let opener = request_tx.clone();
+            tokio::spawn(async move {
+                let checked = tokio::task::spawn_blocking(move || check_books_in(&dir))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(JournalError::Inconsistent(format!(
+                            "the check of the books did not finish: {e}"
+                        )))
+                    });
+                let _ = opener.send(Request::OpenBooks {
+                    checked: Some(checked),
+                });
+            });
+        }
         let (done_tx, done) = watch::channel(());
         let task = tokio::spawn(async move {
             // Dropped when the task ends (or panics): whoever waits on `finished` wakes up.
@@ -243,12 +242,18 @@ impl Kiosk {
             status,
             config,
             clock,
-            recovery,
             requests: request_tx,
             stop: Some(stop_tx),
             task: Some(task),
             done,
         })
+    }
+
+    /// Completes once the books passed their checks and the machine sells (at once for books in
+    /// memory), or the controller stopped: a script's first line waits for this.
+    pub async fn opened(&self) {
+        let mut status = self.status.clone();
+        let _ = status.wait_for(|s| !s.starting).await;
     }
 
     /// Hand an operator event (restock, reset a column) to the controller.

@@ -667,47 +667,56 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     tokio::pin!(shutdown);
     let mut stdin_open = true;
     let mut failed = false;
-    loop {
-        let line = tokio::select! {
-            () = &mut shutdown => break,
-            // A controller that stopped by itself (the books, the hardware, a bug) ends the
-            // process at once, whatever stdin does: under systemd stdin is empty for good, and
-            // only an exit lets the service manager restart the kiosk.
-            () = kiosk.finished() => break,
-            line = lines.recv(), if stdin_open => line,
-        };
-        let Some(line) = line else {
-            stdin_open = false;
-            // A simulated session ends with its input; on real hardware the kiosk keeps running
-            // (under systemd stdin is empty from the start).
-            if kiosk.sim.is_some() {
-                break;
-            }
-            continue;
-        };
-        let cmd = match script::parse(&line) {
-            Ok(Some(cmd)) => cmd,
-            Ok(None) => continue,
-            Err(e) => {
-                report_script_error(&e.to_string(), interactive, &mut failed);
-                continue;
-            }
-        };
-        // A long `wait` must not delay a stop request or a failed controller.
-        let outcome = tokio::select! {
-            () = &mut shutdown => break,
-            () = kiosk.finished() => break,
-            outcome = script::execute(&kiosk, cmd) => outcome,
-        };
-        match outcome {
-            Ok(Outcome::Quit) => break,
-            Ok(Outcome::Continue(text)) if !text.is_empty() => println!("{text}"),
-            Ok(Outcome::Continue(_)) => {
-                if interactive && kiosk.sim.is_some() {
-                    println!("{}", script::status_text(&kiosk));
+    // A script acts on a machine that sells: its first line waits until the books have passed
+    // their checks (at once for books in memory).
+    let stop_requested = tokio::select! {
+        () = &mut shutdown => true,
+        () = kiosk.opened() => false,
+    };
+    // (`shutdown` must not be polled again once it has completed.)
+    if !stop_requested {
+        loop {
+            let line = tokio::select! {
+                () = &mut shutdown => break,
+                // A controller that stopped by itself (the books, the hardware, a bug) ends the
+                // process at once, whatever stdin does: under systemd stdin is empty for good, and
+                // only an exit lets the service manager restart the kiosk.
+                () = kiosk.finished() => break,
+                line = lines.recv(), if stdin_open => line,
+            };
+            let Some(line) = line else {
+                stdin_open = false;
+                // A simulated session ends with its input; on real hardware the kiosk keeps running
+                // (under systemd stdin is empty from the start).
+                if kiosk.sim.is_some() {
+                    break;
                 }
+                continue;
+            };
+            let cmd = match script::parse(&line) {
+                Ok(Some(cmd)) => cmd,
+                Ok(None) => continue,
+                Err(e) => {
+                    report_script_error(&e.to_string(), interactive, &mut failed);
+                    continue;
+                }
+            };
+            // A long `wait` must not delay a stop request or a failed controller.
+            let outcome = tokio::select! {
+                () = &mut shutdown => break,
+                () = kiosk.finished() => break,
+                outcome = script::execute(&kiosk, cmd) => outcome,
+            };
+            match outcome {
+                Ok(Outcome::Quit) => break,
+                Ok(Outcome::Continue(text)) if !text.is_empty() => println!("{text}"),
+                Ok(Outcome::Continue(_)) => {
+                    if interactive && kiosk.sim.is_some() {
+                        println!("{}", script::status_text(&kiosk));
+                    }
+                }
+                Err(message) => report_script_error(&message, interactive, &mut failed),
             }
-            Err(message) => report_script_error(&message, interactive, &mut failed),
         }
     }
     // Stopping switches every motor off first and inhibits the coin acceptor; nothing after that

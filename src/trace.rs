@@ -20,6 +20,13 @@ pub enum TraceEntry {
         /// "sim" or "rpi".
         hardware: String,
     },
+    /// The books passed their checks and the machine sells.
+    Selling {
+        /// Records whose seals were checked.
+        records: u64,
+        /// How long the checks took, in milliseconds.
+        checked_ms: u64,
+    },
     /// An event fed to the vend core.
     Event {
         /// The event.
@@ -118,6 +125,12 @@ impl TraceRecord {
             TraceEntry::Ready { machine, hardware } => {
                 format!("ready: {machine} on {hardware} hardware")
             }
+            TraceEntry::Selling {
+                records,
+                checked_ms,
+            } => format!(
+                "selling: the books passed their checks ({records} records in {checked_ms} ms)"
+            ),
             TraceEntry::Event { event } => format!("event   {}", describe_event(event, currency)),
             TraceEntry::Input { input } => format!("input   {input:?}"),
             TraceEntry::Command { command, text } => match (command, text) {

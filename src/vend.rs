@@ -397,6 +397,8 @@ pub enum Screen {
         /// Credit held.
         credit: Cents,
     },
+    /// The machine is starting: the books are being checked before anything is sold.
+    StartingUp,
     /// The books' disk is full: nothing is sold, the credit is kept.
     StorageFull {
         /// Credit held.
@@ -456,6 +458,7 @@ impl Screen {
             Screen::OutOfService { credit } => {
                 format!("Out of service: your credit {} is safe", m(credit))
             }
+            Screen::StartingUp => "Starting up: one moment please".into(),
             Screen::StorageFull { credit } if *credit == Cents::ZERO => {
                 "Out of service: storage full".into()
             }

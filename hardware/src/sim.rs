@@ -799,6 +799,17 @@ impl World {
         Ok(())
     }
 
+    /// Column `c` holds exactly `count` items (a machine brought up from its books).
+    pub fn set_stock(&mut self, column: usize, count: u32) -> Result<(), SimError> {
+        let columns = self.columns.len();
+        let c = self
+            .columns
+            .get_mut(column)
+            .ok_or(SimError::NoSuchColumn(column + 1, columns))?;
+        c.spec.stock = count;
+        Ok(())
+    }
+
     /// Load `count` more items into column `c` (what an operator does when restocking).
     pub fn load(&mut self, column: usize, count: u32) -> Result<(), SimError> {
         let columns = self.columns.len();
@@ -1081,6 +1092,15 @@ impl SimHandle {
             .checked_sub(1)
             .ok_or(SimError::NoSuchColumn(number, columns))?;
         self.act(|w, _| w.load(index, count))
+    }
+
+    /// Column `number` (1-based) holds exactly `count` items.
+    pub fn set_stock(&self, number: usize, count: u32) -> Result<(), SimError> {
+        let columns = self.shared.world().columns.len();
+        let index = number
+            .checked_sub(1)
+            .ok_or(SimError::NoSuchColumn(number, columns))?;
+        self.shared.world().set_stock(index, count)
     }
 
     /// Items in the delivery tray.

@@ -8,7 +8,7 @@ use tokio::sync::oneshot;
 
 use super::{Controller, ControllerError};
 use crate::config::{ConfigError, MachineConfig, MACHINE_FILE};
-use crate::journal::{BooksReport, ConfigVersion};
+use crate::journal::{BooksCheck, BooksReport, ConfigVersion, JournalError};
 use crate::surprise::config::SURPRISES_FILE;
 use crate::surprise::SurpriseConfig;
 use crate::trace::TraceEntry;
@@ -124,11 +124,20 @@ pub enum Request {
     /// Carry out the request, publish the status it leads to, then answer: whoever waits for the
     /// answer reads a status that already shows the request's effect.
     Then(Box<Request>, oneshot::Sender<()>),
+    /// The books' checks are done (or, `None`, are to be run by the controller itself): start
+    /// selling if they passed. Every other request waits until then.
+    OpenBooks {
+        /// What the checks found, or why they could not run.
+        checked: Option<Result<BooksCheck, JournalError>>,
+    },
 }
 
 impl Controller {
     /// Handle one request from outside the hardware (operator API, config watcher, script).
     pub fn on_request(&mut self, request: Request) -> Result<(), ControllerError> {
+        let Some(request) = self.hold_request(request) else {
+            return Ok(());
+        };
         let now = self.clock.now();
         self.sync_local_time(now);
         match request {
@@ -203,6 +212,7 @@ impl Controller {
                 let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
             }
             Request::ReloadFromDisk => self.reload_from_disk(),
+            Request::OpenBooks { checked } => self.open_books(checked)?,
             Request::Then(request, reply) => {
                 self.on_request(*request)?;
                 self.publish();
