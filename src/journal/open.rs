@@ -15,6 +15,9 @@ use super::{seal, Journal, JournalError, JOURNAL_FILE};
 /// File name of the lock that keeps a second kiosk off the same books.
 pub const LOCK_FILE: &str = "journal.lock";
 
+/// Less room than this on the disk is no room: an I/O error then means "the disk is full".
+const NEARLY_FULL: u64 = 256 << 10;
+
 /// Where new books are built before they are renamed into place, so that a `journal.db` always
 /// holds complete books.
 const NEW_FILE: &str = "journal.db.new";
@@ -99,6 +102,14 @@ pub(super) fn classify(path: &Path, e: rusqlite::Error) -> JournalError {
             free: free_bytes(&dir),
             dir,
         },
+        // A full disk often shows as an I/O error first (the shared-memory file of the
+        // write-ahead log cannot grow): name the disk when it has no room left.
+        Some(ErrorCode::SystemIoFailure) if free_bytes(&dir).is_some_and(|f| f < NEARLY_FULL) => {
+            JournalError::StorageFull {
+                free: free_bytes(&dir),
+                dir,
+            }
+        }
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => JournalError::Damaged {
             path: path.to_path_buf(),
             detail: e.to_string(),
@@ -216,15 +227,29 @@ impl Journal {
                 }
             }
         }
-        let conn = Connection::open(&path).map_err(|e| classify(&path, e))?;
-        if conn.is_readonly(MAIN_DB).unwrap_or(false) {
-            return Err(JournalError::ReadOnly {
-                dir: dir.to_path_buf(),
-                cause: "the journal file cannot be written".into(),
-            });
-        }
-        let disk = Disk::dir(dir, options.limits);
-        let mut journal = Journal::setup(conn, path, disk, options.limits)?;
+        let open = || -> Result<Journal, JournalError> {
+            let conn = Connection::open(&path).map_err(|e| classify(&path, e))?;
+            if conn.is_readonly(MAIN_DB).unwrap_or(false) {
+                return Err(JournalError::ReadOnly {
+                    dir: dir.to_path_buf(),
+                    cause: "the journal file cannot be written".into(),
+                });
+            }
+            let disk = Disk::dir(dir, options.limits);
+            Journal::setup(conn, path.clone(), disk, options.limits)
+        };
+        let mut journal = match open() {
+            // On a full disk even opening needs room (the write-ahead log's files): the reserve
+            // gives it, and the kiosk starts out of service until room is made.
+            Err(e) if e.is_storage_full() && Disk::dir(dir, options.limits).release_reserve() => {
+                tracing::error!(
+                    dir = %dir.display(),
+                    "the disk is full: the space reserve was released to open the books"
+                );
+                open()?
+            }
+            other => other?,
+        };
         journal.lock = Some(lock);
         Ok(journal)
     }
