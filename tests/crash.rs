@@ -17,34 +17,6 @@ use std::time::Duration;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// A machine whose simulated mechanics are quick, so a session packs many vends into a second.
-fn fast_machine() -> String {
-    let mut text = common::shipped_config_text();
-    for (from, to) in [
-        ("drop_window_ms = 1500", "drop_window_ms = 400"),
-        ("max_motor_on_ms = 3000", "max_motor_on_ms = 900"),
-        ("timed_turn_ms = 1300", "timed_turn_ms = 420"),
-        ("nudge_pause_ms = 250", "nudge_pause_ms = 60"),
-        ("pulse_min_ms = 10", "pulse_min_ms = 5"),
-        ("pulse_max_ms = 150", "pulse_max_ms = 60"),
-        ("coin_gap_ms = 200\n", "coin_gap_ms = 60\n"),
-        ("turn_ms = 1200", "turn_ms = 400"),
-        ("home_width_ms = 100", "home_width_ms = 40"),
-        ("release_at_ms = 900", "release_at_ms = 300"),
-        ("fall_ms = 250", "fall_ms = 80"),
-        ("press_hold_ms = 120", "press_hold_ms = 40"),
-        ("coin_pulse_ms = 30", "coin_pulse_ms = 15"),
-        ("coin_pulse_gap_ms = 70", "coin_pulse_gap_ms = 20"),
-        ("coin_gap_ms = 400", "coin_gap_ms = 100"),
-        ("pulse_ms = 60", "pulse_ms = 20"),
-        ("gap_ms = 140", "gap_ms = 30"),
-    ] {
-        assert!(text.contains(from), "fixture lacks {from:?}");
-        text = text.replacen(from, to, 1);
-    }
-    text
-}
-
 const SURPRISES: &str = r#"
 [policy]
 probability = 0.5
@@ -227,7 +199,7 @@ fn kill_at_random_points_and_the_books_still_balance() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
     let config = tempfile::tempdir().expect("config dir");
-    std::fs::write(config.path().join("machine.toml"), fast_machine()).expect("machine");
+    std::fs::write(config.path().join("machine.toml"), common::fast_machine()).expect("machine");
     std::fs::write(config.path().join("surprises.toml"), SURPRISES).expect("surprises");
     let check = happiness()
         .args(["check-config"])

@@ -342,8 +342,9 @@ fn scan_table(
 /// At most this many problems are listed; the first ones say where to look.
 const MAX_PROBLEMS: usize = 20;
 
-/// Check every record against its seal, every table against its digest and count, and that the
-/// triggers are in place.
+/// Check every record against its seal, every table against its digest and count, and the
+/// schema (tables, indexes, and the triggers that seal) against this program's. Problems come
+/// records first (the one to look at), then tables, then the schema.
 pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
     let mut report = SealReport::default();
     let has_seals: bool = conn
@@ -362,11 +363,12 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
         });
         return Ok(report);
     }
+    let mut records = Vec::new();
+    let mut tables = Vec::new();
     for t in SEALED {
-        let mut problems = Vec::new();
         let mut expected_id = 1i64;
         let scan = scan_table(conn, t, &mut |(rowid, computed, stored)| {
-            if problems.len() >= MAX_PROBLEMS {
+            if records.len() >= MAX_PROBLEMS {
                 return;
             }
             if t.append_only && rowid != expected_id {
@@ -375,7 +377,7 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
                 } else {
                     format!("records {expected_id} to {} are missing", rowid - 1)
                 };
-                problems.push(SealProblem {
+                records.push(SealProblem {
                     table: t.table.into(),
                     record: Some(expected_id),
                     problem: format!("{missing}: it was deleted after it was written"),
@@ -390,7 +392,7 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
                 Some(_) => None,
             };
             if let Some(problem) = problem {
-                problems.push(SealProblem {
+                records.push(SealProblem {
                     table: t.table.into(),
                     record: Some(rowid),
                     problem: problem.into(),
@@ -405,63 +407,86 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
+        let table_problem = |problem: String| SealProblem {
+            table: t.table.into(),
+            record: None,
+            problem,
+        };
         match recorded {
-            None => problems.push(SealProblem {
-                table: t.table.into(),
-                record: None,
-                problem: "its seal is missing".into(),
-            }),
-            Some((rows, digest)) => {
-                let rows = u64::try_from(rows).unwrap_or(u64::MAX);
-                if rows != scan.rows {
-                    problems.push(SealProblem {
-                        table: t.table.into(),
-                        record: None,
-                        problem: format!(
-                            "holds {} records where the journal wrote {rows}: records were \
-                             deleted or added outside the journal",
-                            scan.rows
-                        ),
-                    });
-                } else if as_u128(ValueRef::Blob(&digest)) != scan.digest && problems.is_empty() {
-                    problems.push(SealProblem {
-                        table: t.table.into(),
-                        record: None,
-                        problem: "its records do not add up to the digest the journal wrote: \
-                                  records were replaced outside the journal"
-                            .into(),
-                    });
-                }
+            None => tables.push(table_problem("its seal is missing".into())),
+            Some((rows, _)) if u64::try_from(rows).ok() != Some(scan.rows) => {
+                tables.push(table_problem(format!(
+                    "holds {} records where the journal wrote {rows}: records were deleted or \
+                     added outside the journal",
+                    scan.rows
+                )));
             }
-        }
-        for (name, sql) in triggers(t) {
-            let found: Option<String> = conn
-                .query_row(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-                    [&name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if found.as_deref() != Some(sql.as_str()) {
-                problems.push(SealProblem {
-                    table: t.table.into(),
-                    record: None,
-                    problem: format!(
-                        "the trigger {name} that seals it was {}",
-                        if found.is_some() {
-                            "changed"
-                        } else {
-                            "removed"
-                        }
-                    ),
-                });
+            Some((_, digest)) if as_u128(ValueRef::Blob(&digest)) != scan.digest => {
+                tables.push(table_problem(
+                    "its records do not add up to the digest the journal wrote: records were \
+                     replaced outside the journal"
+                        .into(),
+                ));
             }
-        }
-        report.problems.extend(problems);
-        if report.problems.len() >= MAX_PROBLEMS {
-            report.problems.truncate(MAX_PROBLEMS);
-            break;
+            Some(_) => {}
         }
     }
+    let schema = schema_problems(conn)?;
+    report.problems = records;
+    report.problems.extend(tables);
+    report.problems.extend(schema);
+    report.problems.truncate(MAX_PROBLEMS);
     Ok(report)
+}
+
+/// The schema as this program writes it, next to the one in the file: a flipped bit in a table's
+/// definition can change what a column reads (an id that is no longer the row id reads as
+/// nothing) without touching a single record.
+fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<SealProblem>> {
+    let expected = {
+        let mut fresh = Connection::open_in_memory()?;
+        register(&fresh)?;
+        if super::migrate(&mut fresh, std::path::Path::new(":memory:")).is_err() {
+            return Ok(Vec::new());
+        }
+        schema_of(&fresh)?
+    };
+    let found = schema_of(conn)?;
+    let mut problems = Vec::new();
+    for (key, sql) in &expected {
+        let (kind, name) = key;
+        let problem = match found.get(key) {
+            None => format!("{kind} {name} was removed"),
+            Some(s) if s != sql => format!("the definition of {kind} {name} was changed"),
+            Some(_) => continue,
+        };
+        let why = if kind == "trigger" {
+            "records written without it are not sealed"
+        } else {
+            "the books may no longer read as they were written"
+        };
+        problems.push(SealProblem {
+            table: "schema".into(),
+            record: None,
+            problem: format!("{problem}: {why}"),
+        });
+    }
+    for (kind, name) in found.keys().filter(|k| !expected.contains_key(*k)) {
+        problems.push(SealProblem {
+            table: "schema".into(),
+            record: None,
+            problem: format!("{kind} {name} was added outside the journal"),
+        });
+    }
+    Ok(problems)
+}
+
+type Schema = std::collections::BTreeMap<(String, String), Option<String>>;
+
+fn schema_of(conn: &Connection) -> rusqlite::Result<Schema> {
+    let mut stmt = conn.prepare(
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
+    rows.collect()
 }

@@ -51,6 +51,34 @@ pub fn with_surprises(
     }
 }
 
+/// A machine whose simulated mechanics are quick, so a session packs many vends into a second.
+pub fn fast_machine() -> String {
+    let mut text = shipped_config_text();
+    for (from, to) in [
+        ("drop_window_ms = 1500", "drop_window_ms = 400"),
+        ("max_motor_on_ms = 3000", "max_motor_on_ms = 900"),
+        ("timed_turn_ms = 1300", "timed_turn_ms = 420"),
+        ("nudge_pause_ms = 250", "nudge_pause_ms = 60"),
+        ("pulse_min_ms = 10", "pulse_min_ms = 5"),
+        ("pulse_max_ms = 150", "pulse_max_ms = 60"),
+        ("coin_gap_ms = 200\n", "coin_gap_ms = 60\n"),
+        ("turn_ms = 1200", "turn_ms = 400"),
+        ("home_width_ms = 100", "home_width_ms = 40"),
+        ("release_at_ms = 900", "release_at_ms = 300"),
+        ("fall_ms = 250", "fall_ms = 80"),
+        ("press_hold_ms = 120", "press_hold_ms = 40"),
+        ("coin_pulse_ms = 30", "coin_pulse_ms = 15"),
+        ("coin_pulse_gap_ms = 70", "coin_pulse_gap_ms = 20"),
+        ("coin_gap_ms = 400", "coin_gap_ms = 100"),
+        ("pulse_ms = 60", "pulse_ms = 20"),
+        ("gap_ms = 140", "gap_ms = 30"),
+    ] {
+        assert!(text.contains(from), "fixture lacks {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
 /// The shipped config with `from` replaced by `to` (which must be found).
 pub fn config_with(edits: &[(&str, &str)]) -> MachineConfig {
     let mut text = shipped_config_text();
