@@ -433,7 +433,7 @@ impl Controller {
                 ColumnId::from_index(column.into()).map(|column| SimReport::MotorStalled { column })
             }
             SimNotice::CoinPaidOut => Some(SimReport::CoinPaidOut),
-            SimNotice::CoinRejected => Some(SimReport::CoinRejected),
+            SimNotice::CoinReturnedByAcceptor => Some(SimReport::CoinReturnedByAcceptor),
         };
         if let Some(notice) = report {
             self.record(at, TraceEntry::Sim { notice });

@@ -90,7 +90,7 @@ pub enum SimReport {
     /// The hopper dropped a coin into the return cup.
     CoinPaidOut,
     /// The inhibited acceptor handed a coin back.
-    CoinRejected,
+    CoinReturnedByAcceptor,
 }
 
 /// A trace entry with its time.
@@ -172,7 +172,7 @@ impl TraceRecord {
                     format!("sim     column {column} spiral is jammed")
                 }
                 SimReport::CoinPaidOut => "cup     a coin drops into the return cup".into(),
-                SimReport::CoinRejected => "cup     the acceptor hands the coin back".into(),
+                SimReport::CoinReturnedByAcceptor => "cup     the acceptor hands the coin back".into(),
             },
             TraceEntry::Error { message } => format!("error   {message}"),
             TraceEntry::Unrecorded { notices } => {

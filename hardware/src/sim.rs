@@ -158,7 +158,7 @@ pub enum SimNotice {
     /// The payout hopper dropped a coin into the return cup.
     CoinPaidOut,
     /// The coin acceptor is inhibited and handed a coin straight back.
-    CoinRejected,
+    CoinReturnedByAcceptor,
 }
 
 /// An item waiting in the delivery tray.
@@ -191,7 +191,7 @@ pub enum SimError {
     #[error("a coin must give between 1 and 100 pulses, not {0}")]
     BadPulseCount(u32),
     /// The acceptor is inhibited (credit is at its maximum) and returns coins.
-    #[error("the coin acceptor is not accepting coins right now (credit is at its maximum): coin returned")]
+    #[error("the coin acceptor is not accepting coins right now (it is inhibited): coin returned")]
     Inhibited,
 }
 
@@ -726,7 +726,7 @@ impl World {
         if self.inhibited {
             self.notices.push(Stamped {
                 at,
-                event: SimNotice::CoinRejected,
+                event: SimNotice::CoinReturnedByAcceptor,
             });
             return Err(SimError::Inhibited);
         }

@@ -1,0 +1,165 @@
+//! The invariants of the fault campaign that follow the controller's trace, step by step: one
+//! delivery per vend and a motor only for an open vend, and surprises within the caps and budgets
+//! of the policy in force.
+
+use crate::localtime::LocalTime;
+use crate::surprise::Policy;
+use crate::trace::{TraceEntry, TraceRecord};
+use crate::vend::{Command, Notice};
+
+/// Follows the controller's commands, step by step.
+pub(super) struct Checker {
+    pub(super) open: Option<(usize, bool)>,
+    pub(super) policy: Policy,
+    pub(super) sales: Vec<(LocalTime, u64)>,
+    pub(super) awards: Vec<(LocalTime, u64)>,
+    pub(super) delivered_now: Option<u64>,
+    pub(super) stock_changed: bool,
+}
+
+pub(super) type Checked = Result<(), (&'static str, String)>;
+
+impl Checker {
+    fn local(start: LocalTime, at_ms: f64) -> LocalTime {
+        // Matches `LocalClock::StartingAt`: whole seconds since start.
+        #[allow(clippy::cast_possible_truncation)]
+        let secs = (at_ms / 1000.0).floor() as i64;
+        start.plus_secs(secs)
+    }
+
+    pub(super) fn command(&mut self, start: LocalTime, record: &TraceRecord) -> Checked {
+        let TraceEntry::Command { command, .. } = &record.entry else {
+            return Ok(());
+        };
+        let bad = |detail: String| Err(("one-delivery-per-vend", detail));
+        match command {
+            Command::Notice(Notice::VendStarted { column, .. })
+            | Command::Notice(Notice::SurpriseItemStarted { column, .. }) => {
+                if let Some((c, false)) = self.open {
+                    return bad(format!(
+                        "a vend on column {column} began while column {c} was still open"
+                    ));
+                }
+                self.open = Some((column.number(), false));
+            }
+            Command::Notice(Notice::MotorRun { column, .. })
+            | Command::Motor { column, on: true } => match self.open {
+                Some((c, false)) if c == column.number() => {}
+                other => {
+                    return bad(format!(
+                        "motor of column {column} ran with open vend {other:?}"
+                    ))
+                }
+            },
+            Command::Notice(Notice::VendDelivered { price, .. }) => {
+                match self.open {
+                    Some((c, false)) => self.open = Some((c, true)),
+                    other => return bad(format!("a delivery with open vend {other:?}")),
+                }
+                self.delivered_now = Some(price.get());
+                self.sales
+                    .push((Checker::local(start, record.t_ms), price.get()));
+                self.stock_changed = true;
+            }
+            Command::Notice(Notice::SurpriseItemDelivered { .. }) => {
+                match self.open {
+                    Some((c, false)) => self.open = Some((c, true)),
+                    other => return bad(format!("a surprise item with open vend {other:?}")),
+                }
+                self.stock_changed = true;
+            }
+            Command::Notice(Notice::VendFailed { .. })
+            | Command::Notice(Notice::SurpriseItemFailed { .. }) => self.open = None,
+            Command::Notice(Notice::Restocked { .. }) => self.stock_changed = true,
+            Command::Notice(Notice::SurpriseAwarded { cost, .. }) => {
+                let Some(price) = self.delivered_now else {
+                    return Err((
+                        "surprise-caps",
+                        "a surprise without a paid delivery in the same step".into(),
+                    ));
+                };
+                self.award(Checker::local(start, record.t_ms), cost.get(), price)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn award(&mut self, t: LocalTime, cost: u64, price: u64) -> Checked {
+        let p = &self.policy;
+        let fail = |d: String| Err(("surprise-caps", d));
+        #[allow(clippy::cast_precision_loss)]
+        if cost as f64 > p.max_value_multiple * price as f64 + 1e-9 {
+            return fail(format!(
+                "cost {cost} above {}x the price {price}",
+                p.max_value_multiple
+            ));
+        }
+        self.awards.push((t, cost));
+        let in_hour = self
+            .awards
+            .iter()
+            .filter(|(a, _)| t.secs() - a.secs() < 3600)
+            .count();
+        if in_hour > p.max_per_hour as usize {
+            return fail(format!(
+                "{in_hour} surprises within an hour (cap {})",
+                p.max_per_hour
+            ));
+        }
+        let today: Vec<u64> = self
+            .awards
+            .iter()
+            .filter(|(a, _)| a.day() == t.day())
+            .map(|(_, c)| *c)
+            .collect();
+        if today.len() > p.max_per_day as usize {
+            return fail(format!(
+                "{} surprises in a day (cap {})",
+                today.len(),
+                p.max_per_day
+            ));
+        }
+        if let [.., (prev, _), _] = self.awards.as_slice() {
+            let gap = t.secs() - prev.secs();
+            if gap < i64::try_from(p.cooldown.as_secs()).unwrap_or(i64::MAX) {
+                return fail(format!(
+                    "surprises {gap} s apart (cooldown {:?})",
+                    p.cooldown
+                ));
+            }
+        }
+        let first_hour = t.hour_index() - i64::from(p.budget_window_hours) + 1;
+        let cost_sum: u64 = self
+            .awards
+            .iter()
+            .filter(|(a, _)| a.hour_index() >= first_hour)
+            .map(|(_, c)| c)
+            .sum();
+        let sales_sum: u64 = self
+            .sales
+            .iter()
+            .filter(|(s, _)| s.hour_index() >= first_hour)
+            .map(|(_, c)| c)
+            .sum();
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let bps = (p.budget_percent * 100.0).round() as u128;
+        if u128::from(cost_sum) * 10_000 > bps * u128::from(sales_sum) {
+            return fail(format!(
+                "surprise value {cost_sum} over {}% of sales {sales_sum}",
+                p.budget_percent
+            ));
+        }
+        if let Some(pacing) = &p.pacing {
+            let spent: u64 = today.iter().sum();
+            if spent > pacing.daily_budget.get() {
+                return fail(format!(
+                    "{spent} spent today, daily budget {}",
+                    pacing.daily_budget
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
