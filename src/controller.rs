@@ -327,6 +327,12 @@ impl Controller {
     /// "out of service" with `reason`, and the trace records each of these. The credit stays in
     /// the books for the next start.
     pub fn halt(&mut self, reason: &str) {
+        if self.halted.is_some() {
+            // Already out of service (the step that failed did it): only the outputs again.
+            let _ = self.hw.safe_off();
+            self.light_fault_lamps();
+            return;
+        }
         let now = self.clock.now();
         let running = self.hw.running_motors();
         let off = self.hw.safe_off();
@@ -346,20 +352,10 @@ impl Controller {
             }
         }
         done.push(Command::CoinInhibit { on: true });
-        self.lamps_on.clear();
+        let fault_lit = self.light_fault_lamps();
         for role in LampRole::ALL {
-            let lit = role == LampRole::Fault
-                && self
-                    .config
-                    .lamps
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| **r == role)
-                    .all(|(i, _)| self.hw.set_lamp(i, true).is_ok());
-            if lit {
-                self.lamps_on.push(role);
-            }
-            done.push(Command::Lamp { role, on: lit });
+            let on = role == LampRole::Fault && fault_lit;
+            done.push(Command::Lamp { role, on });
         }
         // The price of a vend left open is the customer's again at the next start.
         let screen = Screen::OutOfService {
@@ -395,9 +391,31 @@ impl Controller {
         self.publish();
     }
 
+    /// Light the fault lamps (every other lamp is off after the safe state). Returns whether
+    /// they all lit.
+    fn light_fault_lamps(&mut self) -> bool {
+        let lit = self
+            .config
+            .lamps
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r == LampRole::Fault)
+            .fold(true, |all, (i, _)| self.hw.set_lamp(i, true).is_ok() && all);
+        self.lamps_on = if lit {
+            vec![LampRole::Fault]
+        } else {
+            Vec::new()
+        };
+        lit
+    }
+
     /// When [`Controller::on_tick`] next has work: the earliest of the vend core's and the input
     /// conditioner's deadlines.
     pub fn next_deadline(&self) -> Option<Timestamp> {
+        if self.halted.is_some() {
+            // Stopped: only a coin still being counted needs time.
+            return self.conditioner.next_deadline();
+        }
         [
             self.core.next_deadline(),
             self.conditioner.next_deadline(),
@@ -433,7 +451,9 @@ impl Controller {
                 ColumnId::from_index(column.into()).map(|column| SimReport::MotorStalled { column })
             }
             SimNotice::CoinPaidOut => Some(SimReport::CoinPaidOut),
-            SimNotice::CoinReturnedByAcceptor => Some(SimReport::CoinReturnedByAcceptor),
+            SimNotice::CoinReturnedByAcceptor { pulses } => {
+                Some(SimReport::CoinReturnedByAcceptor { pulses })
+            }
         };
         if let Some(notice) = report {
             self.record(at, TraceEntry::Sim { notice });
@@ -466,6 +486,9 @@ impl Controller {
         for input in self.conditioner.poll(now) {
             self.input(input)?;
         }
+        if self.halted.is_some() {
+            return Ok(());
+        }
         self.sync_local_time(now);
         let cmds = self.core.poll(now);
         self.execute(now, None, cmds)?;
@@ -478,6 +501,10 @@ impl Controller {
     /// Translate a conditioned input into a vend event using the configuration.
     fn input(&mut self, input: Stamped<InputEvent>) -> Result<(), ControllerError> {
         if self.hold_input(input) {
+            return Ok(());
+        }
+        if self.halted.is_some() {
+            self.input_while_stopped(input);
             return Ok(());
         }
         let at = input.at;
@@ -518,6 +545,10 @@ impl Controller {
 
     /// Feed an event to the core and carry out what it says.
     pub fn feed(&mut self, at: Timestamp, event: Event) -> Result<(), ControllerError> {
+        if self.halted.is_some() {
+            // Stopped: nothing more is decided or recorded.
+            return Ok(());
+        }
         self.sync_local_time(at);
         let cmds = self.core.handle(at, event);
         self.execute(at, Some(TraceEntry::Event { event }), cmds)
@@ -640,6 +671,41 @@ impl Controller {
             tracing::info!(free_bytes = ?status.free_bytes, "the disk has room again: selling");
         }
         self.feed(at, Event::Storage { full: status.low })
+    }
+
+    /// Whether the controller has stopped for good (until restarted): out of service, outputs
+    /// safe, only counting a coin that was already on its way in.
+    pub fn is_halted(&self) -> bool {
+        self.halted.is_some()
+    }
+
+    /// Whether a coin's pulses are being counted (a stopped controller waits for it to end).
+    pub fn counting_coin(&self) -> bool {
+        self.conditioner.coin_in_progress()
+    }
+
+    /// After a stop nothing is sold or recorded, but a coin the acceptor was already paying in
+    /// is counted to its end and named in the log, so that an operator can give it back.
+    fn input_while_stopped(&mut self, input: Stamped<InputEvent>) {
+        let InputEvent::CoinPulses { count } = input.event else {
+            return;
+        };
+        let Some(amount) = self.config.coin_for_pulses(count) else {
+            tracing::error!(
+                pulses = count,
+                "an unknown coin came in as the controller stopped"
+            );
+            return;
+        };
+        let credit = self.core.credit().saturating_add(amount);
+        let entry = TraceEntry::Unrecorded {
+            notices: vec![Notice::CreditIn { amount, credit }],
+        };
+        tracing::error!(
+            "{}",
+            TraceRecord::new(input.at, entry.clone()).to_text(&self.config.currency)
+        );
+        self.record(input.at, entry);
     }
 
     /// Why the machine sells nothing right now, if it does not.

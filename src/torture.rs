@@ -18,7 +18,14 @@
 //!   budget of the policy in force;
 //! - `intent-has-one-outcome`: at the end, every vend intent in the journal has its outcome;
 //! - `books-balance`: the journal's money balance adds up;
-//! - `controller-error`: the controller stopped with an error (e.g. the journal refused a record).
+//! - `books-sealed`: every record still matches its seal, at every restart and at the end;
+//! - `acceptor-follows-books`: no coin goes in while the books cannot record it (no controller
+//!   running, or the books' disk full): the acceptor is inhibited;
+//! - `coins-accounted`: at the end, every coin customers put in is in the books, was handed back
+//!   by the inhibited acceptor (`coin_returned_by_acceptor`), or is named in the log of a
+//!   controller that stopped because even the space reserve could not record it;
+//! - `safe-stop`: a controller that stops leaves no motor on;
+//! - `controller-error`: the controller stopped with an error the fault model did not provoke.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -27,7 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use happiness_hardware::sim::{self, Fault, SimHandle};
+use happiness_hardware::sim::{self, Fault, SimHandle, SimNotice};
 use happiness_hardware::{Clock, ManualTime, Timestamp};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,8 +42,10 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::MachineConfig;
-use crate::controller::{Controller, ControllerError, LocalClock, Setup, TraceSink};
-use crate::journal::{Journal, MemoryKeeper};
+use crate::controller::{
+    ConfigRejection, Controller, ControllerError, LocalClock, Setup, TraceSink,
+};
+use crate::journal::{DiskFault, Journal, MemoryKeeper};
 use crate::localtime::LocalTime;
 use crate::surprise::SurpriseConfig;
 use crate::trace::{TraceEntry, TraceRecord};
@@ -69,6 +78,12 @@ pub struct FaultRates {
     pub power_cut: f64,
     /// The operator services the machine (fixes faults, restocks, resets columns).
     pub service: f64,
+    /// The books' disk fills up at a random commit (usually the space reserve lets what is
+    /// under way finish; now and then it is gone too and the controller stops).
+    pub disk_full: f64,
+    /// The controller stops mid-vend (a dead driver, a bug) and the service manager restarts it
+    /// on the same books a few seconds later.
+    pub controller_stop: f64,
 }
 
 impl FaultRates {
@@ -87,6 +102,8 @@ impl FaultRates {
             reload_invalid: 0.0,
             power_cut: 0.0,
             service: 0.05,
+            disk_full: 0.0,
+            controller_stop: 0.0,
         };
         match name {
             "none" => Ok(none),
@@ -103,6 +120,8 @@ impl FaultRates {
                 reload_invalid: 0.02,
                 power_cut: 0.02,
                 service: 0.1,
+                disk_full: 0.005,
+                controller_stop: 0.005,
             }),
             "heavy" => Ok(FaultRates {
                 jam: 0.08,
@@ -117,6 +136,8 @@ impl FaultRates {
                 reload_invalid: 0.06,
                 power_cut: 0.08,
                 service: 0.2,
+                disk_full: 0.03,
+                controller_stop: 0.03,
             }),
             other => Err(format!(
                 "unknown fault profile `{other}` (use none, light or heavy)"
@@ -210,6 +231,10 @@ enum Action {
     PowerCut,
     Service,
     EndService,
+    DiskFull,
+    DiskFreed,
+    ControllerStop,
+    Restart,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -274,6 +299,21 @@ struct Run<'c> {
     outcome: SeedOutcome,
     check: Checker,
     reloads: u32,
+    /// The surprise config in force (what a restart starts with).
+    surprises_now: SurpriseConfig,
+    /// The books' disk while it is full.
+    disk: Option<DiskFault>,
+    /// Money customers put into the slot, the acceptor handed back, and a stopped controller
+    /// named in its log as not booked: every coin must be in one of the books, the return cup or
+    /// that log.
+    coins: CoinCount,
+}
+
+#[derive(Debug, Default)]
+struct CoinCount {
+    offered: u64,
+    returned_by_acceptor: u64,
+    logged_unrecorded: u64,
 }
 
 fn surprise_variant(text: &str, probability: f64) -> String {
@@ -346,6 +386,9 @@ impl<'c> Run<'c> {
                 stock_changed: false,
             },
             reloads: 0,
+            surprises_now: campaign.surprises.clone(),
+            disk: None,
+            coins: CoinCount::default(),
         };
         run.boot().map_err(|(_, d)| d)?;
         run.schedule(Timestamp::from_millis(500), Action::Arrive);
@@ -373,18 +416,34 @@ impl<'c> Run<'c> {
         let mut journal =
             Journal::open_shared_memory(&self.journal_name).map_err(|e| err(e.to_string()))?;
         let elapsed = i64::try_from(self.now().as_micros() / 1_000_000).unwrap_or(0);
-        let surprises = self
-            .controller
-            .as_ref()
-            .map(|c| c.core().surprises().config().clone())
-            .unwrap_or_else(|| self.campaign.surprises.clone());
-        let recovery = journal
-            .recover(
-                &self.campaign.machine,
-                self.start_local.plus_secs(elapsed),
-                surprises.policy.budget_window_hours,
-            )
-            .map_err(|e| err(e.to_string()))?;
+        let surprises = self.surprises_now.clone();
+        // Every start checks the books first, as the kiosk does: the seals must hold over
+        // whatever the journal wrote, cut short or not.
+        let check = journal
+            .check_books()
+            .map_err(|e| ("books-sealed", e.to_string()))?;
+        if let Some(e) = check.failure(journal.path()) {
+            return Err(("books-sealed", e.to_string()));
+        }
+        // A disk still full at a restart has no reserve left: it went to the last run.
+        journal.set_disk_fault(self.disk.map(|_| DiskFault {
+            full_at_commit: 0,
+            reserve_helps: false,
+        }));
+        let recovery = match journal.recover(
+            &self.campaign.machine,
+            self.start_local.plus_secs(elapsed),
+            surprises.policy.budget_window_hours,
+        ) {
+            Ok(r) => r,
+            // A full disk with no reserve left: the kiosk cannot start until room is made (the
+            // service manager keeps trying; the outputs stay as the last stop left them).
+            Err(e) if e.is_storage_full() && self.disk.is_some() => {
+                self.controller = None;
+                return Ok(());
+            }
+            Err(e) => return Err(err(e.to_string())),
+        };
         let machine = self.sim.machine().map_err(|e| err(e.to_string()))?;
         let mut sink = TraceSink::new();
         self.trace = Some(sink.subscribe());
@@ -397,16 +456,19 @@ impl<'c> Run<'c> {
             LocalClock::StartingAt(self.start_local),
         );
         setup.inject_bug = self.campaign.inject_bug;
-        let (controller, _status) = Controller::new(
+        let started = Controller::new(
             setup,
             Box::new(machine),
             self.clock.clone(),
             sink,
             journal,
             &recovery,
-        )
-        .map_err(|e| err(e.to_string()))?;
-        self.controller = Some(controller);
+        );
+        self.controller = match started {
+            Ok((controller, _status)) => Some(controller),
+            Err(ControllerError::Journal(e)) if e.is_storage_full() && self.disk.is_some() => None,
+            Err(e) => return Err(err(e.to_string())),
+        };
         // A restarted machine knows no open vend; what the cut left open was closed by recovery.
         self.check.open = None;
         Ok(())
@@ -513,6 +575,14 @@ impl<'c> Run<'c> {
             let at = press_at + Duration::from_millis(self.rng.random_range(0..3000));
             self.schedule(at, Action::PowerCut);
         }
+        if self.chance(rates.disk_full) {
+            let at = press_at + Duration::from_millis(self.rng.random_range(0..3000));
+            self.schedule(at, Action::DiskFull);
+        }
+        if self.chance(rates.controller_stop) {
+            let at = press_at + Duration::from_millis(self.rng.random_range(0..3000));
+            self.schedule(at, Action::ControllerStop);
+        }
         let done = t + Duration::from_millis(self.rng.random_range(3000..7000));
         self.schedule(done, Action::Take);
         if self.chance(0.3) {
@@ -534,6 +604,53 @@ impl<'c> Run<'c> {
         }
     }
 
+    /// What a controller's step came to: a stop the fault model provoked (the disk full with
+    /// the reserve gone) is the machine stopping safely; anything else is a violation.
+    fn settle(&mut self, result: Result<(), ControllerError>) -> Checked {
+        match result {
+            Ok(()) => Ok(()),
+            Err(ControllerError::Journal(e)) if e.is_storage_full() && self.disk.is_some() => {
+                self.stop_controller(&e.to_string())
+            }
+            Err(e) => Err(("controller-error", e.to_string())),
+        }
+    }
+
+    /// The controller stops as the kiosk's does: safe state, out of service, counting only a coin
+    /// already on its way in, until the service manager restarts it.
+    fn stop_controller(&mut self, reason: &str) -> Checked {
+        if let Some(c) = self.controller.as_mut() {
+            c.halt(reason);
+            if !self.sim.motors_on().is_empty() {
+                return Err((
+                    "safe-stop",
+                    format!("motors on after the stop: {:?}", self.sim.motors_on()),
+                ));
+            }
+        }
+        self.drain()
+    }
+
+    fn count_returned(&mut self, notices: &[happiness_hardware::Stamped<SimNotice>]) {
+        for n in notices {
+            if let SimNotice::CoinReturnedByAcceptor { pulses } = n.event {
+                self.coins.returned_by_acceptor += self.value_of(pulses);
+            }
+        }
+    }
+
+    fn value_of(&self, pulses: u32) -> u64 {
+        self.campaign
+            .machine
+            .coin_for_pulses(pulses)
+            .map_or(0, |c| c.get())
+    }
+
+    /// The controller, if one runs and has not stopped.
+    fn running(&mut self) -> Option<&mut Controller> {
+        self.controller.as_mut().filter(|c| !c.is_halted())
+    }
+
     fn controller(&mut self) -> Result<&mut Controller, (&'static str, String)> {
         self.controller
             .as_mut()
@@ -541,11 +658,12 @@ impl<'c> Run<'c> {
     }
 
     fn perform(&mut self, action: Action) -> Checked {
-        let note = |e: ControllerError| ("controller-error", e.to_string());
         match action {
             Action::Arrive => self.customer(),
             // Refusals (an inhibited acceptor, a machine without a part) are part of the game.
             Action::Coin(pulses) => {
+                self.coins.offered += self.value_of(pulses);
+                // Handed back if the acceptor is inhibited: the simulator reports that.
                 let _ = self.sim.insert_coin(pulses);
             }
             Action::Press(n) => {
@@ -577,24 +695,31 @@ impl<'c> Run<'c> {
                     &text,
                     &self.campaign.machine,
                 );
-                match parsed {
-                    Ok(cfg) => {
+                let cfg = parsed
+                    .map_err(|e| ("controller-error", format!("valid reload refused: {e}")))?;
+                let disk_full = self.disk.is_some();
+                let Some(controller) = self.running() else {
+                    return Ok(());
+                };
+                match controller.apply_surprises(&text, "torture") {
+                    Ok(_) => {
                         self.check.policy = cfg.policy.clone();
-                        self.controller()?
-                            .apply_surprises(&text, "torture")
-                            .map_err(|e| {
-                                ("controller-error", format!("valid reload refused: {e:?}"))
-                            })?;
+                        self.surprises_now = cfg;
                     }
+                    // A change the books cannot record is refused, and the old one stays.
+                    Err(ConfigRejection::Storage { .. }) if disk_full => {}
                     Err(e) => {
-                        return Err(("controller-error", format!("valid reload refused: {e}")))
+                        return Err(("controller-error", format!("valid reload refused: {e:?}")))
                     }
                 }
             }
             Action::ReloadInvalid => {
                 self.count("config_reload_invalid");
                 let text = surprise_variant(&self.campaign.surprises_text, 7.0);
-                if self.controller()?.apply_surprises(&text, "torture").is_ok() {
+                let Some(controller) = self.running() else {
+                    return Ok(());
+                };
+                if controller.apply_surprises(&text, "torture").is_ok() {
                     return Err((
                         "controller-error",
                         "an invalid surprise config was accepted".into(),
@@ -608,6 +733,51 @@ impl<'c> Run<'c> {
                 self.drain()?;
                 self.controller = None;
                 self.boot()?;
+            }
+            Action::DiskFull => {
+                if self.disk.is_some() {
+                    return Ok(());
+                }
+                self.count("disk_full");
+                let reserve_helps = self.chance(0.85);
+                let after = self.rng.random_range(0..4u64);
+                let commits = self
+                    .controller
+                    .as_ref()
+                    .map_or(0, |c| c.journal().stats().commits);
+                let fault = DiskFault {
+                    full_at_commit: commits + after,
+                    reserve_helps,
+                };
+                if let Some(c) = self.controller.as_mut() {
+                    c.journal_mut().set_disk_fault(Some(fault));
+                }
+                self.disk = Some(fault);
+                self.later(20_000..120_000, Action::DiskFreed);
+            }
+            Action::DiskFreed => {
+                self.disk = None;
+                match self.running() {
+                    // The controller notices by itself (it looks again while the disk is full).
+                    Some(c) => c.journal_mut().set_disk_fault(None),
+                    // The service manager keeps trying to start it; now it can.
+                    None => self.later(1_000..5_000, Action::Restart),
+                }
+            }
+            Action::ControllerStop => {
+                if self.running().is_some() {
+                    self.count("controller_stop");
+                    self.stop_controller("the controller stopped (a dead driver, a bug)")?;
+                    self.later(1_000..8_000, Action::Restart);
+                }
+            }
+            Action::Restart => {
+                if self.running().is_none() {
+                    self.count("restart");
+                    self.drain()?;
+                    self.controller = None;
+                    self.boot()?;
+                }
             }
             Action::Service => {
                 self.count("operator_service");
@@ -628,16 +798,15 @@ impl<'c> Run<'c> {
             }
             Action::EndService => {
                 let now = self.now();
-                let controller = self.controller()?;
-                controller
-                    .feed(now, Event::Restock { column: None })
-                    .map_err(note)?;
-                for i in 0..controller.core().column_count() {
-                    if let Some(column) = ColumnId::from_index(i) {
-                        controller
-                            .feed(now, Event::ResetColumn { column })
-                            .map_err(note)?;
+                if let Some(controller) = self.running() {
+                    let mut result = controller.feed(now, Event::Restock { column: None });
+                    for i in 0..controller.core().column_count() {
+                        if let Some(column) = ColumnId::from_index(i) {
+                            result = result
+                                .and_then(|()| controller.feed(now, Event::ResetColumn { column }));
+                        }
                     }
+                    self.settle(result)?;
                 }
                 let _ = self.sim.set_door(false);
             }
@@ -662,6 +831,13 @@ impl<'c> Run<'c> {
                     r.to_text(&self.campaign.machine.currency)
                 ));
             }
+            if let TraceEntry::Unrecorded { notices } = &r.entry {
+                for n in notices {
+                    if let Notice::CreditIn { amount, .. } = n {
+                        self.coins.logged_unrecorded += amount.get();
+                    }
+                }
+            }
             if let TraceEntry::Command {
                 command: Command::Notice(n),
                 ..
@@ -679,7 +855,25 @@ impl<'c> Run<'c> {
     }
 
     fn invariants(&mut self) -> Checked {
-        let Some(controller) = self.controller.as_ref() else {
+        // No coin goes in that the books cannot record: without a running controller that can
+        // write its books, the acceptor is inhibited.
+        let why_not = match self.controller.as_ref() {
+            None => Some("no controller runs"),
+            Some(c) if c.is_halted() => Some("the controller has stopped"),
+            Some(c) if c.core().storage_full() => Some("the books' disk is full"),
+            Some(_) => None,
+        };
+        // (A machine wired without an inhibit line cannot keep coins out; the shipped one can.)
+        let can_inhibit = self.campaign.machine.wiring.coin_inhibit.is_some();
+        if let Some(why) = why_not.filter(|_| can_inhibit && !self.sim.inhibited()) {
+            return Err((
+                "acceptor-follows-books",
+                format!("the acceptor takes coins while {why}"),
+            ));
+        }
+        // A stopped controller's core holds what its last step did, recorded or not: the books
+        // are checked at the restart instead.
+        let Some(controller) = self.controller.as_ref().filter(|c| !c.is_halted()) else {
             return Ok(());
         };
         let core = controller.core();
@@ -752,19 +946,14 @@ impl<'c> Run<'c> {
     }
 
     fn step_once(&mut self, t: Timestamp) -> Checked {
-        let note = |e: ControllerError| ("controller-error", e.to_string());
         self.hand.set(t);
         self.check.delivered_now = None;
         let (edges, notices) = self.sim.advance(t);
-        let controller = self.controller()?;
-        for edge in edges {
-            controller.on_edge(edge).map_err(note)?;
-        }
-        for notice in notices {
-            controller.on_sim_notice(notice);
-        }
-        if controller.next_deadline().is_some_and(|d| d <= t) {
-            controller.on_tick().map_err(note)?;
+        self.count_returned(&notices);
+        // With no controller running (stopped, not yet restarted) the world goes on alone.
+        if let Some(controller) = self.controller.as_mut() {
+            let result = step_controller(controller, t, edges, notices);
+            self.settle(result)?;
         }
         self.drain()?;
         self.check.delivered_now = None;
@@ -787,6 +976,17 @@ impl<'c> Run<'c> {
     }
 
     fn finish(&mut self) -> Checked {
+        // The operator makes room and the kiosk runs again, for the last checks.
+        if self.disk.take().is_some() {
+            if let Some(c) = self.controller.as_mut() {
+                c.journal_mut().set_disk_fault(None);
+            }
+        }
+        if self.running().is_none() {
+            self.drain()?;
+            self.controller = None;
+            self.boot()?;
+        }
         // Let the last vend, surprise and payout finish.
         let end = self.now() + Duration::from_secs(60);
         while let Some(t) = self.next_time() {
@@ -820,6 +1020,25 @@ impl<'c> Run<'c> {
         }
         if report.integrity != "ok" {
             return Err(("books-balance", format!("integrity: {}", report.integrity)));
+        }
+        if let Some(problem) = report.seals.problems.first() {
+            return Err(("books-sealed", problem.to_string()));
+        }
+        // Every coin a customer put in is in the books, back in their hand (an inhibited
+        // acceptor returns it), or named in the log of a controller that stopped on a full disk.
+        let (_, late) = self.sim.advance(self.now());
+        self.count_returned(&late);
+        let c = &self.coins;
+        let recorded = report.money.inserted.get();
+        if c.offered != recorded + c.returned_by_acceptor + c.logged_unrecorded {
+            return Err((
+                "coins-accounted",
+                format!(
+                    "customers inserted {} but the books hold {recorded}, the acceptor handed \
+                     back {} and {} were logged as not recorded",
+                    c.offered, c.returned_by_acceptor, c.logged_unrecorded
+                ),
+            ));
         }
         Ok(())
     }
@@ -864,6 +1083,36 @@ impl<'c> Run<'c> {
         }
         self.outcome
     }
+}
+
+/// Hand a controller what the world did up to `t`, and act on its due deadlines. As in the
+/// kiosk's dispatch, a step that fails stops the controller at once, and the edges after it
+/// still reach the stopped controller (which counts a coin already on its way in).
+fn step_controller(
+    controller: &mut Controller,
+    t: Timestamp,
+    edges: Vec<happiness_hardware::RawEdge>,
+    notices: Vec<happiness_hardware::Stamped<SimNotice>>,
+) -> Result<(), ControllerError> {
+    let mut first = None;
+    let mut note = |c: &mut Controller, result: Result<(), ControllerError>| {
+        if let Err(e) = result {
+            c.halt(&e.to_string());
+            first.get_or_insert(e);
+        }
+    };
+    for edge in edges {
+        let result = controller.on_edge(edge);
+        note(controller, result);
+    }
+    for notice in notices {
+        controller.on_sim_notice(notice);
+    }
+    if controller.next_deadline().is_some_and(|d| d <= t) {
+        let result = controller.on_tick();
+        note(controller, result);
+    }
+    first.map_or(Ok(()), Err)
 }
 
 /// Run one seed.

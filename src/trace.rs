@@ -90,7 +90,10 @@ pub enum SimReport {
     /// The hopper dropped a coin into the return cup.
     CoinPaidOut,
     /// The inhibited acceptor handed a coin back.
-    CoinReturnedByAcceptor,
+    CoinReturnedByAcceptor {
+        /// Its pulses (what it is worth).
+        pulses: u32,
+    },
 }
 
 /// A trace entry with its time.
@@ -172,7 +175,9 @@ impl TraceRecord {
                     format!("sim     column {column} spiral is jammed")
                 }
                 SimReport::CoinPaidOut => "cup     a coin drops into the return cup".into(),
-                SimReport::CoinReturnedByAcceptor => "cup     the acceptor hands the coin back".into(),
+                SimReport::CoinReturnedByAcceptor { pulses } => {
+                    format!("cup     the inhibited acceptor hands a coin back ({pulses} pulses)")
+                }
             },
             TraceEntry::Error { message } => format!("error   {message}"),
             TraceEntry::Unrecorded { notices } => {

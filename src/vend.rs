@@ -875,7 +875,7 @@ impl VendCore {
     pub fn start(&mut self, now: Timestamp) -> Vec<Command> {
         self.now = self.now.max(now);
         let mut out = vec![Command::Display(self.idle_screen())];
-        self.inhibited = !self.credit_below_max();
+        self.inhibited = !self.credit_below_max() || self.storage_full;
         out.push(Command::CoinInhibit { on: self.inhibited });
         self.update_lamps(&mut out);
         out

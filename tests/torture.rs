@@ -1,5 +1,5 @@
-//! The fault campaign as part of the test suite: at least 2,000 seeds with heavy faults, every
-//! invariant checked at every step. `HAPPINESS_TORTURE_SEEDS=100000` runs a long campaign (and
+//! The fault campaign as part of the test suite: at least 2,000 seeds with heavy faults (full
+//! disks and stopped controllers among them), every invariant checked at every step. `HAPPINESS_TORTURE_SEEDS=100000` runs a long campaign (and
 //! `HAPPINESS_TORTURE_VENDS` sets the paid vends per seed, 20 by default).
 
 mod common;
@@ -51,6 +51,9 @@ fn two_thousand_seeds_with_heavy_faults_break_no_invariant() {
         "config_reload_valid",
         "config_reload_invalid",
         "power_cut",
+        "disk_full",
+        "controller_stop",
+        "restart",
     ] {
         assert!(
             report.faults.get(kind).copied().unwrap_or(0) > 0,

@@ -609,6 +609,12 @@ impl InputConditioner {
         out
     }
 
+    /// Whether a coin's pulses are being counted right now (the coin is in the machine, its value
+    /// not yet known).
+    pub fn coin_in_progress(&self) -> bool {
+        self.coin.deadline().is_some()
+    }
+
     /// When [`InputConditioner::poll`] next has something to do, if ever.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         let debouncers = self

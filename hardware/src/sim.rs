@@ -158,7 +158,10 @@ pub enum SimNotice {
     /// The payout hopper dropped a coin into the return cup.
     CoinPaidOut,
     /// The coin acceptor is inhibited and handed a coin straight back.
-    CoinReturnedByAcceptor,
+    CoinReturnedByAcceptor {
+        /// The pulses the coin would have given (what it is worth).
+        pulses: u32,
+    },
 }
 
 /// An item waiting in the delivery tray.
@@ -253,6 +256,7 @@ pub struct World {
     has_coin: bool,
     has_coin_return: bool,
     has_door: bool,
+    has_inhibit: bool,
     lamps: Vec<bool>,
     inhibited: bool,
     payout_on: bool,
@@ -306,8 +310,10 @@ impl World {
             has_coin: wiring.coin.is_some(),
             has_coin_return: wiring.coin_return.is_some(),
             has_door: wiring.door.is_some(),
+            has_inhibit: wiring.coin_inhibit.is_some(),
             lamps: vec![false; wiring.lamps.len()],
-            inhibited: false,
+            // Undriven, the inhibit line's pull refuses coins (see `power_cut`).
+            inhibited: wiring.coin_inhibit.is_some(),
             payout_on: false,
             cup: 0,
             levels,
@@ -346,7 +352,9 @@ impl World {
             c.on_at = None;
         }
         self.payout_on = false;
-        self.inhibited = false;
+        // The inhibit line is wired with a pull to "inhibit" (hardware/README.md): undriven, the
+        // acceptor refuses coins until a controller can record them.
+        self.inhibited = self.has_inhibit;
         for l in &mut self.lamps {
             *l = false;
         }
@@ -726,7 +734,7 @@ impl World {
         if self.inhibited {
             self.notices.push(Stamped {
                 at,
-                event: SimNotice::CoinReturnedByAcceptor,
+                event: SimNotice::CoinReturnedByAcceptor { pulses },
             });
             return Err(SimError::Inhibited);
         }

@@ -56,9 +56,7 @@ impl Dispatch {
                 lock(&self.early).push(edge);
                 return;
             };
-            if lock(&self.failed).is_some() {
-                return;
-            }
+            // A stopped controller still counts a coin already on its way in (and only that).
             self.step(controller, |c| c.on_edge(edge));
         }
         // Deadlines may have moved: let the runtime loop look again.
@@ -122,6 +120,9 @@ impl Dispatch {
                 () = sleep => self.with(Controller::on_tick),
             }
         };
+        if let Err(e) = &result {
+            self.settle_coin(&e.to_string()).await;
+        }
         // Take the controller out: the hardware's edge sink points back at this dispatch, and
         // the trace's subscribers wait for the controller's senders to be dropped.
         let taken = lock(&self.controller).take();
@@ -137,6 +138,35 @@ impl Dispatch {
         }))
         .unwrap_or_else(|p| Err(ControllerError::Panic(panic_text(p.as_ref()))));
         result.and(stopped)
+    }
+
+    /// After a failure: out of service at once, then a moment for a coin the acceptor was already
+    /// paying in to be counted (and named in the log), then the end.
+    async fn settle_coin(&self, reason: &str) {
+        let clock = {
+            let mut guard = lock(&self.controller);
+            let Some(c) = guard.as_mut() else { return };
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| c.halt(reason)));
+            c.clock.clone()
+        };
+        let give_up = clock.now() + COIN_GRACE;
+        loop {
+            let wake = self.wake.notified();
+            let (counting, deadline) = match lock(&self.controller).as_ref() {
+                Some(c) => (c.counting_coin(), c.next_deadline()),
+                None => return,
+            };
+            if !counting || clock.now() >= give_up {
+                return;
+            }
+            let until = deadline.map_or(give_up, |d| d.min(give_up));
+            tokio::select! {
+                () = tokio::time::sleep_until(clock.instant_at(until)) => {
+                    self.with(Controller::on_tick);
+                }
+                () = wake => {}
+            }
+        }
     }
 
     fn with(&self, f: impl FnOnce(&mut Controller) -> Result<(), ControllerError>) {
@@ -165,14 +195,22 @@ impl Dispatch {
             Ok(Err(e)) => e,
             Err(payload) => ControllerError::Panic(panic_text(payload.as_ref())),
         };
-        // Whatever state the step left behind, the outputs go safe now; the run loop finishes the
-        // stop (fault lamp, display, status) on the runtime.
-        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| c.hardware_safe()));
+        // Whatever state the step left behind, the machine goes out of service now: outputs
+        // safe, acceptor inhibited, fault lamp, "out of service" on the display and the status.
+        let reason = error.to_string();
+        let halted = std::panic::catch_unwind(AssertUnwindSafe(|| c.halt(&reason)));
+        if halted.is_err() {
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| c.hardware_safe()));
+        }
         tracing::error!("the controller stopped: {error}");
         lock(&self.failed).get_or_insert(error);
         self.wake.notify_one();
     }
 }
+
+/// How long a stopped controller waits for a coin already on its way in to be counted: the
+/// longest pulse train and the gap that ends it, within the second a stop may take.
+const COIN_GRACE: std::time::Duration = std::time::Duration::from_millis(800);
 
 /// The message a panic carried, as far as it can be read.
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {

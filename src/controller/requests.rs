@@ -138,6 +138,10 @@ impl Controller {
         let Some(request) = self.hold_request(request) else {
             return Ok(());
         };
+        if self.halted.is_some() {
+            // Stopped: the asker's reply channel closes unanswered ("the controller has stopped").
+            return Ok(());
+        }
         let now = self.clock.now();
         self.sync_local_time(now);
         match request {
@@ -338,6 +342,11 @@ impl Controller {
         text: &str,
         source: &str,
     ) -> Result<Applied, ConfigRejection> {
+        if self.halted.is_some() {
+            return Err(ConfigRejection::Storage {
+                message: "the controller has stopped".into(),
+            });
+        }
         let now = self.clock.now();
         self.sync_local_time(now);
         self.apply_surprises_text(text, BodyFormat::Toml, source, false)

@@ -142,7 +142,11 @@ impl Controller {
         recovery: &Recovery,
     ) -> Result<(Self, watch::Receiver<Status>), ControllerError> {
         let (mut controller, rx) = Controller::starting(setup, hw, clock, trace, journal)?;
-        controller.start_selling(recovery, None)?;
+        if let Err(e) = controller.start_selling(recovery, None) {
+            // Whatever the start did to the outputs, they go safe before the error leaves.
+            controller.halt(&e.to_string());
+            return Err(e);
+        }
         Ok((controller, rx))
     }
 
@@ -155,6 +159,18 @@ impl Controller {
     /// are to be run here now (`None`, for books in memory, where they take no time). If they
     /// passed, recover and start selling; if not, stop with the reason.
     pub fn open_books(
+        &mut self,
+        checked: Option<Result<BooksCheck, JournalError>>,
+    ) -> Result<(), ControllerError> {
+        let result = self.try_open_books(checked);
+        if let Err(e) = &result {
+            // Out of service before the error leaves: whoever gets it may not stop us.
+            self.halt(&e.to_string());
+        }
+        result
+    }
+
+    fn try_open_books(
         &mut self,
         checked: Option<Result<BooksCheck, JournalError>>,
     ) -> Result<(), ControllerError> {

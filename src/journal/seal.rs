@@ -443,17 +443,19 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
 /// definition can change what a column reads (an id that is no longer the row id reads as
 /// nothing) without touching a single record.
 fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<SealProblem>> {
-    let expected = {
-        let mut fresh = Connection::open_in_memory()?;
-        register(&fresh)?;
-        if super::migrate(&mut fresh, std::path::Path::new(":memory:")).is_err() {
-            return Ok(Vec::new());
-        }
-        schema_of(&fresh)?
+    // Built once per process: the schema this program writes does not change while it runs.
+    static EXPECTED: std::sync::OnceLock<Option<Schema>> = std::sync::OnceLock::new();
+    let Some(expected) = EXPECTED.get_or_init(|| {
+        let mut fresh = Connection::open_in_memory().ok()?;
+        register(&fresh).ok()?;
+        super::migrate(&mut fresh, std::path::Path::new(":memory:")).ok()?;
+        schema_of(&fresh).ok()
+    }) else {
+        return Ok(Vec::new());
     };
     let found = schema_of(conn)?;
     let mut problems = Vec::new();
-    for (key, sql) in &expected {
+    for (key, sql) in expected {
         let (kind, name) = key;
         let problem = match found.get(key) {
             None => format!("{kind} {name} was removed"),
@@ -471,7 +473,7 @@ fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<SealProblem>> {
             problem: format!("{problem}: {why}"),
         });
     }
-    for (kind, name) in found.keys().filter(|k| !expected.contains_key(*k)) {
+    for (kind, name) in found.keys().filter(|k| !expected.contains_key(k)) {
         problems.push(SealProblem {
             table: "schema".into(),
             record: None,
