@@ -269,15 +269,10 @@ impl Controller {
     }
 
     /// Announce readiness in the trace.
-    pub fn announce(&mut self, hardware: &str) {
+    pub fn announce(&mut self) {
         let machine = self.config.name.clone();
-        self.record(
-            self.clock.now(),
-            TraceEntry::Ready {
-                machine,
-                hardware: hardware.to_string(),
-            },
-        );
+        let hardware = self.hardware.clone();
+        self.record(self.clock.now(), TraceEntry::Ready { machine, hardware });
     }
 
     /// Switch every motor and output off (the coin acceptor inhibited), say so on the status,

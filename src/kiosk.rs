@@ -195,7 +195,6 @@ impl Kiosk {
         };
         let (mut controller, status) =
             Controller::starting(controller_setup, hw, clock.clone(), trace, journal)?;
-        controller.announce(backend.name());
         if setup.journal == JournalLocation::Memory {
             // Books in memory are new and small: check and open them now, so that a simulated
             // kiosk sells from its first moment.
@@ -247,6 +246,11 @@ impl Kiosk {
             task: Some(task),
             done,
         })
+    }
+
+    /// Say in the trace that the kiosk is ready (call once its pages are served too).
+    pub fn announce(&self) {
+        let _ = self.send(Request::Announce);
     }
 
     /// Completes once the books passed their checks and the machine sells (at once for books in

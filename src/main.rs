@@ -625,6 +625,9 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ),
         }
     }
+    // The display, the pages and the API answer now, whatever the books' size: the checks that
+    // grow with it are still running, and selling waits for them.
+    kiosk.announce();
     let _watcher = if console.is_none() {
         operator::watch::watch_config(dir.clone(), kiosk.requests()).ok()
     } else {

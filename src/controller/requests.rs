@@ -124,6 +124,8 @@ pub enum Request {
     /// Carry out the request, publish the status it leads to, then answer: whoever waits for the
     /// answer reads a status that already shows the request's effect.
     Then(Box<Request>, oneshot::Sender<()>),
+    /// Everything the customer and the operator see is up: say so in the trace (`ready`).
+    Announce,
     /// The books' checks are done (or, `None`, are to be run by the controller itself): start
     /// selling if they passed. Every other request waits until then.
     OpenBooks {
@@ -217,6 +219,7 @@ impl Controller {
             }
             Request::ReloadFromDisk => self.reload_from_disk(),
             Request::OpenBooks { checked } => self.open_books(checked)?,
+            Request::Announce => self.announce(),
             Request::Then(request, reply) => {
                 self.on_request(*request)?;
                 self.publish();

@@ -284,7 +284,7 @@ impl Controller {
     /// While starting: keep a request for later. Returns it when the controller is selling.
     pub(super) fn hold_request(&mut self, request: Request) -> Option<Request> {
         match self.starting.as_mut() {
-            Some(starting) if !matches!(request, Request::OpenBooks { .. }) => {
+            Some(starting) if !matches!(request, Request::OpenBooks { .. } | Request::Announce) => {
                 starting.requests.push(request);
                 None
             }
