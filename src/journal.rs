@@ -179,6 +179,19 @@ pub enum JournalError {
 }
 
 impl JournalError {
+    /// Whether only an operator can set this right (the books are damaged, altered, emptied,
+    /// missing, or newer than this program): starting again would fail the same way.
+    pub fn needs_operator(&self) -> bool {
+        matches!(
+            self,
+            JournalError::Damaged { .. }
+                | JournalError::Altered { .. }
+                | JournalError::EmptyJournal { .. }
+                | JournalError::NoBooks { .. }
+                | JournalError::TooNew { .. }
+        )
+    }
+
     /// Whether this is the disk running out of room (the error a reserve can fix).
     pub fn is_storage_full(&self) -> bool {
         match self {

@@ -117,6 +117,19 @@ pub enum KioskError {
     Task(String),
 }
 
+impl KioskError {
+    /// Whether the books stopped the kiosk in a way only an operator can set right (damaged,
+    /// altered, emptied or missing books): a restart would fail the same way.
+    pub fn books_need_operator(&self) -> bool {
+        match self {
+            KioskError::Journal(e) | KioskError::Controller(ControllerError::Journal(e)) => {
+                e.needs_operator()
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A running kiosk.
 pub struct Kiosk {
     /// The simulated world, when running on the simulator.

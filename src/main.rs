@@ -205,6 +205,10 @@ struct RunArgs {
     reserve: u64,
 }
 
+/// Exit code of `run` when the books need an operator (damaged, altered, emptied or missing):
+/// the service manager does not restart the kiosk for it, since a restart fails the same way.
+const BOOKS_NEED_OPERATOR: u8 = 5;
+
 /// A size like `16MiB`, `512KiB`, `1GiB` or a number of bytes.
 fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
@@ -592,8 +596,17 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             },
         },
     };
-    let kiosk = Kiosk::start(setup, backend, sink)
-        .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))?;
+    let kiosk = match Kiosk::start(setup, backend, sink) {
+        Ok(kiosk) => kiosk,
+        Err(e) if e.books_need_operator() => {
+            eprintln!("error: cannot start the kiosk: {e}");
+            return Ok(ExitCode::from(BOOKS_NEED_OPERATOR));
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e))
+                .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))
+        }
+    };
     let mut console = None;
     if let Some(addr) = listen {
         match tokio::net::TcpListener::bind(addr).await {
@@ -740,7 +753,13 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(c) = console {
         let _ = tokio::time::timeout(std::time::Duration::from_millis(300), c.stop()).await;
     }
-    result.context("the controller stopped with an error")?;
+    match result {
+        Err(e) if e.books_need_operator() => {
+            eprintln!("error: the controller stopped: {e}");
+            return Ok(ExitCode::from(BOOKS_NEED_OPERATOR));
+        }
+        other => other.context("the controller stopped with an error")?,
+    }
     Ok(if failed {
         ExitCode::from(3)
     } else {

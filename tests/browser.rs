@@ -45,7 +45,7 @@ impl Drop for Reaped {
 }
 
 struct Rig {
-    _kiosk: Reaped,
+    kiosk: Reaped,
     _driver: Reaped,
     _config: tempfile::TempDir,
     _profile: tempfile::TempDir,
@@ -128,7 +128,7 @@ async fn start() -> Rig {
         .await
         .expect("a Chromium session");
     Rig {
-        _kiosk: kiosk,
+        kiosk,
         _driver: driver,
         _config: config,
         _profile: profile,
@@ -249,5 +249,53 @@ async fn buy_a_drink_by_clicking_and_edit_the_odds_in_the_console() {
         "{current}"
     );
     assert!(current["version"].as_i64().unwrap_or(0) >= 2);
+    rig.client.clone().close().await.expect("close the browser");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_kiosk_says_out_of_service_on_its_page() {
+    if !browser_available() {
+        return;
+    }
+    let mut rig = start().await;
+    let c = &rig.client;
+    // The official Pi touchscreen.
+    c.set_window_size(800, 480).await.expect("window size");
+    c.goto(&format!("{}/kiosk", rig.base))
+        .await
+        .expect("kiosk page");
+    eventually(c, "the welcome", async |c| {
+        text_of(c, "#display").await.contains("Insert coins")
+    })
+    .await;
+    // The driver of column 1's motor dies while it turns: the controller stops the machine.
+    let stdin = rig.kiosk.0.stdin.as_mut().expect("kiosk stdin");
+    stdin
+        .write_all(b"coin 200\npress 1\nwait 300\ndead 1\n")
+        .expect("script");
+    stdin.flush().expect("flush");
+    eventually(c, "out of service on the display", async |c| {
+        text_of(c, "#display").await.contains("Out of service")
+    })
+    .await;
+    for button in c
+        .find_all(Locator::Css("#selections button"))
+        .await
+        .expect("buttons")
+    {
+        assert!(
+            !button.is_enabled().await.unwrap_or(true),
+            "nothing to press on a stopped machine"
+        );
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join("kiosk-out-of-service-800x480.png"), png).expect("save");
+    // The process is gone; the page goes on saying so.
+    let status = rig.kiosk.0.wait().expect("the kiosk exits by itself");
+    assert_eq!(status.code(), Some(1));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(text_of(c, "#display").await.contains("Out of service"));
     rig.client.clone().close().await.expect("close the browser");
 }

@@ -40,6 +40,8 @@
   function outOfService(reason) {
     document.body.classList.add("out-of-service");
     $("display").textContent = reason;
+    $("surprise").hidden = true;
+    $("feedback").hidden = true;
     for (const b of document.querySelectorAll("#selections button")) b.disabled = true;
   }
 
@@ -118,5 +120,6 @@
   events.addEventListener("state", (e) => render(JSON.parse(e.data)));
   // The kiosk stopped (it says so first) or the connection is gone: a stopped machine sells
   // nothing. The browser reconnects by itself and the next state redraws the page.
-  events.onerror = () => outOfService("Out of service: sorry!");
+  events.onerror = () =>
+    outOfService(state && state.out_of_service ? state.display : "Out of service: sorry!");
 })();
