@@ -27,20 +27,20 @@ struct Kiosk {
 
 impl Kiosk {
     fn start(data: &Path, extra: &[&str]) -> Kiosk {
+        // No web server unless the test asks for one.
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "off"]
+        };
         let mut child = happiness()
-            .args([
-                "run",
-                "--hardware",
-                "sim",
-                "--events",
-                "json",
-                "--listen",
-                "off",
-            ])
+            .args(["run", "--hardware", "sim", "--events", "json"])
+            .args(listen)
             .args(["--seed", "11"])
             .arg("--data")
             .arg(data)
             .args(extra)
+            .env("HAPPINESS_TOKEN", TOKEN)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -355,14 +355,46 @@ impl Drop for Tmpfs {
 
 const SMALL_DISK: &[&str] = &["--min-free", "2MiB", "--reserve", "1MiB"];
 
+const TOKEN: &str = "edges-test-operator-token";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A plain HTTP/1.1 GET with the operator token; returns the body.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
+}
+
 #[test]
 fn a_disk_that_fills_during_a_vend_still_records_the_delivery_and_takes_no_more_money() {
     let Some(disk) = Tmpfs::mount("32m") else {
         return;
     };
     let data = disk.path().join("data");
-    let mut k = Kiosk::start(&data, SMALL_DISK);
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut args = SMALL_DISK.to_vec();
+    args.extend(["--listen", listen.as_str()]);
+    let mut k = Kiosk::start(&data, &args);
     k.wait_for("selling", is_selling);
+    k.wait_for("ready", |v| v["type"] == "ready");
     k.send("coin 200\npress 1\n");
     k.wait_for("the vend's intent", notice("vend_started"));
     // The motor turns; the disk fills up before the item reaches the beam.
@@ -371,6 +403,19 @@ fn a_disk_that_fills_during_a_vend_still_records_the_delivery_and_takes_no_more_
     k.wait_for("storage full", |v| {
         v["command"]["notice"] == "storage" && v["command"]["full"] == true
     });
+    // The status and the metrics say so too (the status is republished after every step).
+    let status: serde_json::Value =
+        serde_json::from_str(&http_get(port, "/api/status")).expect("status JSON");
+    assert!(
+        status["out_of_service"]
+            .as_str()
+            .is_some_and(|r| r.contains("storage full")),
+        "{status}"
+    );
+    assert_eq!(status["storage"]["low"], true, "{status}");
+    let metrics = http_get(port, "/metrics");
+    assert!(metrics.contains("happiness_storage_full 1"), "{metrics}");
+    assert!(metrics.contains("happiness_out_of_service 1"), "{metrics}");
     k.send("wait 2000\ncoin 100\npress 2\nquit\n");
     let (code, stderr, lines) = k.finish();
     // `coin 100` is refused by the inhibited acceptor, which the script reports.
