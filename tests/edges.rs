@@ -122,6 +122,22 @@ fn notice(name: &'static str) -> impl Fn(&serde_json::Value) -> bool {
     move |v| v["command"]["notice"] == name
 }
 
+/// A kiosk that is expected not to start: its exit code and what it said.
+fn run_refused(data: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let out = happiness()
+        .args(["run", "--hardware", "sim", "--listen", "off"])
+        .args(extra)
+        .arg("--data")
+        .arg(data)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn report(data: &Path, json: bool) -> (Option<i32>, String) {
     let mut cmd = happiness();
     cmd.arg("report").arg("--data").arg(data);
@@ -236,15 +252,8 @@ fn an_empty_or_missing_journal_in_a_used_directory_is_refused_unless_new_books_i
     assert_eq!(kept.len(), 1, "the empty file is kept aside");
 
     std::fs::remove_file(&journal).expect("remove the books");
-    let out = happiness()
-        .args(["run", "--hardware", "sim", "--listen", "off"])
-        .arg("--data")
-        .arg(&data)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    let (code, stderr) = run_refused(&data, &[]);
+    assert_eq!(code, Some(5), "{stderr}");
     assert!(stderr.contains("no journal"), "{stderr}");
     assert!(stderr.contains("--new-books"), "{stderr}");
     assert!(!journal.exists(), "no new books were started");
@@ -498,16 +507,8 @@ fn a_full_disk_at_start_is_named_as_such_and_a_read_only_mount_too() {
     // books.
     std::fs::remove_file(data.join("journal.reserve")).ok();
     let more = disk.fill("more");
-    let out = happiness()
-        .args(["run", "--hardware", "sim", "--listen", "off"])
-        .args(SMALL_DISK)
-        .arg("--data")
-        .arg(&data)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    let (code, stderr) = run_refused(&data, SMALL_DISK);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("is full"), "{stderr}");
     assert!(stderr.contains("not damaged"), "{stderr}");
     assert!(!stderr.contains("is damaged"), "{stderr}");
@@ -519,15 +520,8 @@ fn a_full_disk_at_start_is_named_as_such_and_a_read_only_mount_too() {
     let (code, text) = report(&data, false);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("balance: OK"), "{text}");
-    let out = happiness()
-        .args(["run", "--hardware", "sim", "--listen", "off"])
-        .arg("--data")
-        .arg(&data)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_ne!(out.status.code(), Some(0), "{stderr}");
+    let (code, stderr) = run_refused(&data, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("cannot be written"), "{stderr}");
     assert!(stderr.contains("not damaged"), "{stderr}");
     disk.remount("rw");

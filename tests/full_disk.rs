@@ -140,6 +140,16 @@ impl Machine {
         Ok(())
     }
 
+    /// The disk fills up from the `in_commits`-th commit from now.
+    fn fill_disk(&mut self, in_commits: u64, reserve_helps: bool) {
+        let c = self.controller.as_mut().expect("running");
+        let full_at_commit = c.journal().stats().commits + in_commits;
+        c.journal_mut().set_disk_fault(Some(DiskFault {
+            full_at_commit,
+            reserve_helps,
+        }));
+    }
+
     fn commits(&self) -> u64 {
         self.controller
             .as_ref()
@@ -264,14 +274,7 @@ fn a_full_disk_at_any_commit_loses_no_cent_and_no_item_and_starts_nothing_new() 
 
     for k in first..last {
         let mut m = Machine::new();
-        m.controller
-            .as_mut()
-            .expect("running")
-            .journal_mut()
-            .set_disk_fault(Some(DiskFault {
-                full_at_commit: k,
-                reserve_helps: true,
-            }));
+        m.fill_disk(k - first, true);
         m.visit(VISIT);
         let case = format!("disk full from commit {k} (of {first}..{last})");
         assert!(
@@ -327,15 +330,7 @@ fn a_full_disk_at_any_commit_loses_no_cent_and_no_item_and_starts_nothing_new() 
 #[test]
 fn when_room_is_made_the_reserve_comes_back_and_the_machine_sells_again() {
     let mut m = Machine::new();
-    let k = m.commits() + 1;
-    m.controller
-        .as_mut()
-        .expect("running")
-        .journal_mut()
-        .set_disk_fault(Some(DiskFault {
-            full_at_commit: k,
-            reserve_helps: true,
-        }));
+    m.fill_disk(1, true);
     m.visit(&[(100, Act::Coin(200)), (1_000, Act::Press(1))]);
     assert!(m
         .controller
@@ -374,14 +369,7 @@ fn with_the_reserve_gone_too_the_machine_stops_safely_and_restarts_on_balanced_b
     let last = clean.commits();
     for k in first..last {
         let mut m = Machine::new();
-        m.controller
-            .as_mut()
-            .expect("running")
-            .journal_mut()
-            .set_disk_fault(Some(DiskFault {
-                full_at_commit: k,
-                reserve_helps: false,
-            }));
+        m.fill_disk(k - first, false);
         m.visit(VISIT);
         let case = format!("disk full for good from commit {k}");
         let stopped = m

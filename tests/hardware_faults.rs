@@ -236,19 +236,16 @@ fn a_motor_that_will_not_stop_halts_the_machine_with_every_output_off() {
     );
 }
 
-/// The lamps of the shipped config, in order: ready, vending, fault.
-const FAULT_LAMP: usize = 2;
+type Running = tokio::task::JoinHandle<Result<(), ControllerError>>;
 
-#[tokio::test]
-async fn a_panicking_driver_puts_the_machine_out_of_service_with_the_acceptor_inhibited() {
-    let rig = rig_with(false, false, true);
-    let sim = rig.sim.clone();
-    let status = rig.status.clone();
-    assert!(!sim.inhibited(), "a ready machine takes coins");
+/// Run `controller` behind a dispatch, as the kiosk does, with a customer paying 2.00 and
+/// choosing column 1; returns the request channel and the run task.
+fn run_paid_selection(
+    controller: Controller,
+) -> (tokio::sync::mpsc::UnboundedSender<Request>, Running) {
     let dispatch = Dispatch::new();
-    dispatch.install(rig.controller);
+    dispatch.install(controller);
     let (requests, rx) = tokio::sync::mpsc::unbounded_channel();
-    let run = tokio::spawn(Arc::clone(&dispatch).run(None, rx, std::future::pending()));
     for event in [
         Event::Coin {
             value: Cents::new(200),
@@ -259,6 +256,20 @@ async fn a_panicking_driver_puts_the_machine_out_of_service_with_the_acceptor_in
             .send(Request::Event(event))
             .expect("controller running");
     }
+    let run = tokio::spawn(Arc::clone(&dispatch).run(None, rx, std::future::pending()));
+    (requests, run)
+}
+
+/// The lamps of the shipped config, in order: ready, vending, fault.
+const FAULT_LAMP: usize = 2;
+
+#[tokio::test]
+async fn a_panicking_driver_puts_the_machine_out_of_service_with_the_acceptor_inhibited() {
+    let rig = rig_with(false, false, true);
+    let sim = rig.sim.clone();
+    let status = rig.status.clone();
+    assert!(!sim.inhibited(), "a ready machine takes coins");
+    let (_requests, run) = run_paid_selection(rig.controller);
     let result = run.await.expect("the run task itself survives the panic");
     match result {
         Err(ControllerError::Panic(message)) => {
@@ -304,23 +315,10 @@ async fn a_motor_that_will_not_stop_leaves_the_machine_out_of_service() {
     let rig = rig(false, true);
     let sim = rig.sim.clone();
     let status = rig.status.clone();
-    let dispatch = Dispatch::new();
-    dispatch.install(rig.controller);
-    let (requests, rx) = tokio::sync::mpsc::unbounded_channel();
-    for event in [
-        Event::Coin {
-            value: Cents::new(200),
-        },
-        Event::Select { column: column(1) },
-    ] {
-        requests
-            .send(Request::Event(event))
-            .expect("controller running");
-    }
-    // The manual clock stands still: walk it to the motor's time limit by hand.
     let hand = rig.hand;
     let clock = rig.clock.clone();
-    let run = tokio::spawn(Arc::clone(&dispatch).run(None, rx, std::future::pending()));
+    let (requests, run) = run_paid_selection(rig.controller);
+    // The manual clock stands still: walk it to the motor's time limit by hand.
     let mut watching = status.clone();
     watching
         .wait_for(|s| s.motor_on.is_some())
