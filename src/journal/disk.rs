@@ -88,14 +88,14 @@ impl Disk {
         }
     }
 
-    /// A disk for a data directory, with the reserve put in place if there is room for it.
+    /// A disk for a data directory. A missing reserve is not written here (that takes a moment
+    /// the start-up does not need to wait for): the first look at the disk before selling puts
+    /// it in place.
     pub(super) fn dir(dir: &Path, limits: StorageLimits) -> Disk {
-        let mut disk = Disk::Dir {
+        Disk::Dir {
             dir: dir.to_path_buf(),
-            held: false,
-        };
-        disk.restore_reserve(0, limits);
-        disk
+            held: reserve_in_place(dir, limits.reserve),
+        }
     }
 
     fn full(fault: Option<DiskFault>, held: bool, commits: u64) -> bool {
