@@ -388,3 +388,55 @@ fn a_newer_schema_is_refused_and_a_missing_journal_is_reported() {
         Err(JournalError::Missing { .. })
     ));
 }
+
+#[test]
+fn books_written_before_seals_are_sealed_when_opened_and_checked_from_then_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Books as the previous schema (version 2) left them, with a sale in them.
+    {
+        let conn = Connection::open(dir.path().join(JOURNAL_FILE)).expect("db");
+        for step in &schema::MIGRATIONS[..2] {
+            let schema::Step::Sql(sql) = step else {
+                panic!("the first two migrations are plain SQL");
+            };
+            conn.execute_batch(sql).expect("old schema");
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO credit_events (at, kind, amount, credit_after) VALUES (1, 'coin', 200, 200);
+             INSERT INTO vends (kind, column_no, product, price, started_at, outcome, ended_at)
+                 VALUES ('paid', 1, 'Cola', 150, 2, 'delivered', 3);
+             INSERT INTO inventory (column_no, product, stock, status, updated_at)
+                 VALUES (1, 'Cola', 5, 'in_service', 3);
+             INSERT INTO meta (key, value) VALUES ('credit', '50');",
+        )
+        .expect("old books");
+    }
+    {
+        let j = Journal::open_dir(dir.path()).expect("the books are migrated");
+        let check = j.check_books().expect("check");
+        assert!(check.passed(), "{check:?}");
+        assert_eq!(check.seals.records, 4);
+        let report = j.report().expect("report");
+        assert!(report.money.balanced, "{:?}", report.money);
+        assert_eq!(report.money.spent, Cents::new(150));
+    }
+    // From now on an edit outside the journal is caught.
+    {
+        let conn = Connection::open(dir.path().join(JOURNAL_FILE)).expect("db");
+        conn.execute_batch(
+            "DROP TRIGGER vends_seal_update; UPDATE vends SET price = 15 WHERE id = 1;",
+        )
+        .expect("edit");
+    }
+    let j = Journal::open_read_only(dir.path()).expect("read");
+    let check = j.check_books().expect("check");
+    assert!(!check.passed());
+    assert!(
+        check.seals.problems[0]
+            .to_string()
+            .starts_with("vends record 1"),
+        "{:?}",
+        check.seals.problems
+    );
+}
