@@ -7,16 +7,18 @@ cd "$(dirname "$0")/.."
 bin=target/aarch64-unknown-linux-gnu/release/happiness
 qemu=$(command -v qemu-aarch64 || command -v qemu-aarch64-static)
 [ -x "$bin" ] || { echo "build it first: scripts/cross-build.sh" >&2; exit 1; }
-data=$(mktemp -d)
-trap 'rm -rf "$data"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# The books get a directory of their own: the kiosk starts new books only where there are none.
+data="$work/data"
 run() { "$qemu" -L /usr/aarch64-linux-gnu "$bin" "$@"; }
 
 run --version
 run check-config config
 printf 'coin 200\npress 1\nwait 3000\nquit\n' |
-  run run --hardware sim --events json --listen off --seed 1 --data "$data" > "$data/trace.json"
-grep -q '"notice":"vend_delivered"' "$data/trace.json" || { echo "FAIL: no delivery"; cat "$data/trace.json"; exit 1; }
-grep -q '"kind":"item_in_tray"' "$data/trace.json" || { echo "FAIL: nothing in the tray"; exit 1; }
-run report --data "$data" --json > "$data/report.json"
-grep -q '"balanced": true' "$data/report.json" || { echo "FAIL: the books do not balance"; cat "$data/report.json"; exit 1; }
+  run run --hardware sim --events json --listen off --seed 1 --data "$data" > "$work/trace.json"
+grep -q '"notice":"vend_delivered"' "$work/trace.json" || { echo "FAIL: no delivery"; cat "$work/trace.json"; exit 1; }
+grep -q '"kind":"item_in_tray"' "$work/trace.json" || { echo "FAIL: nothing in the tray"; exit 1; }
+run report --data "$data" --json > "$work/report.json"
+grep -q '"balanced": true' "$work/report.json" || { echo "FAIL: the books do not balance"; cat "$work/report.json"; exit 1; }
 echo "qemu-aarch64: paid vend delivered, item in the tray, books balanced"
