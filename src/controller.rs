@@ -275,135 +275,6 @@ impl Controller {
         self.record(self.clock.now(), TraceEntry::Ready { machine, hardware });
     }
 
-    /// Switch every motor and output off (the coin acceptor inhibited), say so on the status,
-    /// and note it in the trace: the end of every clean run.
-    pub fn stop(&mut self) -> Result<(), ControllerError> {
-        let running: Vec<ColumnId> = self
-            .hw
-            .running_motors()
-            .into_iter()
-            .filter_map(ColumnId::from_index)
-            .collect();
-        let off = self.hw.safe_off();
-        let now = self.clock.now();
-        match &off {
-            Ok(()) => self.record(
-                now,
-                TraceEntry::Stopped {
-                    motors_stopped: running,
-                    motors_still_on: Vec::new(),
-                },
-            ),
-            Err(e) => self.record(
-                now,
-                TraceEntry::Error {
-                    message: format!("could not switch everything off: {e}"),
-                },
-            ),
-        }
-        self.lamps_on.clear();
-        self.screen = Some(Screen::OutOfService {
-            credit: self.core.credit(),
-        });
-        self.halted
-            .get_or_insert_with(|| "the kiosk has stopped".to_string());
-        self.publish();
-        off.map_err(ControllerError::from)
-    }
-
-    /// Put the outputs in their safe state (motors and payout off, coin acceptor inhibited, lamps
-    /// off) without any bookkeeping: the first thing done when a step fails.
-    pub fn hardware_safe(&mut self) {
-        let _ = self.hw.safe_off();
-    }
-
-    /// Stop selling for good after a failure: the outputs go to their safe state (every motor
-    /// off, the coin acceptor inhibited), the fault lamp lights, the display and the status say
-    /// "out of service" with `reason`, and the trace records each of these. The credit stays in
-    /// the books for the next start.
-    pub fn halt(&mut self, reason: &str) {
-        if self.halted.is_some() {
-            // Already out of service (the step that failed did it): only the outputs again.
-            let _ = self.hw.safe_off();
-            self.light_fault_lamps();
-            return;
-        }
-        let now = self.clock.now();
-        let running = self.hw.running_motors();
-        let off = self.hw.safe_off();
-        let still_on = self.hw.running_motors();
-        if let Err(e) = off {
-            self.record(
-                now,
-                TraceEntry::Error {
-                    message: format!("could not put every output in its safe state: {e}"),
-                },
-            );
-        }
-        let mut done = Vec::new();
-        for column in running.iter().filter(|c| !still_on.contains(c)) {
-            if let Some(column) = ColumnId::from_index(*column) {
-                done.push(Command::Motor { column, on: false });
-            }
-        }
-        done.push(Command::CoinInhibit { on: true });
-        let fault_lit = self.light_fault_lamps();
-        for role in LampRole::ALL {
-            let on = role == LampRole::Fault && fault_lit;
-            done.push(Command::Lamp { role, on });
-        }
-        // The price of a vend left open is the customer's again at the next start.
-        let screen = Screen::OutOfService {
-            credit: self.core.credit().saturating_add(self.core.escrow()),
-        };
-        self.screen = Some(screen.clone());
-        done.push(Command::Display(screen));
-        self.halted = Some(reason.to_string());
-        tracing::error!("out of service: {reason}");
-        self.record(
-            now,
-            TraceEntry::Error {
-                message: format!("out of service: {reason}"),
-            },
-        );
-        for command in done {
-            let text = display_text(&command, &self.config.currency);
-            self.record(now, TraceEntry::Command { command, text });
-        }
-        let ids = |v: &[usize]| v.iter().filter_map(|c| ColumnId::from_index(*c)).collect();
-        let stopped: Vec<usize> = running
-            .iter()
-            .copied()
-            .filter(|c| !still_on.contains(c))
-            .collect();
-        self.record(
-            now,
-            TraceEntry::Stopped {
-                motors_stopped: ids(&stopped),
-                motors_still_on: ids(&still_on),
-            },
-        );
-        self.publish();
-    }
-
-    /// Light the fault lamps (every other lamp is off after the safe state). Returns whether
-    /// they all lit.
-    fn light_fault_lamps(&mut self) -> bool {
-        let lit = self
-            .config
-            .lamps
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| **r == LampRole::Fault)
-            .fold(true, |all, (i, _)| self.hw.set_lamp(i, true).is_ok() && all);
-        self.lamps_on = if lit {
-            vec![LampRole::Fault]
-        } else {
-            Vec::new()
-        };
-        lit
-    }
-
     /// When [`Controller::on_tick`] next has work: the earliest of the vend core's and the input
     /// conditioner's deadlines.
     pub fn next_deadline(&self) -> Option<Timestamp> {
@@ -668,41 +539,6 @@ impl Controller {
         self.feed(at, Event::Storage { full: status.low })
     }
 
-    /// Whether the controller has stopped for good (until restarted): out of service, outputs
-    /// safe, only counting a coin that was already on its way in.
-    pub fn is_halted(&self) -> bool {
-        self.halted.is_some()
-    }
-
-    /// Whether a coin's pulses are being counted (a stopped controller waits for it to end).
-    pub fn counting_coin(&self) -> bool {
-        self.conditioner.coin_in_progress()
-    }
-
-    /// After a stop nothing is sold or recorded, but a coin the acceptor was already paying in
-    /// is counted to its end and named in the log, so that an operator can give it back.
-    fn input_while_stopped(&mut self, input: Stamped<InputEvent>) {
-        let InputEvent::CoinPulses { count } = input.event else {
-            return;
-        };
-        let Some(amount) = self.config.coin_for_pulses(count) else {
-            tracing::error!(
-                pulses = count,
-                "an unknown coin came in as the controller stopped"
-            );
-            return;
-        };
-        let credit = self.core.credit().saturating_add(amount);
-        let entry = TraceEntry::Unrecorded {
-            notices: vec![Notice::CreditIn { amount, credit }],
-        };
-        tracing::error!(
-            "{}",
-            TraceRecord::new(input.at, entry.clone()).to_text(&self.config.currency)
-        );
-        self.record(input.at, entry);
-    }
-
     /// Why the machine sells nothing right now, if it does not.
     fn out_of_service(&self) -> Option<String> {
         if let Some(reason) = &self.halted {
@@ -827,6 +663,7 @@ impl Controller {
 mod dispatch;
 mod requests;
 mod startup;
+mod stop;
 
 pub use dispatch::Dispatch;
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, Request};
