@@ -328,10 +328,22 @@ impl Controller {
 
     /// An input edge from the hardware.
     pub fn on_edge(&mut self, edge: RawEdge) -> Result<(), ControllerError> {
-        for input in self.conditioner.on_edge(edge) {
-            self.input(input)?;
+        let inputs = self.conditioner.on_edge(edge);
+        self.inputs(inputs)
+    }
+
+    /// Handle conditioned inputs in order. One that fails stops the controller at once, and the
+    /// ones after it (the last pulses of a coin, counted in the same breath) still reach the
+    /// stopped controller, which logs a coin it can no longer book.
+    fn inputs(&mut self, inputs: Vec<Stamped<InputEvent>>) -> Result<(), ControllerError> {
+        let mut first = None;
+        for input in inputs {
+            if let Err(e) = self.input(input) {
+                self.halt(&e.to_string());
+                first.get_or_insert(e);
+            }
         }
-        Ok(())
+        first.map_or(Ok(()), Err)
     }
 
     /// Give the core the local time that corresponds to `at`.
@@ -349,9 +361,8 @@ impl Controller {
     /// Act on deadlines that have passed (input conditioning and the vend core).
     pub fn on_tick(&mut self) -> Result<(), ControllerError> {
         let now = self.clock.now();
-        for input in self.conditioner.poll(now) {
-            self.input(input)?;
-        }
+        let inputs = self.conditioner.poll(now);
+        self.inputs(inputs)?;
         if self.halted.is_some() {
             return Ok(());
         }

@@ -256,9 +256,7 @@ impl Controller {
                 },
             );
         }
-        for input in starting.inputs {
-            self.input(input)?;
-        }
+        self.inputs(starting.inputs)?;
         for request in starting.requests {
             self.on_request(request)?;
         }

@@ -81,3 +81,19 @@ fn the_checker_catches_stock_that_drifts_from_the_books() {
     let v = outcome.violation.expect("caught");
     assert_eq!(v.invariant, "stock-matches-journal");
 }
+
+/// Seeds that found bugs in the edges: a coin whose last pulses were counted in the same step as
+/// an input whose commit failed on a full disk was lost (1120), and one whose pulses ran on as the
+/// controller stopped on a full disk was not counted (1701).
+#[test]
+fn seeds_that_lost_a_coin_at_a_stop_keep_every_coin_now() {
+    for (seed, vends) in [(1120, 30), (1701, 20)] {
+        let outcome = run_seed(&campaign("heavy", vends), seed);
+        assert!(
+            outcome.violation.is_none(),
+            "seed {seed}: {:?}",
+            outcome.violation
+        );
+        assert!(outcome.faults.get("disk_full").copied().unwrap_or(0) > 0);
+    }
+}
