@@ -65,7 +65,7 @@ pub enum JournalError {
     /// `integrity_check` failed: the books cannot be trusted.
     #[error(
         "the journal {} is damaged ({detail}); the machine will not vend on bad books: restore it \
-         from a backup, or move it aside to start new books",
+         from a backup, or move it aside and start new books with --new-books",
         path.display()
     )]
     Damaged {

@@ -334,7 +334,9 @@ fn report(dir: &Path, json: bool, currency: &str) -> ExitCode {
         Ok(report) => report,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            // A file that is there but damaged is not "no journal": say which it is.
+            let damaged = matches!(e, happiness::journal::JournalError::Damaged { .. });
+            return ExitCode::from(if damaged { 5 } else { 2 });
         }
     };
     if json {
