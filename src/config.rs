@@ -15,8 +15,8 @@ use happiness_hardware::sim::{SimColumnSpec, SimParams};
 use happiness_hardware::{Gpio, InputSpec, InputTiming, OutputSpec, Polarity, Pull, Wiring};
 use serde::Deserialize;
 
+use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 use crate::money::Cents;
-use crate::vend::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 
 /// File name of the machine description inside a config directory.
 pub const MACHINE_FILE: &str = "machine.toml";

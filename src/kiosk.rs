@@ -18,7 +18,7 @@ use crate::controller::{
     Controller, ControllerError, Dispatch, LocalClock, OnOpen, Request, Setup, Status, TraceSink,
 };
 use crate::journal::{check_books_in, Journal, JournalError, OpenOptions, Recovery};
-use crate::operator::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::surprise::SurpriseConfig;
 use crate::vend::Event;
 

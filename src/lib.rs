@@ -7,7 +7,9 @@
 //! - [`surprise`]: the surprise catalogue, policy and engine (pure, seeded);
 //! - [`simulate`]: the Monte Carlo report of what a surprise policy does and costs;
 //! - [`localtime`]: local wall-clock time for schedules and daily caps;
+//! - [`model`]: the machine's vocabulary (columns, timings, payment mode, lamps), a leaf;
 //! - [`money`]: cents as a type;
+//! - [`metrics`]: the Prometheus counters, fed from the notices the controller books;
 //! - [`config`]: `machine.toml`, parsed strictly and validated with field paths;
 //! - [`controller`]: the tokio task that connects hardware events and timers to the core;
 //! - [`kiosk`]: assembling a whole running kiosk on the simulator or on a Raspberry Pi;
@@ -23,6 +25,8 @@ pub mod controller;
 pub mod journal;
 pub mod kiosk;
 pub mod localtime;
+pub mod metrics;
+pub mod model;
 pub mod money;
 pub mod operator;
 pub mod script;

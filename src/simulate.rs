@@ -16,9 +16,9 @@ use serde::Serialize;
 
 use crate::config::MachineConfig;
 use crate::localtime::LocalTime;
+use crate::model::ColumnId;
 use crate::money::Cents;
 use crate::surprise::{Cap, KindName, SurpriseConfig, SurpriseEngine, VendFacts};
-use crate::vend::ColumnId;
 
 /// When customers come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -19,146 +19,17 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::time::Duration;
 
 use happiness_hardware::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::localtime::LocalTime;
 use crate::money::Cents;
 use crate::surprise::{KindName, SurpriseConfig, SurpriseEngine, VendFacts};
 
-/// A column of the machine: 0-based inside the program, shown to people as 1-based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ColumnId(u8);
-
-impl ColumnId {
-    /// The column at 0-based `index`, if it fits.
-    pub fn from_index(index: usize) -> Option<Self> {
-        u8::try_from(index).ok().map(ColumnId)
-    }
-
-    /// The column people call `number` (1-based).
-    pub fn from_number(number: usize) -> Option<Self> {
-        number.checked_sub(1).and_then(Self::from_index)
-    }
-
-    /// 0-based index.
-    pub fn index(self) -> usize {
-        usize::from(self.0)
-    }
-
-    /// 1-based number, as printed on the machine.
-    pub fn number(self) -> usize {
-        self.index() + 1
-    }
-}
-
-impl fmt::Display for ColumnId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.number())
-    }
-}
-
-impl Serialize for ColumnId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(self.number() as u64)
-    }
-}
-
-/// How customers pay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentMode {
-    /// Every selection is free (events, promotions).
-    Free,
-    /// Items cost their price, paid with credit from the coin acceptor.
-    Coin,
-}
-
-/// What a lamp shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LampRole {
-    /// Lit when a customer can buy something.
-    Ready,
-    /// Lit while a vend is in progress.
-    Vending,
-    /// Lit while any column or sensor is faulted.
-    Fault,
-    /// Lit while a surprise is being announced.
-    Surprise,
-}
-
-impl LampRole {
-    /// Every role, in a fixed order.
-    pub const ALL: [LampRole; 4] = [
-        LampRole::Ready,
-        LampRole::Vending,
-        LampRole::Fault,
-        LampRole::Surprise,
-    ];
-}
-
-/// A column as configured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ColumnSpec {
-    /// Product name.
-    pub product: String,
-    /// Price per item.
-    pub price: Cents,
-    /// Items the column holds when full.
-    pub capacity: u32,
-    /// Items loaded now.
-    pub stock: u32,
-    /// Drop beam (0-based) its items fall through.
-    pub sensor: u8,
-    /// Whether the column has a home switch (otherwise the motor runs for a fixed time).
-    pub has_home: bool,
-    /// Whether customers can buy from it (a gift column holds surprises only).
-    pub for_sale: bool,
-}
-
-/// Timing rules for vends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct VendTimings {
-    /// After the motor stops, how long to wait for the item to reach the beam.
-    pub drop_window: Duration,
-    /// Hard limit on one motor run.
-    pub max_motor_on: Duration,
-    /// Motor run time for columns without a home switch.
-    pub timed_turn: Duration,
-    /// Extra motor runs after a miss before giving up.
-    pub nudge_retries: u32,
-    /// Pause between a miss and the nudge.
-    pub nudge_pause: Duration,
-    /// How long a message stays on the display before the idle screen returns.
-    pub message: Duration,
-}
-
-impl Default for VendTimings {
-    fn default() -> Self {
-        VendTimings {
-            drop_window: Duration::from_millis(1500),
-            max_motor_on: Duration::from_millis(3000),
-            timed_turn: Duration::from_millis(1300),
-            nudge_retries: 2,
-            nudge_pause: Duration::from_millis(250),
-            message: Duration::from_millis(4000),
-        }
-    }
-}
-
-/// A payout hopper that pays coins of one value back to customers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct PayoutSpec {
-    /// Value of each coin it pays.
-    pub coin: Cents,
-    /// Width of the drive pulse for one coin.
-    pub pulse: Duration,
-    /// Pause between two coins.
-    pub gap: Duration,
-}
+// The machine's vocabulary lives in a leaf module that everything may use; it is re-exported here
+// because the core's events and commands speak it.
+pub use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 
 /// A deliberate bug, for proving that the fault campaign's invariant checks can fail. Never set
 /// in a running machine: only the `torture` command's hidden `--inject-bug` option sets it.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use happiness::config::MachineConfig;
 use happiness::controller::{LocalClock, TraceSink};
 use happiness::kiosk::{Backend, JournalLocation, Kiosk, KioskConfig};
-use happiness::operator::metrics::Metrics;
+use happiness::metrics::Metrics;
 use happiness::operator::{Console, Token};
 use happiness::surprise::SurpriseConfig;
 use reqwest::StatusCode;

@@ -11,7 +11,6 @@
 //! customer pages and read-only status are served, and the server refuses to listen anywhere but
 //! on loopback.
 
-pub mod metrics;
 mod pages;
 pub mod watch;
 
@@ -43,7 +42,7 @@ use crate::money::Cents;
 use crate::trace::TraceRecord;
 use crate::vend::{ColumnId, ColumnStatus, Event, Screen};
 
-use self::metrics::Metrics;
+use crate::metrics::Metrics;
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{parse_toml, ConfigError, Issue, MachineConfig};
 use crate::localtime::{TimeWindow, Weekday};
+use crate::model::ColumnId;
 use crate::money::Cents;
-use crate::vend::ColumnId;
 
 /// File name of the surprise config inside a config directory.
 pub const SURPRISES_FILE: &str = "surprises.toml";

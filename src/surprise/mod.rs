@@ -26,8 +26,8 @@ pub use config::{
 };
 
 use crate::localtime::LocalTime;
+use crate::model::ColumnId;
 use crate::money::Cents;
-use crate::vend::ColumnId;
 
 /// The caps and budgets that can hold a surprise back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Duration;
 
 fn ms(n: u64) -> Timestamp {
     Timestamp::from_millis(n)

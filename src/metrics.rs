@@ -299,8 +299,8 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ColumnId;
     use crate::money::Cents;
-    use crate::vend::ColumnId;
 
     #[test]
     fn counts_vends_and_computes_the_promise_kept_ratio() {
