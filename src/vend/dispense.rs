@@ -1,0 +1,344 @@
+//! Selling and dispensing: coins in, selections, the motor runs of sure-vend with their nudges,
+//! deliveries seen by the drop beam, and the refund when every attempt misses.
+
+use super::*;
+
+impl VendCore {
+    pub(super) fn coin(&mut self, value: Cents, out: &mut Vec<Command>) {
+        self.credit = self.credit.saturating_add(value);
+        self.ledger.inserted = self.ledger.inserted.saturating_add(value);
+        out.push(Command::Notice(Notice::CreditIn {
+            amount: value,
+            credit: self.credit,
+        }));
+        if self.vend.is_none() {
+            let credit = self.credit;
+            let screen = if self.storage_full {
+                Screen::StorageFull { credit }
+            } else {
+                Screen::Credit { credit }
+            };
+            self.show(screen, out);
+        }
+    }
+
+    pub(super) fn refuse(
+        &mut self,
+        column: ColumnId,
+        reason: Refusal,
+        screen: Screen,
+        out: &mut Vec<Command>,
+    ) {
+        out.push(Command::Notice(Notice::Refused { column, reason }));
+        self.show(screen, out);
+    }
+
+    pub(super) fn select(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        let Some(col) = self.columns.get(column.index()) else {
+            return;
+        };
+        let product = col.spec.product.clone();
+        let price = match self.payment {
+            PaymentMode::Free => Cents::ZERO,
+            PaymentMode::Coin => col.spec.price,
+        };
+        let sensor_stuck = self
+            .stuck
+            .get(usize::from(col.spec.sensor))
+            .copied()
+            .unwrap_or(true);
+        if self.vend.is_some() || self.payout.is_some() {
+            // Button mashing during a vend: acknowledge, never start a second motor.
+            out.push(Command::Notice(Notice::Refused {
+                column,
+                reason: Refusal::Busy,
+            }));
+            out.push(Command::Display(Screen::PleaseWait));
+            return;
+        }
+        if self.door_open {
+            return self.refuse(column, Refusal::DoorOpen, Screen::Service, out);
+        }
+        if self.storage_full {
+            let credit = self.credit;
+            return self.refuse(
+                column,
+                Refusal::StorageFull,
+                Screen::StorageFull { credit },
+                out,
+            );
+        }
+        if !col.spec.for_sale {
+            return self.refuse(
+                column,
+                Refusal::NotForSale,
+                Screen::OutOfOrder { product },
+                out,
+            );
+        }
+        if col.status != ColumnStatus::InService || sensor_stuck {
+            return self.refuse(
+                column,
+                Refusal::OutOfOrder,
+                Screen::OutOfOrder { product },
+                out,
+            );
+        }
+        if col.stock == 0 {
+            return self.refuse(column, Refusal::SoldOut, Screen::SoldOut { product }, out);
+        }
+        let Some(rest) = self.credit.checked_sub(price) else {
+            let credit = self.credit;
+            return self.refuse(
+                column,
+                Refusal::InsufficientCredit,
+                Screen::InsertMore {
+                    product,
+                    price,
+                    credit,
+                },
+                out,
+            );
+        };
+        self.credit = rest;
+        out.push(Command::Notice(Notice::VendStarted {
+            column,
+            product: product.clone(),
+            price,
+        }));
+        out.push(Command::Display(Screen::Vending { product }));
+        self.screen_until = None;
+        self.vend = Some(Vend {
+            kind: VendKind::Paid,
+            column,
+            price,
+            attempt: 0,
+            phase: Phase::Pausing { until: self.now },
+            delivered: false,
+            jammed: false,
+        });
+        self.run_motor(out);
+    }
+
+    pub(super) fn run_motor(&mut self, out: &mut Vec<Command>) {
+        if let Some(v) = self
+            .vend
+            .filter(|v| v.kind == VendKind::Surprise && v.attempt == 0)
+        {
+            out.push(Command::Notice(Notice::SurpriseItemStarted {
+                column: v.column,
+                product: self.product(v.column),
+            }));
+        }
+        let Some(v) = self.vend.as_mut() else { return };
+        v.attempt += 1;
+        v.phase = Phase::Turning { since: self.now };
+        out.push(Command::Notice(Notice::MotorRun {
+            column: v.column,
+            attempt: v.attempt,
+        }));
+        out.push(Command::Motor {
+            column: v.column,
+            on: true,
+        });
+    }
+
+    pub(super) fn product(&self, column: ColumnId) -> String {
+        self.columns
+            .get(column.index())
+            .map(|c| c.spec.product.clone())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn drop_seen(&mut self, sensor: u8, out: &mut Vec<Command>) {
+        // Only a vend whose motor has run can have dropped an item: a drop during the pause
+        // before a surprise item's first run is a late or extra item from before.
+        let expected = self.vend.filter(|v| {
+            !v.delivered
+                && v.attempt >= 1
+                && self
+                    .columns
+                    .get(v.column.index())
+                    .is_some_and(|c| c.spec.sensor == sensor)
+        });
+        let Some(mut v) = expected else {
+            out.push(Command::Notice(Notice::UnexpectedDrop { sensor }));
+            return;
+        };
+        v.delivered = true;
+        let product = self.product(v.column);
+        if let Some(c) = self.columns.get_mut(v.column.index()) {
+            if self.bug != Some(InjectedBug::SkipStock) {
+                c.stock = c.stock.saturating_sub(1);
+            }
+        }
+        match v.kind {
+            VendKind::Paid => {
+                self.ledger.spent = self.ledger.spent.saturating_add(v.price);
+                out.push(Command::Notice(Notice::VendDelivered {
+                    column: v.column,
+                    product: product.clone(),
+                    price: v.price,
+                }));
+                self.show(Screen::Enjoy { product }, out);
+                self.maybe_surprise(v.column, v.price, out);
+            }
+            VendKind::Surprise => {
+                if let Some(active) = self.surprise.as_mut() {
+                    active.delivered += 1;
+                }
+                out.push(Command::Notice(Notice::SurpriseItemDelivered {
+                    column: v.column,
+                    product,
+                }));
+            }
+        }
+        if let Phase::Turning { .. } = v.phase {
+            // Let the spiral finish its turn so it parks at home for the next vend.
+            self.vend = Some(v);
+        } else {
+            self.end_vend(out);
+        }
+    }
+
+    pub(super) fn home(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        let Some(v) = self.vend else { return };
+        if v.column != column || !matches!(v.phase, Phase::Turning { .. }) {
+            return;
+        }
+        out.push(Command::Motor { column, on: false });
+        self.after_turn(v, out);
+    }
+
+    /// The motor has just stopped after a normal turn.
+    pub(super) fn after_turn(&mut self, mut v: Vend, out: &mut Vec<Command>) {
+        if v.delivered {
+            self.finish(v, out);
+            return;
+        }
+        v.phase = Phase::Settling {
+            until: self.now + self.timings.drop_window,
+        };
+        self.vend = Some(v);
+    }
+
+    /// The vend is over: record a fault the last run revealed, then go on.
+    pub(super) fn finish(&mut self, v: Vend, out: &mut Vec<Command>) {
+        if v.jammed {
+            self.fault_column(v.column, FailReason::Jammed, out);
+        }
+        self.end_vend(out);
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    pub(super) fn fault_column(
+        &mut self,
+        column: ColumnId,
+        reason: FailReason,
+        out: &mut Vec<Command>,
+    ) {
+        if let Some(c) = self.columns.get_mut(column.index()) {
+            c.status = ColumnStatus::Faulted(reason);
+            out.push(Command::Notice(Notice::ColumnFaulted { column, reason }));
+        }
+    }
+
+    pub(super) fn vend_deadline(&mut self, at: Timestamp, out: &mut Vec<Command>) {
+        let Some(mut v) = self.vend else { return };
+        let saved_now = self.now;
+        self.now = at;
+        match v.phase {
+            Phase::Turning { .. } => {
+                out.push(Command::Motor {
+                    column: v.column,
+                    on: false,
+                });
+                let has_home = self
+                    .columns
+                    .get(v.column.index())
+                    .is_some_and(|c| c.spec.has_home);
+                if has_home {
+                    // The hard limit ran out before the spiral came home.
+                    v.jammed = true;
+                    if v.delivered {
+                        self.finish(v, out);
+                    } else {
+                        self.missed(v, FailReason::Jammed, out);
+                    }
+                } else {
+                    self.after_turn(v, out);
+                }
+            }
+            Phase::Settling { .. } => self.missed(v, FailReason::NoDrop, out),
+            Phase::Pausing { .. } => {
+                self.vend = Some(v);
+                self.run_motor(out);
+            }
+        }
+        self.now = saved_now;
+    }
+
+    /// An attempt ended without a drop: nudge again, or give the money back.
+    pub(super) fn missed(&mut self, mut v: Vend, reason: FailReason, out: &mut Vec<Command>) {
+        let sensor_stuck = self
+            .columns
+            .get(v.column.index())
+            .and_then(|c| self.stuck.get(usize::from(c.spec.sensor)))
+            .copied()
+            .unwrap_or(false);
+        if v.attempt <= self.timings.nudge_retries && !sensor_stuck {
+            v.phase = Phase::Pausing {
+                until: self.now + self.timings.nudge_pause,
+            };
+            self.vend = Some(v);
+            return;
+        }
+        let reason = if sensor_stuck {
+            FailReason::SensorStuck
+        } else {
+            reason
+        };
+        self.fail(v, reason, out);
+    }
+
+    pub(super) fn fail(&mut self, v: Vend, reason: FailReason, out: &mut Vec<Command>) {
+        let blame_column = matches!(reason, FailReason::NoDrop | FailReason::Jammed);
+        if v.kind == VendKind::Surprise {
+            out.push(Command::Notice(Notice::SurpriseItemFailed {
+                column: v.column,
+                reason,
+            }));
+            if blame_column {
+                self.fault_column(v.column, reason, out);
+            }
+            self.end_vend(out);
+            return;
+        }
+        self.vend = None;
+        if self.bug != Some(InjectedBug::SkipRefund) {
+            self.credit = self.credit.saturating_add(v.price);
+        }
+        let product = self.product(v.column);
+        out.push(Command::Notice(Notice::VendFailed {
+            column: v.column,
+            product: product.clone(),
+            refunded: v.price,
+            reason,
+        }));
+        // A stuck sensor or an opened door is not the column's fault.
+        if blame_column {
+            self.fault_column(v.column, reason, out);
+        }
+        let credit = self.credit;
+        self.show(
+            Screen::Refunded {
+                product,
+                amount: v.price,
+                credit,
+            },
+            out,
+        );
+    }
+}

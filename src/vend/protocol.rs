@@ -1,0 +1,360 @@
+//! What goes in and out of the vend core: events, the commands it returns, the notices among
+//! them that the books and the metrics record, and why things fail or are refused.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::model::{ColumnId, LampRole};
+use crate::money::Cents;
+use crate::surprise::KindName;
+
+use super::Screen;
+
+/// Something that happened to the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A customer chose a column.
+    Select {
+        /// The column.
+        column: ColumnId,
+    },
+    /// A coin of known value was accepted.
+    Coin {
+        /// Its value.
+        value: Cents,
+    },
+    /// The acceptor sent a pulse count no configured coin has.
+    UnknownCoin {
+        /// The pulse count.
+        pulses: u32,
+    },
+    /// The customer asked for their credit back.
+    CoinReturn,
+    /// An item fell through drop beam `sensor`.
+    Drop {
+        /// Sensor index.
+        sensor: u8,
+    },
+    /// A drop beam is stuck blocked.
+    SensorStuck {
+        /// Sensor index.
+        sensor: u8,
+    },
+    /// A stuck drop beam is clear again.
+    SensorCleared {
+        /// Sensor index.
+        sensor: u8,
+    },
+    /// A column's spiral reached home.
+    Home {
+        /// The column.
+        column: ColumnId,
+    },
+    /// The service door opened or closed.
+    Door {
+        /// True when open.
+        open: bool,
+    },
+    /// The operator filled a column (or every column) to capacity.
+    Restock {
+        /// The column, or `None` for all.
+        column: Option<ColumnId>,
+    },
+    /// The operator puts a column back in service (after fixing a fault, or to re-enable it).
+    ResetColumn {
+        /// The column.
+        column: ColumnId,
+    },
+    /// The operator takes a column out of service.
+    DisableColumn {
+        /// The column.
+        column: ColumnId,
+    },
+    /// The books' disk has run out of room (or has room again): while it is full the machine
+    /// takes no money and starts no vend; what is under way finishes and the credit is kept.
+    Storage {
+        /// True when full.
+        full: bool,
+    },
+}
+
+/// Why a vend did not deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailReason {
+    /// The motor ran but the beam never saw an item.
+    NoDrop,
+    /// The spiral never reached home within the motor's time limit.
+    Jammed,
+    /// The drop beam is stuck, so a delivery cannot be confirmed.
+    SensorStuck,
+    /// The service door was opened during the vend.
+    DoorOpened,
+}
+
+impl fmt::Display for FailReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FailReason::NoDrop => "no item reached the drop sensor",
+            FailReason::Jammed => "the spiral did not turn (jam)",
+            FailReason::SensorStuck => "the drop sensor is blocked",
+            FailReason::DoorOpened => "the service door was opened",
+        })
+    }
+}
+
+/// Why a selection was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// The column is empty.
+    SoldOut,
+    /// Not enough credit.
+    InsufficientCredit,
+    /// The column or its sensor is faulted.
+    OutOfOrder,
+    /// The service door is open.
+    DoorOpen,
+    /// A vend is already in progress.
+    Busy,
+    /// The column holds surprise gifts and is not for sale.
+    NotForSale,
+    /// The books cannot record a sale: the disk is full.
+    StorageFull,
+}
+
+/// Something worth recording, counting or telling an operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    /// Credit was added.
+    CreditIn {
+        /// Amount added.
+        amount: Cents,
+        /// Credit now held.
+        credit: Cents,
+    },
+    /// The acceptor reported a coin nobody configured; the money is in the cash box but not in
+    /// anyone's credit, so the operator must know.
+    UnknownCoin {
+        /// Pulses counted.
+        pulses: u32,
+    },
+    /// A selection was refused.
+    Refused {
+        /// The column.
+        column: ColumnId,
+        /// Why.
+        reason: Refusal,
+    },
+    /// A vend began: the price moved from credit into escrow.
+    VendStarted {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+        /// Price held in escrow.
+        price: Cents,
+    },
+    /// A motor run (the first, or a nudge) began.
+    MotorRun {
+        /// The column.
+        column: ColumnId,
+        /// 1 for the first run, 2 and up for nudges.
+        attempt: u32,
+    },
+    /// The item was seen falling: the sale is final.
+    VendDelivered {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+        /// Price taken.
+        price: Cents,
+    },
+    /// The vend failed; escrow went back to credit.
+    VendFailed {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+        /// Amount returned to credit.
+        refunded: Cents,
+        /// Why.
+        reason: FailReason,
+    },
+    /// A column was taken out of service.
+    ColumnFaulted {
+        /// The column.
+        column: ColumnId,
+        /// Why.
+        reason: FailReason,
+    },
+    /// A drop beam got stuck or recovered.
+    SensorFault {
+        /// Sensor index.
+        sensor: u8,
+        /// True when stuck.
+        stuck: bool,
+    },
+    /// The beam saw an item when none was expected (a late item, a double drop, a hand).
+    UnexpectedDrop {
+        /// Sensor index.
+        sensor: u8,
+    },
+    /// The service door changed.
+    Door {
+        /// True when open.
+        open: bool,
+    },
+    /// The customer asked for credit back and there is no payout device.
+    CreditKept {
+        /// Credit held.
+        credit: Cents,
+    },
+    /// Paying credit back began.
+    PayoutStarted {
+        /// Coins to pay.
+        coins: u32,
+        /// Their total.
+        amount: Cents,
+    },
+    /// One coin was paid out; credit went down by its value.
+    CoinPaidOut {
+        /// The coin's value.
+        amount: Cents,
+        /// Credit left.
+        credit: Cents,
+    },
+    /// Paying out ended (all coins, or stopped by the door).
+    PayoutFinished {
+        /// Coins paid.
+        coins: u32,
+        /// Credit left (less than one payout coin, or what the door interrupted).
+        credit: Cents,
+    },
+    /// A column was filled.
+    Restocked {
+        /// The column.
+        column: ColumnId,
+        /// Items now in it.
+        stock: u32,
+    },
+    /// A faulted or disabled column was put back in service.
+    ColumnReset {
+        /// The column.
+        column: ColumnId,
+    },
+    /// The operator took a column out of service.
+    ColumnDisabled {
+        /// The column.
+        column: ColumnId,
+    },
+    /// A surprise item's vend began (its intent, like `VendStarted` for a paid item).
+    SurpriseItemStarted {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+    },
+    /// A surprise was awarded on a delivered paid vend.
+    SurpriseAwarded {
+        /// The paid vend's column.
+        column: ColumnId,
+        /// Surprise name.
+        name: String,
+        /// Its kind.
+        kind: KindName,
+        /// What it costs the operator.
+        cost: Cents,
+        /// Items it hands out: (column, count).
+        items: Vec<(ColumnId, u32)>,
+        /// The message shown.
+        message: String,
+    },
+    /// A surprise item was seen falling.
+    SurpriseItemDelivered {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+    },
+    /// A surprise item could not be delivered (no refund is due: it was free).
+    SurpriseItemFailed {
+        /// The column.
+        column: ColumnId,
+        /// Why.
+        reason: FailReason,
+    },
+    /// The machine stopped selling because the books' disk is full, or sells again.
+    Storage {
+        /// True when full.
+        full: bool,
+    },
+    /// A surprise finished; `partial` when fewer items were delivered than promised.
+    SurpriseCompleted {
+        /// Surprise name.
+        name: String,
+        /// Items promised.
+        planned: u32,
+        /// Items delivered.
+        delivered: u32,
+        /// Fewer delivered than promised.
+        partial: bool,
+    },
+}
+
+/// Something the machine must do now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Switch a motor.
+    Motor {
+        /// The column.
+        column: ColumnId,
+        /// On or off.
+        on: bool,
+    },
+    /// Switch the lamps of a role.
+    Lamp {
+        /// Which lamps.
+        role: LampRole,
+        /// On or off.
+        on: bool,
+    },
+    /// Show a screen.
+    Display(Screen),
+    /// Record or report something.
+    Notice(Notice),
+    /// Inhibit (or re-enable) the coin acceptor.
+    CoinInhibit {
+        /// True to refuse coins.
+        on: bool,
+    },
+    /// Drive the payout hopper (one pulse = one coin).
+    Payout {
+        /// Pulse level.
+        on: bool,
+    },
+    /// Run a surprise light (and sound) show.
+    Show {
+        /// Pattern name.
+        pattern: String,
+        /// Duration in milliseconds.
+        duration_ms: u64,
+    },
+}
+
+/// A column's service state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
+pub enum ColumnStatus {
+    /// Selling.
+    InService,
+    /// Taken out of service after a failed vend.
+    Faulted(FailReason),
+    /// Taken out of service by the operator.
+    Disabled,
+}

@@ -1,0 +1,139 @@
+//! The machine's service state: restocking, putting columns in and out of service, the drop
+//! sensors, the service door, and the books' disk filling up.
+
+use super::*;
+
+impl VendCore {
+    pub(super) fn restock(&mut self, column: Option<ColumnId>, out: &mut Vec<Command>) {
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            let Some(id) = ColumnId::from_index(i) else {
+                continue;
+            };
+            if column.is_some_and(|want| want != id) {
+                continue;
+            }
+            c.stock = c.spec.capacity;
+            out.push(Command::Notice(Notice::Restocked {
+                column: id,
+                stock: c.stock,
+            }));
+        }
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    pub(super) fn reset_column(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        // A column in the middle of a vend is not touched: its state is about to change anyway.
+        if self.vend.is_some_and(|v| v.column == column) {
+            return;
+        }
+        if let Some(c) = self.columns.get_mut(column.index()) {
+            if c.status != ColumnStatus::InService {
+                c.status = ColumnStatus::InService;
+                out.push(Command::Notice(Notice::ColumnReset { column }));
+            }
+        }
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    pub(super) fn disable_column(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        // A column in the middle of a vend finishes it first; the operator can ask again.
+        if self.vend.is_some_and(|v| v.column == column) {
+            return;
+        }
+        if let Some(c) = self.columns.get_mut(column.index()) {
+            if c.status != ColumnStatus::Disabled {
+                c.status = ColumnStatus::Disabled;
+                out.push(Command::Notice(Notice::ColumnDisabled { column }));
+            }
+        }
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    pub(super) fn sensor(&mut self, sensor: u8, stuck: bool, out: &mut Vec<Command>) {
+        let Some(s) = self.stuck.get_mut(usize::from(sensor)) else {
+            return;
+        };
+        if *s == stuck {
+            return;
+        }
+        *s = stuck;
+        out.push(Command::Notice(Notice::SensorFault { sensor, stuck }));
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    pub(super) fn storage(&mut self, full: bool, out: &mut Vec<Command>) {
+        if self.storage_full == full {
+            return;
+        }
+        self.storage_full = full;
+        out.push(Command::Notice(Notice::Storage { full }));
+        if full {
+            // What is under way finishes (the reserve is there for it); nothing new starts: no
+            // more surprise items, no more coins paid out after the one leaving the hopper.
+            if let Some(active) = self.surprise.as_mut() {
+                active.pending.clear();
+            }
+            if let Some(run) = self.payout.filter(|r| r.pulse_until.is_none()) {
+                self.finish_payout(run, out);
+            }
+        }
+        if self.vend.is_none() && self.payout.is_none() {
+            self.screen_until = None;
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    /// Whether the books' disk is full (no money in, no new vend).
+    pub fn storage_full(&self) -> bool {
+        self.storage_full
+    }
+
+    pub(super) fn door(&mut self, open: bool, out: &mut Vec<Command>) {
+        if self.door_open == open {
+            return;
+        }
+        self.door_open = open;
+        out.push(Command::Notice(Notice::Door { open }));
+        if let Some(run) = self.payout.filter(|_| open) {
+            if run.pulse_until.is_some() {
+                // The coin of a pulse already under way has left the hopper.
+                self.payout = Some(run);
+                self.payout_deadline(self.now, out);
+            }
+            if let Some(run) = self.payout {
+                self.finish_payout(run, out);
+            }
+        }
+        if open {
+            if let Some(v) = self.vend {
+                if matches!(v.phase, Phase::Turning { .. }) {
+                    out.push(Command::Motor {
+                        column: v.column,
+                        on: false,
+                    });
+                }
+                // The door stops a surprise: what is left of it is not dispensed.
+                if let Some(active) = self.surprise.as_mut() {
+                    active.pending.clear();
+                }
+                // A surprise item still in its pause before the first run never started: there
+                // is nothing to fail.
+                if v.delivered || v.attempt == 0 {
+                    self.end_vend(out);
+                } else {
+                    self.fail(v, FailReason::DoorOpened, out);
+                }
+            }
+        }
+        self.screen_until = None;
+        out.push(Command::Display(self.idle_screen()));
+    }
+}

@@ -1,0 +1,111 @@
+//! Running a surprise: asking the engine after a confirmed paid delivery, then dispensing its
+//! items one by one through the same sure-vend path.
+
+use super::*;
+
+impl VendCore {
+    /// Ask the surprise engine about a delivered paid vend, and set up what it awards.
+    pub(super) fn maybe_surprise(
+        &mut self,
+        column: ColumnId,
+        price: Cents,
+        out: &mut Vec<Command>,
+    ) {
+        // Never while the machine cannot keep every promise.
+        if self.door_open || self.faulted() {
+            return;
+        }
+        let stock: Vec<u32> = self
+            .columns
+            .iter()
+            .map(|c| if self.can_dispense(c) { c.stock } else { 0 })
+            .collect();
+        let facts = VendFacts {
+            now: self.local,
+            column,
+            price,
+            stock: &stock,
+        };
+        let Some(award) = self.engine.decide(&facts).award else {
+            return;
+        };
+        let message = self.engine.message_for(&award, |c| self.product(c));
+        out.push(Command::Notice(Notice::SurpriseAwarded {
+            column,
+            name: award.name.clone(),
+            kind: award.kind,
+            cost: award.cost,
+            items: award.items.clone(),
+            message: message.clone(),
+        }));
+        self.show(
+            Screen::Surprise {
+                name: award.name.clone(),
+                message,
+            },
+            out,
+        );
+        // The surprise lamp stays lit for the show, or for as long as the message is shown.
+        let lit_for = match award.show {
+            Some((pattern, duration)) => {
+                out.push(Command::Show {
+                    pattern,
+                    duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+                });
+                duration
+            }
+            None => self.timings.message,
+        };
+        self.show_until = Some(self.now + lit_for);
+        let pending: VecDeque<ColumnId> = award
+            .items
+            .iter()
+            .flat_map(|&(c, n)| std::iter::repeat_n(c, n as usize))
+            .collect();
+        self.surprise = Some(ActiveSurprise {
+            name: award.name,
+            planned: u32::try_from(pending.len()).unwrap_or(u32::MAX),
+            delivered: 0,
+            pending,
+        });
+    }
+
+    /// A vend is over: start the next surprise item, or close the surprise.
+    pub(super) fn end_vend(&mut self, out: &mut Vec<Command>) {
+        self.vend = None;
+        loop {
+            let next = self.surprise.as_mut().and_then(|a| a.pending.pop_front());
+            let Some(column) = next else {
+                break;
+            };
+            let ready = !self.door_open
+                && self
+                    .columns
+                    .get(column.index())
+                    .is_some_and(|c| self.can_dispense(c));
+            if ready {
+                // A short pause lets the customer read the surprise before the motor runs.
+                self.vend = Some(Vend {
+                    kind: VendKind::Surprise,
+                    column,
+                    price: Cents::ZERO,
+                    attempt: 0,
+                    phase: Phase::Pausing {
+                        until: self.now + self.timings.nudge_pause,
+                    },
+                    delivered: false,
+                    jammed: false,
+                });
+                return;
+            }
+        }
+        if let Some(active) = self.surprise.take() {
+            out.push(Command::Notice(Notice::SurpriseCompleted {
+                name: active.name,
+                planned: active.planned,
+                delivered: active.delivered,
+                partial: active.delivered < active.planned,
+            }));
+        }
+    }
+}
