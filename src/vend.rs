@@ -34,6 +34,7 @@ use crate::surprise::{SurpriseConfig, SurpriseEngine, VendFacts};
 
 pub use protocol::{ColumnStatus, Command, Event, FailReason, Notice, Refusal};
 pub use screen::Screen;
+use timers::Timer;
 
 // The machine's vocabulary lives in a leaf module that everything may use; it is re-exported here
 // because the core's events and commands speak it.
@@ -115,6 +116,13 @@ struct Vend {
     phase: Phase,
     delivered: bool,
     jammed: bool,
+}
+
+impl PayoutRun {
+    /// When the hopper next needs attention: the end of the pulse under way, or the next pulse.
+    fn deadline(&self) -> Timestamp {
+        self.pulse_until.unwrap_or(self.next_at)
+    }
 }
 
 /// Paying credit back, one hopper pulse per coin.
@@ -326,12 +334,7 @@ impl VendCore {
 
     /// When [`VendCore::poll`] next has work, if ever.
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        let vend = self.vend.map(|v| self.phase_deadline(&v));
-        let payout = self.payout.map(|p| p.pulse_until.unwrap_or(p.next_at));
-        [vend, self.screen_until, self.show_until, payout]
-            .into_iter()
-            .flatten()
-            .min()
+        self.next_timer().map(|(at, _)| at)
     }
 
     fn phase_deadline(&self, v: &Vend) -> Timestamp {
@@ -388,25 +391,35 @@ impl VendCore {
     }
 
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Command>) {
-        self.now = self.now.max(now);
-        // Deadlines can chain (a pause ends and a nudge starts), so act on each in time order.
-        while let Some(deadline) = self.next_deadline() {
-            if deadline > self.now {
-                break;
-            }
-            let vend_due = self.vend.map(|v| self.phase_deadline(&v));
-            let payout_due = self.payout.map(|p| p.pulse_until.unwrap_or(p.next_at));
-            if vend_due.is_some_and(|d| d <= deadline) {
-                self.vend_deadline(deadline, out);
-            } else if payout_due.is_some_and(|d| d <= deadline) {
-                self.payout_deadline(deadline, out);
-            } else if self.show_until.is_some_and(|d| d <= deadline) {
-                self.show_until = None;
-            } else {
-                self.screen_until = None;
-                out.push(Command::Display(self.idle_screen()));
+        let now = self.now.max(now);
+        // Deadlines can chain (a pause ends and a nudge starts), so act on each in time order,
+        // each at its own time: whatever it starts is timed from when it fell due.
+        while let Some((at, timer)) = self.next_timer().filter(|(at, _)| *at <= now) {
+            self.now = at;
+            match timer {
+                Timer::Vend => self.vend_deadline(out),
+                Timer::Payout => self.payout_deadline(out),
+                Timer::Show => self.show_until = None,
+                Timer::Screen => {
+                    self.screen_until = None;
+                    out.push(Command::Display(self.idle_screen()));
+                }
             }
         }
+        self.now = now;
+    }
+
+    /// Show the idle screen, unless a vend or a message has the display.
+    fn refresh_idle(&self, out: &mut Vec<Command>) {
+        if self.vend.is_none() && self.screen_until.is_none() {
+            out.push(Command::Display(self.idle_screen()));
+        }
+    }
+
+    /// Whether drop sensor `sensor` is stuck. One the machine does not have counts as stuck: a
+    /// sensor that cannot be read cannot confirm a delivery.
+    fn sensor_stuck(&self, sensor: u8) -> bool {
+        self.stuck.get(usize::from(sensor)).copied().unwrap_or(true)
     }
 
     fn show(&mut self, screen: Screen, out: &mut Vec<Command>) {
@@ -416,13 +429,7 @@ impl VendCore {
 
     /// Whether the column can dispense an item right now.
     fn can_dispense(&self, c: &ColumnState) -> bool {
-        c.status == ColumnStatus::InService
-            && c.stock > 0
-            && !self
-                .stuck
-                .get(usize::from(c.spec.sensor))
-                .copied()
-                .unwrap_or(true)
+        c.status == ColumnStatus::InService && c.stock > 0 && !self.sensor_stuck(c.spec.sensor)
     }
 
     /// Whether a customer can buy from the column right now.
@@ -491,6 +498,7 @@ mod protocol;
 mod screen;
 mod service;
 mod surprise_run;
+mod timers;
 
 #[cfg(test)]
 mod tests;

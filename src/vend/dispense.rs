@@ -42,11 +42,7 @@ impl VendCore {
             PaymentMode::Free => Cents::ZERO,
             PaymentMode::Coin => col.spec.price,
         };
-        let sensor_stuck = self
-            .stuck
-            .get(usize::from(col.spec.sensor))
-            .copied()
-            .unwrap_or(true);
+        let sensor_stuck = self.sensor_stuck(col.spec.sensor);
         if self.vend.is_some() || self.payout.is_some() {
             // Button mashing during a vend: acknowledge, never start a second motor.
             out.push(Command::Notice(Notice::Refused {
@@ -228,9 +224,7 @@ impl VendCore {
             self.fault_column(v.column, FailReason::Jammed, out);
         }
         self.end_vend(out);
-        if self.vend.is_none() && self.screen_until.is_none() {
-            out.push(Command::Display(self.idle_screen()));
-        }
+        self.refresh_idle(out);
     }
 
     pub(super) fn fault_column(
@@ -245,10 +239,9 @@ impl VendCore {
         }
     }
 
-    pub(super) fn vend_deadline(&mut self, at: Timestamp, out: &mut Vec<Command>) {
+    /// The vend's phase deadline has come (at `self.now`).
+    pub(super) fn vend_deadline(&mut self, out: &mut Vec<Command>) {
         let Some(mut v) = self.vend else { return };
-        let saved_now = self.now;
-        self.now = at;
         match v.phase {
             Phase::Turning { .. } => {
                 out.push(Command::Motor {
@@ -277,7 +270,6 @@ impl VendCore {
                 self.run_motor(out);
             }
         }
-        self.now = saved_now;
     }
 
     /// An attempt ended without a drop: nudge again, or give the money back.
@@ -285,9 +277,7 @@ impl VendCore {
         let sensor_stuck = self
             .columns
             .get(v.column.index())
-            .and_then(|c| self.stuck.get(usize::from(c.spec.sensor)))
-            .copied()
-            .unwrap_or(false);
+            .is_some_and(|c| self.sensor_stuck(c.spec.sensor));
         if v.attempt <= self.timings.nudge_retries && !sensor_stuck {
             v.phase = Phase::Pausing {
                 until: self.now + self.timings.nudge_pause,

@@ -45,7 +45,10 @@ impl VendCore {
         out.push(Command::Payout { on: true });
     }
 
-    pub(super) fn payout_deadline(&mut self, at: Timestamp, out: &mut Vec<Command>) {
+    /// The hopper's deadline has come (at `self.now`): a pulse ends (a coin left), or the next
+    /// one starts.
+    pub(super) fn payout_deadline(&mut self, out: &mut Vec<Command>) {
+        let at = self.now;
         let (Some(mut run), Some(spec)) = (self.payout, self.payout_spec) else {
             self.payout = None;
             return;

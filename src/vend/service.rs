@@ -18,41 +18,39 @@ impl VendCore {
                 stock: c.stock,
             }));
         }
-        if self.vend.is_none() && self.screen_until.is_none() {
-            out.push(Command::Display(self.idle_screen()));
-        }
+        self.refresh_idle(out);
     }
 
     pub(super) fn reset_column(&mut self, column: ColumnId, out: &mut Vec<Command>) {
-        // A column in the middle of a vend is not touched: its state is about to change anyway.
-        if self.vend.is_some_and(|v| v.column == column) {
-            return;
-        }
-        if let Some(c) = self.columns.get_mut(column.index()) {
-            if c.status != ColumnStatus::InService {
-                c.status = ColumnStatus::InService;
-                out.push(Command::Notice(Notice::ColumnReset { column }));
-            }
-        }
-        if self.vend.is_none() && self.screen_until.is_none() {
-            out.push(Command::Display(self.idle_screen()));
-        }
+        self.set_column_status(column, ColumnStatus::InService, out);
     }
 
     pub(super) fn disable_column(&mut self, column: ColumnId, out: &mut Vec<Command>) {
-        // A column in the middle of a vend finishes it first; the operator can ask again.
+        self.set_column_status(column, ColumnStatus::Disabled, out);
+    }
+
+    /// The operator puts a column in (or takes it out of) service. A column in the middle of a
+    /// vend is not touched: its state is about to change anyway, and the operator can ask again.
+    fn set_column_status(
+        &mut self,
+        column: ColumnId,
+        status: ColumnStatus,
+        out: &mut Vec<Command>,
+    ) {
         if self.vend.is_some_and(|v| v.column == column) {
             return;
         }
         if let Some(c) = self.columns.get_mut(column.index()) {
-            if c.status != ColumnStatus::Disabled {
-                c.status = ColumnStatus::Disabled;
-                out.push(Command::Notice(Notice::ColumnDisabled { column }));
+            if c.status != status {
+                c.status = status;
+                let notice = match status {
+                    ColumnStatus::Disabled => Notice::ColumnDisabled { column },
+                    _ => Notice::ColumnReset { column },
+                };
+                out.push(Command::Notice(notice));
             }
         }
-        if self.vend.is_none() && self.screen_until.is_none() {
-            out.push(Command::Display(self.idle_screen()));
-        }
+        self.refresh_idle(out);
     }
 
     pub(super) fn sensor(&mut self, sensor: u8, stuck: bool, out: &mut Vec<Command>) {
@@ -64,9 +62,7 @@ impl VendCore {
         }
         *s = stuck;
         out.push(Command::Notice(Notice::SensorFault { sensor, stuck }));
-        if self.vend.is_none() && self.screen_until.is_none() {
-            out.push(Command::Display(self.idle_screen()));
-        }
+        self.refresh_idle(out);
     }
 
     pub(super) fn storage(&mut self, full: bool, out: &mut Vec<Command>) {
@@ -106,7 +102,7 @@ impl VendCore {
             if run.pulse_until.is_some() {
                 // The coin of a pulse already under way has left the hopper.
                 self.payout = Some(run);
-                self.payout_deadline(self.now, out);
+                self.payout_deadline(out);
             }
             if let Some(run) = self.payout {
                 self.finish_payout(run, out);

@@ -1,0 +1,37 @@
+//! The core's timers as a table: each with its deadline, the earliest handled first, ties in the
+//! table's order (a vend's step before the hopper, before the light show, before the screen).
+
+use super::*;
+
+/// What a deadline belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Timer {
+    /// The vend's phase: the motor's limit, the drop window, the pause before a nudge.
+    Vend,
+    /// The payout hopper's pulse.
+    Payout,
+    /// The surprise light show (and its lamp).
+    Show,
+    /// A message on the display, before the idle screen returns.
+    Screen,
+}
+
+impl VendCore {
+    /// Every running timer with its deadline.
+    fn timers(&self) -> [(Timer, Option<Timestamp>); 4] {
+        [
+            (Timer::Vend, self.vend.map(|v| self.phase_deadline(&v))),
+            (Timer::Payout, self.payout.map(|p| p.deadline())),
+            (Timer::Show, self.show_until),
+            (Timer::Screen, self.screen_until),
+        ]
+    }
+
+    /// The timer that falls due first, and when (ties in table order).
+    pub(super) fn next_timer(&self) -> Option<(Timestamp, Timer)> {
+        self.timers()
+            .into_iter()
+            .filter_map(|(timer, at)| at.map(|at| (at, timer)))
+            .min()
+    }
+}
