@@ -21,6 +21,7 @@ use happiness::surprise::config::SURPRISES_FILE;
 use happiness::surprise::SurpriseConfig;
 use happiness::torture::{run_campaign, run_seed, Campaign, FaultRates};
 use happiness::trace::TraceRecord;
+#[cfg(feature = "inject-bugs")]
 use happiness::vend::InjectedBug;
 use std::net::SocketAddr;
 use tokio::sync::mpsc;
@@ -111,6 +112,8 @@ struct TortureArgs {
     #[arg(long)]
     json: bool,
     /// Run a deliberately broken controller, to see the checks fail (skip-refund, skip-stock).
+    /// Only in test builds (the `inject-bugs` feature).
+    #[cfg(feature = "inject-bugs")]
     #[arg(long, hide = true)]
     inject_bug: Option<String>,
 }
@@ -372,6 +375,7 @@ fn torture(args: TortureArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    #[cfg(feature = "inject-bugs")]
     let inject_bug = match args.inject_bug.as_deref() {
         None => None,
         Some("skip-refund") => Some(InjectedBug::SkipRefund),
@@ -381,6 +385,8 @@ fn torture(args: TortureArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    #[cfg(not(feature = "inject-bugs"))]
+    let inject_bug = None;
     let surprises_text = std::fs::read_to_string(dir.join(SURPRISES_FILE)).unwrap_or_default();
     let campaign = Campaign {
         machine: Arc::new(machine),

@@ -40,8 +40,9 @@ use timers::Timer;
 // because the core's events and commands speak it.
 pub use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 
-/// A deliberate bug, for proving that the fault campaign's invariant checks can fail. Never set
-/// in a running machine: only the `torture` command's hidden `--inject-bug` option sets it.
+/// A deliberate bug, for proving that the fault campaign's invariant checks can fail. It has an
+/// effect only in builds with the `inject-bugs` feature, which only the tests enable: the binary
+/// that ships neither has the buggy paths nor the `--inject-bug` option that sets them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InjectedBug {
@@ -179,6 +180,7 @@ pub struct VendCore {
     inhibited: bool,
     payout_spec: Option<PayoutSpec>,
     payout: Option<PayoutRun>,
+    #[cfg(feature = "inject-bugs")]
     bug: Option<InjectedBug>,
     /// The books cannot take more: no money in, no new vend.
     storage_full: bool,
@@ -215,6 +217,7 @@ impl VendCore {
             inhibited: false,
             payout_spec: settings.payout,
             payout: None,
+            #[cfg(feature = "inject-bugs")]
             bug: settings.inject_bug,
             storage_full: false,
         }
@@ -407,6 +410,19 @@ impl VendCore {
             }
         }
         self.now = now;
+    }
+
+    /// Whether a deliberate bug is on (never, in a build without the `inject-bugs` feature).
+    fn bug(&self, which: InjectedBug) -> bool {
+        #[cfg(feature = "inject-bugs")]
+        {
+            self.bug == Some(which)
+        }
+        #[cfg(not(feature = "inject-bugs"))]
+        {
+            let _ = which;
+            false
+        }
     }
 
     /// Show the idle screen, unless a vend or a message has the display.

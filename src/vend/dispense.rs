@@ -163,10 +163,13 @@ impl VendCore {
         };
         v.delivered = true;
         let product = self.product(v.column);
-        if let Some(c) = self.columns.get_mut(v.column.index()) {
-            if self.bug != Some(InjectedBug::SkipStock) {
-                c.stock = c.stock.saturating_sub(1);
-            }
+        let take_stock = !self.bug(InjectedBug::SkipStock);
+        if let Some(c) = self
+            .columns
+            .get_mut(v.column.index())
+            .filter(|_| take_stock)
+        {
+            c.stock = c.stock.saturating_sub(1);
         }
         match v.kind {
             VendKind::Paid => {
@@ -307,7 +310,7 @@ impl VendCore {
             return;
         }
         self.vend = None;
-        if self.bug != Some(InjectedBug::SkipRefund) {
+        if !self.bug(InjectedBug::SkipRefund) {
             self.credit = self.credit.saturating_add(v.price);
         }
         let product = self.product(v.column);
