@@ -342,6 +342,25 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// Where `run --listen TEXT` serves: an address, or none for `off`. Without an operator token only
+/// loopback addresses are allowed: the operator API would be off, and the status is public only
+/// on loopback.
+pub fn listen_address(text: &str, has_token: bool) -> Result<Option<SocketAddr>, String> {
+    let addr = match text {
+        "off" | "none" => return Ok(None),
+        text => text.parse::<SocketAddr>().map_err(|_| {
+            format!("--listen: `{text}` is not an address like 127.0.0.1:8080 (or off)")
+        })?,
+    };
+    if !addr.ip().is_loopback() && !has_token {
+        return Err(format!(
+            "refusing to listen on {addr} without an operator token: set HAPPINESS_TOKEN (or \
+             --token-file), or listen on 127.0.0.1"
+        ));
+    }
+    Ok(Some(addr))
+}
+
 /// A running console: the web server and the config watcher.
 pub struct Console {
     /// Where it listens.
@@ -812,6 +831,18 @@ async fn metrics_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listening_beyond_loopback_needs_a_token() {
+        assert_eq!(listen_address("off", false), Ok(None));
+        assert!(listen_address("127.0.0.1:8080", false).is_ok_and(|a| a.is_some()));
+        assert!(listen_address("[::1]:8080", false).is_ok_and(|a| a.is_some()));
+        let refused = listen_address("0.0.0.0:8080", false).expect_err("needs a token");
+        assert!(refused.contains("without an operator token"), "{refused}");
+        assert!(listen_address("0.0.0.0:8080", true).is_ok_and(|a| a.is_some()));
+        let bad = listen_address("eight thousand", true).expect_err("not an address");
+        assert!(bad.contains("is not an address"), "{bad}");
+    }
 
     #[test]
     fn tokens_must_be_long_and_compare_exactly() {

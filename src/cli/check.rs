@@ -1,0 +1,45 @@
+//! `happiness check-config`: validate a config directory.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use happiness::config::MACHINE_FILE;
+use happiness::surprise::config::SURPRISES_FILE;
+
+use super::load_configs;
+
+pub fn check_config(dir: &Path) -> ExitCode {
+    let (cfg, surprises) = match load_configs(dir) {
+        Ok(both) => both,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "{}: OK: \"{}\", {} columns, {} buttons, {} coins, {:?} payment",
+        dir.join(MACHINE_FILE).display(),
+        cfg.name,
+        cfg.columns.len(),
+        cfg.buttons.len(),
+        cfg.coins.len(),
+        cfg.payment
+    );
+    let surprises_file = dir.join(SURPRISES_FILE);
+    if surprises_file.exists() {
+        println!(
+            "{}: OK: {} surprises, probability {}, {}",
+            surprises_file.display(),
+            surprises.catalogue.len(),
+            surprises.policy.probability,
+            if surprises.policy.enabled {
+                "enabled"
+            } else {
+                "disabled"
+            }
+        );
+    } else {
+        println!("{}: not present: no surprises", surprises_file.display());
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,44 @@
+//! The subcommands of `happiness`, one module each; what more than one needs lives here.
+
+use std::path::{Path, PathBuf};
+
+use happiness::config::{MachineConfig, MACHINE_FILE};
+use happiness::surprise::SurpriseConfig;
+
+pub mod check;
+pub mod report;
+pub mod run;
+pub mod simulate;
+pub mod torture;
+
+/// The default data directory: /var/lib/happiness where it exists or can be made, else the
+/// user's data directory.
+pub fn default_data_dir(create: bool) -> PathBuf {
+    let system = PathBuf::from("/var/lib/happiness");
+    if system.is_dir() || (create && std::fs::create_dir_all(&system).is_ok()) {
+        return system;
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("happiness")
+}
+
+pub fn config_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let local = PathBuf::from("config");
+        if local.join(MACHINE_FILE).exists() {
+            local
+        } else {
+            PathBuf::from("/etc/happiness")
+        }
+    })
+}
+
+/// Both config files of a directory, or every problem found, ready to print.
+pub fn load_configs(dir: &Path) -> Result<(MachineConfig, SurpriseConfig), String> {
+    let machine = MachineConfig::load_dir(dir).map_err(|e| e.to_string())?;
+    let surprises = SurpriseConfig::load_dir(dir, &machine).map_err(|e| e.to_string())?;
+    Ok((machine, surprises))
+}

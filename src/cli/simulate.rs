@@ -1,0 +1,87 @@
+//! `happiness simulate`: the Monte Carlo report of a surprise policy.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use happiness::localtime::LocalTime;
+use happiness::simulate::{simulate, Restock, SimulateOptions, TrafficProfile};
+
+use super::{config_dir, load_configs};
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Directory holding machine.toml and surprises.toml (default: ./config, else
+    /// /etc/happiness).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Paid vends to simulate.
+    #[arg(long, default_value_t = 1_000_000)]
+    vends: u64,
+    /// Seed: the same seed gives the same report.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Average customers per weekday.
+    #[arg(long, default_value_t = 30)]
+    per_day: u32,
+    /// When customers come: office, station or flat.
+    #[arg(long, default_value = "office")]
+    profile: TrafficProfile,
+    /// Restocking: daily or never.
+    #[arg(long, default_value = "daily")]
+    restock: Restock,
+    /// First simulated day, YYYY-MM-DD.
+    #[arg(long, default_value = "2026-01-05")]
+    start: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_simulation(args: SimulateArgs) -> ExitCode {
+    let dir = config_dir(args.config);
+    let (machine, surprises) = match load_configs(&dir) {
+        Ok(both) => both,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let start = args
+        .start
+        .split('-')
+        .map(str::parse::<u32>)
+        .collect::<Result<Vec<_>, _>>()
+        .ok()
+        .and_then(|p| match p.as_slice() {
+            [y, m, d] => LocalTime::from_ymd_hm(i32::try_from(*y).ok()?, *m, *d, 0, 0),
+            _ => None,
+        });
+    let Some(start) = start else {
+        eprintln!(
+            "error: --start: `{}` is not a date like 2026-01-05",
+            args.start
+        );
+        return ExitCode::from(2);
+    };
+    let options = SimulateOptions {
+        vends: args.vends,
+        seed: args.seed,
+        per_day: args.per_day,
+        profile: args.profile,
+        restock: args.restock,
+        start,
+    };
+    let report = simulate(&machine, &surprises, &options);
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("error: cannot encode the report: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        println!("{}", report.to_text(&machine.currency));
+    }
+    ExitCode::SUCCESS
+}
