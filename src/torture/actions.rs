@@ -1,0 +1,178 @@
+//! Carrying out the campaign's scheduled actions on the simulated world and the controller:
+//! coins, presses, faults, config reloads, power cuts, full disks, stops and restarts.
+
+use super::*;
+
+impl Run<'_> {
+    pub(super) fn perform(&mut self, action: Action) -> Checked {
+        match action {
+            Action::Arrive => self.customer(),
+            // Refusals (an inhibited acceptor, a machine without a part) are part of the game.
+            Action::Coin(pulses) => {
+                self.coins.offered += self.value_of(pulses);
+                // Handed back if the acceptor is inhibited: the simulator reports that.
+                let _ = self.sim.insert_coin(pulses);
+            }
+            Action::Press(n) => {
+                let _ = self.sim.press(n);
+            }
+            Action::CoinReturn => {
+                let _ = self.sim.press_coin_return();
+            }
+            Action::Take => {
+                self.sim.take_tray();
+            }
+            Action::Fault(f) => {
+                self.count(f.name());
+                let _ = self.sim.inject(f.fault());
+            }
+            Action::Door(open) => {
+                if open {
+                    self.count("door_mid_vend");
+                }
+                let _ = self.sim.set_door(open);
+            }
+            Action::ReloadValid => {
+                self.count("config_reload_valid");
+                self.reloads += 1;
+                let p = f64::from(self.rng.random_range(0..=100u32)) / 100.0;
+                let text = surprise_variant(&self.campaign.surprises_text, p);
+                let parsed = SurpriseConfig::from_toml(
+                    std::path::Path::new("surprises.toml"),
+                    &text,
+                    &self.campaign.machine,
+                );
+                let cfg = parsed
+                    .map_err(|e| ("controller-error", format!("valid reload refused: {e}")))?;
+                let disk_full = self.disk.is_some();
+                let Some(controller) = self.running() else {
+                    return Ok(());
+                };
+                match controller.apply_surprises(&text, "torture") {
+                    Ok(_) => {
+                        self.check.policy = cfg.policy.clone();
+                        self.surprises_now = cfg;
+                    }
+                    // A change the books cannot record is refused, and the old one stays.
+                    Err(ConfigRejection::Storage { .. }) if disk_full => {}
+                    Err(e) => {
+                        return Err(("controller-error", format!("valid reload refused: {e:?}")))
+                    }
+                }
+            }
+            Action::ReloadInvalid => {
+                self.count("config_reload_invalid");
+                let text = surprise_variant(&self.campaign.surprises_text, 7.0);
+                let Some(controller) = self.running() else {
+                    return Ok(());
+                };
+                if controller.apply_surprises(&text, "torture").is_ok() {
+                    return Err((
+                        "controller-error",
+                        "an invalid surprise config was accepted".into(),
+                    ));
+                }
+            }
+            Action::PowerCut => {
+                self.count("power_cut");
+                self.sim.power_cut();
+                // The controller dies with the power: no shutdown, no all-off, no goodbyes.
+                self.drain()?;
+                self.controller = None;
+                self.boot()?;
+            }
+            Action::DiskFull => {
+                if self.disk.is_some() {
+                    return Ok(());
+                }
+                self.count("disk_full");
+                let reserve_helps = self.chance(0.85);
+                let after = self.rng.random_range(0..4u64);
+                let commits = self
+                    .controller
+                    .as_ref()
+                    .map_or(0, |c| c.journal().stats().commits);
+                let fault = DiskFault {
+                    full_at_commit: commits + after,
+                    reserve_helps,
+                };
+                if let Some(c) = self.controller.as_mut() {
+                    c.journal_mut().set_disk_fault(Some(fault));
+                }
+                self.disk = Some(fault);
+                self.later(20_000..120_000, Action::DiskFreed);
+            }
+            Action::DiskFreed => {
+                self.disk = None;
+                match self.running() {
+                    // The controller notices by itself (it looks again while the disk is full).
+                    Some(c) => c.journal_mut().set_disk_fault(None),
+                    // The service manager keeps trying to start it; now it can.
+                    None => self.later(1_000..5_000, Action::Restart),
+                }
+            }
+            Action::ControllerStop => {
+                if self.running().is_some() {
+                    self.count("controller_stop");
+                    self.stop_controller("the controller stopped (a dead driver, a bug)")?;
+                    self.later(1_000..8_000, Action::Restart);
+                }
+            }
+            Action::Restart => {
+                if self.running().is_none() {
+                    self.count("restart");
+                    self.drain()?;
+                    self.controller = None;
+                    self.boot()?;
+                }
+            }
+            Action::Service => {
+                self.count("operator_service");
+                let _ = self.sim.set_door(true);
+                let columns = self.campaign.machine.columns.len();
+                for i in 0..columns {
+                    let column = u8::try_from(i).unwrap_or(0);
+                    let _ = self.sim.inject(Fault::Fix { column });
+                    let capacity = self.campaign.machine.columns[i].capacity;
+                    let have = self.sim.stock(i + 1).unwrap_or(0);
+                    let _ = self.sim.load(i + 1, capacity.saturating_sub(have));
+                }
+                let _ = self.sim.inject(Fault::StuckBeam {
+                    sensor: 0,
+                    stuck: false,
+                });
+                self.later(2000..20_000, Action::EndService);
+            }
+            Action::EndService => {
+                let now = self.now();
+                if let Some(controller) = self.running() {
+                    let mut result = controller.feed(now, Event::Restock { column: None });
+                    for i in 0..controller.core().column_count() {
+                        if let Some(column) = ColumnId::from_index(i) {
+                            result = result
+                                .and_then(|()| controller.feed(now, Event::ResetColumn { column }));
+                        }
+                    }
+                    self.settle(result)?;
+                }
+                let _ = self.sim.set_door(false);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn count_returned(&mut self, notices: &[happiness_hardware::Stamped<SimNotice>]) {
+        for n in notices {
+            if let SimNotice::CoinReturnedByAcceptor { pulses } = n.event {
+                self.coins.returned_by_acceptor += self.value_of(pulses);
+            }
+        }
+    }
+
+    pub(super) fn value_of(&self, pulses: u32) -> u64 {
+        self.campaign
+            .machine
+            .coin_for_pulses(pulses)
+            .map_or(0, |c| c.get())
+    }
+}

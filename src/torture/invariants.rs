@@ -1,0 +1,196 @@
+//! The checks after every step and at the end: credit, motors, stock, the acceptor, the books,
+//! and every coin accounted for.
+
+use super::*;
+
+impl Run<'_> {
+    /// Feed the controller's trace to the checker (and keep it, when asked to).
+    pub(super) fn drain(&mut self) -> Checked {
+        let Some(rx) = self.trace.as_mut() else {
+            return Ok(());
+        };
+        let mut records = Vec::new();
+        while let Ok(r) = rx.try_recv() {
+            records.push(r);
+        }
+        for r in records {
+            if self.campaign.keep_trace {
+                self.outcome.trace.push(format!(
+                    "{:>6} {}",
+                    self.step,
+                    r.to_text(&self.campaign.machine.currency)
+                ));
+            }
+            if let TraceEntry::Unrecorded { notices } = &r.entry {
+                for n in notices {
+                    if let Notice::CreditIn { amount, .. } = n {
+                        self.coins.logged_unrecorded += amount.get();
+                    }
+                }
+            }
+            if let TraceEntry::Command {
+                command: Command::Notice(n),
+                ..
+            } = &r.entry
+            {
+                match n {
+                    Notice::VendStarted { .. } => self.outcome.vends += 1,
+                    Notice::VendDelivered { .. } => self.outcome.delivered += 1,
+                    _ => {}
+                }
+            }
+            self.check.command(self.start_local, &r)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn invariants(&mut self) -> Checked {
+        // No coin goes in that the books cannot record: without a running controller that can
+        // write its books, the acceptor is inhibited.
+        let why_not = match self.controller.as_ref() {
+            None => Some("no controller runs"),
+            Some(c) if c.is_halted() => Some("the controller has stopped"),
+            Some(c) if c.core().storage_full() => Some("the books' disk is full"),
+            Some(_) => None,
+        };
+        // (A machine wired without an inhibit line cannot keep coins out; the shipped one can.)
+        let can_inhibit = self.campaign.machine.wiring.coin_inhibit.is_some();
+        if let Some(why) = why_not.filter(|_| can_inhibit && !self.sim.inhibited()) {
+            return Err((
+                "acceptor-follows-books",
+                format!("the acceptor takes coins while {why}"),
+            ));
+        }
+        // A stopped controller's core holds what its last step did, recorded or not: the books
+        // are checked at the restart instead.
+        let Some(controller) = self.controller.as_ref().filter(|c| !c.is_halted()) else {
+            return Ok(());
+        };
+        let core = controller.core();
+        let l = core.ledger();
+        let held = l
+            .spent
+            .saturating_add(l.returned)
+            .saturating_add(core.credit())
+            .saturating_add(core.escrow());
+        if l.inserted != held {
+            return Err((
+                "credit-conserved",
+                format!(
+                    "inserted {} != spent {} + paid back {} + credit {} + escrow {}",
+                    l.inserted,
+                    l.spent,
+                    l.returned,
+                    core.credit(),
+                    core.escrow()
+                ),
+            ));
+        }
+        let on = self.sim.motors_on_since();
+        if on.len() > 1 {
+            return Err(("one-motor", format!("motors on: {on:?}")));
+        }
+        let limit = self.campaign.machine.timings.max_motor_on;
+        if let Some((c, since)) = on.first() {
+            let for_how_long = self.now().saturating_since(*since);
+            if for_how_long > limit {
+                return Err((
+                    "motor-time-limit",
+                    format!(
+                        "column {} motor on for {for_how_long:?} (limit {limit:?})",
+                        c + 1
+                    ),
+                ));
+            }
+        }
+        if std::mem::take(&mut self.check.stock_changed) {
+            let books = controller
+                .journal()
+                .inventory()
+                .map_err(|e| ("stock-matches-journal", e.to_string()))?;
+            for (no, stock) in books {
+                let column = usize::try_from(no).ok().and_then(ColumnId::from_number);
+                let Some(column) = column else { continue };
+                let mine = core.stock(column).unwrap_or(0);
+                let capacity = self.campaign.machine.columns[column.index()].capacity;
+                if i64::from(mine) != stock || mine > capacity {
+                    return Err((
+                        "stock-matches-journal",
+                        format!(
+                            "column {column}: controller says {mine}, journal says {stock} (capacity {capacity})"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish(&mut self) -> Checked {
+        // The operator makes room and the kiosk runs again, for the last checks.
+        if self.disk.take().is_some() {
+            if let Some(c) = self.controller.as_mut() {
+                c.journal_mut().set_disk_fault(None);
+            }
+        }
+        if self.running().is_none() {
+            self.drain()?;
+            self.controller = None;
+            self.boot()?;
+        }
+        // Let the last vend, surprise and payout finish.
+        let end = self.now() + Duration::from_secs(60);
+        while let Some(t) = self.next_time() {
+            if t > end {
+                break;
+            }
+            self.step += 1;
+            self.step_once(t)?;
+        }
+        let controller = self.controller()?;
+        controller
+            .stop()
+            .map_err(|e| ("controller-error", e.to_string()))?;
+        self.drain()?;
+        let controller = self.controller()?;
+        let journal = controller.journal();
+        let open = journal
+            .open_vends()
+            .map_err(|e| ("intent-has-one-outcome", e.to_string()))?;
+        if open > 0 && !controller.core().is_vending() {
+            return Err((
+                "intent-has-one-outcome",
+                format!("{open} vend intents without an outcome"),
+            ));
+        }
+        let report = journal
+            .report()
+            .map_err(|e| ("books-balance", e.to_string()))?;
+        if !report.money.balanced {
+            return Err(("books-balance", format!("{:?}", report.money)));
+        }
+        if report.integrity != "ok" {
+            return Err(("books-balance", format!("integrity: {}", report.integrity)));
+        }
+        if let Some(problem) = report.seals.problems.first() {
+            return Err(("books-sealed", problem.to_string()));
+        }
+        // Every coin a customer put in is in the books, back in their hand (an inhibited
+        // acceptor returns it), or named in the log of a controller that stopped on a full disk.
+        let (_, late) = self.sim.advance(self.now());
+        self.count_returned(&late);
+        let c = &self.coins;
+        let recorded = report.money.inserted.get();
+        if c.offered != recorded + c.returned_by_acceptor + c.logged_unrecorded {
+            return Err((
+                "coins-accounted",
+                format!(
+                    "customers inserted {} but the books hold {recorded}, the acceptor handed \
+                     back {} and {} were logged as not recorded",
+                    c.offered, c.returned_by_acceptor, c.logged_unrecorded
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
