@@ -12,20 +12,7 @@ fn col(n: usize) -> ColumnId {
     ColumnId::from_number(n).expect("column")
 }
 
-const ALWAYS_EXTRA: &str = r#"
-[policy]
-probability = 1.0
-cooldown_s = 0
-budget_percent = 100.0
-
-[[surprises]]
-name = "One to share"
-kind = "extra_item"
-weight = 1
-cost_cents = 90
-same = true
-message = "A second {product} to share!"
-"#;
+use common::ALWAYS_ONE_TO_SHARE as ALWAYS_EXTRA;
 
 const ALWAYS_WATER_PACK: &str = r#"
 [policy]

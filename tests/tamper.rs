@@ -22,20 +22,6 @@ fn happiness() -> Command {
     cmd
 }
 
-const SURPRISES: &str = r#"
-[policy]
-probability = 1.0
-cooldown_s = 0
-budget_percent = 100.0
-
-[[surprises]]
-name = "One to share"
-kind = "extra_item"
-weight = 1
-cost_cents = 90
-same = true
-"#;
-
 /// Books from a real session (made once, shared by the tests): coins, sales with a surprise, a
 /// jam refunded, coins paid back, a restock, feedback-free config versions.
 fn books() -> &'static Path {
@@ -48,7 +34,7 @@ fn make_books() -> tempfile::TempDir {
     let config = dir.path().join("config");
     std::fs::create_dir(&config).expect("config dir");
     std::fs::write(config.join("machine.toml"), common::fast_machine()).expect("machine");
-    std::fs::write(config.join("surprises.toml"), SURPRISES).expect("surprises");
+    std::fs::write(config.join("surprises.toml"), common::ALWAYS_ONE_TO_SHARE).expect("surprises");
     let data = dir.path().join("data");
     let script = "coin 200\npress 1\nwait 1500\ncoin 100\npress 2\nwait 1500\njam 3\n\
                   coin 200\npress 3\nwait 4000\nreturn\nwait 1000\nrestock 1\ncoin 50\n\

@@ -11,10 +11,7 @@ use super::load_configs;
 pub fn check_config(dir: &Path) -> ExitCode {
     let (cfg, surprises) = match load_configs(dir) {
         Ok(both) => both,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     println!(
         "{}: OK: \"{}\", {} columns, {} buttons, {} coins, {:?} payment",

@@ -1,6 +1,7 @@
 //! The subcommands of `happiness`, one module each; what more than one needs lives here.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use happiness::config::{MachineConfig, MACHINE_FILE};
 use happiness::surprise::SurpriseConfig;
@@ -36,9 +37,16 @@ pub fn config_dir(given: Option<PathBuf>) -> PathBuf {
     })
 }
 
-/// Both config files of a directory, or every problem found, ready to print.
-pub fn load_configs(dir: &Path) -> Result<(MachineConfig, SurpriseConfig), String> {
-    let machine = MachineConfig::load_dir(dir).map_err(|e| e.to_string())?;
-    let surprises = SurpriseConfig::load_dir(dir, &machine).map_err(|e| e.to_string())?;
-    Ok((machine, surprises))
+/// Both config files of a directory; or every problem found printed, and exit code 2 (an
+/// invalid config) for the caller to return.
+pub fn load_configs(dir: &Path) -> Result<(MachineConfig, SurpriseConfig), ExitCode> {
+    let load = || -> Result<_, String> {
+        let machine = MachineConfig::load_dir(dir).map_err(|e| e.to_string())?;
+        let surprises = SurpriseConfig::load_dir(dir, &machine).map_err(|e| e.to_string())?;
+        Ok((machine, surprises))
+    };
+    load().map_err(|message| {
+        eprintln!("{message}");
+        ExitCode::from(2)
+    })
 }

@@ -124,7 +124,7 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
         ExitCode::from(2)
     };
     let dir = config_dir(args.config);
-    let (machine, surprises) = load_configs(&dir).map_err(refuse)?;
+    let (machine, surprises) = load_configs(&dir)?;
     let token = Token::load(
         std::env::var("HAPPINESS_TOKEN").ok(),
         args.token_file.as_deref(),

@@ -41,10 +41,7 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
     let dir = config_dir(args.config);
     let (machine, surprises) = match load_configs(&dir) {
         Ok(both) => both,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let start = args
         .start

@@ -52,10 +52,7 @@ pub fn torture(args: TortureArgs) -> ExitCode {
     let dir = config_dir(args.config);
     let (machine, surprises) = match load_configs(&dir) {
         Ok(both) => both,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let faults = match FaultRates::profile(&args.faults) {
         Ok(f) => f,

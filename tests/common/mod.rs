@@ -13,6 +13,22 @@ use happiness::trace::{TraceEntry, TraceRecord};
 use happiness::vend::{Command, Event, Notice};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+/// A surprise on every paid vend: the same item again, to share.
+pub const ALWAYS_ONE_TO_SHARE: &str = r#"
+[policy]
+probability = 1.0
+cooldown_s = 0
+budget_percent = 100.0
+
+[[surprises]]
+name = "One to share"
+kind = "extra_item"
+weight = 1
+cost_cents = 90
+same = true
+message = "A second {product} to share!"
+"#;
+
 /// The shipped config file's text.
 pub fn shipped_config_text() -> String {
     std::fs::read_to_string(config_path()).expect("config/machine.toml")
