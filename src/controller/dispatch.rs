@@ -120,8 +120,8 @@ impl Dispatch {
                 () = sleep => self.with(Controller::on_tick),
             }
         };
-        if let Err(e) = &result {
-            self.settle_coin(&e.to_string()).await;
+        if result.is_err() {
+            self.settle_coin().await;
         }
         // Take the controller out: the hardware's edge sink points back at this dispatch, and
         // the trace's subscribers wait for the controller's senders to be dropped.
@@ -140,14 +140,11 @@ impl Dispatch {
         result.and(stopped)
     }
 
-    /// After a failure: out of service at once, then a moment for a coin the acceptor was already
-    /// paying in to be counted (and named in the log), then the end.
-    async fn settle_coin(&self, reason: &str) {
-        let clock = {
-            let mut guard = lock(&self.controller);
-            let Some(c) = guard.as_mut() else { return };
-            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| c.halt(reason)));
-            c.clock.clone()
+    /// After a failure (the failed step has put the machine out of service): a moment for a coin
+    /// the acceptor was already paying in to be counted and named in the log.
+    async fn settle_coin(&self) {
+        let Some(clock) = lock(&self.controller).as_ref().map(|c| c.clock.clone()) else {
+            return;
         };
         let give_up = clock.now() + COIN_GRACE;
         loop {
