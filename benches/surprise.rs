@@ -18,7 +18,7 @@ use happiness::vend::ColumnId;
 fn configs() -> (MachineConfig, SurpriseConfig) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let machine = MachineConfig::load_dir(&dir).expect("machine.toml");
-    let surprises = SurpriseConfig::load_dir(&dir, &machine).expect("surprises.toml");
+    let surprises = SurpriseConfig::load_dir(&dir, &machine.columns).expect("surprises.toml");
     (machine, surprises)
 }
 

@@ -17,8 +17,8 @@ fn campaign(profile: &str) -> Campaign {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let machine = MachineConfig::load_dir(&dir).expect("machine.toml");
     let text = std::fs::read_to_string(dir.join("surprises.toml")).expect("surprises.toml");
-    let surprises =
-        SurpriseConfig::from_toml(&dir.join("surprises.toml"), &text, &machine).expect("valid");
+    let surprises = SurpriseConfig::from_toml(&dir.join("surprises.toml"), &text, &machine.columns)
+        .expect("valid");
     Campaign {
         machine: Arc::new(machine),
         surprises,

@@ -494,7 +494,7 @@ mod tests {
         let surprises = SurpriseConfig::from_toml(
             Path::new("surprises.toml"),
             include_str!("../config/surprises.toml"),
-            &machine,
+            &machine.columns,
         )
         .expect("surprises");
         (machine, surprises)

@@ -33,7 +33,7 @@ impl Rig {
             std::fs::copy(shipped.join(f), dir.path().join(f)).expect("copy config");
         }
         let machine = MachineConfig::load_dir(dir.path()).expect("machine");
-        let surprises = SurpriseConfig::load_dir(dir.path(), &machine).expect("surprises");
+        let surprises = SurpriseConfig::load_dir(dir.path(), &machine.columns).expect("surprises");
         let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).expect("read");
         let metrics = Arc::new(Metrics::new());
         let mut sink = TraceSink::new();

@@ -42,7 +42,8 @@ pub fn config_dir(given: Option<PathBuf>) -> PathBuf {
 pub fn load_configs(dir: &Path) -> Result<(MachineConfig, SurpriseConfig), ExitCode> {
     let load = || -> Result<_, String> {
         let machine = MachineConfig::load_dir(dir).map_err(|e| e.to_string())?;
-        let surprises = SurpriseConfig::load_dir(dir, &machine).map_err(|e| e.to_string())?;
+        let surprises =
+            SurpriseConfig::load_dir(dir, &machine.columns).map_err(|e| e.to_string())?;
         Ok((machine, surprises))
     };
     load().map_err(|message| {

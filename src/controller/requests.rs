@@ -247,7 +247,7 @@ impl Controller {
             .config_dir
             .as_ref()
             .map_or_else(|| PathBuf::from(SURPRISES_FILE), |d| d.join(SURPRISES_FILE));
-        let config = match SurpriseConfig::from_toml(&file, &text, &self.config) {
+        let config = match SurpriseConfig::from_toml(&file, &text, &self.config.columns) {
             Ok(c) => c,
             Err(e) => {
                 self.config_refused(&e);

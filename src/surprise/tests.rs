@@ -11,7 +11,7 @@ fn machine() -> MachineConfig {
 }
 
 fn parse(text: &str) -> Result<SurpriseConfig, crate::config::ConfigError> {
-    SurpriseConfig::from_toml(Path::new("surprises.toml"), text, &machine())
+    SurpriseConfig::from_toml(Path::new("surprises.toml"), text, &machine().columns)
 }
 
 fn config(text: &str) -> SurpriseConfig {
@@ -753,11 +753,11 @@ fn corpus_of_invalid_surprise_files_names_the_field() {
 #[test]
 fn surprises_for_another_machine_are_rejected_and_absent_file_means_none() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = SurpriseConfig::load_dir(dir.path(), &machine()).expect("absent is fine");
+    let cfg = SurpriseConfig::load_dir(dir.path(), &machine().columns).expect("absent is fine");
     assert!(!cfg.policy.enabled && cfg.catalogue.is_empty());
     let mut small = machine();
     small.columns.truncate(2);
-    let err = SurpriseConfig::from_toml(Path::new("s.toml"), SURPRISES, &small)
+    let err = SurpriseConfig::from_toml(Path::new("s.toml"), SURPRISES, &small.columns)
         .expect_err("columns 5 and the chocolate bars do not exist");
     assert!(err.issues().len() >= 2);
 }

@@ -40,7 +40,7 @@ impl Run<'_> {
                 let parsed = SurpriseConfig::from_toml(
                     std::path::Path::new("surprises.toml"),
                     &text,
-                    &self.campaign.machine,
+                    &self.campaign.machine.columns,
                 );
                 let cfg = parsed
                     .map_err(|e| ("controller-error", format!("valid reload refused: {e}")))?;

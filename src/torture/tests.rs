@@ -9,8 +9,8 @@ fn campaign(profile: &str, vends: u32) -> Campaign {
     )
     .expect("machine");
     let text = include_str!("../../config/surprises.toml").to_string();
-    let surprises =
-        SurpriseConfig::from_toml(Path::new("surprises.toml"), &text, &machine).expect("surprises");
+    let surprises = SurpriseConfig::from_toml(Path::new("surprises.toml"), &text, &machine.columns)
+        .expect("surprises");
     Campaign {
         machine: Arc::new(machine),
         surprises,

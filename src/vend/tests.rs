@@ -652,8 +652,9 @@ fn always_extra(column: usize) -> VendSettings {
         "[policy]\nprobability = 1.0\ncooldown_s = 0\nbudget_percent = 100.0\n\n\
          [[surprises]]\nname = \"extra\"\nkind = \"extra_item\"\nweight = 1\ncost_cents = 0\ncolumn = {column}\n"
     );
-    s.surprises = SurpriseConfig::from_toml(std::path::Path::new("s.toml"), &text, &machine)
-        .expect("surprises");
+    s.surprises =
+        SurpriseConfig::from_toml(std::path::Path::new("s.toml"), &text, &machine.columns)
+            .expect("surprises");
     s
 }
 

@@ -49,7 +49,7 @@ pub fn with_surprises(
     let surprises = happiness::surprise::SurpriseConfig::from_toml(
         Path::new("surprises.toml"),
         surprises_toml,
-        &machine,
+        &machine.columns,
     )
     .expect("valid surprises");
     let start = happiness::localtime::LocalTime::from_ymd_hm(2026, 11, 25, 12, 0).expect("date");

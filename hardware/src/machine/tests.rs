@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::pins::{Polarity, Pull};
 use embedded_hal_mock::eh1::digital::{Mock, State, Transaction};

@@ -1,0 +1,320 @@
+//! From the file as written to [`MachineConfig`]: one function per table, every problem collected
+//! with its field path so that an operator sees them all at once.
+//!
+//! The order of the tables is the order of the messages: inputs before outputs, so that a pin
+//! conflict names the earlier, usually already fixed, wiring.
+
+mod coins;
+mod columns;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use happiness_hardware::input::PulseTiming;
+use happiness_hardware::sim::SimParams;
+use happiness_hardware::{Gpio, InputSpec, InputTiming, Polarity, Pull, Wiring};
+
+use super::raw::{RawFile, RawInput, RawMachine, RawSimulator, RawTimings};
+use super::{Issue, MachineConfig};
+use crate::model::VendTimings;
+use crate::money::Cents;
+
+/// Collects validation problems and who uses which pin.
+#[derive(Default)]
+struct Validator {
+    issues: Vec<Issue>,
+    pins: BTreeMap<u8, String>,
+}
+
+/// Turn the parsed file into a machine description, or every problem found.
+pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
+    let mut v = Validator::default();
+    let (name, currency) = machine(&mut v, &raw.machine);
+    let (timings, drop_pulse, drop_stuck_after) = vend_timings(&mut v, &raw.timings);
+
+    let mut wiring = Wiring::default();
+    sensors(&mut v, &raw, &mut wiring);
+    let (coins, coin_timing) = coins::acceptor(&mut v, &raw, &mut wiring);
+    let buttons = columns::buttons(&mut v, &raw, &mut wiring);
+    let columns = columns::columns(&mut v, &raw, &mut wiring);
+    let lamps = columns::lamps(&mut v, &raw, &mut wiring);
+    let max_credit = max_credit(&mut v, &raw.machine);
+    let payout = coins::payout(&mut v, &raw, &mut wiring);
+
+    let t = &raw.timings;
+    let input_timing = InputTiming {
+        button_debounce: Duration::from_millis(t.button_debounce_ms),
+        door_debounce: Duration::from_millis(t.door_debounce_ms),
+        home_debounce: Duration::from_millis(t.home_debounce_ms),
+        coin: coin_timing.pulse,
+        coin_gap: coin_timing.gap,
+        drop: drop_pulse,
+        drop_stuck_after,
+    };
+    let sim = simulator(&mut v, &raw.simulator, t, &input_timing);
+
+    if v.issues.is_empty() {
+        Ok(MachineConfig {
+            name,
+            currency,
+            payment: raw.machine.payment,
+            columns,
+            buttons,
+            coins,
+            max_credit,
+            payout,
+            lamps,
+            timings,
+            wiring,
+            input_timing,
+            sim,
+        })
+    } else {
+        Err(v.issues)
+    }
+}
+
+/// `[machine]`: the name and currency symbol.
+fn machine(v: &mut Validator, m: &RawMachine) -> (String, String) {
+    let name = m.name.trim().to_string();
+    if name.is_empty() {
+        v.issue("machine.name", "must not be empty");
+    }
+    let currency = m.currency.trim().to_string();
+    if currency.chars().count() > 4 {
+        v.issue("machine.currency", "use a short symbol such as € or $");
+    }
+    (name, currency)
+}
+
+/// `machine.max_credit_cents`.
+fn max_credit(v: &mut Validator, m: &RawMachine) -> Cents {
+    match u64::try_from(m.max_credit_cents) {
+        Ok(c @ 1..=1_000_000) => Cents::new(c),
+        _ => {
+            v.issue(
+                "machine.max_credit_cents",
+                format!("{} is not between 1 and 1000000", m.max_credit_cents),
+            );
+            Cents::ZERO
+        }
+    }
+}
+
+/// `[timings]`: the vend's rules, and the drop beam's pulse widths.
+fn vend_timings(v: &mut Validator, t: &RawTimings) -> (VendTimings, PulseTiming, Duration) {
+    let timings = VendTimings {
+        drop_window: v.positive("timings.drop_window_ms", t.drop_window_ms),
+        max_motor_on: v.positive("timings.max_motor_on_ms", t.max_motor_on_ms),
+        timed_turn: v.positive("timings.timed_turn_ms", t.timed_turn_ms),
+        nudge_retries: t.nudge_retries,
+        nudge_pause: Duration::from_millis(t.nudge_pause_ms),
+        message: v.positive("timings.message_ms", t.message_ms),
+    };
+    if t.nudge_retries > 5 {
+        v.issue(
+            "timings.nudge_retries",
+            format!(
+                "{} retries would run the motor too long; use 0 to 5",
+                t.nudge_retries
+            ),
+        );
+    }
+    if t.max_motor_on_ms > 30_000 {
+        v.issue(
+            "timings.max_motor_on_ms",
+            "must be at most 30000: a motor left on longer risks burning out",
+        );
+    }
+    if t.timed_turn_ms > t.max_motor_on_ms {
+        v.issue(
+            "timings.timed_turn_ms",
+            format!(
+                "{} ms is longer than timings.max_motor_on_ms ({} ms)",
+                t.timed_turn_ms, t.max_motor_on_ms
+            ),
+        );
+    }
+    let drop_pulse = PulseTiming {
+        min_width: Duration::from_millis(t.drop_min_ms),
+        max_width: Duration::from_millis(t.drop_stuck_ms),
+        glitch: Duration::from_millis(1),
+    };
+    let drop_stuck_after = v.positive("timings.drop_stuck_ms", t.drop_stuck_ms);
+    if t.drop_min_ms >= t.drop_stuck_ms {
+        v.issue(
+            "timings.drop_min_ms",
+            "must be shorter than timings.drop_stuck_ms",
+        );
+    }
+    (timings, drop_pulse, drop_stuck_after)
+}
+
+/// `[[drop_sensors]]`, `[door]` and `[coin_return]`.
+fn sensors(v: &mut Validator, raw: &RawFile, wiring: &mut Wiring) {
+    for (i, s) in raw.drop_sensors.iter().enumerate() {
+        if let Some(spec) = v.input(&format!("drop_sensors[{i}]"), s, true) {
+            wiring.drop_sensors.push(spec);
+        }
+    }
+    if raw.drop_sensors.is_empty() {
+        v.issue(
+            "drop_sensors",
+            "at least one drop sensor is required: it is how the machine knows an item was delivered",
+        );
+    }
+    wiring.door = raw.door.as_ref().and_then(|d| v.input("door", d, false));
+    wiring.coin_return = raw
+        .coin_return
+        .as_ref()
+        .and_then(|d| v.input("coin_return", d, true));
+}
+
+/// `[simulator]`: the physics, which must be something the controller's rules can see
+/// correctly, or the simulated machine would fault for reasons that are the config's, not the
+/// controller's.
+fn simulator(
+    v: &mut Validator,
+    s: &RawSimulator,
+    t: &RawTimings,
+    input: &InputTiming,
+) -> SimParams {
+    let sim = SimParams {
+        turn: v.positive("simulator.turn_ms", s.turn_ms),
+        home_width: Duration::from_millis(s.home_width_ms),
+        release_at: Duration::from_millis(s.release_at_ms),
+        fall: Duration::from_millis(s.fall_ms),
+        beam_block: Duration::from_millis(s.beam_block_ms),
+        press_hold: Duration::from_millis(s.press_hold_ms),
+        coin_pulse: Duration::from_millis(s.coin_pulse_ms),
+        coin_pulse_gap: Duration::from_millis(s.coin_pulse_gap_ms),
+        coin_gap: Duration::from_millis(s.coin_gap_ms),
+        seed: 0,
+    };
+    check_simulator(v, s, t, input);
+    sim
+}
+
+fn check_simulator(v: &mut Validator, s: &RawSimulator, t: &RawTimings, input: &InputTiming) {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    if s.turn_ms >= t.max_motor_on_ms {
+        v.issue(
+            "simulator.turn_ms",
+            format!(
+                "a {} ms revolution cannot finish within timings.max_motor_on_ms ({} ms)",
+                s.turn_ms, t.max_motor_on_ms
+            ),
+        );
+    }
+    if s.home_width_ms == 0 || s.home_width_ms >= s.release_at_ms {
+        v.issue(
+            "simulator.home_width_ms",
+            "must be greater than 0 and less than simulator.release_at_ms",
+        );
+    }
+    if s.release_at_ms >= s.turn_ms {
+        v.issue(
+            "simulator.release_at_ms",
+            "must be less than simulator.turn_ms",
+        );
+    }
+    if s.beam_block_ms < t.drop_min_ms || s.beam_block_ms >= t.drop_stuck_ms {
+        v.issue(
+            "simulator.beam_block_ms",
+            format!(
+                "must be between timings.drop_min_ms ({}) and timings.drop_stuck_ms ({})",
+                t.drop_min_ms, t.drop_stuck_ms
+            ),
+        );
+    }
+    let (min, max) = (ms(input.coin.min_width), ms(input.coin.max_width));
+    if s.coin_pulse_ms < min || s.coin_pulse_ms > max {
+        v.issue(
+            "simulator.coin_pulse_ms",
+            format!("must be within the acceptor's pulse widths ({min} to {max} ms)"),
+        );
+    }
+    let gap = ms(input.coin_gap);
+    if s.coin_pulse_gap_ms >= gap || s.coin_pulse_gap_ms <= ms(input.coin.glitch) {
+        v.issue(
+            "simulator.coin_pulse_gap_ms",
+            format!(
+                "must be longer than coin_acceptor.glitch_ms and shorter than coin_acceptor.coin_gap_ms ({gap} ms)"
+            ),
+        );
+    }
+    if s.coin_gap_ms <= gap {
+        v.issue(
+            "simulator.coin_gap_ms",
+            format!("must be longer than coin_acceptor.coin_gap_ms ({gap} ms)"),
+        );
+    }
+    if s.press_hold_ms <= t.button_debounce_ms {
+        v.issue(
+            "simulator.press_hold_ms",
+            "must be longer than timings.button_debounce_ms",
+        );
+    }
+}
+
+impl Validator {
+    fn issue(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.issues.push(Issue {
+            path: path.into(),
+            line: None,
+            message: message.into(),
+        });
+    }
+
+    /// Checks a pin number and that no other field uses it.
+    fn pin(&mut self, path: &str, n: i64) -> Option<Gpio> {
+        let gpio = u8::try_from(n).ok().and_then(Gpio::new);
+        let Some(gpio) = gpio else {
+            self.issue(
+                path,
+                format!("pin {n} does not exist: use a BCM GPIO number from 2 to 27"),
+            );
+            return None;
+        };
+        if gpio.is_hat_eeprom() {
+            self.issue(
+                path,
+                format!(
+                    "pin {n} is reserved for the HAT ID EEPROM: use a BCM GPIO number from 2 to 27"
+                ),
+            );
+            return None;
+        }
+        if let Some(owner) = self.pins.get(&gpio.number()) {
+            let owner = owner.clone();
+            self.issue(path, format!("pin {n} is already used by {owner}"));
+            return None;
+        }
+        self.pins.insert(gpio.number(), path.to_string());
+        Some(gpio)
+    }
+
+    fn input(&mut self, path: &str, raw: &RawInput, default_active_low: bool) -> Option<InputSpec> {
+        let pin = self.pin(&format!("{path}.pin"), raw.pin)?;
+        Some(InputSpec {
+            pin,
+            polarity: polarity(raw.active_low.unwrap_or(default_active_low)),
+            pull: raw.pull.unwrap_or(Pull::Up),
+        })
+    }
+
+    fn positive(&mut self, path: &str, ms: u64) -> Duration {
+        if ms == 0 {
+            self.issue(path, "must be greater than 0");
+        }
+        Duration::from_millis(ms)
+    }
+}
+
+fn polarity(active_low: bool) -> Polarity {
+    if active_low {
+        Polarity::ActiveLow
+    } else {
+        Polarity::ActiveHigh
+    }
+}

@@ -1,0 +1,97 @@
+//! `surprises.toml` as written: loose types straight from TOML, strict about unknown fields.
+
+use serde::Deserialize;
+
+use super::Policy;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFile {
+    #[serde(default)]
+    pub(super) policy: RawPolicy,
+    #[serde(default)]
+    pub(super) surprises: Vec<RawSurprise>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawPolicy {
+    pub(super) enabled: bool,
+    pub(super) probability: f64,
+    pub(super) max_per_hour: i64,
+    pub(super) max_per_day: i64,
+    pub(super) cooldown_s: i64,
+    pub(super) max_value_multiple: f64,
+    pub(super) budget_percent: f64,
+    pub(super) budget_window_hours: i64,
+    pub(super) pity_after: i64,
+    pub(super) pacing: Option<RawPacing>,
+}
+
+impl Default for RawPolicy {
+    fn default() -> Self {
+        let p = Policy::default();
+        RawPolicy {
+            enabled: p.enabled,
+            probability: p.probability,
+            max_per_hour: p.max_per_hour.into(),
+            max_per_day: p.max_per_day.into(),
+            cooldown_s: i64::try_from(p.cooldown.as_secs()).unwrap_or(0),
+            max_value_multiple: p.max_value_multiple,
+            budget_percent: p.budget_percent,
+            budget_window_hours: p.budget_window_hours.into(),
+            pity_after: 0,
+            pacing: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPacing {
+    pub(super) daily_budget_cents: i64,
+    pub(super) hours: String,
+    #[serde(default)]
+    pub(super) burst_cents: i64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawKind {
+    ExtraItem,
+    SharePack,
+    Gift,
+    Show,
+    Message,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSurprise {
+    pub(super) name: String,
+    pub(super) kind: RawKind,
+    pub(super) weight: f64,
+    pub(super) cost_cents: i64,
+    pub(super) message: Option<String>,
+    pub(super) column: Option<i64>,
+    pub(super) product: Option<String>,
+    pub(super) same: Option<bool>,
+    pub(super) count: Option<i64>,
+    pub(super) pattern: Option<String>,
+    pub(super) duration_ms: Option<i64>,
+    #[serde(default)]
+    pub(super) when: RawWhen,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWhen {
+    #[serde(default)]
+    pub(super) products: Vec<String>,
+    #[serde(default)]
+    pub(super) hours: Vec<String>,
+    #[serde(default)]
+    pub(super) days: Vec<String>,
+    #[serde(default)]
+    pub(super) min_price_cents: i64,
+}
