@@ -1,0 +1,189 @@
+//! Who may use the operator API: the token (from the environment or an owner-only file,
+//! compared in constant time) and the limit on failed attempts per address.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use axum::http::{header, HeaderMap, StatusCode};
+
+use super::*;
+
+/// Failed authentications from one address within a minute before it is refused for a minute.
+pub(super) const MAX_FAILURES: u32 = 5;
+
+/// The operator token.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(..)")
+    }
+}
+
+/// Why the token could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The file could not be read.
+    #[error("cannot read the token file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Others could read the file.
+    #[error("the token file {path} can be read by others (mode {mode:o}): run `chmod 600 {path}`")]
+    TooOpen {
+        /// The file.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The token is too short to be a secret.
+    #[error("the operator token must be at least 16 characters")]
+    TooShort,
+}
+
+impl Token {
+    /// A token from text (trimmed).
+    pub fn new(text: &str) -> Result<Token, TokenError> {
+        let t = text.trim();
+        if t.chars().count() < 16 {
+            return Err(TokenError::TooShort);
+        }
+        Ok(Token(t.to_string()))
+    }
+
+    /// The token from `HAPPINESS_TOKEN`, else from `file` (which must be readable by its owner
+    /// only), else none.
+    pub fn load(env: Option<String>, file: Option<&Path>) -> Result<Option<Token>, TokenError> {
+        if let Some(text) = env.filter(|t| !t.trim().is_empty()) {
+            return Token::new(&text).map(Some);
+        }
+        let Some(path) = file else { return Ok(None) };
+        let shown = path.display().to_string();
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            // No file yet: the operator API stays off until there is one (the package creates
+            // one at install); the machine still sells.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!("no token file at {shown}: the operator API is off");
+                return Ok(None);
+            }
+            Err(source) => {
+                return Err(TokenError::Read {
+                    path: shown,
+                    source,
+                })
+            }
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(TokenError::TooOpen { path: shown, mode });
+            }
+        }
+        let _ = meta;
+        let text = std::fs::read_to_string(path).map_err(|source| TokenError::Read {
+            path: shown,
+            source,
+        })?;
+        Token::new(&text).map(Some)
+    }
+
+    pub(super) fn matches(&self, offered: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        // Length differences leak only the length, which a fixed-format token does not hide.
+        self.0.as_bytes().ct_eq(offered.as_bytes()).into()
+    }
+}
+
+/// Counts failed authentications per address.
+#[derive(Debug, Default)]
+pub(super) struct Limiter {
+    failures: HashMap<IpAddr, (u32, Instant)>,
+}
+
+impl Limiter {
+    pub(super) fn blocked(&mut self, ip: IpAddr) -> bool {
+        match self.failures.get(&ip) {
+            Some((n, since)) if since.elapsed() < Duration::from_secs(60) => *n >= MAX_FAILURES,
+            Some(_) => {
+                self.failures.remove(&ip);
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn fail(&mut self, ip: IpAddr) {
+        let entry = self.failures.entry(ip).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= Duration::from_secs(60) {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+        // Keep the table small under a flood from many addresses.
+        if self.failures.len() > 10_000 {
+            self.failures
+                .retain(|_, (_, since)| since.elapsed() < Duration::from_secs(60));
+        }
+    }
+}
+
+/// Checks the bearer token. Operator reads and writes need it; without a configured token they
+/// are refused outright.
+pub(super) fn authorize(state: &ApiState, headers: &HeaderMap, peer: SocketAddr) -> ApiResult<()> {
+    let Some(token) = &state.token else {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "the operator API is off: start the kiosk with HAPPINESS_TOKEN set (or --token-file)",
+        ));
+    };
+    let ip = peer.ip();
+    let mut limiter = state
+        .limiter
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if limiter.blocked(ip) {
+        return Err(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed attempts: wait a minute",
+        ));
+    }
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match offered {
+        Some(t) if token.matches(t) => Ok(()),
+        Some(_) => {
+            limiter.fail(ip);
+            Err(error(StatusCode::UNAUTHORIZED, "wrong token"))
+        }
+        None => {
+            limiter.fail(ip);
+            Err(error(
+                StatusCode::UNAUTHORIZED,
+                "missing token: send `Authorization: Bearer <token>`",
+            ))
+        }
+    }
+}
+
+/// Status is public only when there is no token (and then the server is on loopback only).
+pub(super) fn authorize_status(
+    state: &ApiState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> ApiResult<()> {
+    if state.token.is_none() {
+        return Ok(());
+    }
+    authorize(state, headers, peer)
+}
