@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use crate::localtime::LocalTime;
@@ -22,16 +22,23 @@ use crate::money::Cents;
 use crate::vend::{ColumnId, ColumnStatus, FailReason, Notice, Restored};
 
 mod apply;
+mod check;
+mod configs;
 mod disk;
+mod error;
 mod open;
 mod recover;
 mod report;
 mod schema;
 mod seal;
+mod setup;
 
 use apply::{apply, exec, journaled, Open};
+pub use check::{check_books_in, BooksCheck};
+pub use configs::ConfigVersion;
 use disk::Disk;
 pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
+pub use error::JournalError;
 pub use open::{OpenOptions, LOCK_FILE};
 use report::books_report;
 pub use report::{
@@ -39,168 +46,10 @@ pub use report::{
 };
 use schema::{Step, MIGRATIONS};
 pub use seal::{SealProblem, SealReport};
+pub use setup::MemoryKeeper;
 
 /// File name of the journal inside the data directory.
 pub const JOURNAL_FILE: &str = "journal.db";
-
-/// A journal problem.
-#[derive(Debug, thiserror::Error)]
-pub enum JournalError {
-    /// The data directory could not be created.
-    #[error("cannot create the data directory {}: {source}", path.display())]
-    Dir {
-        /// The directory.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The database could not be opened.
-    #[error("cannot open the journal {}: {source}", path.display())]
-    Open {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: rusqlite::Error,
-    },
-    /// `integrity_check` failed: the books cannot be trusted.
-    #[error(
-        "the journal {} is damaged ({detail}); the machine will not vend on bad books: restore it \
-         from a backup, or move it aside and start new books with --new-books",
-        path.display()
-    )]
-    Damaged {
-        /// The file.
-        path: PathBuf,
-        /// What SQLite reported.
-        detail: String,
-    },
-    /// Written by a newer version of this program.
-    #[error(
-        "the journal {} has schema version {found}, newer than this program's {known}: upgrade the program",
-        path.display()
-    )]
-    TooNew {
-        /// The file.
-        path: PathBuf,
-        /// Its version.
-        found: i64,
-        /// Ours.
-        known: i64,
-    },
-    /// There is no journal where one was expected.
-    #[error("there is no journal in {} (the kiosk creates it on first start)", path.display())]
-    Missing {
-        /// The directory.
-        path: PathBuf,
-    },
-    /// Another process holds the data directory's lock.
-    #[error(
-        "the journal in {} is in use by another happiness process ({}): one kiosk per set of books",
-        dir.display(),
-        pid.map_or_else(|| "pid unknown".to_string(), |p| format!("pid {p}"))
-    )]
-    InUse {
-        /// The data directory.
-        dir: PathBuf,
-        /// The other process, when it could be read.
-        pid: Option<u32>,
-    },
-    /// The data directory cannot be written.
-    #[error(
-        "the data directory {} cannot be written ({cause}): the kiosk must write its books there. \
-         The books themselves are not damaged: `happiness report --data {}` reads them",
-        dir.display(),
-        dir.display()
-    )]
-    ReadOnly {
-        /// The data directory.
-        dir: PathBuf,
-        /// What the system said.
-        cause: String,
-    },
-    /// The disk holding the data directory is full.
-    #[error(
-        "the disk holding {} is full ({} free): the kiosk cannot write its books. The books are \
-         not damaged: free some space and start the kiosk again",
-        dir.display(),
-        free.map_or_else(|| "no space".to_string(), |f| format!("{} KiB", f / 1024))
-    )]
-    StorageFull {
-        /// The data directory.
-        dir: PathBuf,
-        /// Free bytes, when known.
-        free: Option<u64>,
-    },
-    /// The directory holds files but no journal: the books were moved or deleted.
-    #[error(
-        "there is no journal in {}, but the directory is not empty (it holds {}): the books may \
-         have been moved or deleted. Put journal.db back (from a backup), or start new books with \
-         --new-books",
-        dir.display(),
-        found.join(", ")
-    )]
-    NoBooks {
-        /// The data directory.
-        dir: PathBuf,
-        /// What it holds.
-        found: Vec<String>,
-    },
-    /// The journal file is empty or holds no books.
-    #[error(
-        "the journal {} is empty (it holds no books): they were truncated or replaced, which no \
-         restart repairs. Restore it from a backup, or start new books with --new-books (the \
-         empty file is kept aside)",
-        path.display()
-    )]
-    EmptyJournal {
-        /// The file.
-        path: PathBuf,
-    },
-    /// A write or read failed.
-    #[error("journal: {0}")]
-    Sql(#[from] rusqlite::Error),
-    /// The books contradict themselves (a bug, or a journal edited by hand).
-    #[error("journal inconsistency: {0}")]
-    Inconsistent(String),
-    /// Records do not match their seals: the books were changed outside the journal.
-    #[error(
-        "the books in {} were altered: {first} ({count} problem(s) in all); the machine will not \
-         sell on altered books: see `happiness report`, and restore the journal from a backup",
-        path.display()
-    )]
-    Altered {
-        /// The file.
-        path: PathBuf,
-        /// The first problem found.
-        first: String,
-        /// How many were found.
-        count: usize,
-    },
-}
-
-impl JournalError {
-    /// Whether only an operator can set this right (the books are damaged, altered, emptied,
-    /// missing, or newer than this program): starting again would fail the same way.
-    pub fn needs_operator(&self) -> bool {
-        matches!(
-            self,
-            JournalError::Damaged { .. }
-                | JournalError::Altered { .. }
-                | JournalError::EmptyJournal { .. }
-                | JournalError::NoBooks { .. }
-                | JournalError::TooNew { .. }
-        )
-    }
-
-    /// Whether this is the disk running out of room (the error a reserve can fix).
-    pub fn is_storage_full(&self) -> bool {
-        match self {
-            JournalError::StorageFull { .. } => true,
-            JournalError::Sql(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
-            _ => false,
-        }
-    }
-}
 
 /// Counters for the journal's cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -240,14 +89,46 @@ pub struct SurpriseHistory {
 pub struct InterruptedVend {
     /// Journal id.
     pub id: i64,
-    /// "paid" or "surprise".
-    pub kind: String,
+    /// Paid for, or part of a surprise.
+    pub kind: RecordedVend,
     /// Column number.
     pub column: i64,
     /// Product.
     pub product: String,
     /// Price (back to credit for a paid vend).
     pub price: Cents,
+}
+
+/// What a recorded vend was: the `kind` column of `vends`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedVend {
+    /// Paid for: its price goes back to credit if it never finished.
+    Paid,
+    /// An item of a surprise: nothing was paid for it.
+    Surprise,
+}
+
+impl RecordedVend {
+    /// As written in the books.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordedVend::Paid => "paid",
+            RecordedVend::Surprise => "surprise",
+        }
+    }
+}
+
+impl rusqlite::types::FromSql for RecordedVend {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        match value.as_str()? {
+            "paid" => Ok(RecordedVend::Paid),
+            "surprise" => Ok(RecordedVend::Surprise),
+            other => Err(rusqlite::types::FromSqlError::Other(
+                format!("`{other}` is not a kind of vend").into(),
+            )),
+        }
+    }
 }
 
 /// The books.
@@ -306,109 +187,6 @@ fn col_no(c: ColumnId) -> i64 {
 }
 
 impl Journal {
-    /// A journal in memory, with exactly the same code path (for the simulator and tests).
-    pub fn open_in_memory() -> Result<Journal, JournalError> {
-        let conn = Connection::open_in_memory()?;
-        Journal::setup(
-            conn,
-            PathBuf::from(":memory:"),
-            Disk::memory(),
-            StorageLimits::default(),
-        )
-    }
-
-    /// A named in-memory journal that outlives this connection for as long as a
-    /// [`MemoryKeeper`] for the same name is alive: a simulated power cut drops the controller's
-    /// connection, and the restart opens the same books again.
-    pub fn open_shared_memory(name: &str) -> Result<Journal, JournalError> {
-        let conn = Connection::open_with_flags(
-            shared_memory_uri(name),
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        Journal::setup(
-            conn,
-            PathBuf::from(format!(":memory:{name}")),
-            Disk::memory(),
-            StorageLimits::default(),
-        )
-    }
-
-    /// Set a connection up for writing the books: the seal functions, WAL with full syncs, a
-    /// small cache, and the schema brought up to date (after an integrity check, when existing
-    /// books are migrated: a migration must not seal damage in).
-    fn setup(
-        conn: Connection,
-        path: PathBuf,
-        disk: Disk,
-        limits: StorageLimits,
-    ) -> Result<Journal, JournalError> {
-        let fail = |e: rusqlite::Error| open::classify(&path, e);
-        seal::register(&conn).map_err(fail)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(fail)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        let _mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(fail)?;
-        // A small page cache: the books are read rarely, and a Pi has little memory to spare.
-        conn.execute_batch(
-            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -256;",
-        )
-        .map_err(fail)?;
-        let on_disk = matches!(disk, Disk::Dir { .. });
-        let mut journal = Journal::with_connection(conn, path, disk, limits);
-        let found = journal.user_version()?;
-        if on_disk && found == 0 {
-            // New books are built whole before they get this name (see `open`): a journal file
-            // without a schema was made by something else, or emptied.
-            return Err(JournalError::EmptyJournal {
-                path: journal.path.clone(),
-            });
-        }
-        if found > 0 && found < Journal::schema_version() {
-            let check = journal.integrity()?;
-            if check != "ok" {
-                return Err(JournalError::Damaged {
-                    path: journal.path.clone(),
-                    detail: check,
-                });
-            }
-        }
-        let path = journal.path.clone();
-        journal.stats.commits += migrate(&mut journal.conn, &path)?;
-        Ok(journal)
-    }
-
-    fn with_connection(
-        conn: Connection,
-        path: PathBuf,
-        disk: Disk,
-        limits: StorageLimits,
-    ) -> Journal {
-        Journal {
-            conn,
-            path,
-            open_vend: None,
-            last_paid_vend: None,
-            credit_written: None,
-            open_surprise: None,
-            open_payout: None,
-            stats: JournalStats::default(),
-            disk,
-            limits,
-            lock: None,
-        }
-    }
-
-    fn user_version(&self) -> Result<i64, JournalError> {
-        self.conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| open::classify(&self.path, e))
-    }
-
     /// Where the journal lives.
     pub fn path(&self) -> &Path {
         &self.path
@@ -422,75 +200,6 @@ impl Journal {
     /// The schema version this program writes.
     pub fn schema_version() -> i64 {
         i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
-    }
-
-    /// Record a config file's text, with where it came from and a diff against the previous
-    /// version, if it differs from that version. Returns the version number, and whether it is
-    /// new.
-    pub fn record_config(
-        &mut self,
-        now: LocalTime,
-        file: &str,
-        content: &str,
-        source: &str,
-    ) -> Result<(i64, bool), JournalError> {
-        let last: Option<(i64, String)> = self
-            .conn
-            .query_row(
-                "SELECT id, content FROM config_versions WHERE file = ?1 ORDER BY id DESC LIMIT 1",
-                [file],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((id, text)) = &last {
-            if text == content {
-                return Ok((*id, false));
-            }
-        }
-        let previous = last.as_ref().map_or("", |(_, t)| t.as_str());
-        self.gate()?;
-        let diff = similar::TextDiff::from_lines(previous, content)
-            .unified_diff()
-            .header("previous", "new")
-            .to_string();
-        self.conn.execute(
-            "INSERT INTO config_versions (at, file, source, content, diff) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![now.secs(), file, source, content, diff],
-        )?;
-        self.stats.commits += 1;
-        Ok((self.conn.last_insert_rowid(), true))
-    }
-
-    /// The versions of a config file, newest first.
-    pub fn config_versions(&self, file: &str) -> Result<Vec<ConfigVersion>, JournalError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, at, source, diff FROM config_versions WHERE file = ?1 ORDER BY id DESC",
-        )?;
-        let rows = stmt.query_map([file], |r| {
-            Ok(ConfigVersion {
-                version: r.get(0)?,
-                at: LocalTime::from_secs(r.get(1)?).to_string(),
-                source: r.get(2)?,
-                diff: r.get(3)?,
-            })
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row?);
-        }
-        Ok(out)
-    }
-
-    /// The text of one version of a config file.
-    pub fn config_text(&self, file: &str, version: i64) -> Result<Option<String>, JournalError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT content FROM config_versions WHERE file = ?1 AND id = ?2",
-                params![file, version],
-                |r| r.get(0),
-            )
-            .optional()?)
     }
 
     /// Record a customer's answer to "how was it?".
@@ -628,11 +337,6 @@ impl Journal {
         self.disk.set_fault(fault);
     }
 
-    /// Run the checks the kiosk passes before it sells: SQLite's integrity check and every seal.
-    pub fn check_books(&self) -> Result<BooksCheck, JournalError> {
-        check_connection(&self.conn, &self.path)
-    }
-
     /// The report behind `happiness report`.
     pub fn report(&self) -> Result<BooksReport, JournalError> {
         books_report(&self.conn)
@@ -659,13 +363,6 @@ impl Journal {
             .query_row([], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
-
-    /// Run `PRAGMA integrity_check` now.
-    pub fn integrity(&self) -> Result<String, JournalError> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
-    }
 }
 
 /// The error SQLite gives when the disk is full, for commits a disk fault refuses.
@@ -674,137 +371,6 @@ fn disk_full() -> rusqlite::Error {
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
         Some("database or disk is full".into()),
     )
-}
-
-/// What the checks before selling found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BooksCheck {
-    /// `PRAGMA integrity_check`: "ok", or what is wrong with the file's structure.
-    pub integrity: String,
-    /// Every record against its seal.
-    pub seals: SealReport,
-    /// How long the checks took.
-    pub millis: u64,
-}
-
-impl BooksCheck {
-    /// The books can be sold on: the file is sound and nothing was altered.
-    pub fn passed(&self) -> bool {
-        self.integrity == "ok" && self.seals.ok()
-    }
-
-    /// The error to stop with when the checks did not pass.
-    pub fn failure(&self, path: &Path) -> Option<JournalError> {
-        if self.integrity != "ok" {
-            return Some(JournalError::Damaged {
-                path: path.to_path_buf(),
-                detail: self.integrity.clone(),
-            });
-        }
-        self.seals
-            .problems
-            .first()
-            .map(|first| JournalError::Altered {
-                path: path.to_path_buf(),
-                first: first.to_string(),
-                count: self.seals.problems.len(),
-            })
-    }
-}
-
-fn check_connection(conn: &Connection, path: &Path) -> Result<BooksCheck, JournalError> {
-    let began = std::time::Instant::now();
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .map_err(|e| open::classify(path, e))?;
-    // Seals over a file whose structure is broken would only add noise.
-    let seals = if integrity == "ok" {
-        seal::check(conn).map_err(|e| open::classify(path, e))?
-    } else {
-        SealReport::default()
-    };
-    Ok(BooksCheck {
-        integrity,
-        seals,
-        millis: u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX),
-    })
-}
-
-/// Run the checks on the journal in `dir` through a connection of their own, read-only: how the
-/// kiosk checks its books on another thread while its display and pages are already up.
-pub fn check_books_in(dir: &Path) -> Result<BooksCheck, JournalError> {
-    let journal = Journal::open_read_only(dir)?;
-    journal.check_books()
-}
-
-/// Bring the schema of the books behind `conn` up to this program's version, one transaction per
-/// migration. Returns the commits made.
-fn migrate(conn: &mut Connection, path: &Path) -> Result<u64, JournalError> {
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let known = Journal::schema_version();
-    if found > known {
-        return Err(JournalError::TooNew {
-            path: path.to_path_buf(),
-            found,
-            known,
-        });
-    }
-    let mut commits = 0;
-    for (i, step) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(found).unwrap_or(0))
-    {
-        let tx = conn.transaction()?;
-        match step {
-            Step::Sql(sql) => tx.execute_batch(sql)?,
-            Step::Seals => seal::install(&tx)?,
-        }
-        tx.pragma_update(
-            None,
-            "user_version",
-            i64::try_from(i + 1).unwrap_or(i64::MAX),
-        )?;
-        tx.commit()?;
-        commits += 1;
-    }
-    Ok(commits)
-}
-
-fn shared_memory_uri(name: &str) -> String {
-    format!("file:{name}?mode=memory&cache=shared")
-}
-
-/// Keeps a named in-memory journal alive between connections.
-pub struct MemoryKeeper {
-    _conn: Connection,
-}
-
-impl MemoryKeeper {
-    /// Keep the in-memory journal `name` alive until this is dropped.
-    pub fn new(name: &str) -> Result<MemoryKeeper, JournalError> {
-        let conn = Connection::open_with_flags(
-            shared_memory_uri(name),
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        Ok(MemoryKeeper { _conn: conn })
-    }
-}
-
-/// One recorded version of a config file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConfigVersion {
-    /// Version number.
-    pub version: i64,
-    /// When it was recorded (local time).
-    pub at: String,
-    /// Where it came from: start, file, api, rollback of N.
-    pub source: String,
-    /// Unified diff against the previous version.
-    pub diff: String,
 }
 
 #[cfg(test)]

@@ -74,12 +74,44 @@ fn take_stock(tx: &Connection, at: i64, column: ColumnId) -> rusqlite::Result<us
     )
 }
 
+/// Write one notice of a step into the tables, inside the step's transaction. Each concern has
+/// its own function; this match only says which.
 pub(super) fn apply(
     tx: &Connection,
     at: i64,
     notice: &Notice,
     open: &mut Open,
 ) -> Result<(), JournalError> {
+    match notice {
+        Notice::CreditIn { .. }
+        | Notice::UnknownCoin { .. }
+        | Notice::PayoutStarted { .. }
+        | Notice::CoinPaidOut { .. }
+        | Notice::PayoutFinished { .. } => money(tx, at, notice, open),
+        Notice::VendStarted { .. }
+        | Notice::SurpriseItemStarted { .. }
+        | Notice::MotorRun { .. }
+        | Notice::VendDelivered { .. }
+        | Notice::VendFailed { .. }
+        | Notice::SurpriseItemDelivered { .. }
+        | Notice::SurpriseItemFailed { .. } => vend(tx, at, notice, open),
+        Notice::SurpriseAwarded { .. } | Notice::SurpriseCompleted { .. } => {
+            surprise(tx, at, notice, open)
+        }
+        Notice::ColumnFaulted { .. }
+        | Notice::ColumnReset { .. }
+        | Notice::ColumnDisabled { .. }
+        | Notice::Restocked { .. } => column(tx, at, notice),
+        Notice::SensorFault { .. }
+        | Notice::UnexpectedDrop { .. }
+        | Notice::Door { .. }
+        | Notice::Storage { .. } => machine_event(tx, at, notice),
+        Notice::Refused { .. } | Notice::CreditKept { .. } => Ok(()),
+    }
+}
+
+/// Coins in and change out: the credit events and the hopper's payouts.
+fn money(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<(), JournalError> {
     match notice {
         Notice::CreditIn { amount, credit } => {
             exec(tx,
@@ -96,6 +128,36 @@ pub(super) fn apply(
                 &format!("{pulses} pulses: in the cash box, not credited"),
             )?;
         }
+        Notice::PayoutStarted { coins, .. } => {
+            exec(
+                tx,
+                "INSERT INTO payouts (started_at, planned) VALUES (?1, ?2)",
+                params![at, coins],
+            )?;
+            open.payout = Some(tx.last_insert_rowid());
+        }
+        Notice::CoinPaidOut { amount, credit } => {
+            exec(tx,
+                "INSERT INTO credit_events (at, kind, amount, credit_after) VALUES (?1, 'payout', ?2, ?3)",
+                params![at, sql_cents(*amount), sql_cents(*credit)],
+            )?;
+            if let Some(p) = open.payout {
+                exec(tx, "UPDATE payouts SET paid = paid + 1 WHERE id = ?1", [p])?;
+            }
+        }
+        Notice::PayoutFinished { .. } => {
+            if let Some(p) = open.payout.take() {
+                exec(tx, "UPDATE payouts SET finished = 1 WHERE id = ?1", [p])?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A vend's row: its intent before the motor, its attempts, its one outcome, the stock it took.
+fn vend(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<(), JournalError> {
+    match notice {
         Notice::VendStarted {
             column,
             product,
@@ -163,6 +225,19 @@ pub(super) fn apply(
         Notice::SurpriseItemFailed { reason, .. } => {
             close_vend(tx, at, &mut open.vend, "failed", Some(reason_text(*reason)))?;
         }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A surprise's row: awarded after a paid delivery, completed (or partial) after its items.
+fn surprise(
+    tx: &Connection,
+    at: i64,
+    notice: &Notice,
+    open: &mut Open,
+) -> Result<(), JournalError> {
+    match notice {
         Notice::SurpriseAwarded {
             name,
             kind,
@@ -201,6 +276,14 @@ pub(super) fn apply(
                 )?;
             }
         }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Column states and stock set by faults and the operator.
+fn column(tx: &Connection, at: i64, notice: &Notice) -> Result<(), JournalError> {
+    match notice {
         Notice::ColumnFaulted { column, reason } => {
             exec(tx,
                 "UPDATE inventory SET status = 'faulted', reason = ?1, updated_at = ?2 WHERE column_no = ?3",
@@ -243,6 +326,14 @@ pub(super) fn apply(
                 &format!("stock {stock}"),
             )?;
         }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// What happened to the machine itself: sensors, the door, the disk.
+fn machine_event(tx: &Connection, at: i64, notice: &Notice) -> Result<(), JournalError> {
+    match notice {
         Notice::SensorFault { sensor, stuck } => {
             event(
                 tx,
@@ -274,28 +365,6 @@ pub(super) fn apply(
                 "",
             )?;
         }
-        Notice::PayoutStarted { coins, .. } => {
-            exec(
-                tx,
-                "INSERT INTO payouts (started_at, planned) VALUES (?1, ?2)",
-                params![at, coins],
-            )?;
-            open.payout = Some(tx.last_insert_rowid());
-        }
-        Notice::CoinPaidOut { amount, credit } => {
-            exec(tx,
-                "INSERT INTO credit_events (at, kind, amount, credit_after) VALUES (?1, 'payout', ?2, ?3)",
-                params![at, sql_cents(*amount), sql_cents(*credit)],
-            )?;
-            if let Some(p) = open.payout {
-                exec(tx, "UPDATE payouts SET paid = paid + 1 WHERE id = ?1", [p])?;
-            }
-        }
-        Notice::PayoutFinished { .. } => {
-            if let Some(p) = open.payout.take() {
-                exec(tx, "UPDATE payouts SET finished = 1 WHERE id = ?1", [p])?;
-            }
-        }
         Notice::Storage { full } => {
             event(
                 tx,
@@ -309,7 +378,7 @@ pub(super) fn apply(
                 },
             )?;
         }
-        Notice::Refused { .. } | Notice::CreditKept { .. } => {}
+        _ => {}
     }
     Ok(())
 }

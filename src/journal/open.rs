@@ -152,7 +152,7 @@ fn create_books(dir: &Path) -> Result<(), JournalError> {
         seal::register(&conn).map_err(|e| classify(&tmp, e))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| classify(&tmp, e))?;
-        super::migrate(&mut conn, &tmp)?;
+        super::setup::migrate(&mut conn, &tmp)?;
     }
     File::open(&tmp)
         .and_then(|f| f.sync_all())

@@ -448,7 +448,7 @@ fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<SealProblem>> {
     let Some(expected) = EXPECTED.get_or_init(|| {
         let mut fresh = Connection::open_in_memory().ok()?;
         register(&fresh).ok()?;
-        super::migrate(&mut fresh, std::path::Path::new(":memory:")).ok()?;
+        super::setup::migrate(&mut fresh, std::path::Path::new(":memory:")).ok()?;
         schema_of(&fresh).ok()
     }) else {
         return Ok(Vec::new());

@@ -1,0 +1,166 @@
+//! Opening a connection for the books: the seal functions, WAL with full syncs, the schema
+//! brought up to date (after an integrity check when existing books are migrated), and books
+//! in memory for the simulator and tests.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::*;
+
+impl Journal {
+    /// A journal in memory, with exactly the same code path (for the simulator and tests).
+    pub fn open_in_memory() -> Result<Journal, JournalError> {
+        let conn = Connection::open_in_memory()?;
+        Journal::setup(
+            conn,
+            PathBuf::from(":memory:"),
+            Disk::memory(),
+            StorageLimits::default(),
+        )
+    }
+
+    /// A named in-memory journal that outlives this connection for as long as a
+    /// [`MemoryKeeper`] for the same name is alive: a simulated power cut drops the controller's
+    /// connection, and the restart opens the same books again.
+    pub fn open_shared_memory(name: &str) -> Result<Journal, JournalError> {
+        let conn = shared_memory_connection(name)?;
+        Journal::setup(
+            conn,
+            PathBuf::from(format!(":memory:{name}")),
+            Disk::memory(),
+            StorageLimits::default(),
+        )
+    }
+
+    /// Set a connection up for writing the books: the seal functions, WAL with full syncs, a
+    /// small cache, and the schema brought up to date (after an integrity check, when existing
+    /// books are migrated: a migration must not seal damage in).
+    pub(super) fn setup(
+        conn: Connection,
+        path: PathBuf,
+        disk: Disk,
+        limits: StorageLimits,
+    ) -> Result<Journal, JournalError> {
+        let fail = |e: rusqlite::Error| open::classify(&path, e);
+        seal::register(&conn).map_err(fail)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(fail)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(fail)?;
+        // A small page cache: the books are read rarely, and a Pi has little memory to spare.
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -256;",
+        )
+        .map_err(fail)?;
+        let on_disk = matches!(disk, Disk::Dir { .. });
+        let mut journal = Journal::with_connection(conn, path, disk, limits);
+        let found = journal.user_version()?;
+        if on_disk && found == 0 {
+            // New books are built whole before they get this name (see `open`): a journal file
+            // without a schema was made by something else, or emptied.
+            return Err(JournalError::EmptyJournal {
+                path: journal.path.clone(),
+            });
+        }
+        if found > 0 && found < Journal::schema_version() {
+            let check = journal.integrity()?;
+            if check != "ok" {
+                return Err(JournalError::Damaged {
+                    path: journal.path.clone(),
+                    detail: check,
+                });
+            }
+        }
+        let path = journal.path.clone();
+        journal.stats.commits += migrate(&mut journal.conn, &path)?;
+        Ok(journal)
+    }
+
+    pub(super) fn with_connection(
+        conn: Connection,
+        path: PathBuf,
+        disk: Disk,
+        limits: StorageLimits,
+    ) -> Journal {
+        Journal {
+            conn,
+            path,
+            open_vend: None,
+            last_paid_vend: None,
+            credit_written: None,
+            open_surprise: None,
+            open_payout: None,
+            stats: JournalStats::default(),
+            disk,
+            limits,
+            lock: None,
+        }
+    }
+
+    pub(super) fn user_version(&self) -> Result<i64, JournalError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| open::classify(&self.path, e))
+    }
+}
+
+/// Bring the schema of the books behind `conn` up to this program's version, one transaction per
+/// migration. Returns the commits made.
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<u64, JournalError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = Journal::schema_version();
+    if found > known {
+        return Err(JournalError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        });
+    }
+    let mut commits = 0;
+    for (i, step) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        let tx = conn.transaction()?;
+        match step {
+            Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Seals => seal::install(&tx)?,
+        }
+        tx.pragma_update(
+            None,
+            "user_version",
+            i64::try_from(i + 1).unwrap_or(i64::MAX),
+        )?;
+        tx.commit()?;
+        commits += 1;
+    }
+    Ok(commits)
+}
+
+/// A connection to the named in-memory database shared by every connection that names it.
+fn shared_memory_connection(name: &str) -> rusqlite::Result<Connection> {
+    Connection::open_with_flags(
+        format!("file:{name}?mode=memory&cache=shared"),
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+}
+
+/// Keeps a named in-memory journal alive between connections.
+pub struct MemoryKeeper {
+    _conn: Connection,
+}
+
+impl MemoryKeeper {
+    /// Keep the in-memory journal `name` alive until this is dropped.
+    pub fn new(name: &str) -> Result<MemoryKeeper, JournalError> {
+        let conn = shared_memory_connection(name)?;
+        Ok(MemoryKeeper { _conn: conn })
+    }
+}
