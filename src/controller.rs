@@ -13,8 +13,6 @@ use happiness_hardware::sim::SimNotice;
 use happiness_hardware::{
     AuxOutput, Clock, Hardware, HwError, InputConditioner, InputEvent, RawEdge, Stamped, Timestamp,
 };
-use serde::Serialize;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
 use crate::config::{MachineConfig, MACHINE_FILE};
@@ -68,107 +66,6 @@ impl From<JournalError> for ControllerError {
 struct DriveError {
     error: HwError,
     must_stop: bool,
-}
-
-/// One column as the outside world sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ColumnView {
-    /// 1-based number.
-    pub column: ColumnId,
-    /// Product.
-    pub product: String,
-    /// Price.
-    pub price: Cents,
-    /// Items the controller believes are left.
-    pub stock: u32,
-    /// Service state.
-    pub status: ColumnStatus,
-}
-
-/// A snapshot of the running machine, republished after every step.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Status {
-    /// Machine name.
-    pub machine: String,
-    /// Currency symbol.
-    pub currency: String,
-    /// "sim" or "rpi".
-    pub hardware: String,
-    /// Credit held.
-    pub credit: Cents,
-    /// Price held in escrow by a vend in progress.
-    pub escrow: Cents,
-    /// Whether a vend is in progress.
-    pub vending: bool,
-    /// The column whose motor is on.
-    pub motor_on: Option<ColumnId>,
-    /// Whether the service door is open.
-    pub door_open: bool,
-    /// What the display shows.
-    pub screen: Option<Screen>,
-    /// The display's text.
-    pub display: String,
-    /// Lamp roles that are lit.
-    pub lamps_on: Vec<LampRole>,
-    /// Columns.
-    pub columns: Vec<ColumnView>,
-    /// Money totals.
-    pub ledger: Ledger,
-    /// Journal transactions committed since start (one fsync each).
-    pub journal_commits: u64,
-    /// Why the last config change was refused, if it was.
-    pub last_config_error: Option<String>,
-    /// Whether the operator paused surprises.
-    pub surprises_paused: bool,
-    /// The journal version of the surprise config in force.
-    pub surprise_version: Option<i64>,
-    /// `machine.toml` changed on disk in a way that takes effect at the next start.
-    pub restart_needed: bool,
-    /// Why the machine is not selling, when it is not (stopped, storage full, starting up).
-    pub out_of_service: Option<String>,
-    /// The books' disk: free space, reserve, floor reached.
-    pub storage: StorageStatus,
-    /// The books are still being checked: nothing is sold yet.
-    pub starting: bool,
-}
-
-/// Where trace records go: every subscriber gets every record, in order; a broadcast channel, if
-/// set, serves any number of live viewers (which may miss records when they fall behind).
-#[derive(Debug, Clone, Default)]
-pub struct TraceSink {
-    subscribers: Vec<UnboundedSender<TraceRecord>>,
-    broadcast: Option<tokio::sync::broadcast::Sender<TraceRecord>>,
-}
-
-impl TraceSink {
-    /// A sink with no subscribers.
-    pub fn new() -> Self {
-        TraceSink::default()
-    }
-
-    /// Add a subscriber and return its receiving end.
-    pub fn subscribe(&mut self) -> UnboundedReceiver<TraceRecord> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        self.subscribers.push(tx);
-        rx
-    }
-
-    /// Add a broadcast channel for live viewers (the operator's event stream) and return its
-    /// sender, from which viewers subscribe.
-    pub fn broadcast(&mut self, capacity: usize) -> tokio::sync::broadcast::Sender<TraceRecord> {
-        let (tx, _) = tokio::sync::broadcast::channel(capacity.max(1));
-        self.broadcast = Some(tx.clone());
-        tx
-    }
-
-    /// Send a record to every subscriber still listening.
-    pub fn emit(&mut self, record: TraceRecord) {
-        if let Some(b) = &self.broadcast {
-            // No viewer connected is the normal case.
-            let _ = b.send(record.clone());
-        }
-        self.subscribers.retain(|s| s.send(record.clone()).is_ok());
-    }
 }
 
 /// Where the controller gets local wall-clock time.
@@ -245,12 +142,8 @@ pub struct Controller {
     status: watch::Sender<Status>,
     screen: Option<Screen>,
     lamps_on: Vec<LampRole>,
-    last_config_error: Option<String>,
-    config_dir: Option<PathBuf>,
-    machine_text: String,
-    surprises_text: String,
-    surprise_version: Option<i64>,
-    restart_needed: bool,
+    /// The config files in force, and what became of the last change.
+    files: config_files::ConfigFiles,
     metrics: Option<Arc<Metrics>>,
     hardware: String,
     /// Why the machine stopped selling for good (until restarted), once it has.
@@ -436,55 +329,13 @@ impl Controller {
     fn execute(
         &mut self,
         at: Timestamp,
-        cause: Option<TraceEntry>,
+        mut cause: Option<TraceEntry>,
         cmds: Vec<Command>,
     ) -> Result<(), ControllerError> {
         // The books first: a vend's intent is on disk before its motor starts, and nothing is
         // done that could not be recorded.
-        let notices: Vec<&Notice> = cmds
-            .iter()
-            .filter_map(|c| match c {
-                Command::Notice(n) => Some(n),
-                _ => None,
-            })
-            .collect();
-        if let Some(m) = &self.metrics {
-            for n in &notices {
-                m.observe(n);
-            }
-        }
         let commits = self.journal.stats().commits;
-        if !notices.is_empty() {
-            let credit = self.core.credit();
-            let mut result = self.journal.record(self.local, &notices, credit);
-            if matches!(&result, Err(e) if e.is_storage_full()) && self.journal.release_reserve() {
-                // The reserve is there for exactly this: what already happened (a coin in the
-                // slot, an item in the tray) is recorded to the end. Nothing new starts after it.
-                result = self.journal.record(self.local, &notices, credit);
-            }
-            if let Err(e) = result {
-                if let Some(cause) = cause {
-                    self.record(at, cause);
-                }
-                let _ = self.hw.safe_off();
-                self.record(
-                    at,
-                    TraceEntry::Error {
-                        message: format!("journal write failed, stopping: {e}"),
-                    },
-                );
-                // What happened but could not be booked goes to the log at least, so that an
-                // operator can set the books right by hand.
-                let lost: Vec<Notice> = notices.iter().map(|n| (*n).clone()).collect();
-                let entry = TraceEntry::Unrecorded { notices: lost };
-                tracing::error!(
-                    "{}",
-                    TraceRecord::new(at, entry.clone()).to_text(&self.config.currency)
-                );
-                self.record(at, entry);
-                return Err(e.into());
-            }
-        }
+        self.book(at, &mut cause, &cmds)?;
         // Then the hardware, every command in order, before anything is traced: formatting and
         // handing out trace records must not stand between a press and its motor.
         let mut outcomes = Vec::with_capacity(cmds.len());
@@ -522,6 +373,61 @@ impl Controller {
         Ok(())
     }
 
+    /// Book the notices among `cmds` in one transaction (the metrics see them too). When that
+    /// fails even with the reserve released, every output goes safe and what could not be booked
+    /// goes to the log, so that an operator can set the books right by hand.
+    /// `cause` leads the trace of a failure (and is left for the caller otherwise).
+    fn book(
+        &mut self,
+        at: Timestamp,
+        cause: &mut Option<TraceEntry>,
+        cmds: &[Command],
+    ) -> Result<(), ControllerError> {
+        let notices: Vec<&Notice> = cmds
+            .iter()
+            .filter_map(|c| match c {
+                Command::Notice(n) => Some(n),
+                _ => None,
+            })
+            .collect();
+        if let Some(m) = &self.metrics {
+            for n in &notices {
+                m.observe(n);
+            }
+        }
+        if notices.is_empty() {
+            return Ok(());
+        }
+        let credit = self.core.credit();
+        let mut result = self.journal.record(self.local, &notices, credit);
+        if matches!(&result, Err(e) if e.is_storage_full()) && self.journal.release_reserve() {
+            // The reserve is there for exactly this: what already happened (a coin in the
+            // slot, an item in the tray) is recorded to the end. Nothing new starts after it.
+            result = self.journal.record(self.local, &notices, credit);
+        }
+        let Err(e) = result else {
+            return Ok(());
+        };
+        if let Some(cause) = cause.take() {
+            self.record(at, cause);
+        }
+        let _ = self.hw.safe_off();
+        self.record(
+            at,
+            TraceEntry::Error {
+                message: format!("journal write failed, stopping: {e}"),
+            },
+        );
+        let lost: Vec<Notice> = notices.iter().map(|n| (*n).clone()).collect();
+        let entry = TraceEntry::Unrecorded { notices: lost };
+        tracing::error!(
+            "{}",
+            TraceRecord::new(at, entry.clone()).to_text(&self.config.currency)
+        );
+        self.record(at, entry);
+        Err(e.into())
+    }
+
     /// Look at the books' disk, put the reserve back when room was made, and tell the core when
     /// the disk fills up or has room again. Cheap enough for every commit and every selection.
     fn sync_storage(&mut self, at: Timestamp) -> Result<(), ControllerError> {
@@ -548,19 +454,6 @@ impl Controller {
             tracing::info!(free_bytes = ?status.free_bytes, "the disk has room again: selling");
         }
         self.feed(at, Event::Storage { full: status.low })
-    }
-
-    /// Why the machine sells nothing right now, if it does not.
-    fn out_of_service(&self) -> Option<String> {
-        if let Some(reason) = &self.halted {
-            return Some(reason.clone());
-        }
-        if self.starting.is_some() {
-            return Some("starting up: the books are being checked".to_string());
-        }
-        self.core.storage_full().then(|| {
-            "storage full: the disk holding the books is under its free-space floor".to_string()
-        })
     }
 
     /// Carry out one command on the hardware (or the display state).
@@ -618,64 +511,18 @@ impl Controller {
             Command::Notice(_) | Command::Show { .. } => Ok(()),
         }
     }
-
-    /// Publish the current status to watchers.
-    pub fn publish(&mut self) {
-        let columns = (0..self.core.column_count())
-            .filter_map(ColumnId::from_index)
-            .filter_map(|column| {
-                let spec = self.config.columns.get(column.index())?;
-                Some(ColumnView {
-                    column,
-                    product: spec.product.clone(),
-                    price: spec.price,
-                    stock: self.core.stock(column)?,
-                    status: self.core.status(column)?,
-                })
-            })
-            .collect();
-        let display = self
-            .screen
-            .as_ref()
-            .map(|s| s.text(&self.config.currency))
-            .unwrap_or_default();
-        let status = Status {
-            credit: self.core.credit(),
-            escrow: self.core.escrow(),
-            vending: self.core.is_vending(),
-            motor_on: self.core.motor_on(),
-            door_open: self.core.door_open(),
-            screen: self.screen.clone(),
-            display,
-            lamps_on: self.lamps_on.clone(),
-            columns,
-            ledger: self.core.ledger(),
-            journal_commits: self.journal.stats().commits,
-            last_config_error: self.last_config_error.clone(),
-            surprises_paused: self.core.surprises().paused(),
-            surprise_version: self.surprise_version,
-            restart_needed: self.restart_needed,
-            out_of_service: self.out_of_service(),
-            storage: self.storage,
-            starting: self.starting.is_some(),
-            machine: self.config.name.clone(),
-            currency: self.config.currency.clone(),
-            hardware: self.hardware.clone(),
-        };
-        if let Some(m) = &self.metrics {
-            m.set_credit(self.core.credit().get());
-            m.set_storage(self.storage.free_bytes, self.core.storage_full());
-            m.set_out_of_service(status.out_of_service.is_some());
-        }
-        self.status.send_replace(status);
-    }
 }
 
+mod config_files;
 mod dispatch;
 mod requests;
 mod startup;
+mod status;
 mod stop;
+mod trace_sink;
 
 pub use dispatch::Dispatch;
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, Request};
 pub use startup::OnOpen;
+pub use status::{ColumnView, Status};
+pub use trace_sink::TraceSink;

@@ -1,17 +1,12 @@
 //! Requests from outside the hardware: operator actions, config changes, questions about the
 //! books. Handled between vend steps, one at a time, so a change is never half applied.
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::{Controller, ControllerError};
-use crate::config::{ConfigError, MachineConfig, MACHINE_FILE};
 use crate::journal::{BooksCheck, BooksReport, ConfigVersion, JournalError};
 use crate::surprise::config::SURPRISES_FILE;
-use crate::surprise::SurpriseConfig;
-use crate::trace::TraceEntry;
 use crate::vend::Event;
 
 /// How a config body is written.
@@ -173,7 +168,10 @@ impl Controller {
                 let _ = reply.send(result);
             }
             Request::CurrentSurprises { reply } => {
-                let _ = reply.send((self.surprises_text.clone(), self.surprise_version));
+                let _ = reply.send((
+                    self.files.surprises_text.clone(),
+                    self.files.surprise_version,
+                ));
             }
             Request::SurpriseVersions { reply } => {
                 let _ = reply.send(
@@ -228,177 +226,4 @@ impl Controller {
         }
         Ok(())
     }
-
-    /// Validate a surprise config exactly like the file, then put it in force: write it back to
-    /// the file (when `write_back`), record the version with a diff, and swap it into the engine
-    /// (whose memory of caps and budgets is kept).
-    fn apply_surprises_text(
-        &mut self,
-        body: &str,
-        format: BodyFormat,
-        source: &str,
-        write_back: bool,
-    ) -> Result<Applied, ConfigRejection> {
-        let text = match format {
-            BodyFormat::Toml => body.to_string(),
-            BodyFormat::Json => json_to_toml(body)?,
-        };
-        let file = self
-            .config_dir
-            .as_ref()
-            .map_or_else(|| PathBuf::from(SURPRISES_FILE), |d| d.join(SURPRISES_FILE));
-        let config = match SurpriseConfig::from_toml(&file, &text, &self.config.columns) {
-            Ok(c) => c,
-            Err(e) => {
-                self.config_refused(&e);
-                return Err(rejection(&e));
-            }
-        };
-        if write_back {
-            if let Some(dir) = &self.config_dir {
-                write_atomically(&dir.join(SURPRISES_FILE), &text).map_err(|e| {
-                    ConfigRejection::Storage {
-                        message: format!("cannot write {}: {e}", file.display()),
-                    }
-                })?;
-            }
-        }
-        let (version, changed) = self
-            .journal
-            .record_config(self.local, SURPRISES_FILE, &text, source)
-            .map_err(|e| ConfigRejection::Storage {
-                message: e.to_string(),
-            })?;
-        self.core.surprises_mut().set_config(config);
-        self.surprises_text = text;
-        self.surprise_version = Some(version);
-        self.last_config_error = None;
-        tracing::info!(version, source, "surprise config in force");
-        Ok(Applied { version, changed })
-    }
-
-    /// A config change was refused: keep running on the current one, and say why.
-    fn config_refused(&mut self, error: &ConfigError) {
-        let message = error.to_string();
-        tracing::warn!("config change refused, keeping the running config: {message}");
-        let now = self.clock.now();
-        self.record(
-            now,
-            TraceEntry::Error {
-                message: format!("config change refused, keeping the running config: {message}"),
-            },
-        );
-        if let Some(m) = &self.metrics {
-            m.config_error();
-        }
-        self.last_config_error = Some(message);
-    }
-
-    /// Pick up config files changed on disk. A valid `surprises.toml` is put in force at once; a
-    /// valid new `machine.toml` waits for the next start (pins and columns cannot change under a
-    /// running machine); anything invalid is refused and reported.
-    fn reload_from_disk(&mut self) {
-        let Some(dir) = self.config_dir.clone() else {
-            return;
-        };
-        let surprises_file = dir.join(SURPRISES_FILE);
-        match std::fs::read_to_string(&surprises_file) {
-            Ok(text) if text != self.surprises_text => {
-                // Refusals are already recorded by apply.
-                let _ = self.apply_surprises_text(&text, BodyFormat::Toml, "file", false);
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => self.config_refused(&ConfigError::Read {
-                file: surprises_file,
-                source,
-            }),
-        }
-        let machine_file = dir.join(MACHINE_FILE);
-        match std::fs::read_to_string(&machine_file) {
-            Ok(text) if text != self.machine_text => {
-                match MachineConfig::from_toml(&machine_file, &text) {
-                    Ok(_) => {
-                        tracing::warn!(
-                            "machine.toml changed: it takes effect when the kiosk restarts"
-                        );
-                        self.machine_text = text;
-                        self.restart_needed = true;
-                    }
-                    Err(e) => {
-                        self.machine_text = text;
-                        self.config_refused(&e);
-                    }
-                }
-            }
-            Ok(_) => {}
-            Err(source) => self.config_refused(&ConfigError::Read {
-                file: machine_file,
-                source,
-            }),
-        }
-    }
-
-    /// Put a new surprise configuration in force without a file (the fault campaign's reloads).
-    pub fn apply_surprises(
-        &mut self,
-        text: &str,
-        source: &str,
-    ) -> Result<Applied, ConfigRejection> {
-        if self.halted.is_some() {
-            return Err(ConfigRejection::Storage {
-                message: "the controller has stopped".into(),
-            });
-        }
-        let now = self.clock.now();
-        self.sync_local_time(now);
-        self.apply_surprises_text(text, BodyFormat::Toml, source, false)
-    }
-}
-
-fn rejection(error: &ConfigError) -> ConfigRejection {
-    let issues = error.issues();
-    // A problem without a field path is a syntax error: the body is not well-formed at all.
-    if issues.is_empty() || issues.iter().all(|i| i.path.is_empty()) {
-        return ConfigRejection::Malformed {
-            message: error.to_string(),
-        };
-    }
-    ConfigRejection::Invalid {
-        issues: issues
-            .iter()
-            .map(|i| IssueView {
-                path: i.path.clone(),
-                line: i.line,
-                message: i.message.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// A JSON body becomes the equivalent TOML text, so it is validated and stored exactly like the
-/// file.
-fn json_to_toml(body: &str) -> Result<String, ConfigRejection> {
-    let value: serde_json::Value =
-        serde_json::from_str(body).map_err(|e| ConfigRejection::Malformed {
-            message: format!("not valid JSON: {e}"),
-        })?;
-    let value = toml::Value::try_from(value).map_err(|e| ConfigRejection::Malformed {
-        message: format!("cannot be written as TOML: {e}"),
-    })?;
-    toml::to_string(&value).map_err(|e| ConfigRejection::Malformed {
-        message: format!("cannot be written as TOML: {e}"),
-    })
-}
-
-/// Write a file so that a crash leaves either the old or the new text, never half of one.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let tmp = path.with_extension("toml.tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
 }

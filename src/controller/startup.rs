@@ -14,6 +14,8 @@ use std::sync::Arc;
 use happiness_hardware::{Hardware, InputConditioner, InputEvent, Stamped};
 use tokio::sync::watch;
 
+use super::config_files::ConfigFiles;
+
 use super::{
     Controller, ControllerError, Request, Setup, Status, TraceSink, MACHINE_FILE, SURPRISES_FILE,
 };
@@ -108,12 +110,7 @@ impl Controller {
             status,
             screen: Some(Screen::StartingUp),
             lamps_on: Vec::new(),
-            last_config_error: None,
-            config_dir: setup.config_dir,
-            machine_text: setup.machine_text,
-            surprises_text: setup.surprises_text,
-            surprise_version: None,
-            restart_needed: false,
+            files: ConfigFiles::new(setup.config_dir, setup.machine_text, setup.surprises_text),
             metrics: setup.metrics,
             hardware: setup.hardware,
             halted: None,
@@ -227,17 +224,17 @@ impl Controller {
         let now = self.clock.now();
         self.sync_local_time(now);
         let local = self.local;
-        if !self.machine_text.is_empty() {
-            let text = self.machine_text.clone();
+        if !self.files.machine_text.is_empty() {
+            let text = self.files.machine_text.clone();
             self.journal
                 .record_config(local, MACHINE_FILE, &text, "start")?;
         }
-        if !self.surprises_text.is_empty() {
-            let text = self.surprises_text.clone();
+        if !self.files.surprises_text.is_empty() {
+            let text = self.files.surprises_text.clone();
             let (version, _) = self
                 .journal
                 .record_config(local, SURPRISES_FILE, &text, "start")?;
-            self.surprise_version = Some(version);
+            self.files.surprise_version = Some(version);
         }
         let cmds = self.core.start(now);
         self.execute(now, None, cmds)?;

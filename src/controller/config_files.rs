@@ -1,0 +1,247 @@
+//! The config service: the operator's files (`machine.toml`, `surprises.toml`) as the running
+//! machine knows them, reading changes from disk, writing accepted edits back, and turning
+//! bodies and refusals into the API's terms.
+//!
+//! [`ConfigFiles`] does the file I/O and keeps the texts in force; it decides nothing about the
+//! machine. The `impl Controller` block below is the glue: it validates a change against the
+//! machine, books it, and swaps it into the surprise engine between vend steps.
+
+use std::path::{Path, PathBuf};
+
+use super::requests::{Applied, BodyFormat, ConfigRejection, IssueView};
+use super::Controller;
+use crate::config::{ConfigError, MachineConfig, MACHINE_FILE};
+use crate::surprise::config::SURPRISES_FILE;
+use crate::surprise::SurpriseConfig;
+use crate::trace::TraceEntry;
+
+/// The config files as the running machine knows them.
+#[derive(Debug, Default)]
+pub(super) struct ConfigFiles {
+    /// Where the files live; without one, accepted changes live only in the books.
+    dir: Option<PathBuf>,
+    /// `machine.toml` as the machine started with it (or as last seen changed on disk).
+    pub(super) machine_text: String,
+    /// `surprises.toml` in force (empty without the file).
+    pub(super) surprises_text: String,
+    /// Its version in the books.
+    pub(super) surprise_version: Option<i64>,
+    /// Why the last change was refused, until one is accepted.
+    pub(super) last_error: Option<String>,
+    /// `machine.toml` changed on disk in a way that takes effect at the next start.
+    pub(super) restart_needed: bool,
+}
+
+/// A file changed on disk, as read.
+pub(super) enum Changed {
+    /// `surprises.toml` has new text.
+    Surprises(String),
+    /// `machine.toml` has new text, valid (takes effect at the next start) or not.
+    Machine(Result<(), ConfigError>),
+    /// A file could not be read.
+    Unreadable(ConfigError),
+}
+
+impl ConfigFiles {
+    /// The files in `dir` (if any), starting with these texts.
+    pub(super) fn new(dir: Option<PathBuf>, machine_text: String, surprises_text: String) -> Self {
+        ConfigFiles {
+            dir,
+            machine_text,
+            surprises_text,
+            ..ConfigFiles::default()
+        }
+    }
+
+    /// Where `surprises.toml` is (just its name without a directory, for messages).
+    pub(super) fn surprises_path(&self) -> PathBuf {
+        self.dir
+            .as_ref()
+            .map_or_else(|| PathBuf::from(SURPRISES_FILE), |d| d.join(SURPRISES_FILE))
+    }
+
+    /// Write accepted surprise text to its file, if the machine has a config directory.
+    pub(super) fn write_surprises(&self, text: &str) -> Result<(), ConfigRejection> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let file = dir.join(SURPRISES_FILE);
+        write_atomically(&file, text).map_err(|e| ConfigRejection::Storage {
+            message: format!("cannot write {}: {e}", file.display()),
+        })
+    }
+
+    /// Read both files and say what changed since last seen. A new `machine.toml` is
+    /// remembered as seen (so that it is reported once), valid or not.
+    pub(super) fn changes_on_disk(&mut self) -> Vec<Changed> {
+        let Some(dir) = self.dir.clone() else {
+            return Vec::new();
+        };
+        let mut changes = Vec::new();
+        let surprises_file = dir.join(SURPRISES_FILE);
+        match std::fs::read_to_string(&surprises_file) {
+            Ok(text) if text != self.surprises_text => changes.push(Changed::Surprises(text)),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => changes.push(Changed::Unreadable(ConfigError::Read {
+                file: surprises_file,
+                source,
+            })),
+        }
+        let machine_file = dir.join(MACHINE_FILE);
+        match std::fs::read_to_string(&machine_file) {
+            Ok(text) if text != self.machine_text => {
+                let checked = MachineConfig::from_toml(&machine_file, &text).map(|_| ());
+                self.machine_text = text;
+                changes.push(Changed::Machine(checked));
+            }
+            Ok(_) => {}
+            Err(source) => changes.push(Changed::Unreadable(ConfigError::Read {
+                file: machine_file,
+                source,
+            })),
+        }
+        changes
+    }
+}
+
+impl Controller {
+    /// Validate a surprise config exactly like the file, then put it in force: write it back to
+    /// the file (when `write_back`), record the version with a diff, and swap it into the engine
+    /// (whose memory of caps and budgets is kept).
+    pub(super) fn apply_surprises_text(
+        &mut self,
+        body: &str,
+        format: BodyFormat,
+        source: &str,
+        write_back: bool,
+    ) -> Result<Applied, ConfigRejection> {
+        let text = match format {
+            BodyFormat::Toml => body.to_string(),
+            BodyFormat::Json => json_to_toml(body)?,
+        };
+        let file = self.files.surprises_path();
+        let config = match SurpriseConfig::from_toml(&file, &text, &self.config.columns) {
+            Ok(c) => c,
+            Err(e) => {
+                self.config_refused(&e);
+                return Err(rejection(&e));
+            }
+        };
+        if write_back {
+            self.files.write_surprises(&text)?;
+        }
+        let (version, changed) = self
+            .journal
+            .record_config(self.local, SURPRISES_FILE, &text, source)
+            .map_err(|e| ConfigRejection::Storage {
+                message: e.to_string(),
+            })?;
+        self.core.surprises_mut().set_config(config);
+        self.files.surprises_text = text;
+        self.files.surprise_version = Some(version);
+        self.files.last_error = None;
+        tracing::info!(version, source, "surprise config in force");
+        Ok(Applied { version, changed })
+    }
+
+    /// A config change was refused: keep running on the current one, and say why.
+    fn config_refused(&mut self, error: &ConfigError) {
+        let message = error.to_string();
+        tracing::warn!("config change refused, keeping the running config: {message}");
+        let now = self.clock.now();
+        self.record(
+            now,
+            TraceEntry::Error {
+                message: format!("config change refused, keeping the running config: {message}"),
+            },
+        );
+        if let Some(m) = &self.metrics {
+            m.config_error();
+        }
+        self.files.last_error = Some(message);
+    }
+
+    /// Pick up config files changed on disk. A valid `surprises.toml` is put in force at once; a
+    /// valid new `machine.toml` waits for the next start (pins and columns cannot change under a
+    /// running machine); anything invalid is refused and reported.
+    pub(super) fn reload_from_disk(&mut self) {
+        for change in self.files.changes_on_disk() {
+            match change {
+                Changed::Surprises(text) => {
+                    // Refusals are already recorded by apply.
+                    let _ = self.apply_surprises_text(&text, BodyFormat::Toml, "file", false);
+                }
+                Changed::Machine(Ok(())) => {
+                    tracing::warn!("machine.toml changed: it takes effect when the kiosk restarts");
+                    self.files.restart_needed = true;
+                }
+                Changed::Machine(Err(e)) | Changed::Unreadable(e) => self.config_refused(&e),
+            }
+        }
+    }
+
+    /// Put a new surprise configuration in force without a file (the fault campaign's reloads).
+    pub fn apply_surprises(
+        &mut self,
+        text: &str,
+        source: &str,
+    ) -> Result<Applied, ConfigRejection> {
+        if self.halted.is_some() {
+            return Err(ConfigRejection::Storage {
+                message: "the controller has stopped".into(),
+            });
+        }
+        let now = self.clock.now();
+        self.sync_local_time(now);
+        self.apply_surprises_text(text, BodyFormat::Toml, source, false)
+    }
+}
+
+/// A refused config in the API's terms.
+fn rejection(error: &ConfigError) -> ConfigRejection {
+    let issues = error.issues();
+    // A problem without a field path is a syntax error: the body is not well-formed at all.
+    if issues.is_empty() || issues.iter().all(|i| i.path.is_empty()) {
+        return ConfigRejection::Malformed {
+            message: error.to_string(),
+        };
+    }
+    ConfigRejection::Invalid {
+        issues: issues
+            .iter()
+            .map(|i| IssueView {
+                path: i.path.clone(),
+                line: i.line,
+                message: i.message.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A JSON body becomes the equivalent TOML text, so it is validated and stored exactly like the
+/// file.
+fn json_to_toml(body: &str) -> Result<String, ConfigRejection> {
+    let value: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| ConfigRejection::Malformed {
+            message: format!("not valid JSON: {e}"),
+        })?;
+    let value = toml::Value::try_from(value).map_err(|e| ConfigRejection::Malformed {
+        message: format!("cannot be written as TOML: {e}"),
+    })?;
+    toml::to_string(&value).map_err(|e| ConfigRejection::Malformed {
+        message: format!("cannot be written as TOML: {e}"),
+    })
+}
+
+/// Write a file so that a crash leaves either the old or the new text, never half of one.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let tmp = path.with_extension("toml.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}

@@ -1,0 +1,134 @@
+//! The status: a snapshot of the running machine for the pages, the API and the metrics,
+//! republished after every step.
+
+use serde::Serialize;
+
+use super::*;
+
+/// One column as the outside world sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnView {
+    /// 1-based number.
+    pub column: ColumnId,
+    /// Product.
+    pub product: String,
+    /// Price.
+    pub price: Cents,
+    /// Items the controller believes are left.
+    pub stock: u32,
+    /// Service state.
+    pub status: ColumnStatus,
+}
+
+/// A snapshot of the running machine, republished after every step.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    /// Machine name.
+    pub machine: String,
+    /// Currency symbol.
+    pub currency: String,
+    /// "sim" or "rpi".
+    pub hardware: String,
+    /// Credit held.
+    pub credit: Cents,
+    /// Price held in escrow by a vend in progress.
+    pub escrow: Cents,
+    /// Whether a vend is in progress.
+    pub vending: bool,
+    /// The column whose motor is on.
+    pub motor_on: Option<ColumnId>,
+    /// Whether the service door is open.
+    pub door_open: bool,
+    /// What the display shows.
+    pub screen: Option<Screen>,
+    /// The display's text.
+    pub display: String,
+    /// Lamp roles that are lit.
+    pub lamps_on: Vec<LampRole>,
+    /// Columns.
+    pub columns: Vec<ColumnView>,
+    /// Money totals.
+    pub ledger: Ledger,
+    /// Journal transactions committed since start (one fsync each).
+    pub journal_commits: u64,
+    /// Why the last config change was refused, if it was.
+    pub last_config_error: Option<String>,
+    /// Whether the operator paused surprises.
+    pub surprises_paused: bool,
+    /// The journal version of the surprise config in force.
+    pub surprise_version: Option<i64>,
+    /// `machine.toml` changed on disk in a way that takes effect at the next start.
+    pub restart_needed: bool,
+    /// Why the machine is not selling, when it is not (stopped, storage full, starting up).
+    pub out_of_service: Option<String>,
+    /// The books' disk: free space, reserve, floor reached.
+    pub storage: StorageStatus,
+    /// The books are still being checked: nothing is sold yet.
+    pub starting: bool,
+}
+
+impl Controller {
+    /// Why the machine sells nothing right now, if it does not.
+    fn out_of_service(&self) -> Option<String> {
+        if let Some(reason) = &self.halted {
+            return Some(reason.clone());
+        }
+        if self.starting.is_some() {
+            return Some("starting up: the books are being checked".to_string());
+        }
+        self.core.storage_full().then(|| {
+            "storage full: the disk holding the books is under its free-space floor".to_string()
+        })
+    }
+
+    /// Publish the current status to watchers.
+    pub fn publish(&mut self) {
+        let columns = (0..self.core.column_count())
+            .filter_map(ColumnId::from_index)
+            .filter_map(|column| {
+                let spec = self.config.columns.get(column.index())?;
+                Some(ColumnView {
+                    column,
+                    product: spec.product.clone(),
+                    price: spec.price,
+                    stock: self.core.stock(column)?,
+                    status: self.core.status(column)?,
+                })
+            })
+            .collect();
+        let display = self
+            .screen
+            .as_ref()
+            .map(|s| s.text(&self.config.currency))
+            .unwrap_or_default();
+        let status = Status {
+            credit: self.core.credit(),
+            escrow: self.core.escrow(),
+            vending: self.core.is_vending(),
+            motor_on: self.core.motor_on(),
+            door_open: self.core.door_open(),
+            screen: self.screen.clone(),
+            display,
+            lamps_on: self.lamps_on.clone(),
+            columns,
+            ledger: self.core.ledger(),
+            journal_commits: self.journal.stats().commits,
+            last_config_error: self.files.last_error.clone(),
+            surprises_paused: self.core.surprises().paused(),
+            surprise_version: self.files.surprise_version,
+            restart_needed: self.files.restart_needed,
+            out_of_service: self.out_of_service(),
+            storage: self.storage,
+            starting: self.starting.is_some(),
+            machine: self.config.name.clone(),
+            currency: self.config.currency.clone(),
+            hardware: self.hardware.clone(),
+        };
+        if let Some(m) = &self.metrics {
+            m.set_credit(self.core.credit().get());
+            m.set_storage(self.storage.free_bytes, self.core.storage_full());
+            m.set_out_of_service(status.out_of_service.is_some());
+        }
+        self.status.send_replace(status);
+    }
+}
