@@ -22,6 +22,7 @@
 
 pub mod config;
 pub mod controller;
+pub mod display;
 pub mod journal;
 pub mod kiosk;
 pub mod localtime;

@@ -7,7 +7,7 @@
 use happiness_hardware::{InputEvent, Timestamp};
 use serde::Serialize;
 
-use crate::vend::{ColumnId, Command, Event, Notice, Screen};
+use crate::vend::{ColumnId, Command, Event, Notice};
 
 /// One entry of the trace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -336,7 +336,7 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
 /// The display text of a command, if it is a display command.
 pub fn display_text(command: &Command, currency: &str) -> Option<String> {
     match command {
-        Command::Display(screen) => Some(Screen::text(screen, currency)),
+        Command::Display(screen) => Some(crate::display::text(screen, currency)),
         _ => None,
     }
 }
@@ -345,6 +345,7 @@ pub fn display_text(command: &Command, currency: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::money::Cents;
+    use crate::vend::Screen;
 
     #[test]
     fn json_lines_carry_type_time_and_payload() {

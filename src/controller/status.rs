@@ -99,7 +99,7 @@ impl Controller {
         let display = self
             .screen
             .as_ref()
-            .map(|s| s.text(&self.config.currency))
+            .map(|s| crate::display::text(s, &self.config.currency))
             .unwrap_or_default();
         let status = Status {
             credit: self.core.credit(),

@@ -1,4 +1,5 @@
-//! What the display shows, as data, and its English text.
+//! What the display shows, as data. The words for each screen are the display's business
+//! (`crate::display`), so that the core stays the same in every language.
 
 use serde::Serialize;
 
@@ -100,68 +101,4 @@ pub enum Screen {
         /// Credit held.
         credit: Cents,
     },
-}
-
-impl Screen {
-    /// The text for a display, with `currency` before amounts.
-    pub fn text(&self, currency: &str) -> String {
-        let m = |c: &Cents| c.with_symbol(currency);
-        match self {
-            Screen::Welcome { free: true, .. } => "Free vend today: choose a drink!".into(),
-            Screen::Welcome { credit, .. } if *credit == Cents::ZERO => {
-                "Insert coins, then choose".into()
-            }
-            Screen::Welcome { credit, .. } | Screen::Credit { credit } => {
-                format!("Credit {}: choose a drink", m(credit))
-            }
-            Screen::InsertMore {
-                product,
-                price,
-                credit,
-            } => format!(
-                "{product} costs {}: insert {} more",
-                m(price),
-                m(&price.saturating_sub(*credit))
-            ),
-            Screen::SoldOut { product } => format!("Sorry, {product} is sold out"),
-            Screen::OutOfOrder { product } => {
-                format!("Sorry, {product} is out of order: choose another")
-            }
-            Screen::Vending { product } => format!("Here comes your {product}..."),
-            Screen::PleaseWait => "Please wait: your item is on its way".into(),
-            Screen::Enjoy { product } => format!("Enjoy your {product}!"),
-            Screen::Surprise { message, .. } => message.clone(),
-            Screen::Refunded {
-                product, amount, ..
-            } => format!(
-                "Sorry, {product} could not be delivered: {} is back in your credit",
-                m(amount)
-            ),
-            Screen::CoinNotRecognised => "Coin not recognised: please call the operator".into(),
-            Screen::PayingOut { amount } => format!("Returning {}: take your coins", m(amount)),
-            Screen::CreditKept { credit } => {
-                format!("Credit {} is kept for your next choice", m(credit))
-            }
-            Screen::PowerRestored { refunded, credit } => format!(
-                "Sorry, the power went out during your purchase: {} is back in your credit ({} in all)",
-                m(refunded),
-                m(credit)
-            ),
-            Screen::Service => "Service in progress: vending paused".into(),
-            Screen::OutOfService { credit } if *credit == Cents::ZERO => {
-                "Out of service: sorry!".into()
-            }
-            Screen::OutOfService { credit } => {
-                format!("Out of service: your credit {} is safe", m(credit))
-            }
-            Screen::StartingUp => "Starting up: one moment please".into(),
-            Screen::StorageFull { credit } if *credit == Cents::ZERO => {
-                "Out of service: storage full".into()
-            }
-            Screen::StorageFull { credit } => format!(
-                "Out of service: storage full. Your credit {} is safe",
-                m(credit)
-            ),
-        }
-    }
 }

@@ -163,7 +163,7 @@ fn insufficient_credit_is_refused_with_the_price_shown() {
         }]
     );
     assert_eq!(
-        screens(&cmds)[0].text("€"),
+        crate::display::text(&screens(&cmds)[0], "€"),
         "Cola costs €1.50: insert €0.50 more"
     );
     assert_eq!(core.credit(), Cents::new(100));
@@ -447,7 +447,7 @@ fn unknown_coin_is_reported_and_coin_return_keeps_credit_without_a_payout() {
     );
     let cmds = core.handle(ms(2), Event::CoinReturn);
     assert_eq!(
-        screens(&cmds)[0].text("$"),
+        crate::display::text(&screens(&cmds)[0], "$"),
         "Credit $0.50 is kept for your next choice"
     );
     assert_eq!(core.credit(), Cents::new(50));
