@@ -1,5 +1,5 @@
 //! What the display shows, as data. The words for each screen are the display's business
-//! (`crate::display`), so that the core stays the same in every language.
+//! (the `display` module), so that the core stays the same in every language.
 
 use serde::Serialize;
 
