@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::config::MachineConfig;
 use crate::localtime::LocalTime;
-use crate::model::ColumnId;
+use crate::model::{ColumnId, ColumnSpec};
 use crate::money::Cents;
 use crate::surprise::{Cap, KindName, SurpriseConfig, SurpriseEngine, VendFacts};
 
@@ -216,188 +216,264 @@ pub fn simulate(
 ) -> Report {
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-    let mut engine = SurpriseEngine::new(surprises.clone(), options.seed ^ 0x5eed_5a4f_0000_0001);
+    let engine = SurpriseEngine::new(surprises.clone(), options.seed ^ 0x5eed_5a4f_0000_0001);
     let columns = &machine.columns;
-    let for_sale: Vec<usize> = (0..columns.len())
-        .filter(|&i| columns[i].for_sale)
-        .collect();
-    let mut stock: Vec<u32> = columns.iter().map(|c| c.stock).collect();
-    let n = surprises.catalogue.len();
-    let mut counts = vec![0u64; n];
-    let mut values = vec![Cents::ZERO; n];
-    let mut cap_times = [0u64; Cap::ALL.len()];
-    let mut sold = vec![0u64; columns.len()];
-    let mut surprised = vec![0u64; columns.len()];
-    let mut sold_out = vec![0u64; columns.len()];
-    let (mut vends, mut lucky, mut held_back, mut turned_away) = (0u64, 0u64, 0u64, 0u64);
-    let (mut streak, mut longest) = (0u64, 0u64);
-    let mut sales = Cents::ZERO;
+    let mut run = Run {
+        engine,
+        columns,
+        for_sale: (0..columns.len())
+            .filter(|&i| columns[i].for_sale)
+            .collect(),
+        stock: columns.iter().map(|c| c.stock).collect(),
+        tally: Tally::new(columns.len(), surprises.catalogue.len()),
+    };
     let hours = options.profile.hours();
-    let hour_total: u32 = hours.iter().sum();
     let mut day = 0i64;
-    let mut times: Vec<i64> = Vec::new();
     let mut exhausted = false;
-
-    while vends < options.vends && !exhausted && hour_total > 0 && !for_sale.is_empty() {
+    while run.tally.vends < options.vends
+        && !exhausted
+        && hours.iter().sum::<u32>() > 0
+        && !run.for_sale.is_empty()
+    {
         let day_start = options.start.plus_secs(day * 86_400);
         if options.restock == Restock::Daily {
-            for (s, c) in stock.iter_mut().zip(columns) {
+            for (s, c) in run.stock.iter_mut().zip(columns) {
                 *s = c.capacity;
             }
         }
-        let factor = options.profile.day_factor(day_start.weekday().index());
-        let expected = f64::from(options.per_day) * factor;
-        // Whole customers: round the expectation up or down at random, unbiased.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let mut today = expected.floor() as u64;
-        if rng.random::<f64>() < expected.fract() {
-            today += 1;
-        }
-        times.clear();
-        for _ in 0..today {
-            let mut pick = rng.random_range(0..hour_total);
-            let mut hour = 0i64;
-            for (h, &w) in hours.iter().enumerate() {
-                if pick < w {
-                    hour = i64::try_from(h).unwrap_or(0);
-                    break;
-                }
-                pick -= w;
-            }
-            times.push(hour * 3600 + rng.random_range(0..3600i64));
-        }
-        times.sort_unstable();
-        for &offset in &times {
-            if vends >= options.vends {
+        for offset in arrivals(&mut rng, options, day_start, &hours) {
+            if run.tally.vends >= options.vends {
                 break;
             }
-            let wanted = for_sale[rng.random_range(0..for_sale.len())];
-            // A customer facing an empty column picks another one that has stock.
-            let chosen = if stock[wanted] > 0 {
-                Some(wanted)
-            } else {
-                sold_out[wanted] += 1;
-                for_sale.iter().copied().find(|&i| stock[i] > 0)
-            };
-            let Some(c) = chosen else {
-                turned_away += 1;
-                if options.restock == Restock::Never {
-                    exhausted = true;
-                    break;
-                }
-                continue;
-            };
-            let Some(column) = ColumnId::from_index(c) else {
-                continue;
-            };
-            stock[c] -= 1;
-            sold[c] += 1;
-            vends += 1;
-            let price = columns[c].price;
-            sales = sales.saturating_add(price);
-            let decision = engine.decide(&VendFacts {
-                now: day_start.plus_secs(offset),
-                column,
-                price,
-                stock: &stock,
-            });
-            if decision.lucky {
-                lucky += 1;
-            }
-            for cap in decision.bound.iter() {
-                cap_times[cap as usize] += 1;
-            }
-            match decision.award {
-                Some(award) => {
-                    counts[award.index] += 1;
-                    values[award.index] = values[award.index].saturating_add(award.cost);
-                    for (col, k) in award.items {
-                        let i = col.index();
-                        stock[i] = stock[i].saturating_sub(k);
-                        surprised[i] += u64::from(k);
-                    }
-                    streak = 0;
-                }
-                None => {
-                    if decision.lucky {
-                        held_back += 1;
-                    }
-                    streak += 1;
-                    longest = longest.max(streak);
-                }
+            let served = run.customer(&mut rng, day_start.plus_secs(offset));
+            if !served && options.restock == Restock::Never {
+                exhausted = true;
+                break;
             }
         }
         day += 1;
     }
+    run.tally
+        .report(options, surprises, columns, day, started.elapsed())
+}
 
-    let elapsed = started.elapsed();
-    let total: u64 = counts.iter().sum();
-    let value: Cents = values.iter().copied().sum();
-    let weight_total: f64 = surprises.catalogue.iter().map(|s| s.weight).sum();
-    #[allow(clippy::cast_precision_loss)]
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    Report {
-        options: options.clone(),
-        vends,
-        days: u64::try_from(day).unwrap_or(0),
-        sales,
-        surprises: total,
-        surprise_rate: ratio(total, vends),
-        configured_probability: surprises.policy.probability,
-        lucky,
-        held_back,
-        surprise_value: value,
-        value_percent_of_sales: 100.0 * ratio(value.get(), sales.get()),
-        budget_percent: surprises.policy.budget_percent,
-        per_surprise: surprises
-            .catalogue
-            .iter()
-            .enumerate()
-            .map(|(i, s)| SurpriseLine {
-                name: s.name.clone(),
-                kind: s.kind.name(),
-                count: counts[i],
-                share: ratio(counts[i], total),
-                weight_share: if weight_total > 0.0 {
-                    s.weight / weight_total
-                } else {
-                    0.0
-                },
-                value: values[i],
-            })
-            .collect(),
-        caps: Cap::ALL
-            .iter()
-            .map(|&cap| CapLine {
-                cap,
-                times: cap_times[cap as usize],
-            })
-            .collect(),
-        longest_streak_without_surprise: longest,
-        stock: columns
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                Some(StockLine {
-                    column: ColumnId::from_index(i)?,
-                    product: c.product.clone(),
-                    sold: sold[i],
-                    surprised: surprised[i],
-                    sold_out: sold_out[i],
-                })
-            })
-            .collect(),
-        turned_away,
-        elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-        decisions_per_second: {
-            let secs = elapsed.as_secs_f64();
-            #[allow(clippy::cast_precision_loss)]
-            if secs > 0.0 {
-                vends as f64 / secs
-            } else {
-                0.0
+/// When today's customers come, in seconds after midnight, in order: the day's expected number
+/// (by weekday) rounded up or down at random, each at an hour drawn by the profile's weights.
+fn arrivals(
+    rng: &mut ChaCha8Rng,
+    options: &SimulateOptions,
+    day_start: LocalTime,
+    hours: &[u32; 24],
+) -> Vec<i64> {
+    let hour_total: u32 = hours.iter().sum();
+    let factor = options.profile.day_factor(day_start.weekday().index());
+    let expected = f64::from(options.per_day) * factor;
+    // Whole customers: round the expectation up or down at random, unbiased.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let mut today = expected.floor() as u64;
+    if rng.random::<f64>() < expected.fract() {
+        today += 1;
+    }
+    let mut times = Vec::new();
+    for _ in 0..today {
+        let mut pick = rng.random_range(0..hour_total);
+        let mut hour = 0i64;
+        for (h, &w) in hours.iter().enumerate() {
+            if pick < w {
+                hour = i64::try_from(h).unwrap_or(0);
+                break;
             }
-        },
+            pick -= w;
+        }
+        times.push(hour * 3600 + rng.random_range(0..3600i64));
+    }
+    times.sort_unstable();
+    times
+}
+
+/// A simulation in progress: the engine, the machine's stock and what has been counted.
+struct Run<'a> {
+    engine: SurpriseEngine,
+    columns: &'a [ColumnSpec],
+    for_sale: Vec<usize>,
+    stock: Vec<u32>,
+    tally: Tally,
+}
+
+impl Run<'_> {
+    /// One customer at `now`: picks a column (another with stock if theirs is empty), pays, and
+    /// the engine decides. False when everything was sold out and they left.
+    fn customer(&mut self, rng: &mut ChaCha8Rng, now: LocalTime) -> bool {
+        let t = &mut self.tally;
+        let wanted = self.for_sale[rng.random_range(0..self.for_sale.len())];
+        let chosen = if self.stock[wanted] > 0 {
+            Some(wanted)
+        } else {
+            t.sold_out[wanted] += 1;
+            self.for_sale.iter().copied().find(|&i| self.stock[i] > 0)
+        };
+        let Some(c) = chosen else {
+            t.turned_away += 1;
+            return false;
+        };
+        let Some(column) = ColumnId::from_index(c) else {
+            return true;
+        };
+        self.stock[c] -= 1;
+        t.sold[c] += 1;
+        t.vends += 1;
+        let price = self.columns[c].price;
+        t.sales = t.sales.saturating_add(price);
+        let decision = self.engine.decide(&VendFacts {
+            now,
+            column,
+            price,
+            stock: &self.stock,
+        });
+        if decision.lucky {
+            t.lucky += 1;
+        }
+        for cap in decision.bound.iter() {
+            t.cap_times[cap as usize] += 1;
+        }
+        match decision.award {
+            Some(award) => {
+                t.counts[award.index] += 1;
+                t.values[award.index] = t.values[award.index].saturating_add(award.cost);
+                for (col, k) in award.items {
+                    let i = col.index();
+                    self.stock[i] = self.stock[i].saturating_sub(k);
+                    t.surprised[i] += u64::from(k);
+                }
+                t.streak = 0;
+            }
+            None => {
+                if decision.lucky {
+                    t.held_back += 1;
+                }
+                t.streak += 1;
+                t.longest = t.longest.max(t.streak);
+            }
+        }
+        true
+    }
+}
+
+/// What a run counts.
+struct Tally {
+    /// Per surprise: times awarded and value.
+    counts: Vec<u64>,
+    values: Vec<Cents>,
+    /// Per cap: lucky vends it held something back on.
+    cap_times: [u64; Cap::ALL.len()],
+    /// Per column: sold, given as surprises, found empty.
+    sold: Vec<u64>,
+    surprised: Vec<u64>,
+    sold_out: Vec<u64>,
+    vends: u64,
+    lucky: u64,
+    held_back: u64,
+    turned_away: u64,
+    streak: u64,
+    longest: u64,
+    sales: Cents,
+}
+
+impl Tally {
+    fn new(columns: usize, surprises: usize) -> Self {
+        Tally {
+            counts: vec![0; surprises],
+            values: vec![Cents::ZERO; surprises],
+            cap_times: [0; Cap::ALL.len()],
+            sold: vec![0; columns],
+            surprised: vec![0; columns],
+            sold_out: vec![0; columns],
+            vends: 0,
+            lucky: 0,
+            held_back: 0,
+            turned_away: 0,
+            streak: 0,
+            longest: 0,
+            sales: Cents::ZERO,
+        }
+    }
+
+    /// The report of a run that took `elapsed` over `days` days.
+    fn report(
+        self,
+        options: &SimulateOptions,
+        surprises: &SurpriseConfig,
+        columns: &[ColumnSpec],
+        days: i64,
+        elapsed: std::time::Duration,
+    ) -> Report {
+        let total: u64 = self.counts.iter().sum();
+        let value: Cents = self.values.iter().copied().sum();
+        let weight_total: f64 = surprises.catalogue.iter().map(|s| s.weight).sum();
+        #[allow(clippy::cast_precision_loss)]
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let secs = elapsed.as_secs_f64();
+        #[allow(clippy::cast_precision_loss)]
+        let decisions_per_second = if secs > 0.0 {
+            self.vends as f64 / secs
+        } else {
+            0.0
+        };
+        Report {
+            options: options.clone(),
+            vends: self.vends,
+            days: u64::try_from(days).unwrap_or(0),
+            sales: self.sales,
+            surprises: total,
+            surprise_rate: ratio(total, self.vends),
+            configured_probability: surprises.policy.probability,
+            lucky: self.lucky,
+            held_back: self.held_back,
+            surprise_value: value,
+            value_percent_of_sales: 100.0 * ratio(value.get(), self.sales.get()),
+            budget_percent: surprises.policy.budget_percent,
+            per_surprise: surprises
+                .catalogue
+                .iter()
+                .enumerate()
+                .map(|(i, s)| SurpriseLine {
+                    name: s.name.clone(),
+                    kind: s.kind.name(),
+                    count: self.counts[i],
+                    share: ratio(self.counts[i], total),
+                    weight_share: if weight_total > 0.0 {
+                        s.weight / weight_total
+                    } else {
+                        0.0
+                    },
+                    value: self.values[i],
+                })
+                .collect(),
+            caps: Cap::ALL
+                .iter()
+                .map(|&cap| CapLine {
+                    cap,
+                    times: self.cap_times[cap as usize],
+                })
+                .collect(),
+            longest_streak_without_surprise: self.longest,
+            stock: columns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    Some(StockLine {
+                        column: ColumnId::from_index(i)?,
+                        product: c.product.clone(),
+                        sold: self.sold[i],
+                        surprised: self.surprised[i],
+                        sold_out: self.sold_out[i],
+                    })
+                })
+                .collect(),
+            turned_away: self.turned_away,
+            elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            decisions_per_second,
+        }
     }
 }
 
