@@ -74,7 +74,7 @@ pub struct Campaign {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Violation {
     /// Which invariant.
-    pub invariant: &'static str,
+    pub invariant: Invariant,
     /// The seed that found it.
     pub seed: u64,
     /// The step it was found at.
@@ -155,6 +155,7 @@ pub use faults::FaultRates;
 pub use report::{run_campaign, CampaignReport};
 use workload::surprise_variant;
 
+pub use checker::Invariant;
 use checker::{Checked, Checker};
 
 /// Unique names for the in-memory journals of seeds running at the same time.
@@ -314,7 +315,7 @@ impl<'c> Run<'c> {
         self.invariants()
     }
 
-    fn fail(&mut self, (invariant, detail): (&'static str, String)) {
+    fn fail(&mut self, (invariant, detail): (Invariant, String)) {
         #[allow(clippy::cast_precision_loss)]
         let t_ms = self.now().as_micros() as f64 / 1000.0;
         self.outcome.violation = Some(Violation {
@@ -398,7 +399,7 @@ pub fn run_seed(campaign: &Campaign, seed: u64) -> SeedOutcome {
             virtual_secs: 0.0,
             faults: BTreeMap::new(),
             violation: Some(Violation {
-                invariant: "controller-error",
+                invariant: Invariant::ControllerError,
                 seed,
                 step: 0,
                 t_ms: 0.0,

@@ -32,47 +32,8 @@ impl Run<'_> {
                 }
                 let _ = self.sim.set_door(open);
             }
-            Action::ReloadValid => {
-                self.count("config_reload_valid");
-                self.reloads += 1;
-                let p = f64::from(self.rng.random_range(0..=100u32)) / 100.0;
-                let text = surprise_variant(&self.campaign.surprises_text, p);
-                let parsed = SurpriseConfig::from_toml(
-                    std::path::Path::new("surprises.toml"),
-                    &text,
-                    &self.campaign.machine.columns,
-                );
-                let cfg = parsed
-                    .map_err(|e| ("controller-error", format!("valid reload refused: {e}")))?;
-                let disk_full = self.disk.is_some();
-                let Some(controller) = self.running() else {
-                    return Ok(());
-                };
-                match controller.apply_surprises(&text, "torture") {
-                    Ok(_) => {
-                        self.check.policy = cfg.policy.clone();
-                        self.surprises_now = cfg;
-                    }
-                    // A change the books cannot record is refused, and the old one stays.
-                    Err(ConfigRejection::Storage { .. }) if disk_full => {}
-                    Err(e) => {
-                        return Err(("controller-error", format!("valid reload refused: {e:?}")))
-                    }
-                }
-            }
-            Action::ReloadInvalid => {
-                self.count("config_reload_invalid");
-                let text = surprise_variant(&self.campaign.surprises_text, 7.0);
-                let Some(controller) = self.running() else {
-                    return Ok(());
-                };
-                if controller.apply_surprises(&text, "torture").is_ok() {
-                    return Err((
-                        "controller-error",
-                        "an invalid surprise config was accepted".into(),
-                    ));
-                }
-            }
+            Action::ReloadValid => return self.reload_valid(),
+            Action::ReloadInvalid => return self.reload_invalid(),
             Action::PowerCut => {
                 self.count("power_cut");
                 self.sim.power_cut();
@@ -81,36 +42,8 @@ impl Run<'_> {
                 self.controller = None;
                 self.boot()?;
             }
-            Action::DiskFull => {
-                if self.disk.is_some() {
-                    return Ok(());
-                }
-                self.count("disk_full");
-                let reserve_helps = self.chance(0.85);
-                let after = self.rng.random_range(0..4u64);
-                let commits = self
-                    .controller
-                    .as_ref()
-                    .map_or(0, |c| c.journal().stats().commits);
-                let fault = DiskFault {
-                    full_at_commit: commits + after,
-                    reserve_helps,
-                };
-                if let Some(c) = self.controller.as_mut() {
-                    c.journal_mut().set_disk_fault(Some(fault));
-                }
-                self.disk = Some(fault);
-                self.later(20_000..120_000, Action::DiskFreed);
-            }
-            Action::DiskFreed => {
-                self.disk = None;
-                match self.running() {
-                    // The controller notices by itself (it looks again while the disk is full).
-                    Some(c) => c.journal_mut().set_disk_fault(None),
-                    // The service manager keeps trying to start it; now it can.
-                    None => self.later(1_000..5_000, Action::Restart),
-                }
-            }
+            Action::DiskFull => return self.disk_full(),
+            Action::DiskFreed => return self.disk_freed(),
             Action::ControllerStop => {
                 if self.running().is_some() {
                     self.count("controller_stop");
@@ -126,38 +59,136 @@ impl Run<'_> {
                     self.boot()?;
                 }
             }
-            Action::Service => {
-                self.count("operator_service");
-                let _ = self.sim.set_door(true);
-                let columns = self.campaign.machine.columns.len();
-                for i in 0..columns {
-                    let column = u8::try_from(i).unwrap_or(0);
-                    let _ = self.sim.inject(Fault::Fix { column });
-                    let capacity = self.campaign.machine.columns[i].capacity;
-                    let have = self.sim.stock(i + 1).unwrap_or(0);
-                    let _ = self.sim.load(i + 1, capacity.saturating_sub(have));
-                }
-                let _ = self.sim.inject(Fault::StuckBeam {
-                    sensor: 0,
-                    stuck: false,
-                });
-                self.later(2000..20_000, Action::EndService);
+            Action::Service => return self.service(),
+            Action::EndService => return self.end_service(),
+        }
+        Ok(())
+    }
+
+    /// A valid variation of the surprise config, put in force (or refused only for a full disk).
+    fn reload_valid(&mut self) -> Checked {
+        self.count("config_reload_valid");
+        self.reloads += 1;
+        let p = f64::from(self.rng.random_range(0..=100u32)) / 100.0;
+        let text = surprise_variant(&self.campaign.surprises_text, p);
+        let parsed = SurpriseConfig::from_toml(
+            std::path::Path::new("surprises.toml"),
+            &text,
+            &self.campaign.machine.columns,
+        );
+        let cfg = parsed.map_err(|e| {
+            (
+                Invariant::ControllerError,
+                format!("valid reload refused: {e}"),
+            )
+        })?;
+        let disk_full = self.disk.is_some();
+        let Some(controller) = self.running() else {
+            return Ok(());
+        };
+        match controller.apply_surprises(&text, "torture") {
+            Ok(_) => {
+                self.check.policy = cfg.policy.clone();
+                self.surprises_now = cfg;
             }
-            Action::EndService => {
-                let now = self.now();
-                if let Some(controller) = self.running() {
-                    let mut result = controller.feed(now, Event::Restock { column: None });
-                    for i in 0..controller.core().column_count() {
-                        if let Some(column) = ColumnId::from_index(i) {
-                            result = result
-                                .and_then(|()| controller.feed(now, Event::ResetColumn { column }));
-                        }
-                    }
-                    self.settle(result)?;
-                }
-                let _ = self.sim.set_door(false);
+            // A change the books cannot record is refused, and the old one stays.
+            Err(ConfigRejection::Storage { .. }) if disk_full => {}
+            Err(e) => {
+                return Err((
+                    Invariant::ControllerError,
+                    format!("valid reload refused: {e:?}"),
+                ))
             }
         }
+        Ok(())
+    }
+
+    /// An invalid surprise config, which must be refused.
+    fn reload_invalid(&mut self) -> Checked {
+        self.count("config_reload_invalid");
+        let text = surprise_variant(&self.campaign.surprises_text, 7.0);
+        let Some(controller) = self.running() else {
+            return Ok(());
+        };
+        if controller.apply_surprises(&text, "torture").is_ok() {
+            return Err((
+                Invariant::ControllerError,
+                "an invalid surprise config was accepted".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The books' disk fills up a few commits from now (the reserve helps most times).
+    fn disk_full(&mut self) -> Checked {
+        if self.disk.is_some() {
+            return Ok(());
+        }
+        self.count("disk_full");
+        let reserve_helps = self.chance(0.85);
+        let after = self.rng.random_range(0..4u64);
+        let commits = self
+            .controller
+            .as_ref()
+            .map_or(0, |c| c.journal().stats().commits);
+        let fault = DiskFault {
+            full_at_commit: commits + after,
+            reserve_helps,
+        };
+        if let Some(c) = self.controller.as_mut() {
+            c.journal_mut().set_disk_fault(Some(fault));
+        }
+        self.disk = Some(fault);
+        self.later(20_000..120_000, Action::DiskFreed);
+        Ok(())
+    }
+
+    /// Room is made on the disk.
+    fn disk_freed(&mut self) -> Checked {
+        self.disk = None;
+        match self.running() {
+            // The controller notices by itself (it looks again while the disk is full).
+            Some(c) => c.journal_mut().set_disk_fault(None),
+            // The service manager keeps trying to start it; now it can.
+            None => self.later(1_000..5_000, Action::Restart),
+        }
+        Ok(())
+    }
+
+    /// An operator opens the door, clears faults and refills every column.
+    fn service(&mut self) -> Checked {
+        self.count("operator_service");
+        let _ = self.sim.set_door(true);
+        let columns = self.campaign.machine.columns.len();
+        for i in 0..columns {
+            let column = u8::try_from(i).unwrap_or(0);
+            let _ = self.sim.inject(Fault::Fix { column });
+            let capacity = self.campaign.machine.columns[i].capacity;
+            let have = self.sim.stock(i + 1).unwrap_or(0);
+            let _ = self.sim.load(i + 1, capacity.saturating_sub(have));
+        }
+        let _ = self.sim.inject(Fault::StuckBeam {
+            sensor: 0,
+            stuck: false,
+        });
+        self.later(2000..20_000, Action::EndService);
+        Ok(())
+    }
+
+    /// The operator tells the controller about the refill, resets the columns and closes the door.
+    fn end_service(&mut self) -> Checked {
+        let now = self.now();
+        if let Some(controller) = self.running() {
+            let mut result = controller.feed(now, Event::Restock { column: None });
+            for i in 0..controller.core().column_count() {
+                if let Some(column) = ColumnId::from_index(i) {
+                    result =
+                        result.and_then(|()| controller.feed(now, Event::ResetColumn { column }));
+                }
+            }
+            self.settle(result)?;
+        }
+        let _ = self.sim.set_door(false);
         Ok(())
     }
 

@@ -2,6 +2,8 @@
 //! delivery per vend and a motor only for an open vend, and surprises within the caps and budgets
 //! of the policy in force.
 
+use serde::Serialize;
+
 use crate::localtime::LocalTime;
 use crate::surprise::Policy;
 use crate::trace::{TraceEntry, TraceRecord};
@@ -17,7 +19,67 @@ pub(super) struct Checker {
     pub(super) stock_changed: bool,
 }
 
-pub(super) type Checked = Result<(), (&'static str, String)>;
+/// A check's result: a broken invariant and what was seen.
+pub(super) type Checked = Result<(), (Invariant, String)>;
+
+/// The invariants the campaign checks. Each names a promise to customers or operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Invariant {
+    /// The controller refused or failed something it must do (a valid reload, a stop, a start).
+    ControllerError,
+    /// At most one motor runs at a time.
+    OneMotor,
+    /// Surprises only after a paid delivery, within the policy's caps, value cap and budget.
+    SurpriseCaps,
+    /// A motor runs only for an open vend, and a vend has at most one delivery.
+    OneDeliveryPerVend,
+    /// Every record matches its seal.
+    BooksSealed,
+    /// The books balance to the cent, and the file is sound.
+    BooksBalance,
+    /// Every vend intent in the books has exactly one outcome.
+    IntentHasOneOutcome,
+    /// The controller's stock is the books' stock, within capacity.
+    StockMatchesJournal,
+    /// The coin acceptor takes no coin the books could not hold (stopped, full disk, starting).
+    AcceptorFollowsBooks,
+    /// Money inserted equals spent, paid back, credit and escrow.
+    CreditConserved,
+    /// No motor runs longer than the hard limit.
+    MotorTimeLimit,
+    /// Every coin a customer inserted is in the books, handed back, or logged as unrecorded.
+    CoinsAccounted,
+    /// After a stop, every motor is off.
+    SafeStop,
+}
+
+impl Invariant {
+    /// Its name in reports (kebab-case, as in JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::ControllerError => "controller-error",
+            Invariant::OneMotor => "one-motor",
+            Invariant::SurpriseCaps => "surprise-caps",
+            Invariant::OneDeliveryPerVend => "one-delivery-per-vend",
+            Invariant::BooksSealed => "books-sealed",
+            Invariant::BooksBalance => "books-balance",
+            Invariant::IntentHasOneOutcome => "intent-has-one-outcome",
+            Invariant::StockMatchesJournal => "stock-matches-journal",
+            Invariant::AcceptorFollowsBooks => "acceptor-follows-books",
+            Invariant::CreditConserved => "credit-conserved",
+            Invariant::MotorTimeLimit => "motor-time-limit",
+            Invariant::CoinsAccounted => "coins-accounted",
+            Invariant::SafeStop => "safe-stop",
+        }
+    }
+}
+
+impl std::fmt::Display for Invariant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 impl Checker {
     fn local(start: LocalTime, at_ms: f64) -> LocalTime {
@@ -31,7 +93,7 @@ impl Checker {
         let TraceEntry::Command { command, .. } = &record.entry else {
             return Ok(());
         };
-        let bad = |detail: String| Err(("one-delivery-per-vend", detail));
+        let bad = |detail: String| Err((Invariant::OneDeliveryPerVend, detail));
         match command {
             Command::Notice(Notice::VendStarted { column, .. })
             | Command::Notice(Notice::SurpriseItemStarted { column, .. }) => {
@@ -74,7 +136,7 @@ impl Checker {
             Command::Notice(Notice::SurpriseAwarded { cost, .. }) => {
                 let Some(price) = self.delivered_now else {
                     return Err((
-                        "surprise-caps",
+                        Invariant::SurpriseCaps,
                         "a surprise without a paid delivery in the same step".into(),
                     ));
                 };
@@ -87,7 +149,7 @@ impl Checker {
 
     fn award(&mut self, t: LocalTime, cost: u64, price: u64) -> Checked {
         let p = &self.policy;
-        let fail = |d: String| Err(("surprise-caps", d));
+        let fail = |d: String| Err((Invariant::SurpriseCaps, d));
         #[allow(clippy::cast_precision_loss)]
         if cost as f64 > p.max_value_multiple * price as f64 + 1e-9 {
             return fail(format!(

@@ -57,7 +57,7 @@ impl Run<'_> {
         let can_inhibit = self.campaign.machine.wiring.coin_inhibit.is_some();
         if let Some(why) = why_not.filter(|_| can_inhibit && !self.sim.inhibited()) {
             return Err((
-                "acceptor-follows-books",
+                Invariant::AcceptorFollowsBooks,
                 format!("the acceptor takes coins while {why}"),
             ));
         }
@@ -75,7 +75,7 @@ impl Run<'_> {
             .saturating_add(core.escrow());
         if l.inserted != held {
             return Err((
-                "credit-conserved",
+                Invariant::CreditConserved,
                 format!(
                     "inserted {} != spent {} + paid back {} + credit {} + escrow {}",
                     l.inserted,
@@ -88,14 +88,14 @@ impl Run<'_> {
         }
         let on = self.sim.motors_on_since();
         if on.len() > 1 {
-            return Err(("one-motor", format!("motors on: {on:?}")));
+            return Err((Invariant::OneMotor, format!("motors on: {on:?}")));
         }
         let limit = self.campaign.machine.timings.max_motor_on;
         if let Some((c, since)) = on.first() {
             let for_how_long = self.now().saturating_since(*since);
             if for_how_long > limit {
                 return Err((
-                    "motor-time-limit",
+                    Invariant::MotorTimeLimit,
                     format!(
                         "column {} motor on for {for_how_long:?} (limit {limit:?})",
                         c + 1
@@ -107,7 +107,7 @@ impl Run<'_> {
             let books = controller
                 .journal()
                 .inventory()
-                .map_err(|e| ("stock-matches-journal", e.to_string()))?;
+                .map_err(|e| (Invariant::StockMatchesJournal, e.to_string()))?;
             for (no, stock) in books {
                 let column = usize::try_from(no).ok().and_then(ColumnId::from_number);
                 let Some(column) = column else { continue };
@@ -115,7 +115,7 @@ impl Run<'_> {
                 let capacity = self.campaign.machine.columns[column.index()].capacity;
                 if i64::from(mine) != stock || mine > capacity {
                     return Err((
-                        "stock-matches-journal",
+                        Invariant::StockMatchesJournal,
                         format!(
                             "column {column}: controller says {mine}, journal says {stock} (capacity {capacity})"
                         ),
@@ -150,30 +150,33 @@ impl Run<'_> {
         let controller = self.controller()?;
         controller
             .stop()
-            .map_err(|e| ("controller-error", e.to_string()))?;
+            .map_err(|e| (Invariant::ControllerError, e.to_string()))?;
         self.drain()?;
         let controller = self.controller()?;
         let journal = controller.journal();
         let open = journal
             .open_vends()
-            .map_err(|e| ("intent-has-one-outcome", e.to_string()))?;
+            .map_err(|e| (Invariant::IntentHasOneOutcome, e.to_string()))?;
         if open > 0 && !controller.core().is_vending() {
             return Err((
-                "intent-has-one-outcome",
+                Invariant::IntentHasOneOutcome,
                 format!("{open} vend intents without an outcome"),
             ));
         }
         let report = journal
             .report()
-            .map_err(|e| ("books-balance", e.to_string()))?;
+            .map_err(|e| (Invariant::BooksBalance, e.to_string()))?;
         if !report.money.balanced {
-            return Err(("books-balance", format!("{:?}", report.money)));
+            return Err((Invariant::BooksBalance, format!("{:?}", report.money)));
         }
         if report.integrity != "ok" {
-            return Err(("books-balance", format!("integrity: {}", report.integrity)));
+            return Err((
+                Invariant::BooksBalance,
+                format!("integrity: {}", report.integrity),
+            ));
         }
         if let Some(problem) = report.seals.problems.first() {
-            return Err(("books-sealed", problem.to_string()));
+            return Err((Invariant::BooksSealed, problem.to_string()));
         }
         // Every coin a customer put in is in the books, back in their hand (an inhibited
         // acceptor returns it), or named in the log of a controller that stopped on a full disk.
@@ -183,7 +186,7 @@ impl Run<'_> {
         let recorded = report.money.inserted.get();
         if c.offered != recorded + c.returned_by_acceptor + c.logged_unrecorded {
             return Err((
-                "coins-accounted",
+                Invariant::CoinsAccounted,
                 format!(
                     "customers inserted {} but the books hold {recorded}, the acceptor handed \
                      back {} and {} were logged as not recorded",

@@ -6,7 +6,7 @@ use super::*;
 impl Run<'_> {
     /// Start (or restart after a power cut) the controller on the books kept in memory.
     pub(super) fn boot(&mut self) -> Checked {
-        let err = |e: String| ("controller-error", e);
+        let err = |e: String| (Invariant::ControllerError, e);
         let mut journal =
             Journal::open_shared_memory(&self.journal_name).map_err(|e| err(e.to_string()))?;
         let elapsed = i64::try_from(self.now().as_micros() / 1_000_000).unwrap_or(0);
@@ -15,9 +15,9 @@ impl Run<'_> {
         // whatever the journal wrote, cut short or not.
         let check = journal
             .check_books()
-            .map_err(|e| ("books-sealed", e.to_string()))?;
+            .map_err(|e| (Invariant::BooksSealed, e.to_string()))?;
         if let Some(e) = check.failure(journal.path()) {
-            return Err(("books-sealed", e.to_string()));
+            return Err((Invariant::BooksSealed, e.to_string()));
         }
         // A disk still full at a restart has no reserve left: it went to the last run.
         journal.set_disk_fault(self.disk.map(|_| DiskFault {
@@ -76,7 +76,7 @@ impl Run<'_> {
             Err(ControllerError::Journal(e)) if e.is_storage_full() && self.disk.is_some() => {
                 self.stop_controller(&e.to_string())
             }
-            Err(e) => Err(("controller-error", e.to_string())),
+            Err(e) => Err((Invariant::ControllerError, e.to_string())),
         }
     }
 
@@ -87,7 +87,7 @@ impl Run<'_> {
             c.halt(reason);
             if !self.sim.motors_on().is_empty() {
                 return Err((
-                    "safe-stop",
+                    Invariant::SafeStop,
                     format!("motors on after the stop: {:?}", self.sim.motors_on()),
                 ));
             }
@@ -100,9 +100,10 @@ impl Run<'_> {
         self.controller.as_mut().filter(|c| !c.is_halted())
     }
 
-    pub(super) fn controller(&mut self) -> Result<&mut Controller, (&'static str, String)> {
-        self.controller
-            .as_mut()
-            .ok_or(("controller-error", "no controller running".to_string()))
+    pub(super) fn controller(&mut self) -> Result<&mut Controller, (Invariant, String)> {
+        self.controller.as_mut().ok_or((
+            Invariant::ControllerError,
+            "no controller running".to_string(),
+        ))
     }
 }

@@ -65,7 +65,7 @@ fn the_checker_catches_a_vend_that_keeps_the_money_and_names_the_seed() {
         .violations
         .first()
         .expect("a refund-skipping controller must be caught");
-    assert_eq!(v.invariant, "credit-conserved");
+    assert_eq!(v.invariant, Invariant::CreditConserved);
     assert!(v.to_string().contains(&format!("seed {}", v.seed)));
     assert!(v.to_string().contains("--seed"));
     // And the violation replays from its seed.
@@ -79,7 +79,7 @@ fn the_checker_catches_stock_that_drifts_from_the_books() {
     c.inject_bug = Some(InjectedBug::SkipStock);
     let outcome = run_seed(&c, 3);
     let v = outcome.violation.expect("caught");
-    assert_eq!(v.invariant, "stock-matches-journal");
+    assert_eq!(v.invariant, Invariant::StockMatchesJournal);
 }
 
 /// Seeds that found bugs in the edges: a coin whose last pulses were counted in the same step as

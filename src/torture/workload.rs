@@ -28,8 +28,9 @@ pub(super) fn surprise_variant(text: &str, probability: f64) -> String {
 }
 
 impl Run<'_> {
+    /// A customer arrives: pays (or gives up short), presses, and around their visit the world
+    /// misbehaves as the fault rates say. Every draw comes from the seed, in a fixed order.
     pub(super) fn customer(&mut self) {
-        let rates = self.campaign.faults;
         let machine = Arc::clone(&self.campaign.machine);
         let buttons = machine.buttons.len().max(1);
         let button = self.rng.random_range(1..=buttons);
@@ -38,8 +39,17 @@ impl Run<'_> {
             .get(button - 1)
             .and_then(|c| machine.columns.get(c.index()))
             .map_or(0, |c| c.price.get());
-        let mut t = self.now();
-        // Coins until the price is covered (now and then a customer gives up short).
+        let t = self.pay(&machine, self.now(), price);
+        let press_at = t;
+        let t = self.presses(t, button, buttons);
+        self.mechanical_faults(&machine, press_at, t);
+        self.disruptions(press_at);
+        self.leave(t);
+    }
+
+    /// Coins until the price is covered (now and then a customer gives up short). Returns when
+    /// the last coin is in.
+    fn pay(&mut self, machine: &MachineConfig, mut t: Timestamp, price: u64) -> Timestamp {
         let mut paid = 0u64;
         let short = self.chance(0.1);
         while paid < price && !(short && paid > 0) && !machine.coins.is_empty() {
@@ -57,12 +67,17 @@ impl Run<'_> {
             self.schedule(t, Action::Coin(coin.pulses));
             t = t + Duration::from_millis(900);
         }
+        t
+    }
+
+    /// The chosen button, and now and then a few impatient extra presses. Returns when the last
+    /// press is over.
+    fn presses(&mut self, mut t: Timestamp, button: usize, buttons: usize) -> Timestamp {
         let presses = if self.chance(0.15) {
             self.rng.random_range(2..=5)
         } else {
             1
         };
-        let press_at = t;
         for i in 0..presses {
             let b = if i == 0 {
                 button
@@ -72,6 +87,13 @@ impl Run<'_> {
             self.schedule(t, Action::Press(b));
             t = t + Duration::from_millis(self.rng.random_range(60..400));
         }
+        t
+    }
+
+    /// Jams, missed and hung items, double drops, empty columns, a stuck beam and bouncing
+    /// switches around this visit.
+    fn mechanical_faults(&mut self, machine: &MachineConfig, press_at: Timestamp, t: Timestamp) {
+        let rates = self.campaign.faults;
         let mut faults = Vec::new();
         let columns = u8::try_from(machine.columns.len()).unwrap_or(1).max(1);
         let mut column = || self.rng.random_range(0..columns);
@@ -103,32 +125,35 @@ impl Run<'_> {
                 Action::Fault(FaultAction::Bounce(false)),
             );
         }
+    }
+
+    /// The door opened mid-vend, config reloads, a power cut, a full disk, a stopped controller:
+    /// each, when it happens, some time after the press.
+    fn disruptions(&mut self, press_at: Timestamp) {
+        let rates = self.campaign.faults;
         if self.chance(rates.door_mid_vend) {
             let open = press_at + Duration::from_millis(self.rng.random_range(200..1500));
             self.schedule(open, Action::Door(true));
             let close = open + Duration::from_millis(self.rng.random_range(500..4000));
             self.schedule(close, Action::Door(false));
         }
-        if self.chance(rates.reload_valid) {
-            let at = press_at + Duration::from_millis(self.rng.random_range(100..1500));
-            self.schedule(at, Action::ReloadValid);
+        for (rate, window, action) in [
+            (rates.reload_valid, 100..1500, Action::ReloadValid),
+            (rates.reload_invalid, 100..1500, Action::ReloadInvalid),
+            (rates.power_cut, 0..3000, Action::PowerCut),
+            (rates.disk_full, 0..3000, Action::DiskFull),
+            (rates.controller_stop, 0..3000, Action::ControllerStop),
+        ] {
+            if self.chance(rate) {
+                let at = press_at + Duration::from_millis(self.rng.random_range(window));
+                self.schedule(at, action);
+            }
         }
-        if self.chance(rates.reload_invalid) {
-            let at = press_at + Duration::from_millis(self.rng.random_range(100..1500));
-            self.schedule(at, Action::ReloadInvalid);
-        }
-        if self.chance(rates.power_cut) {
-            let at = press_at + Duration::from_millis(self.rng.random_range(0..3000));
-            self.schedule(at, Action::PowerCut);
-        }
-        if self.chance(rates.disk_full) {
-            let at = press_at + Duration::from_millis(self.rng.random_range(0..3000));
-            self.schedule(at, Action::DiskFull);
-        }
-        if self.chance(rates.controller_stop) {
-            let at = press_at + Duration::from_millis(self.rng.random_range(0..3000));
-            self.schedule(at, Action::ControllerStop);
-        }
+    }
+
+    /// The customer takes the tray (and sometimes presses coin return) and leaves; an operator
+    /// may come by (surely, when a column is out of service); the next customer is due.
+    fn leave(&mut self, t: Timestamp) {
         let done = t + Duration::from_millis(self.rng.random_range(3000..7000));
         self.schedule(done, Action::Take);
         if self.chance(0.3) {
@@ -141,7 +166,11 @@ impl Run<'_> {
                     .is_some_and(|s| s != crate::vend::ColumnStatus::InService)
             })
         });
-        if self.chance(if faulted { 0.5 } else { rates.service }) {
+        if self.chance(if faulted {
+            0.5
+        } else {
+            self.campaign.faults.service
+        }) {
             self.schedule(done + Duration::from_secs(1), Action::Service);
         }
         if self.outcome.vends < u64::from(self.campaign.vends) {
