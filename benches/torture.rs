@@ -11,7 +11,7 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use happiness::config::MachineConfig;
 use happiness::surprise::SurpriseConfig;
-use happiness::torture::{run_seed, Campaign, FaultRates};
+use happiness::torture::{run_seed, Campaign, FaultPlan};
 
 fn campaign(profile: &str) -> Campaign {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
@@ -24,7 +24,7 @@ fn campaign(profile: &str) -> Campaign {
         surprises,
         surprises_text: text,
         vends: 200,
-        faults: FaultRates::profile(profile).expect("profile"),
+        faults: FaultPlan::named(profile).expect("profile"),
         inject_bug: None,
         keep_trace: false,
     }

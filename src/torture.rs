@@ -62,8 +62,8 @@ pub struct Campaign {
     pub surprises_text: String,
     /// Paid vends to start per seed.
     pub vends: u32,
-    /// Fault rates.
-    pub faults: FaultRates,
+    /// Fault rates: one profile for every seed, or drawn per seed.
+    pub faults: FaultPlan,
     /// A deliberate bug, to prove the checks can fail.
     pub inject_bug: Option<InjectedBug>,
     /// Keep every trace line (for `--verbose` and replay comparisons).
@@ -113,6 +113,8 @@ pub struct SeedOutcome {
     pub steps: u64,
     /// Virtual time covered.
     pub virtual_secs: f64,
+    /// The fault rates it ran with.
+    pub rates: FaultRates,
     /// Faults injected, per kind.
     pub faults: BTreeMap<&'static str, u64>,
     /// The first violation, if any.
@@ -151,7 +153,7 @@ mod report;
 mod workload;
 
 use faults::FaultAction;
-pub use faults::FaultRates;
+pub use faults::{FaultPlan, FaultRates};
 pub use report::{run_campaign, CampaignReport};
 use workload::surprise_variant;
 
@@ -164,6 +166,8 @@ static JOURNALS: AtomicU64 = AtomicU64::new(0);
 struct Run<'c> {
     campaign: &'c Campaign,
     seed: u64,
+    /// This seed's fault rates.
+    faults: FaultRates,
     rng: ChaCha8Rng,
     hand: ManualTime,
     clock: Clock,
@@ -213,6 +217,7 @@ impl<'c> Run<'c> {
         let mut run = Run {
             campaign,
             seed,
+            faults: campaign.faults.rates_for(seed),
             rng: ChaCha8Rng::seed_from_u64(seed),
             hand,
             clock,
@@ -231,6 +236,7 @@ impl<'c> Run<'c> {
                 delivered: 0,
                 steps: 0,
                 virtual_secs: 0.0,
+                rates: campaign.faults.rates_for(seed),
                 faults: BTreeMap::new(),
                 violation: None,
                 trace: Vec::new(),
@@ -397,6 +403,7 @@ pub fn run_seed(campaign: &Campaign, seed: u64) -> SeedOutcome {
             delivered: 0,
             steps: 0,
             virtual_secs: 0.0,
+            rates: campaign.faults.rates_for(seed),
             faults: BTreeMap::new(),
             violation: Some(Violation {
                 invariant: Invariant::ControllerError,

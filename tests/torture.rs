@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use happiness::config::MachineConfig;
 use happiness::surprise::SurpriseConfig;
-use happiness::torture::{run_campaign, Campaign, FaultRates};
+use happiness::torture::{run_campaign, Campaign, FaultPlan};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -30,7 +30,7 @@ fn two_thousand_seeds_with_heavy_faults_break_no_invariant() {
         surprises,
         surprises_text: text,
         vends: u32::try_from(env("HAPPINESS_TORTURE_VENDS", 20)).unwrap_or(20),
-        faults: FaultRates::profile("heavy").expect("profile"),
+        faults: FaultPlan::named("heavy").expect("profile"),
         inject_bug: None,
         keep_trace: false,
     };
@@ -60,4 +60,30 @@ fn two_thousand_seeds_with_heavy_faults_break_no_invariant() {
             "{kind} never injected"
         );
     }
+}
+
+/// The same campaign with fault rates drawn afresh for every seed (`--faults swarm`): mixes a
+/// fixed profile makes rare, such as many power cuts and no jams. `HAPPINESS_SWARM_SEEDS` sets
+/// the number of seeds (500 by default).
+#[test]
+fn swarm_seeds_break_no_invariant() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let machine = MachineConfig::load_dir(&dir).expect("machine.toml");
+    let text = std::fs::read_to_string(dir.join("surprises.toml")).expect("surprises.toml");
+    let surprises = SurpriseConfig::from_toml(&dir.join("surprises.toml"), &text, &machine.columns)
+        .expect("valid");
+    let campaign = Campaign {
+        machine: Arc::new(machine),
+        surprises,
+        surprises_text: text,
+        vends: 20,
+        faults: FaultPlan::named("swarm").expect("swarm"),
+        inject_bug: None,
+        keep_trace: false,
+    };
+    let seeds = env("HAPPINESS_SWARM_SEEDS", 500);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let report = run_campaign(&campaign, 0, seeds, threads);
+    assert_eq!(report.seeds, seeds);
+    assert!(report.violations.is_empty(), "{}", report.to_text());
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use happiness::surprise::config::SURPRISES_FILE;
-use happiness::torture::{run_campaign, run_seed, Campaign, FaultRates};
+use happiness::torture::{run_campaign, run_seed, Campaign, FaultPlan};
 #[cfg(feature = "inject-bugs")]
 use happiness::vend::InjectedBug;
 
@@ -29,7 +29,7 @@ pub struct TortureArgs {
     /// Paid vends per seed.
     #[arg(long, default_value_t = 50)]
     vends: u32,
-    /// Fault profile: none, light or heavy.
+    /// Fault profile: none, light, heavy, or swarm (rates drawn afresh for every seed).
     #[arg(long, default_value = "heavy")]
     faults: String,
     /// Print every step of a replayed seed.
@@ -54,7 +54,7 @@ pub fn torture(args: TortureArgs) -> ExitCode {
         Ok(both) => both,
         Err(code) => return code,
     };
-    let faults = match FaultRates::profile(&args.faults) {
+    let faults = match FaultPlan::named(&args.faults) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: --faults: {e}");
@@ -104,6 +104,9 @@ pub fn torture(args: TortureArgs) -> ExitCode {
                 outcome.virtual_secs / 60.0,
                 outcome.faults
             );
+            if matches!(campaign.faults, FaultPlan::Swarm) {
+                println!("fault rates drawn for this seed: {:?}", outcome.rates);
+            }
         }
         return match outcome.violation {
             Some(v) => {

@@ -1,7 +1,9 @@
-//! The faults of the campaign: how often each is injected (the named profiles) and what each
-//! does to the simulated world.
+//! The faults of the campaign: how often each is injected (the named profiles, or rates drawn
+//! afresh for every seed) and what each does to the simulated world.
 
 use happiness_hardware::sim::Fault;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 /// How often each fault is injected, per customer visit.
@@ -76,25 +78,98 @@ impl FaultRates {
                 disk_full: 0.005,
                 controller_stop: 0.005,
             }),
-            "heavy" => Ok(FaultRates {
-                jam: 0.08,
-                miss: 0.08,
-                hang: 0.1,
-                double: 0.06,
-                empty: 0.04,
-                stuck: 0.05,
-                bounce: 0.2,
-                door_mid_vend: 0.08,
-                reload_valid: 0.06,
-                reload_invalid: 0.06,
-                power_cut: 0.08,
-                service: 0.2,
-                disk_full: 0.03,
-                controller_stop: 0.03,
-            }),
+            "heavy" => Ok(FaultRates::heavy()),
             other => Err(format!(
                 "unknown fault profile `{other}` (use none, light or heavy)"
             )),
+        }
+    }
+
+    /// The heavy profile: every fault often.
+    fn heavy() -> FaultRates {
+        FaultRates {
+            jam: 0.08,
+            miss: 0.08,
+            hang: 0.1,
+            double: 0.06,
+            empty: 0.04,
+            stuck: 0.05,
+            bounce: 0.2,
+            door_mid_vend: 0.08,
+            reload_valid: 0.06,
+            reload_invalid: 0.06,
+            power_cut: 0.08,
+            service: 0.2,
+            disk_full: 0.03,
+            controller_stop: 0.03,
+        }
+    }
+}
+
+/// Which fault rates a campaign runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultPlan {
+    /// The same rates for every seed (a named profile).
+    Fixed(FaultRates),
+    /// Rates drawn for each seed from the seed itself ("swarm" testing): each fault is left out
+    /// half the time and otherwise runs at up to three times its heavy rate, so that seeds
+    /// explore combinations a fixed mix makes rare (many power cuts and no jams, a disk that
+    /// fills with the door open). A seed replays with the same rates.
+    Swarm,
+}
+
+impl FaultPlan {
+    /// `none`, `light`, `heavy` or `swarm`.
+    pub fn named(name: &str) -> Result<FaultPlan, String> {
+        match name {
+            "swarm" => Ok(FaultPlan::Swarm),
+            other => FaultRates::profile(other)
+                .map(FaultPlan::Fixed)
+                .map_err(|_| {
+                    format!("unknown fault profile `{other}` (use none, light, heavy or swarm)")
+                }),
+        }
+    }
+
+    /// The rates seed `seed` runs with.
+    pub fn rates_for(&self, seed: u64) -> FaultRates {
+        match self {
+            FaultPlan::Fixed(rates) => *rates,
+            FaultPlan::Swarm => FaultRates::swarm(seed),
+        }
+    }
+}
+
+impl FaultRates {
+    /// Rates drawn from `seed` (see [`FaultPlan::Swarm`]), from a stream of their own so that
+    /// the seed's customers are the same whatever the rates.
+    pub fn swarm(seed: u64) -> FaultRates {
+        let heavy = FaultRates::heavy();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5a4d_0000_fa17_0001);
+        let mut draw = |heavy: f64| -> f64 {
+            if rng.random::<bool>() {
+                0.0
+            } else {
+                (heavy * rng.random_range(0.25..3.0)).min(0.5)
+            }
+        };
+        FaultRates {
+            jam: draw(heavy.jam),
+            miss: draw(heavy.miss),
+            hang: draw(heavy.hang),
+            double: draw(heavy.double),
+            empty: draw(heavy.empty),
+            stuck: draw(heavy.stuck),
+            bounce: draw(heavy.bounce),
+            door_mid_vend: draw(heavy.door_mid_vend),
+            reload_valid: draw(heavy.reload_valid),
+            reload_invalid: draw(heavy.reload_invalid),
+            power_cut: draw(heavy.power_cut),
+            // An operator always comes by now and then, or faulted columns would end the run.
+            service: 0.05 + draw(heavy.service),
+            disk_full: draw(heavy.disk_full),
+            controller_stop: draw(heavy.controller_stop),
         }
     }
 }

@@ -16,7 +16,7 @@ fn campaign(profile: &str, vends: u32) -> Campaign {
         surprises,
         surprises_text: text,
         vends,
-        faults: FaultRates::profile(profile).expect("profile"),
+        faults: FaultPlan::named(profile).expect("profile"),
         inject_bug: None,
         keep_trace: false,
     }
@@ -96,4 +96,28 @@ fn seeds_that_lost_a_coin_at_a_stop_keep_every_coin_now() {
         );
         assert!(outcome.faults.get("disk_full").copied().unwrap_or(0) > 0);
     }
+}
+
+#[test]
+fn swarm_rates_are_drawn_per_seed_and_replay_the_same() {
+    let plan = FaultPlan::named("swarm").expect("swarm");
+    let a = plan.rates_for(5);
+    assert_eq!(a, plan.rates_for(5), "a seed replays with its rates");
+    let many: Vec<FaultRates> = (0..50).map(|s| plan.rates_for(s)).collect();
+    assert!(many.iter().any(|r| *r != a), "seeds differ");
+    // Each fault is left out for some seeds and heavy for others.
+    assert!(many.iter().any(|r| r.power_cut == 0.0));
+    assert!(many.iter().any(|r| r.power_cut > 0.08));
+    assert!(many.iter().all(|r| r.service >= 0.05 && r.jam <= 0.5));
+    // The fixed profiles are the same for every seed.
+    let heavy = FaultPlan::named("heavy").expect("heavy");
+    assert_eq!(heavy.rates_for(1), heavy.rates_for(2));
+    assert!(FaultPlan::named("stormy").is_err());
+}
+
+#[test]
+fn swarm_seeds_break_no_invariant() {
+    let report = run_campaign(&campaign("swarm", 20), 0, 60, 2);
+    assert!(report.violations.is_empty(), "{}", report.to_text());
+    assert_eq!(report.seeds, 60);
 }

@@ -93,7 +93,7 @@ impl Run<'_> {
     /// Jams, missed and hung items, double drops, empty columns, a stuck beam and bouncing
     /// switches around this visit.
     fn mechanical_faults(&mut self, machine: &MachineConfig, press_at: Timestamp, t: Timestamp) {
-        let rates = self.campaign.faults;
+        let rates = self.faults;
         let mut faults = Vec::new();
         let columns = u8::try_from(machine.columns.len()).unwrap_or(1).max(1);
         let mut column = || self.rng.random_range(0..columns);
@@ -130,7 +130,7 @@ impl Run<'_> {
     /// The door opened mid-vend, config reloads, a power cut, a full disk, a stopped controller:
     /// each, when it happens, some time after the press.
     fn disruptions(&mut self, press_at: Timestamp) {
-        let rates = self.campaign.faults;
+        let rates = self.faults;
         if self.chance(rates.door_mid_vend) {
             let open = press_at + Duration::from_millis(self.rng.random_range(200..1500));
             self.schedule(open, Action::Door(true));
@@ -166,11 +166,7 @@ impl Run<'_> {
                     .is_some_and(|s| s != crate::vend::ColumnStatus::InService)
             })
         });
-        if self.chance(if faulted {
-            0.5
-        } else {
-            self.campaign.faults.service
-        }) {
+        if self.chance(if faulted { 0.5 } else { self.faults.service }) {
             self.schedule(done + Duration::from_secs(1), Action::Service);
         }
         if self.outcome.vends < u64::from(self.campaign.vends) {
