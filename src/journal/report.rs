@@ -156,92 +156,73 @@ pub struct BooksReport {
     pub seals: SealReport,
 }
 
+/// Every row `sql` gives, mapped by `row`.
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    conn.prepare(sql)?.query_map([], row)?.collect()
+}
+
+/// A count column as an unsigned number (a negative count would be damage: read as 0).
+fn count_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+}
+
 pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalError> {
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     let money = money_totals(conn)?;
-    let mut sales = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT product, count(*), sum(price) FROM vends WHERE kind = 'paid' AND outcome = 'delivered' \
-             GROUP BY product ORDER BY product",
-        )?;
-        let rows = stmt.query_map([], |r| {
+    let sales = all(
+        conn,
+        "SELECT product, count(*), sum(price) FROM vends WHERE kind = 'paid' \
+         AND outcome = 'delivered' GROUP BY product ORDER BY product",
+        |r| {
             Ok(ProductSales {
                 product: r.get(0)?,
-                count: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                count: count_at(r, 1)?,
                 amount: cents(r.get(2)?),
             })
-        })?;
-        for row in rows {
-            sales.push(row?);
-        }
-    }
-    let mut refunds = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT coalesce(reason, ''), count(*), sum(price) FROM vends WHERE kind = 'paid' \
-             AND outcome IN ('refunded', 'interrupted') GROUP BY reason ORDER BY reason",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-                cents(r.get(2)?),
-            ))
-        })?;
-        for row in rows {
-            refunds.push(row?);
-        }
-    }
-    let mut surprises = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT name, kind, count(*), sum(cost), sum(delivered), sum(status = 'partial') \
-             FROM surprises GROUP BY name, kind ORDER BY name",
-        )?;
-        let rows = stmt.query_map([], |r| {
+        },
+    )?;
+    let refunds = all(
+        conn,
+        "SELECT coalesce(reason, ''), count(*), sum(price) FROM vends WHERE kind = 'paid' \
+         AND outcome IN ('refunded', 'interrupted') GROUP BY reason ORDER BY reason",
+        |r| Ok((r.get::<_, String>(0)?, count_at(r, 1)?, cents(r.get(2)?))),
+    )?;
+    let surprises = all(
+        conn,
+        "SELECT name, kind, count(*), sum(cost), sum(delivered), sum(status = 'partial') \
+         FROM surprises GROUP BY name, kind ORDER BY name",
+        |r| {
             Ok(SurpriseTotals {
                 name: r.get(0)?,
                 kind: r.get(1)?,
-                count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                count: count_at(r, 2)?,
                 cost: cents(r.get(3)?),
-                items: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
-                partial: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                items: count_at(r, 4)?,
+                partial: count_at(r, 5)?,
             })
-        })?;
-        for row in rows {
-            surprises.push(row?);
-        }
-    }
-    let surprise_cost = surprises.iter().map(|s| s.cost).sum();
-    let mut faults = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT column_no, kind, count(*) FROM events WHERE kind IN \
-             ('column_fault', 'sensor_stuck', 'unexpected_drop', 'interrupted', 'unknown_coin', 'storage_full') \
-             GROUP BY column_no, kind ORDER BY column_no, kind",
-        )?;
-        let rows = stmt.query_map([], |r| {
+        },
+    )?;
+    let faults = all(
+        conn,
+        "SELECT column_no, kind, count(*) FROM events WHERE kind IN \
+         ('column_fault', 'sensor_stuck', 'unexpected_drop', 'interrupted', 'unknown_coin', \
+         'storage_full') GROUP BY column_no, kind ORDER BY column_no, kind",
+        |r| {
             Ok(FaultCount {
                 column: r.get(0)?,
                 kind: r.get(1)?,
-                count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                count: count_at(r, 2)?,
             })
-        })?;
-        for row in rows {
-            faults.push(row?);
-        }
-    }
-    let count = |sql: &str| -> rusqlite::Result<u64> {
-        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
-            .map(|n| u64::try_from(n).unwrap_or(0))
-    };
-    let mut inventory = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT column_no, product, stock, status, reason FROM inventory ORDER BY column_no",
-        )?;
-        let rows = stmt.query_map([], |r| {
+        },
+    )?;
+    let inventory = all(
+        conn,
+        "SELECT column_no, product, stock, status, reason FROM inventory ORDER BY column_no",
+        |r| {
             Ok(InventoryLine {
                 column: r.get(0)?,
                 product: r.get(1)?,
@@ -249,17 +230,15 @@ pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalErro
                 status: r.get(3)?,
                 reason: r.get(4)?,
             })
-        })?;
-        for row in rows {
-            inventory.push(row?);
-        }
-    }
+        },
+    )?;
+    let count = |sql: &str| conn.query_row(sql, [], |r| count_at(r, 0));
     Ok(BooksReport {
         money,
         sales,
         refunds,
+        surprise_cost: surprises.iter().map(|s| s.cost).sum(),
         surprises,
-        surprise_cost,
         faults,
         interrupted: count("SELECT count(*) FROM vends WHERE outcome = 'interrupted'")?,
         open_vends: count("SELECT count(*) FROM vends WHERE outcome IS NULL")?,
@@ -282,9 +261,18 @@ pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalErro
 impl BooksReport {
     /// The report for people.
     pub fn to_text(&self, currency: &str) -> String {
-        use std::fmt::Write as _;
         let m = |c: Cents| c.with_symbol(currency);
         let mut out = String::new();
+        self.write_money(&mut out, &m);
+        self.write_sales(&mut out, &m);
+        self.write_faults_and_stock(&mut out);
+        self.write_integrity(&mut out);
+        out
+    }
+
+    /// Money in and out, and whether it balances.
+    fn write_money(&self, out: &mut String, m: &dyn Fn(Cents) -> String) {
+        use std::fmt::Write as _;
         let b = &self.money;
         let _ = writeln!(out, "Money");
         let _ = writeln!(out, "  inserted            {:>12}", m(b.inserted));
@@ -304,6 +292,11 @@ impl BooksReport {
                 )
             }
         );
+    }
+
+    /// Sales, refunds to credit and surprises.
+    fn write_sales(&self, out: &mut String, m: &dyn Fn(Cents) -> String) {
+        use std::fmt::Write as _;
         let _ = writeln!(out, "\nSales");
         for s in &self.sales {
             let _ = writeln!(
@@ -331,6 +324,11 @@ impl BooksReport {
                 s.partial
             );
         }
+    }
+
+    /// Faults per column and the inventory.
+    fn write_faults_and_stock(&self, out: &mut String) {
+        use std::fmt::Write as _;
         let _ = writeln!(out, "\nFaults");
         for f in &self.faults {
             let column = f.column.map_or("-".to_string(), |c| c.to_string());
@@ -356,6 +354,11 @@ impl BooksReport {
                     .unwrap_or_default()
             );
         }
+    }
+
+    /// Config versions, the file's integrity and the seals.
+    fn write_integrity(&self, out: &mut String) {
+        use std::fmt::Write as _;
         let _ = writeln!(
             out,
             "\nConfig versions recorded: {}   integrity: {}",
@@ -381,7 +384,6 @@ impl BooksReport {
                 let _ = writeln!(out, "  also: {p}");
             }
         }
-        out
     }
 
     /// The exit code of `happiness report`, the same for text and JSON: 0 when the books are
