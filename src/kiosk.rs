@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use happiness_hardware::sim::{self, SimHandle};
-use happiness_hardware::{rpi, Clock, HwError};
+use happiness_hardware::sim::{self, SimHandle, SimNotice};
+use happiness_hardware::{rpi, Clock, HwError, Stamped};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
@@ -164,34 +164,14 @@ impl Kiosk {
         };
 
         let dispatch = Dispatch::new();
-        let mut physics = None;
-        let mut on_open = None;
-        let (hw, sim, notices): (Box<dyn happiness_hardware::Hardware>, _, _) = match backend {
-            Backend::Sim => {
-                let mut params = config.sim.clone();
-                params.seed = setup.seed;
-                let (machine, handle) =
-                    sim::build(&config.wiring, config.sim_columns(), params, clock.clone())?;
-                // The simulated machine holds what the books say it holds.
-                let loader = handle.clone();
-                on_open = Some(OnOpen(Arc::new(move |recovery: &Recovery| {
-                    for (i, (stock, _)) in recovery.restored.columns.iter().enumerate() {
-                        let _ = loader.set_stock(i + 1, *stock);
-                    }
-                })));
-                let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
-                physics = Some(tokio::spawn(sim::run_physics(
-                    handle.clone(),
-                    dispatch.edge_sink(),
-                    notice_tx,
-                )));
-                (Box::new(machine), Some(handle), Some(notice_rx))
-            }
-            Backend::Rpi => {
-                let machine = rpi::open(&config.wiring, clock.clone(), dispatch.edge_sink())?;
-                (Box::new(machine), None, None)
-            }
-        };
+        let hardware = open_backend(backend, &config, setup.seed, &clock, &dispatch)?;
+        let HardwareParts {
+            hw,
+            sim,
+            notices,
+            physics,
+            on_open,
+        } = hardware;
         let controller_setup = Setup {
             machine: Arc::clone(&config),
             surprises: setup.surprises,
@@ -217,22 +197,7 @@ impl Kiosk {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
         if let JournalLocation::Dir(dir) = &setup.journal {
-            // The checks read the whole file: on another thread, through a connection of their
-            // own, while the display and the pages already answer.
-            let dir = dir.clone();
-            let opener = request_tx.clone();
-            tokio::spawn(async move {
-                let checked = tokio::task::spawn_blocking(move || check_books_in(&dir))
-                    .await
-                    .unwrap_or_else(|e| {
-                        Err(JournalError::Inconsistent(format!(
-                            "the check of the books did not finish: {e}"
-                        )))
-                    });
-                let _ = opener.send(Request::OpenBooks {
-                    checked: Some(checked),
-                });
-            });
+            check_books_later(dir.clone(), request_tx.clone());
         }
         let (done_tx, done) = watch::channel(());
         let task = tokio::spawn(async move {
@@ -273,9 +238,14 @@ impl Kiosk {
         let _ = status.wait_for(|s| !s.starting).await;
     }
 
-    /// Hand an operator event (restock, reset a column) to the controller.
-    pub fn request(&self, event: Event) -> Result<(), KioskError> {
-        self.send(Request::Event(event))
+    /// Hand an operator event (restock, reset a column) to the controller, and return once it
+    /// is applied and the status shows it.
+    pub async fn request(&self, event: Event) -> Result<(), KioskError> {
+        let (reply, applied) = oneshot::channel();
+        self.send(Request::Then(Box::new(Request::Event(event)), reply))?;
+        applied
+            .await
+            .map_err(|_| KioskError::Task("the controller has stopped".into()))
     }
 
     /// Hand any request to the controller.
@@ -326,4 +296,80 @@ impl Kiosk {
             Err(e) => Err(KioskError::Task(e.to_string())),
         }
     }
+}
+
+/// What a backend gives the controller: its hardware, and on the simulator the handle, the
+/// world's notices, the physics task and the hook that loads the world with the books' stock.
+struct HardwareParts {
+    hw: Box<dyn happiness_hardware::Hardware>,
+    sim: Option<SimHandle>,
+    notices: Option<tokio::sync::mpsc::UnboundedReceiver<Stamped<SimNotice>>>,
+    physics: Option<JoinHandle<()>>,
+    on_open: Option<OnOpen>,
+}
+
+/// Open the backend: the simulated machine (with its physics task) or the Pi's GPIO, its edges
+/// going to `dispatch`.
+fn open_backend(
+    backend: Backend,
+    config: &MachineConfig,
+    seed: u64,
+    clock: &Clock,
+    dispatch: &Arc<Dispatch>,
+) -> Result<HardwareParts, KioskError> {
+    match backend {
+        Backend::Sim => {
+            let mut params = config.sim.clone();
+            params.seed = seed;
+            let (machine, handle) =
+                sim::build(&config.wiring, config.sim_columns(), params, clock.clone())?;
+            // The simulated machine holds what the books say it holds.
+            let loader = handle.clone();
+            let on_open = OnOpen(Arc::new(move |recovery: &Recovery| {
+                for (i, (stock, _)) in recovery.restored.columns.iter().enumerate() {
+                    let _ = loader.set_stock(i + 1, *stock);
+                }
+            }));
+            let (notice_tx, notice_rx) = tokio::sync::mpsc::unbounded_channel();
+            let physics = tokio::spawn(sim::run_physics(
+                handle.clone(),
+                dispatch.edge_sink(),
+                notice_tx,
+            ));
+            Ok(HardwareParts {
+                hw: Box::new(machine),
+                sim: Some(handle),
+                notices: Some(notice_rx),
+                physics: Some(physics),
+                on_open: Some(on_open),
+            })
+        }
+        Backend::Rpi => {
+            let machine = rpi::open(&config.wiring, clock.clone(), dispatch.edge_sink())?;
+            Ok(HardwareParts {
+                hw: Box::new(machine),
+                sim: None,
+                notices: None,
+                physics: None,
+                on_open: None,
+            })
+        }
+    }
+}
+
+/// Check the books in `dir` on a blocking thread, through a connection of their own (they read
+/// the whole file), while the display and the pages already answer; then tell the controller.
+fn check_books_later(dir: PathBuf, controller: UnboundedSender<Request>) {
+    tokio::spawn(async move {
+        let checked = tokio::task::spawn_blocking(move || check_books_in(&dir))
+            .await
+            .unwrap_or_else(|e| {
+                Err(JournalError::Inconsistent(format!(
+                    "the check of the books did not finish: {e}"
+                )))
+            });
+        let _ = controller.send(Request::OpenBooks {
+            checked: Some(checked),
+        });
+    });
 }

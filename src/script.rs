@@ -216,23 +216,7 @@ pub async fn execute(kiosk: &Kiosk, cmd: ScriptCommand) -> Result<Outcome, Strin
             settle(kiosk, end + timing.button_debounce + margin).await;
         }
         ScriptCommand::Coin(value) => {
-            let Some(pulses) = kiosk.config.pulses_for_coin(value) else {
-                let known: Vec<String> = kiosk
-                    .config
-                    .coins
-                    .iter()
-                    .map(|c| c.value.get().to_string())
-                    .collect();
-                return Err(format!(
-                    "this machine takes no coin worth {} cents (it takes {})",
-                    value.get(),
-                    if known.is_empty() {
-                        "no coins".to_string()
-                    } else {
-                        known.join(", ")
-                    }
-                ));
-            };
+            let pulses = pulses_for(kiosk, value)?;
             let end = sim(kiosk)?.insert_coin(pulses).map_err(|e| e.to_string())?;
             settle(kiosk, end + timing.coin_gap + margin).await;
         }
@@ -248,57 +232,83 @@ pub async fn execute(kiosk: &Kiosk, cmd: ScriptCommand) -> Result<Outcome, Strin
         ScriptCommand::Load { column, count } => {
             sim(kiosk)?.load(column, count).map_err(|e| e.to_string())?
         }
-        ScriptCommand::Restock(column) => {
-            let machine = &kiosk.config;
-            let columns: Vec<usize> = match column {
-                Some(n) if (1..=machine.columns.len()).contains(&n) => vec![n],
-                Some(n) => {
-                    return Err(format!(
-                        "there is no column {n} (this machine has {})",
-                        machine.columns.len()
-                    ))
-                }
-                None => (1..=machine.columns.len()).collect(),
-            };
-            if let Some(sim) = &kiosk.sim {
-                for &n in &columns {
-                    let capacity = machine.columns[n - 1].capacity;
-                    let have = sim.stock(n).unwrap_or(0);
-                    sim.load(n, capacity.saturating_sub(have))
-                        .map_err(|e| e.to_string())?;
-                }
-            }
-            let column = column.and_then(ColumnId::from_number);
-            kiosk
-                .request(Event::Restock { column })
-                .map_err(|e| e.to_string())?;
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        ScriptCommand::Restock(column) => restock(kiosk, column).await?,
         ScriptCommand::Reset(n) => {
             let column = ColumnId::from_number(n)
                 .filter(|c| c.index() < kiosk.config.columns.len())
                 .ok_or_else(|| format!("there is no column {n}"))?;
             kiosk
                 .request(Event::ResetColumn { column })
+                .await
                 .map_err(|e| e.to_string())?;
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         ScriptCommand::Wait(d) => tokio::time::sleep(d).await,
-        ScriptCommand::Take => {
-            let items = sim(kiosk)?.take_tray();
-            let text = if items.is_empty() {
-                "the tray is empty".to_string()
-            } else {
-                let names: Vec<&str> = items.iter().map(|i| i.product.as_str()).collect();
-                format!("you take: {}", names.join(", "))
-            };
-            return Ok(Outcome::Continue(text));
-        }
+        ScriptCommand::Take => return Ok(Outcome::Continue(take(kiosk)?)),
         ScriptCommand::Status => return Ok(Outcome::Continue(status_text(kiosk))),
         ScriptCommand::Help => return Ok(Outcome::Continue(HELP.to_string())),
         ScriptCommand::Quit => return Ok(Outcome::Quit),
     }
     Ok(Outcome::Continue(String::new()))
+}
+
+/// The pulses of the coin worth `value`, or which coins the machine does take.
+fn pulses_for(kiosk: &Kiosk, value: Cents) -> Result<u32, String> {
+    kiosk.config.pulses_for_coin(value).ok_or_else(|| {
+        let known: Vec<String> = kiosk
+            .config
+            .coins
+            .iter()
+            .map(|c| c.value.get().to_string())
+            .collect();
+        format!(
+            "this machine takes no coin worth {} cents (it takes {})",
+            value.get(),
+            if known.is_empty() {
+                "no coins".to_string()
+            } else {
+                known.join(", ")
+            }
+        )
+    })
+}
+
+/// Fill one column (or all) to capacity, in the simulated world too, and tell the controller.
+async fn restock(kiosk: &Kiosk, column: Option<usize>) -> Result<(), String> {
+    let machine = &kiosk.config;
+    let columns: Vec<usize> = match column {
+        Some(n) if (1..=machine.columns.len()).contains(&n) => vec![n],
+        Some(n) => {
+            return Err(format!(
+                "there is no column {n} (this machine has {})",
+                machine.columns.len()
+            ))
+        }
+        None => (1..=machine.columns.len()).collect(),
+    };
+    if let Some(sim) = &kiosk.sim {
+        for &n in &columns {
+            let capacity = machine.columns[n - 1].capacity;
+            let have = sim.stock(n).unwrap_or(0);
+            sim.load(n, capacity.saturating_sub(have))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let column = column.and_then(ColumnId::from_number);
+    kiosk
+        .request(Event::Restock { column })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Take what is in the tray, and say what it was.
+fn take(kiosk: &Kiosk) -> Result<String, String> {
+    let items = sim(kiosk)?.take_tray();
+    Ok(if items.is_empty() {
+        "the tray is empty".to_string()
+    } else {
+        let names: Vec<&str> = items.iter().map(|i| i.product.as_str()).collect();
+        format!("you take: {}", names.join(", "))
+    })
 }
 
 /// A few lines describing the machine now: display, credit, lamps, columns, tray.

@@ -153,19 +153,7 @@ impl Controller {
                 let _ = reply.send(result);
             }
             Request::RollbackSurprises { version, reply } => {
-                let result = match self.journal.config_text(SURPRISES_FILE, version) {
-                    Ok(Some(text)) => self.apply_surprises_text(
-                        &text,
-                        BodyFormat::Toml,
-                        &format!("rollback to version {version}"),
-                        true,
-                    ),
-                    Ok(None) => Err(ConfigRejection::NoSuchVersion { version }),
-                    Err(e) => Err(ConfigRejection::Storage {
-                        message: e.to_string(),
-                    }),
-                };
-                let _ = reply.send(result);
+                let _ = reply.send(self.rollback_surprises(version));
             }
             Request::CurrentSurprises { reply } => {
                 let _ = reply.send((
@@ -180,38 +168,8 @@ impl Controller {
                         .map_err(|e| e.to_string()),
                 );
             }
-            Request::PauseSurprises { paused } => {
-                if self.core.surprises().paused() != paused {
-                    let kind = if paused {
-                        "surprises_paused"
-                    } else {
-                        "surprises_resumed"
-                    };
-                    // Recorded first: an operator action the books cannot hold is not taken.
-                    match self.journal.record_event(self.local, kind, "operator") {
-                        Ok(()) => self.core.surprises_mut().set_paused(paused),
-                        Err(e) if e.is_storage_full() => {
-                            tracing::warn!("surprises not {kind}: {e}");
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-            }
-            Request::Feedback { happy } => {
-                match self.journal.record_feedback(self.local, happy) {
-                    Ok(()) => {
-                        if let Some(m) = &self.metrics {
-                            m.feedback(happy);
-                        }
-                    }
-                    // A customer's answer is not worth stopping the machine for, and on a full
-                    // disk the room left belongs to money.
-                    Err(e) if e.is_storage_full() => {
-                        tracing::warn!("feedback not recorded: {e}");
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            Request::PauseSurprises { paused } => self.pause_surprises(paused)?,
+            Request::Feedback { happy } => self.feedback(happy)?,
             Request::Books { reply } => {
                 let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
             }
@@ -223,6 +181,57 @@ impl Controller {
                 self.publish();
                 let _ = reply.send(());
             }
+        }
+        Ok(())
+    }
+
+    /// Put an earlier surprise config version back in force (written to the file too).
+    fn rollback_surprises(&mut self, version: i64) -> Result<Applied, ConfigRejection> {
+        match self.journal.config_text(SURPRISES_FILE, version) {
+            Ok(Some(text)) => self.apply_surprises_text(
+                &text,
+                BodyFormat::Toml,
+                &format!("rollback to version {version}"),
+                true,
+            ),
+            Ok(None) => Err(ConfigRejection::NoSuchVersion { version }),
+            Err(e) => Err(ConfigRejection::Storage {
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Pause or resume every surprise. Recorded first: an operator action the books cannot
+    /// hold is not taken.
+    fn pause_surprises(&mut self, paused: bool) -> Result<(), ControllerError> {
+        if self.core.surprises().paused() == paused {
+            return Ok(());
+        }
+        let kind = if paused {
+            "surprises_paused"
+        } else {
+            "surprises_resumed"
+        };
+        match self.journal.record_event(self.local, kind, "operator") {
+            Ok(()) => self.core.surprises_mut().set_paused(paused),
+            Err(e) if e.is_storage_full() => tracing::warn!("surprises not {kind}: {e}"),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+
+    /// A customer's answer to "how was it?".
+    fn feedback(&mut self, happy: bool) -> Result<(), ControllerError> {
+        match self.journal.record_feedback(self.local, happy) {
+            Ok(()) => {
+                if let Some(m) = &self.metrics {
+                    m.feedback(happy);
+                }
+            }
+            // A customer's answer is not worth stopping the machine for, and on a full disk the
+            // room left belongs to money.
+            Err(e) if e.is_storage_full() => tracing::warn!("feedback not recorded: {e}"),
+            Err(e) => return Err(e.into()),
         }
         Ok(())
     }
