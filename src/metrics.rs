@@ -98,69 +98,79 @@ impl Metrics {
             delivered: AtomicU64::new(0),
             started: AtomicU64::new(0),
         };
-        registry.register("paid_vends", "Paid vends started", m.paid.clone());
+        m.register_sales(&mut registry);
+        m.register_machine(&mut registry);
+        Metrics { registry, ..m }
+    }
+
+    /// Sales, refusals, surprises and what customers said.
+    fn register_sales(&self, registry: &mut Registry) {
+        registry.register("paid_vends", "Paid vends started", self.paid.clone());
         registry.register(
             "vends",
             "Paid vends by outcome (delivered, refunded)",
-            m.outcomes.clone(),
+            self.outcomes.clone(),
         );
         registry.register(
             "refusals",
             "Selections refused, by reason",
-            m.refused.clone(),
+            self.refused.clone(),
         );
-        registry.register("faults", "Faults by column and kind", m.faults.clone());
         registry.register(
             "surprises",
             "Surprises awarded, by kind",
-            m.surprises.clone(),
+            self.surprises.clone(),
         );
         registry.register(
             "surprise_value_cents",
             "Operator cost of surprises awarded, in cents",
-            m.surprise_value.clone(),
+            self.surprise_value.clone(),
         );
         registry.register(
             "sales_cents",
             "Sales of delivered paid items, in cents",
-            m.sales.clone(),
+            self.sales.clone(),
         );
         registry.register(
             "promise_kept_ratio",
             "Delivered paid vends divided by paid vends started",
-            m.promise_kept.clone(),
-        );
-        registry.register(
-            "config_reload_errors",
-            "Config changes refused because they were invalid",
-            m.reload_errors.clone(),
+            self.promise_kept.clone(),
         );
         registry.register(
             "feedback",
             "Answers to \"how was it?\" on the kiosk page",
-            m.feedback.clone(),
+            self.feedback.clone(),
+        );
+    }
+
+    /// Faults, config errors, credit held, the books' disk and service state.
+    fn register_machine(&self, registry: &mut Registry) {
+        registry.register("faults", "Faults by column and kind", self.faults.clone());
+        registry.register(
+            "config_reload_errors",
+            "Config changes refused because they were invalid",
+            self.reload_errors.clone(),
         );
         registry.register(
             "credit_cents",
             "Credit held for the customer, in cents",
-            m.credit.clone(),
+            self.credit.clone(),
         );
         registry.register(
             "storage_free_bytes",
             "Free space on the disk holding the books (-1 for books in memory)",
-            m.storage_free.clone(),
+            self.storage_free.clone(),
         );
         registry.register(
             "storage_full",
             "1 while the books' disk is under its free-space floor: no money taken, no vend started",
-            m.storage_full.clone(),
+            self.storage_full.clone(),
         );
         registry.register(
             "out_of_service",
             "1 while the machine sells nothing (stopped, storage full, starting up)",
-            m.out_of_service.clone(),
+            self.out_of_service.clone(),
         );
-        Metrics { registry, ..m }
     }
 
     /// The books' disk now: free bytes (none in memory) and whether it is under the floor.

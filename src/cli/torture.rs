@@ -84,40 +84,7 @@ pub fn torture(args: TortureArgs) -> ExitCode {
         keep_trace: args.verbose,
     };
     if let Some(seed) = args.seed {
-        let outcome = run_seed(&campaign, seed);
-        if args.verbose {
-            for line in &outcome.trace {
-                println!("{line}");
-            }
-        }
-        if args.json {
-            match serde_json::to_string_pretty(&outcome) {
-                Ok(j) => println!("{j}"),
-                Err(e) => eprintln!("error: {e}"),
-            }
-        } else {
-            println!(
-                "seed {seed}: {} paid vends ({} delivered), {} steps, {:.1} virtual minutes, faults {:?}",
-                outcome.vends,
-                outcome.delivered,
-                outcome.steps,
-                outcome.virtual_secs / 60.0,
-                outcome.faults
-            );
-            if matches!(campaign.faults, FaultPlan::Swarm) {
-                println!("fault rates drawn for this seed: {:?}", outcome.rates);
-            }
-        }
-        return match outcome.violation {
-            Some(v) => {
-                eprintln!("VIOLATION: {v}");
-                ExitCode::FAILURE
-            }
-            None => {
-                println!("no violations");
-                ExitCode::SUCCESS
-            }
-        };
+        return replay(&campaign, seed, args.verbose, args.json);
     }
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -137,5 +104,43 @@ pub fn torture(args: TortureArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Replay one seed: its steps (with `verbose`), what it did, and its violation if any.
+fn replay(campaign: &Campaign, seed: u64, verbose: bool, json: bool) -> ExitCode {
+    let outcome = run_seed(campaign, seed);
+    if verbose {
+        for line in &outcome.trace {
+            println!("{line}");
+        }
+    }
+    if json {
+        match serde_json::to_string_pretty(&outcome) {
+            Ok(j) => println!("{j}"),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    } else {
+        println!(
+            "seed {seed}: {} paid vends ({} delivered), {} steps, {:.1} virtual minutes, faults {:?}",
+            outcome.vends,
+            outcome.delivered,
+            outcome.steps,
+            outcome.virtual_secs / 60.0,
+            outcome.faults
+        );
+        if matches!(campaign.faults, FaultPlan::Swarm) {
+            println!("fault rates drawn for this seed: {:?}", outcome.rates);
+        }
+    }
+    match outcome.violation {
+        Some(v) => {
+            eprintln!("VIOLATION: {v}");
+            ExitCode::FAILURE
+        }
+        None => {
+            println!("no violations");
+            ExitCode::SUCCESS
+        }
     }
 }

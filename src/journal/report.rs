@@ -170,6 +170,42 @@ fn count_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
     Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
 }
 
+/// Surprises per name and kind: awards, cost, items delivered, partial packs.
+fn surprise_totals(conn: &Connection) -> rusqlite::Result<Vec<SurpriseTotals>> {
+    all(
+        conn,
+        "SELECT name, kind, count(*), sum(cost), sum(delivered), sum(status = 'partial') \
+         FROM surprises GROUP BY name, kind ORDER BY name",
+        |r| {
+            Ok(SurpriseTotals {
+                name: r.get(0)?,
+                kind: r.get(1)?,
+                count: count_at(r, 2)?,
+                cost: cents(r.get(3)?),
+                items: count_at(r, 4)?,
+                partial: count_at(r, 5)?,
+            })
+        },
+    )
+}
+
+/// Faults (and the events an operator treats as faults) per column and kind.
+fn fault_counts(conn: &Connection) -> rusqlite::Result<Vec<FaultCount>> {
+    all(
+        conn,
+        "SELECT column_no, kind, count(*) FROM events WHERE kind IN \
+         ('column_fault', 'sensor_stuck', 'unexpected_drop', 'interrupted', 'unknown_coin', \
+         'storage_full') GROUP BY column_no, kind ORDER BY column_no, kind",
+        |r| {
+            Ok(FaultCount {
+                column: r.get(0)?,
+                kind: r.get(1)?,
+                count: count_at(r, 2)?,
+            })
+        },
+    )
+}
+
 pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalError> {
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     let money = money_totals(conn)?;
@@ -191,34 +227,8 @@ pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalErro
          AND outcome IN ('refunded', 'interrupted') GROUP BY reason ORDER BY reason",
         |r| Ok((r.get::<_, String>(0)?, count_at(r, 1)?, cents(r.get(2)?))),
     )?;
-    let surprises = all(
-        conn,
-        "SELECT name, kind, count(*), sum(cost), sum(delivered), sum(status = 'partial') \
-         FROM surprises GROUP BY name, kind ORDER BY name",
-        |r| {
-            Ok(SurpriseTotals {
-                name: r.get(0)?,
-                kind: r.get(1)?,
-                count: count_at(r, 2)?,
-                cost: cents(r.get(3)?),
-                items: count_at(r, 4)?,
-                partial: count_at(r, 5)?,
-            })
-        },
-    )?;
-    let faults = all(
-        conn,
-        "SELECT column_no, kind, count(*) FROM events WHERE kind IN \
-         ('column_fault', 'sensor_stuck', 'unexpected_drop', 'interrupted', 'unknown_coin', \
-         'storage_full') GROUP BY column_no, kind ORDER BY column_no, kind",
-        |r| {
-            Ok(FaultCount {
-                column: r.get(0)?,
-                kind: r.get(1)?,
-                count: count_at(r, 2)?,
-            })
-        },
-    )?;
+    let surprises = surprise_totals(conn)?;
+    let faults = fault_counts(conn)?;
     let inventory = all(
         conn,
         "SELECT column_no, product, stock, status, reason FROM inventory ORDER BY column_no",

@@ -366,70 +366,9 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
     let mut records = Vec::new();
     let mut tables = Vec::new();
     for t in SEALED {
-        let mut expected_id = 1i64;
-        let scan = scan_table(conn, t, &mut |(rowid, computed, stored)| {
-            if records.len() >= MAX_PROBLEMS {
-                return;
-            }
-            if t.append_only && rowid != expected_id {
-                let missing = if rowid == expected_id + 1 {
-                    format!("record {expected_id} is missing")
-                } else {
-                    format!("records {expected_id} to {} are missing", rowid - 1)
-                };
-                records.push(SealProblem {
-                    table: t.table.into(),
-                    record: Some(expected_id),
-                    problem: format!("{missing}: it was deleted after it was written"),
-                });
-            }
-            expected_id = rowid.saturating_add(1);
-            let problem = match stored {
-                None => Some("has no seal: it was added outside the journal"),
-                Some(s) if s.as_slice() != computed.as_slice() => {
-                    Some("does not match its seal: it was changed after it was written")
-                }
-                Some(_) => None,
-            };
-            if let Some(problem) = problem {
-                records.push(SealProblem {
-                    table: t.table.into(),
-                    record: Some(rowid),
-                    problem: problem.into(),
-                });
-            }
-        })?;
+        let scan = record_problems(conn, t, &mut records)?;
         report.records += scan.rows;
-        let recorded: Option<(i64, Vec<u8>)> = conn
-            .query_row(
-                "SELECT rows, digest FROM seals WHERE tbl = ?1",
-                [t.table],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let table_problem = |problem: String| SealProblem {
-            table: t.table.into(),
-            record: None,
-            problem,
-        };
-        match recorded {
-            None => tables.push(table_problem("its seal is missing".into())),
-            Some((rows, _)) if u64::try_from(rows).ok() != Some(scan.rows) => {
-                tables.push(table_problem(format!(
-                    "holds {} records where the journal wrote {rows}: records were deleted or \
-                     added outside the journal",
-                    scan.rows
-                )));
-            }
-            Some((_, digest)) if as_u128(ValueRef::Blob(&digest)) != scan.digest => {
-                tables.push(table_problem(
-                    "its records do not add up to the digest the journal wrote: records were \
-                     replaced outside the journal"
-                        .into(),
-                ));
-            }
-            Some(_) => {}
-        }
+        tables.extend(table_problem(conn, t, &scan)?);
     }
     let schema = schema_problems(conn)?;
     report.problems = records;
@@ -437,6 +376,82 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
     report.problems.extend(schema);
     report.problems.truncate(MAX_PROBLEMS);
     Ok(report)
+}
+
+/// Scan one table's records against their seals (and, for append-only tables, for gaps in the
+/// ids), adding what does not match to `records` (up to [`MAX_PROBLEMS`]).
+fn record_problems(
+    conn: &Connection,
+    t: &Sealed,
+    records: &mut Vec<SealProblem>,
+) -> rusqlite::Result<Scan> {
+    let mut expected_id = 1i64;
+    scan_table(conn, t, &mut |(rowid, computed, stored)| {
+        if records.len() >= MAX_PROBLEMS {
+            return;
+        }
+        if t.append_only && rowid != expected_id {
+            let missing = if rowid == expected_id + 1 {
+                format!("record {expected_id} is missing")
+            } else {
+                format!("records {expected_id} to {} are missing", rowid - 1)
+            };
+            records.push(SealProblem {
+                table: t.table.into(),
+                record: Some(expected_id),
+                problem: format!("{missing}: it was deleted after it was written"),
+            });
+        }
+        expected_id = rowid.saturating_add(1);
+        let problem = match stored {
+            None => Some("has no seal: it was added outside the journal"),
+            Some(s) if s.as_slice() != computed.as_slice() => {
+                Some("does not match its seal: it was changed after it was written")
+            }
+            Some(_) => None,
+        };
+        if let Some(problem) = problem {
+            records.push(SealProblem {
+                table: t.table.into(),
+                record: Some(rowid),
+                problem: problem.into(),
+            });
+        }
+    })
+}
+
+/// A table whose record count or digest is not what the journal last wrote for it.
+fn table_problem(
+    conn: &Connection,
+    t: &Sealed,
+    scan: &Scan,
+) -> rusqlite::Result<Option<SealProblem>> {
+    let recorded: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT rows, digest FROM seals WHERE tbl = ?1",
+            [t.table],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let problem = match recorded {
+        None => "its seal is missing".to_string(),
+        Some((rows, _)) if u64::try_from(rows).ok() != Some(scan.rows) => format!(
+            "holds {} records where the journal wrote {rows}: records were deleted or added \
+             outside the journal",
+            scan.rows
+        ),
+        Some((_, digest)) if as_u128(ValueRef::Blob(&digest)) != scan.digest => {
+            "its records do not add up to the digest the journal wrote: records were replaced \
+             outside the journal"
+                .to_string()
+        }
+        Some(_) => return Ok(None),
+    };
+    Ok(Some(SealProblem {
+        table: t.table.into(),
+        record: None,
+        problem,
+    }))
 }
 
 /// The schema as this program writes it, next to the one in the file: a flipped bit in a table's

@@ -44,9 +44,25 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The checks after every step.
     pub(super) fn invariants(&mut self) -> Checked {
-        // No coin goes in that the books cannot record: without a running controller that can
-        // write its books, the acceptor is inhibited.
+        self.acceptor_follows_books()?;
+        // A stopped controller's core holds what its last step did, recorded or not: the books
+        // are checked at the restart instead.
+        if self.controller.as_ref().is_none_or(Controller::is_halted) {
+            return Ok(());
+        }
+        self.credit_conserved()?;
+        self.motors()?;
+        if std::mem::take(&mut self.check.stock_changed) {
+            self.stock_matches_books()?;
+        }
+        Ok(())
+    }
+
+    /// No coin goes in that the books cannot record: without a running controller that can
+    /// write its books, the acceptor is inhibited.
+    fn acceptor_follows_books(&self) -> Checked {
         let why_not = match self.controller.as_ref() {
             None => Some("no controller runs"),
             Some(c) if c.is_halted() => Some("the controller has stopped"),
@@ -55,15 +71,18 @@ impl Run<'_> {
         };
         // (A machine wired without an inhibit line cannot keep coins out; the shipped one can.)
         let can_inhibit = self.campaign.machine.wiring.coin_inhibit.is_some();
-        if let Some(why) = why_not.filter(|_| can_inhibit && !self.sim.inhibited()) {
-            return Err((
+        match why_not.filter(|_| can_inhibit && !self.sim.inhibited()) {
+            Some(why) => Err((
                 Invariant::AcceptorFollowsBooks,
                 format!("the acceptor takes coins while {why}"),
-            ));
+            )),
+            None => Ok(()),
         }
-        // A stopped controller's core holds what its last step did, recorded or not: the books
-        // are checked at the restart instead.
-        let Some(controller) = self.controller.as_ref().filter(|c| !c.is_halted()) else {
+    }
+
+    /// Money inserted is spent, paid back, or held as credit or escrow.
+    fn credit_conserved(&self) -> Checked {
+        let Some(controller) = self.controller.as_ref() else {
             return Ok(());
         };
         let core = controller.core();
@@ -73,19 +92,24 @@ impl Run<'_> {
             .saturating_add(l.returned)
             .saturating_add(core.credit())
             .saturating_add(core.escrow());
-        if l.inserted != held {
-            return Err((
-                Invariant::CreditConserved,
-                format!(
-                    "inserted {} != spent {} + paid back {} + credit {} + escrow {}",
-                    l.inserted,
-                    l.spent,
-                    l.returned,
-                    core.credit(),
-                    core.escrow()
-                ),
-            ));
+        if l.inserted == held {
+            return Ok(());
         }
+        Err((
+            Invariant::CreditConserved,
+            format!(
+                "inserted {} != spent {} + paid back {} + credit {} + escrow {}",
+                l.inserted,
+                l.spent,
+                l.returned,
+                core.credit(),
+                core.escrow()
+            ),
+        ))
+    }
+
+    /// At most one motor on, and none for longer than the hard limit.
+    fn motors(&self) -> Checked {
         let on = self.sim.motors_on_since();
         if on.len() > 1 {
             return Err((Invariant::OneMotor, format!("motors on: {on:?}")));
@@ -103,24 +127,30 @@ impl Run<'_> {
                 ));
             }
         }
-        if std::mem::take(&mut self.check.stock_changed) {
-            let books = controller
-                .journal()
-                .inventory()
-                .map_err(|e| (Invariant::StockMatchesJournal, e.to_string()))?;
-            for (no, stock) in books {
-                let column = usize::try_from(no).ok().and_then(ColumnId::from_number);
-                let Some(column) = column else { continue };
-                let mine = core.stock(column).unwrap_or(0);
-                let capacity = self.campaign.machine.columns[column.index()].capacity;
-                if i64::from(mine) != stock || mine > capacity {
-                    return Err((
-                        Invariant::StockMatchesJournal,
-                        format!(
-                            "column {column}: controller says {mine}, journal says {stock} (capacity {capacity})"
-                        ),
-                    ));
-                }
+        Ok(())
+    }
+
+    /// The controller's stock is the books' stock, within each column's capacity.
+    fn stock_matches_books(&self) -> Checked {
+        let Some(controller) = self.controller.as_ref() else {
+            return Ok(());
+        };
+        let books = controller
+            .journal()
+            .inventory()
+            .map_err(|e| (Invariant::StockMatchesJournal, e.to_string()))?;
+        for (no, stock) in books {
+            let column = usize::try_from(no).ok().and_then(ColumnId::from_number);
+            let Some(column) = column else { continue };
+            let mine = controller.core().stock(column).unwrap_or(0);
+            let capacity = self.campaign.machine.columns[column.index()].capacity;
+            if i64::from(mine) != stock || mine > capacity {
+                return Err((
+                    Invariant::StockMatchesJournal,
+                    format!(
+                        "column {column}: controller says {mine}, journal says {stock} (capacity {capacity})"
+                    ),
+                ));
             }
         }
         Ok(())
