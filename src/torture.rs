@@ -124,6 +124,23 @@ pub struct SeedOutcome {
     pub trace: Vec<String>,
 }
 
+impl SeedOutcome {
+    /// A seed that has done nothing yet.
+    fn new(seed: u64, rates: FaultRates) -> Self {
+        SeedOutcome {
+            seed,
+            vends: 0,
+            delivered: 0,
+            steps: 0,
+            virtual_secs: 0.0,
+            rates,
+            faults: BTreeMap::new(),
+            violation: None,
+            trace: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Action {
     Arrive,
@@ -230,17 +247,7 @@ impl<'c> Run<'c> {
             seq: 0,
             step: 0,
             start_local: LocalTime::from_ymd_hm(2026, 1, 5, 7, 0).unwrap_or_default(),
-            outcome: SeedOutcome {
-                seed,
-                vends: 0,
-                delivered: 0,
-                steps: 0,
-                virtual_secs: 0.0,
-                rates: campaign.faults.rates_for(seed),
-                faults: BTreeMap::new(),
-                violation: None,
-                trace: Vec::new(),
-            },
+            outcome: SeedOutcome::new(seed, campaign.faults.rates_for(seed)),
             check: Checker {
                 open: None,
                 policy: campaign.surprises.policy.clone(),
@@ -398,13 +405,6 @@ pub fn run_seed(campaign: &Campaign, seed: u64) -> SeedOutcome {
     match Run::new(campaign, seed) {
         Ok(run) => run.run(),
         Err(detail) => SeedOutcome {
-            seed,
-            vends: 0,
-            delivered: 0,
-            steps: 0,
-            virtual_secs: 0.0,
-            rates: campaign.faults.rates_for(seed),
-            faults: BTreeMap::new(),
             violation: Some(Violation {
                 invariant: Invariant::ControllerError,
                 seed,
@@ -412,7 +412,7 @@ pub fn run_seed(campaign: &Campaign, seed: u64) -> SeedOutcome {
                 t_ms: 0.0,
                 detail,
             }),
-            trace: Vec::new(),
+            ..SeedOutcome::new(seed, campaign.faults.rates_for(seed))
         },
     }
 }

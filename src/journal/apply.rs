@@ -2,8 +2,8 @@
 
 use rusqlite::{params, Connection};
 
-use super::{col_no, reason_text, sql_cents, JournalError};
-use crate::vend::{ColumnId, Notice};
+use super::{col_no, reason_text, sql_cents, status_text, JournalError};
+use crate::vend::{ColumnId, ColumnStatus, Notice};
 
 /// Rows opened by earlier notices that later ones refer to.
 pub(super) struct Open {
@@ -285,32 +285,28 @@ fn surprise(
 fn column(tx: &Connection, at: i64, notice: &Notice) -> Result<(), JournalError> {
     match notice {
         Notice::ColumnFaulted { column, reason } => {
-            exec(tx,
-                "UPDATE inventory SET status = 'faulted', reason = ?1, updated_at = ?2 WHERE column_no = ?3",
-                params![reason_text(*reason), at, col_no(*column)],
-            )?;
-            event(
+            let why = reason_text(*reason);
+            set_status(
                 tx,
                 at,
+                *column,
+                ColumnStatus::Faulted(*reason),
                 "column_fault",
-                Some(col_no(*column)),
-                reason_text(*reason),
+                why,
             )?;
         }
         Notice::ColumnReset { column } => {
-            exec(tx,
-                "UPDATE inventory SET status = 'in_service', reason = NULL, updated_at = ?1 WHERE column_no = ?2",
-                params![at, col_no(*column)],
-            )?;
-            event(tx, at, "column_reset", Some(col_no(*column)), "")?;
+            set_status(tx, at, *column, ColumnStatus::InService, "column_reset", "")?;
         }
         Notice::ColumnDisabled { column } => {
-            exec(
+            set_status(
                 tx,
-                "UPDATE inventory SET status = 'disabled', reason = NULL, updated_at = ?1 WHERE column_no = ?2",
-                params![at, col_no(*column)],
+                at,
+                *column,
+                ColumnStatus::Disabled,
+                "column_disabled",
+                "",
             )?;
-            event(tx, at, "column_disabled", Some(col_no(*column)), "")?;
         }
         Notice::Restocked { column, stock } => {
             exec(
@@ -329,6 +325,24 @@ fn column(tx: &Connection, at: i64, notice: &Notice) -> Result<(), JournalError>
         _ => {}
     }
     Ok(())
+}
+
+/// A column's service state in the inventory, and the event that says why.
+fn set_status(
+    tx: &Connection,
+    at: i64,
+    column: ColumnId,
+    status: ColumnStatus,
+    kind: &str,
+    detail: &str,
+) -> rusqlite::Result<usize> {
+    let (status, reason) = status_text(status);
+    exec(
+        tx,
+        "UPDATE inventory SET status = ?1, reason = ?2, updated_at = ?3 WHERE column_no = ?4",
+        params![status, reason, at, col_no(column)],
+    )?;
+    event(tx, at, kind, Some(col_no(column)), detail)
 }
 
 /// What happened to the machine itself: sensors, the door, the disk.
