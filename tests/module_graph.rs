@@ -92,3 +92,67 @@ fn the_leaves_import_nothing_of_the_program_but_money() {
         assert!(extra.is_empty(), "{leaf} imports {extra:?}");
     }
 }
+
+/// The "must not import" column of ARCHITECTURE.md's table, for the rows that name a top-level
+/// module of `src/` (`src/x.rs` or `src/x/`): module -> what it must not import.
+fn forbidden_imports() -> BTreeMap<String, Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md");
+    let text = std::fs::read_to_string(path).expect("ARCHITECTURE.md readable");
+    let mut rules = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with("| `src/")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // "", where, owns, must not, must not import, ""
+        let [_, place, _, _, forbidden, ..] = cells.as_slice() else {
+            continue;
+        };
+        let first = place.split('`').nth(1).unwrap_or_default();
+        let Some(rest) = first.strip_prefix("src/") else {
+            continue;
+        };
+        let module = rest.trim_end_matches('/').trim_end_matches(".rs");
+        if module.contains('/') || module == "main" {
+            continue;
+        }
+        let names: Vec<String> = forbidden
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        rules.insert(module.to_string(), names);
+    }
+    rules
+}
+
+#[test]
+fn no_module_imports_what_the_architecture_table_forbids() {
+    let graph = graph();
+    let rules = forbidden_imports();
+    for module in [
+        "config",
+        "surprise",
+        "vend",
+        "journal",
+        "controller",
+        "operator",
+    ] {
+        assert!(
+            rules.get(module).is_some_and(|r| !r.is_empty()),
+            "ARCHITECTURE.md names what {module} must not import: {rules:?}"
+        );
+    }
+    let mut broken = Vec::new();
+    for (module, forbidden) in &rules {
+        let imports = graph.get(module).cloned().unwrap_or_default();
+        for f in forbidden {
+            assert!(
+                graph.contains_key(f),
+                "ARCHITECTURE.md forbids `{f}`, not a module of src/"
+            );
+            if imports.contains(f) {
+                broken.push(format!("{module} imports {f}"));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "against ARCHITECTURE.md: {broken:?}");
+}
