@@ -174,6 +174,59 @@ async fn missing_and_wrong_tokens_are_refused_and_repeated_failures_rate_limited
     rig.stop().await;
 }
 
+/// Nobody can lock the operator out: requests without a token do not count as failures, and
+/// the right token gets in even from an address that has sent wrong ones (operators behind one
+/// SSH tunnel share 127.0.0.1), clearing the count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_right_token_always_gets_in_and_no_token_is_not_a_failed_login() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let get = |token: Option<&str>| {
+        let b = rig.http.get(rig.url("/api/status"));
+        match token {
+            Some(t) => b.header("Authorization", format!("Bearer {t}")),
+            None => b,
+        }
+        .send()
+    };
+    for _ in 0..20 {
+        assert_eq!(
+            get(None).await.expect("request").status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        get(Some(TOKEN)).await.expect("request").status(),
+        StatusCode::OK
+    );
+    let mut wrong = Vec::new();
+    for _ in 0..8 {
+        wrong.push(
+            get(Some("a-guess-at-the-token-0000"))
+                .await
+                .expect("request")
+                .status(),
+        );
+    }
+    assert_eq!(
+        wrong.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{wrong:?}"
+    );
+    assert_eq!(
+        get(Some(TOKEN)).await.expect("request").status(),
+        StatusCode::OK
+    );
+    // The success cleared the count: the next wrong token is a plain 401 again.
+    assert_eq!(
+        get(Some("a-guess-at-the-token-0000"))
+            .await
+            .expect("request")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    rig.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_token_only_status_and_customer_pages_are_served() {
     let rig = Rig::start(None).await;
@@ -408,9 +461,9 @@ async fn operator_actions_events_books_and_metrics() {
         seen
     });
     for (path, code) in [
-        ("/api/columns/2/disable", StatusCode::NO_CONTENT),
-        ("/api/columns/4/restock", StatusCode::NO_CONTENT),
-        ("/api/surprises/pause", StatusCode::NO_CONTENT),
+        ("/api/columns/2/disable", StatusCode::OK),
+        ("/api/columns/4/restock", StatusCode::OK),
+        ("/api/surprises/pause", StatusCode::OK),
         ("/api/columns/2/explode", StatusCode::NOT_FOUND),
     ] {
         let r = rig
@@ -469,6 +522,56 @@ async fn operator_actions_events_books_and_metrics() {
 /// Parses the OpenMetrics text format strictly enough to catch anything a Prometheus scraper
 /// would reject: every line a comment (`# HELP`, `# TYPE`, `# EOF` last) or a sample
 /// `name{label="value",...} number`, every sample of a declared family.
+/// An action answers once the controller applied it, with what is now in force: a read right
+/// after it never sees the old state; one the machine could not carry out is a 409 saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_answer_after_they_are_applied_with_the_state_in_force() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let post = |path: &str| rig.authed(rig.http.post(rig.url(path))).send();
+    for _ in 0..20 {
+        let r = post("/api/columns/3/disable").await.expect("disable");
+        assert_eq!(r.status(), StatusCode::OK);
+        let column: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(column["status"]["status"], "disabled", "{column}");
+        let status = rig.json("/api/status").await;
+        assert_eq!(status["columns"][2]["status"]["status"], "disabled");
+        let r = post("/api/columns/3/enable").await.expect("enable");
+        let column: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(column["status"]["status"], "in_service", "{column}");
+        assert_eq!(
+            rig.json("/api/status").await["columns"][2]["status"]["status"],
+            "in_service"
+        );
+        let r = post("/api/surprises/pause").await.expect("pause");
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body["surprises_paused"], true);
+        assert_eq!(rig.json("/api/status").await["surprises_paused"], true);
+        let r = post("/api/surprises/resume").await.expect("resume");
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body["surprises_paused"], false);
+        assert_eq!(rig.json("/api/status").await["surprises_paused"], false);
+    }
+    // A column in the middle of a (jammed, so long) vend is not touched: 409 with its state.
+    let sim = rig.kiosk.sim.clone().expect("simulator");
+    sim.inject(happiness_hardware::sim::Fault::Jam { column: 0 })
+        .expect("jam");
+    sim.insert_coin(5).expect("coin");
+    assert!(wait_for(async || rig.json("/api/status").await["credit"] == 200).await);
+    sim.press(1).expect("press");
+    assert!(wait_for(async || rig.json("/api/status").await["vending"] == true).await);
+    let r = post("/api/columns/1/disable").await.expect("disable");
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("column 1")),
+        "{body}"
+    );
+    assert_ne!(body["column"]["status"]["status"], "disabled", "{body}");
+    rig.stop().await;
+}
+
 fn check_exposition(text: &str) {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.last(), Some(&"# EOF"), "ends with # EOF");

@@ -406,6 +406,17 @@ fn run_refuses_a_public_address_without_an_operator_token() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16 characters"));
+    // A token no header can carry as typed would start a server nobody can use.
+    let out = happiness()
+        .args(["run", "--hardware", "sim", "--listen", "127.0.0.1:0"])
+        .env("HAPPINESS_TOKEN", "geheimes-passwört-für-alle")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("only visible ASCII"), "{stderr}");
+    assert!(stderr.contains("character 15"), "{stderr}");
 }
 
 #[test]

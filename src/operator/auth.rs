@@ -43,16 +43,29 @@ pub enum TokenError {
         mode: u32,
     },
     /// The token is too short to be a secret.
-    #[error("the operator token must be at least 16 characters")]
-    TooShort,
+    #[error("the operator token must be at least 16 characters (it has {0})")]
+    TooShort(usize),
+    /// The token holds characters a browser or `curl` cannot send in a header as typed.
+    #[error(
+        "the operator token may hold only visible ASCII characters (letters, digits and \
+         punctuation, no spaces): character {position} is not one"
+    )]
+    NotVisibleAscii {
+        /// 1-based position of the first character that is not.
+        position: usize,
+    },
 }
 
 impl Token {
-    /// A token from text (trimmed).
+    /// A token from text (trimmed): at least 16 visible ASCII characters, so that it can be
+    /// sent in an `Authorization` header exactly as typed.
     pub fn new(text: &str) -> Result<Token, TokenError> {
         let t = text.trim();
-        if t.chars().count() < 16 {
-            return Err(TokenError::TooShort);
+        if let Some(i) = t.chars().position(|c| !c.is_ascii_graphic()) {
+            return Err(TokenError::NotVisibleAscii { position: i + 1 });
+        }
+        if t.len() < 16 {
+            return Err(TokenError::TooShort(t.len()));
         }
         Ok(Token(t.to_string()))
     }
@@ -121,6 +134,11 @@ impl Limiter {
         }
     }
 
+    /// The right token came from `ip`: its count starts again.
+    pub(super) fn succeed(&mut self, ip: IpAddr) {
+        self.failures.remove(&ip);
+    }
+
     pub(super) fn fail(&mut self, ip: IpAddr) {
         let entry = self.failures.entry(ip).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= Duration::from_secs(60) {
@@ -144,36 +162,39 @@ pub(super) fn authorize(state: &ApiState, headers: &HeaderMap, peer: SocketAddr)
             "the operator API is off: start the kiosk with HAPPINESS_TOKEN set (or --token-file)",
         ));
     };
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    // No token is not a failed login (a page polling before anyone typed the token, or any page
+    // on the network): it neither counts nor is refused for other people's failures.
+    let Some(offered) = offered else {
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "missing token: send `Authorization: Bearer <token>`",
+        ));
+    };
     let ip = peer.ip();
     let mut limiter = state
         .limiter
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // The correct token always gets in (operators behind one SSH tunnel share an address), and
+    // clears the address's count; the limit slows the guessing of wrong ones.
+    if token.matches(offered) {
+        limiter.succeed(ip);
+        return Ok(());
+    }
     if limiter.blocked(ip) {
         return Err(error(
             StatusCode::TOO_MANY_REQUESTS,
-            "too many failed attempts: wait a minute",
+            "too many wrong tokens from this address: wait a minute",
         ));
     }
-    let offered = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match offered {
-        Some(t) if token.matches(t) => Ok(()),
-        Some(_) => {
-            limiter.fail(ip);
-            Err(error(StatusCode::UNAUTHORIZED, "wrong token"))
-        }
-        None => {
-            limiter.fail(ip);
-            Err(error(
-                StatusCode::UNAUTHORIZED,
-                "missing token: send `Authorization: Bearer <token>`",
-            ))
-        }
-    }
+    limiter.fail(ip);
+    Err(error(StatusCode::UNAUTHORIZED, "wrong token"))
 }
 
 /// Status is public only when there is no token (and then the server is on loopback only).

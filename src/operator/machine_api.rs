@@ -12,8 +12,8 @@ use axum::Json;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use crate::controller::{Request, Status};
-use crate::vend::{ColumnId, Event};
+use crate::controller::{ColumnView, Request, Status};
+use crate::vend::{ColumnId, ColumnStatus, Event};
 
 use super::*;
 
@@ -31,20 +31,32 @@ pub(super) async fn pause(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<serde_json::Value>> {
     authorize(&state, &headers, peer)?;
-    tell(&state, Request::PauseSurprises { paused: true }).await?;
-    Ok(StatusCode::NO_CONTENT)
+    set_paused(&state, true).await
 }
 
 pub(super) async fn resume(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<serde_json::Value>> {
     authorize(&state, &headers, peer)?;
-    tell(&state, Request::PauseSurprises { paused: false }).await?;
-    Ok(StatusCode::NO_CONTENT)
+    set_paused(&state, false).await
+}
+
+/// Pause or resume surprises and answer, once applied, with the state now in force; 503 when
+/// the books could not record it (a full disk), so nothing changed.
+async fn set_paused(state: &ApiState, paused: bool) -> ApiResult<Json<serde_json::Value>> {
+    tell(state, Request::PauseSurprises { paused }).await?;
+    let now = state.status.borrow().surprises_paused;
+    if now != paused {
+        return Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not applied: the books could not record it (is the disk full?)",
+        ));
+    }
+    Ok(Json(serde_json::json!({ "surprises_paused": now })))
 }
 
 pub(super) async fn column_action(
@@ -52,7 +64,7 @@ pub(super) async fn column_action(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     UrlPath((column, action)): UrlPath<(String, String)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Json<ColumnView>> {
     authorize(&state, &headers, peer)?;
     let count = state.machine.columns.len();
     let column = column
@@ -79,8 +91,40 @@ pub(super) async fn column_action(
             ))
         }
     };
-    tell(&state, Request::Event(event)).await?;
-    Ok(StatusCode::NO_CONTENT)
+    tell(&state, Request::Event(event.clone())).await?;
+    // The answer is the column as it is now; an action the machine could not carry out (the
+    // books full, the machine out of service) is a conflict that says what stands instead.
+    let status = state.status.borrow().clone();
+    let view = status
+        .columns
+        .iter()
+        .find(|c| c.column == column)
+        .cloned()
+        .ok_or_else(|| {
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the machine is not selling",
+            )
+        })?;
+    let capacity = state.machine.columns[column.index()].capacity;
+    let applied = match event {
+        Event::Restock { .. } => view.stock == capacity,
+        Event::ResetColumn { .. } => view.status == ColumnStatus::InService,
+        _ => view.status == ColumnStatus::Disabled,
+    };
+    if !applied {
+        let why = status
+            .out_of_service
+            .unwrap_or_else(|| "the machine refused it".into());
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            serde_json::json!({
+                "error": format!("column {column} could not be changed: {why}"),
+                "column": view,
+            }),
+        ));
+    }
+    Ok(Json(view))
 }
 
 pub(super) async fn books(

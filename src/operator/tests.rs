@@ -17,10 +17,18 @@ fn listening_beyond_loopback_needs_a_token() {
 
 #[test]
 fn tokens_must_be_long_and_compare_exactly() {
-    assert!(matches!(Token::new("short"), Err(TokenError::TooShort)));
-    let t = Token::new("  correct horse battery staple  ").expect("token");
-    assert!(t.matches("correct horse battery staple"));
-    assert!(!t.matches("correct horse battery stapl"));
+    assert!(matches!(Token::new("short"), Err(TokenError::TooShort(5))));
+    assert!(matches!(
+        Token::new("correct horse battery staple"),
+        Err(TokenError::NotVisibleAscii { position: 8 })
+    ));
+    assert!(matches!(
+        Token::new("süßer-geheimer-schlüssel"),
+        Err(TokenError::NotVisibleAscii { position: 2 })
+    ));
+    let t = Token::new("  correct-horse-battery-staple\n").expect("token");
+    assert!(t.matches("correct-horse-battery-staple"));
+    assert!(!t.matches("correct-horse-battery-stapl"));
     assert!(!t.matches(""));
     assert_eq!(format!("{t:?}"), "Token(..)");
 }
@@ -58,5 +66,8 @@ fn repeated_failures_are_blocked_for_a_minute() {
         l.fail(ip);
     }
     assert!(l.blocked(ip));
+    // The right token clears the count.
+    l.succeed(ip);
+    assert!(!l.blocked(ip));
     assert!(!l.blocked("10.0.0.1".parse().expect("ip")));
 }

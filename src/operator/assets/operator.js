@@ -47,7 +47,8 @@
       for (const action of ["restock", "enable", "disable"]) {
         const b = document.createElement("button");
         b.textContent = action;
-        b.onclick = async () => { await api("POST", `/api/columns/${c.column}/${action}`); setTimeout(refreshStatus, 200); };
+        // The answer comes once the controller has applied the action.
+        b.onclick = async () => { await api("POST", `/api/columns/${c.column}/${action}`); refreshStatus(); };
         actions.appendChild(b);
       }
       body.appendChild(tr);
@@ -192,9 +193,11 @@
     followEvents();
   };
   $("save").onclick = save;
-  $("pause").onclick = async () => { await api("POST", "/api/surprises/pause"); setTimeout(refreshStatus, 200); };
-  $("resume").onclick = async () => { await api("POST", "/api/surprises/resume"); setTimeout(refreshStatus, 200); };
+  $("pause").onclick = async () => { await api("POST", "/api/surprises/pause"); refreshStatus(); };
+  $("resume").onclick = async () => { await api("POST", "/api/surprises/resume"); refreshStatus(); };
 
   if (token) { refreshAll(); followEvents(); }
-  setInterval(refreshStatus, 3000);
+  // Nothing is asked of the API before there is a token to ask with: a request without one
+  // would only be refused.
+  setInterval(() => { if (token) refreshStatus(); }, 3000);
 })();
