@@ -91,7 +91,7 @@ pub(super) async fn column_action(
             ))
         }
     };
-    tell(&state, Request::Event(event.clone())).await?;
+    tell(&state, Request::Event(event)).await?;
     // The answer is the column as it is now; an action the machine could not carry out (the
     // books full, the machine out of service) is a conflict that says what stands instead.
     let status = state.status.borrow().clone();
