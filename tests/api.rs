@@ -572,6 +572,98 @@ async fn actions_answer_after_they_are_applied_with_the_state_in_force() {
     rig.stop().await;
 }
 
+/// A PUT is a whole config: a body without its surprises is refused rather than wiping them;
+/// PATCH changes policy fields alone and keeps the file's surprises and comments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_put_is_refused_and_patch_changes_the_policy_alone() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let before = rig.json("/api/config/surprises").await;
+    for (body, json) in [
+        (r#"{"policy":{"probability":0.5}}"#, true),
+        ("{}", true),
+        ("", false),
+        ("[policy]\nprobability = 0.5\n", false),
+    ] {
+        let r = rig
+            .authed(rig.http.put(rig.url("/api/config/surprises")))
+            .header(
+                "Content-Type",
+                if json {
+                    "application/json"
+                } else {
+                    "application/toml"
+                },
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("put");
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let answer: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(answer["issues"][0]["path"], "surprises", "{answer}");
+    }
+    assert_eq!(
+        rig.json("/api/config/surprises").await,
+        before,
+        "nothing changed"
+    );
+    // None, said explicitly, is a config.
+    let r = rig.put_toml("surprises = []\n").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = rig.put_toml(&shipped_surprises()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+
+    let patch = |body: &'static str, content: &'static str| {
+        rig.authed(rig.http.patch(rig.url("/api/config/surprises/policy")))
+            .header("Content-Type", content)
+            .body(body)
+            .send()
+    };
+    let r = patch(r#"{"probability": 0.5}"#, "application/json")
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = rig.json("/api/config/surprises").await["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(text.contains("probability = 0.5"), "{text}");
+    let shipped = shipped_surprises();
+    assert_eq!(
+        text.matches("[[surprises]]").count(),
+        shipped.matches("[[surprises]]").count(),
+        "the surprises are kept"
+    );
+    let comment = shipped
+        .lines()
+        .find(|l| l.trim_start().starts_with('#'))
+        .expect("the shipped file has comments");
+    assert!(text.contains(comment), "comments are kept: {comment}");
+    assert_eq!(
+        std::fs::read_to_string(rig.config_path()).expect("file"),
+        text
+    );
+    // A bad field is named; nothing changes.
+    let r = patch("probability = 7\n", "application/toml")
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(
+        answer["issues"][0]["path"], "policy.probability",
+        "{answer}"
+    );
+    let r = patch("[policy]\nodds = 0.5\n", "application/toml")
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer: serde_json::Value = r.json().await.expect("json");
+    assert!(answer.to_string().contains("odds"), "{answer}");
+    let r = patch("", "application/toml").await.expect("patch");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    rig.stop().await;
+}
+
 fn check_exposition(text: &str) {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.last(), Some(&"# EOF"), "ends with # EOF");

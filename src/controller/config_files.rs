@@ -198,6 +198,69 @@ impl Controller {
     }
 }
 
+/// A PUT replaces the whole surprise config: a body that does not list its surprises would
+/// silently drop every one of them, so it must say `surprises = []` to mean none.
+pub(super) fn whole_config(body: &str, format: BodyFormat) -> Result<(), ConfigRejection> {
+    let text = match format {
+        BodyFormat::Toml => body.to_string(),
+        BodyFormat::Json => json_to_toml(body)?,
+    };
+    // Text that is not TOML at all is reported by the validator, with its line.
+    match text.parse::<toml::Table>() {
+        Ok(table) if !table.contains_key("surprises") => Err(ConfigRejection::Invalid {
+            issues: vec![IssueView {
+                path: "surprises".into(),
+                line: None,
+                message: "is missing: a PUT replaces the whole config, so list the surprises \
+                          (or write `surprises = []` for none); to change policy fields alone, \
+                          PATCH /api/config/surprises/policy"
+                    .into(),
+            }],
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The surprise config `current` with the policy fields of `patch` set, and everything else
+/// (the surprises, the comments, the layout) kept as written. `patch` holds the fields
+/// themselves (`probability = 0.5`), or a `policy` table of them.
+pub(super) fn patch_policy(
+    current: &str,
+    patch: &str,
+    format: BodyFormat,
+) -> Result<String, ConfigRejection> {
+    let patch = match format {
+        BodyFormat::Toml => patch.to_string(),
+        BodyFormat::Json => json_to_toml(patch)?,
+    };
+    let malformed = |message: String| ConfigRejection::Malformed { message };
+    let mut fields: toml::Table = patch
+        .parse()
+        .map_err(|e| malformed(format!("the policy fields are not valid TOML: {e}")))?;
+    if fields.len() == 1 {
+        if let Some(toml::Value::Table(inner)) = fields.get("policy") {
+            fields = inner.clone();
+        }
+    }
+    if fields.is_empty() {
+        return Err(malformed("no policy field to change".into()));
+    }
+    let mut doc: toml_edit::DocumentMut = current
+        .parse()
+        .map_err(|e| malformed(format!("the config in force cannot be edited: {e}")))?;
+    if !doc.contains_key("policy") {
+        doc["policy"] = toml_edit::table();
+    }
+    for (key, value) in fields {
+        let value: toml_edit::Value = value
+            .to_string()
+            .parse()
+            .map_err(|e| malformed(format!("policy.{key}: {e}")))?;
+        doc["policy"][key.as_str()] = toml_edit::Item::Value(value);
+    }
+    Ok(doc.to_string())
+}
+
 /// A refused config in the API's terms.
 fn rejection(error: &ConfigError) -> ConfigRejection {
     let issues = error.issues();

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use tokio::sync::oneshot;
 
+use super::config_files::{patch_policy, whole_config};
 use super::{Controller, ControllerError};
 use crate::journal::{BooksCheck, BooksReport, ConfigVersion, JournalError};
 use crate::surprise::config::SURPRISES_FILE;
@@ -82,6 +83,18 @@ pub enum Request {
         /// The answer.
         reply: oneshot::Sender<Result<Applied, ConfigRejection>>,
     },
+    /// Change some of the surprise policy's fields, keeping the rest of the file (its surprises,
+    /// comments and layout) as it is.
+    PatchSurprisePolicy {
+        /// The fields: `probability = 0.5` (TOML) or `{"probability": 0.5}` (JSON).
+        text: String,
+        /// TOML or JSON.
+        format: BodyFormat,
+        /// Who asks (for the journal).
+        source: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<Applied, ConfigRejection>>,
+    },
     /// Go back to an earlier surprise config version.
     RollbackSurprises {
         /// The version.
@@ -149,7 +162,18 @@ impl Controller {
                 source,
                 reply,
             } => {
-                let result = self.apply_surprises_text(&text, format, &source, true);
+                let result = whole_config(&text, format)
+                    .and_then(|()| self.apply_surprises_text(&text, format, &source, true));
+                let _ = reply.send(result);
+            }
+            Request::PatchSurprisePolicy {
+                text,
+                format,
+                source,
+                reply,
+            } => {
+                let result = patch_policy(&self.files.surprises_text, &text, format)
+                    .and_then(|t| self.apply_surprises_text(&t, BodyFormat::Toml, &source, true));
                 let _ = reply.send(result);
             }
             Request::RollbackSurprises { version, reply } => {

@@ -32,18 +32,7 @@ pub(super) async fn put_surprises(
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     authorize(&state, &headers, peer)?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| error(StatusCode::BAD_REQUEST, "the body is not UTF-8 text"))?
-        .to_string();
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let format = if json {
-        BodyFormat::Json
-    } else {
-        BodyFormat::Toml
-    };
+    let (text, format) = config_body(&headers, &body)?;
     let source = format!("api from {}", peer.ip());
     let applied = ask(&state, |reply| Request::ApplySurprises {
         text,
@@ -55,6 +44,45 @@ pub(super) async fn put_surprises(
     Ok(Json(
         json!({ "version": applied.version, "changed": applied.changed }),
     ))
+}
+
+/// `PATCH /api/config/surprises/policy`: change policy fields alone.
+pub(super) async fn patch_policy(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    authorize(&state, &headers, peer)?;
+    let (text, format) = config_body(&headers, &body)?;
+    let source = format!("api (policy) from {}", peer.ip());
+    let applied = ask(&state, |reply| Request::PatchSurprisePolicy {
+        text,
+        format,
+        source,
+        reply,
+    })
+    .await??;
+    Ok(Json(
+        json!({ "version": applied.version, "changed": applied.changed }),
+    ))
+}
+
+/// A config body as text, and whether it is JSON (by its content type) or TOML.
+fn config_body(headers: &HeaderMap, body: &Bytes) -> ApiResult<(String, BodyFormat)> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "the body is not UTF-8 text"))?
+        .to_string();
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let format = if json {
+        BodyFormat::Json
+    } else {
+        BodyFormat::Toml
+    };
+    Ok((text, format))
 }
 
 pub(super) async fn surprise_versions(

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use happiness_hardware::sim::SimHandle;
 use serde_json::json;
@@ -152,6 +152,10 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/api/config/surprises",
             get(config_api::get_surprises).put(config_api::put_surprises),
+        )
+        .route(
+            "/api/config/surprises/policy",
+            patch(config_api::patch_policy),
         )
         .route(
             "/api/config/surprises/versions",
