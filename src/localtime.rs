@@ -55,20 +55,45 @@ impl Weekday {
 
 impl FromStr for Weekday {
     type Err = String;
+    /// A day by its three-letter or full English name, in any case (`mon`, `Monday`): nothing
+    /// else, so that a typo is an error rather than some other day.
     fn from_str(s: &str) -> Result<Self, String> {
-        let lower = s.to_ascii_lowercase();
-        let short = lower.get(..3).unwrap_or(&lower);
-        let day = match short {
-            "mon" => Weekday::Mon,
-            "tue" => Weekday::Tue,
-            "wed" => Weekday::Wed,
-            "thu" => Weekday::Thu,
-            "fri" => Weekday::Fri,
-            "sat" => Weekday::Sat,
-            "sun" => Weekday::Sun,
-            _ => return Err(format!("`{s}` is not a weekday (use mon, tue, ... sun)")),
-        };
-        Ok(day)
+        const NAMES: [&str; 7] = [
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ];
+        let lower = s.trim().to_ascii_lowercase();
+        NAMES
+            .iter()
+            .zip(Weekday::ALL)
+            .find(|(name, _)| lower == **name || lower == name[..3])
+            .map(|(_, day)| day)
+            .ok_or_else(|| {
+                format!("`{s}` is not a weekday (use mon, tue, ... sun, full names, or a range such as mon-fri)")
+            })
+    }
+}
+
+/// A set of weekdays as a bit mask (bit 0 Monday), from a day (`sat`) or a range of days
+/// (`mon-fri`; a range may run over the weekend: `fri-mon`).
+pub fn parse_days(s: &str) -> Result<u8, String> {
+    let Some((from, to)) = s.split_once('-') else {
+        return s.parse::<Weekday>().map(|d| 1 << d.index());
+    };
+    let (from, to) = (from.parse::<Weekday>()?, to.parse::<Weekday>()?);
+    let mut mask = 0u8;
+    let mut day = from.index();
+    loop {
+        mask |= 1 << day;
+        if day == to.index() {
+            return Ok(mask);
+        }
+        day = (day + 1) % 7;
     }
 }
 
@@ -241,5 +266,22 @@ mod tests {
         }
         assert_eq!("Friday".parse::<Weekday>(), Ok(Weekday::Fri));
         assert!("funday".parse::<Weekday>().is_err());
+    }
+
+    #[test]
+    fn weekdays_are_exact_names_or_ranges() {
+        assert_eq!("mon".parse::<Weekday>(), Ok(Weekday::Mon));
+        assert_eq!("Monday".parse::<Weekday>(), Ok(Weekday::Mon));
+        assert_eq!(" SUN ".parse::<Weekday>(), Ok(Weekday::Sun));
+        for bad in ["Monkey", "mo", "tues", "", "mon-fri"] {
+            assert!(bad.parse::<Weekday>().is_err(), "{bad}");
+        }
+        assert_eq!(parse_days("mon-fri"), Ok(0b001_1111));
+        assert_eq!(parse_days("sat-sun"), Ok(0b110_0000));
+        assert_eq!(parse_days("fri-mon"), Ok(0b111_0001));
+        assert_eq!(parse_days("wed"), Ok(0b000_0100));
+        assert_eq!(parse_days("wed-wed"), Ok(0b000_0100));
+        assert!(parse_days("mon-funday").is_err());
+        assert!(parse_days("Monkey").is_err());
     }
 }

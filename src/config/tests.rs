@@ -108,6 +108,37 @@ fn error_display_names_the_file_path_and_problem() {
 #[test]
 fn corpus_of_bad_values_each_name_their_field() {
     let cases: &[(&str, &str, &str, &str)] = &[
+        // Values that would wedge the machine or overflow its money.
+        (
+            "drop_window_ms = 1500",
+            "drop_window_ms = 18446744073709551615",
+            "timings.drop_window_ms",
+            "outside 1 to 10000 ms",
+        ),
+        (
+            "nudge_pause_ms = 250",
+            "nudge_pause_ms = 18446744073709551615",
+            "timings.nudge_pause_ms",
+            "outside 0 to 5000 ms",
+        ),
+        (
+            "{ pulses = 1, cents = 10 }",
+            "{ pulses = 1, cents = 9223372036854775807 }",
+            "coin_acceptor.coins[0].cents",
+            "1 to 100000 cents",
+        ),
+        (
+            "price_cents = 150",
+            "price_cents = 100001",
+            "columns[0].price_cents",
+            "at most 100000",
+        ),
+        (
+            "max_credit_cents = 2000",
+            "max_credit_cents = 100",
+            "machine.max_credit_cents",
+            "could never be bought",
+        ),
         (
             "motor_pin = 22",
             "motor_pin = 40",
@@ -161,7 +192,7 @@ fn corpus_of_bad_values_each_name_their_field() {
             "{ pulses = 3, cents = 50 }",
             "{ pulses = 3, cents = 0 }",
             "coin_acceptor.coins[2].cents",
-            "more than 0",
+            "use 1 to 100000 cents",
         ),
         (
             "{ pulses = 3, cents = 50 }",

@@ -16,8 +16,14 @@ use happiness_hardware::{Gpio, InputSpec, InputTiming, Polarity, Pull, Wiring};
 
 use super::raw::{RawFile, RawInput, RawMachine, RawSimulator, RawTimings};
 use super::{Issue, MachineConfig};
-use crate::model::VendTimings;
+use crate::model::{ColumnSpec, VendTimings};
 use crate::money::Cents;
+
+/// The most a coin, a price or a hopper coin may be worth, in cents.
+pub(super) const MAX_AMOUNT_CENTS: u64 = 100_000;
+
+/// The most credit a machine may hold, in cents.
+const MAX_CREDIT_CENTS: u64 = 1_000_000;
 
 /// Collects validation problems and who uses which pin.
 #[derive(Default)]
@@ -38,7 +44,7 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
     let buttons = columns::buttons(&mut v, &raw, &mut wiring);
     let columns = columns::columns(&mut v, &raw, &mut wiring);
     let lamps = columns::lamps(&mut v, &raw, &mut wiring);
-    let max_credit = max_credit(&mut v, &raw.machine);
+    let max_credit = max_credit(&mut v, &raw.machine, &columns);
     let payout = coins::payout(&mut v, &raw, &mut wiring);
 
     let t = &raw.timings;
@@ -87,30 +93,57 @@ fn machine(v: &mut Validator, m: &RawMachine) -> (String, String) {
     (name, currency)
 }
 
-/// `machine.max_credit_cents`.
-fn max_credit(v: &mut Validator, m: &RawMachine) -> Cents {
-    match u64::try_from(m.max_credit_cents) {
-        Ok(c @ 1..=1_000_000) => Cents::new(c),
+/// `machine.max_credit_cents`: enough to buy the dearest item, or that item could never sell.
+fn max_credit(v: &mut Validator, m: &RawMachine, columns: &[ColumnSpec]) -> Cents {
+    let max = match u64::try_from(m.max_credit_cents) {
+        Ok(c @ 1..=MAX_CREDIT_CENTS) => Cents::new(c),
         _ => {
             v.issue(
                 "machine.max_credit_cents",
-                format!("{} is not between 1 and 1000000", m.max_credit_cents),
+                format!(
+                    "{} is not between 1 and {MAX_CREDIT_CENTS}",
+                    m.max_credit_cents
+                ),
             );
-            Cents::ZERO
+            return Cents::ZERO;
         }
+    };
+    let dearest = columns
+        .iter()
+        .filter(|c| c.for_sale)
+        .max_by_key(|c| c.price);
+    if let Some(c) = dearest.filter(|c| c.price > max) {
+        v.issue(
+            "machine.max_credit_cents",
+            format!(
+                "{} is less than the price of {} ({}): it could never be bought",
+                max.get(),
+                c.product,
+                c.price.get()
+            ),
+        );
     }
+    max
 }
 
 /// `[timings]`: the vend's rules, and the drop beam's pulse widths.
 fn vend_timings(v: &mut Validator, t: &RawTimings) -> (VendTimings, PulseTiming, Duration) {
     let timings = VendTimings {
-        drop_window: v.positive("timings.drop_window_ms", t.drop_window_ms),
-        max_motor_on: v.positive("timings.max_motor_on_ms", t.max_motor_on_ms),
-        timed_turn: v.positive("timings.timed_turn_ms", t.timed_turn_ms),
+        drop_window: v.ms("timings.drop_window_ms", t.drop_window_ms, 1..=10_000),
+        max_motor_on: v.ms("timings.max_motor_on_ms", t.max_motor_on_ms, 1..=30_000),
+        timed_turn: v.ms("timings.timed_turn_ms", t.timed_turn_ms, 1..=30_000),
         nudge_retries: t.nudge_retries,
-        nudge_pause: Duration::from_millis(t.nudge_pause_ms),
-        message: v.positive("timings.message_ms", t.message_ms),
+        nudge_pause: v.ms("timings.nudge_pause_ms", t.nudge_pause_ms, 0..=5_000),
+        message: v.ms("timings.message_ms", t.message_ms, 500..=60_000),
     };
+    v.ms(
+        "timings.button_debounce_ms",
+        t.button_debounce_ms,
+        0..=1_000,
+    );
+    v.ms("timings.door_debounce_ms", t.door_debounce_ms, 0..=5_000);
+    v.ms("timings.home_debounce_ms", t.home_debounce_ms, 0..=1_000);
+    v.ms("timings.drop_min_ms", t.drop_min_ms, 0..=1_000);
     if t.nudge_retries > 5 {
         v.issue(
             "timings.nudge_retries",
@@ -118,12 +151,6 @@ fn vend_timings(v: &mut Validator, t: &RawTimings) -> (VendTimings, PulseTiming,
                 "{} retries would run the motor too long; use 0 to 5",
                 t.nudge_retries
             ),
-        );
-    }
-    if t.max_motor_on_ms > 30_000 {
-        v.issue(
-            "timings.max_motor_on_ms",
-            "must be at most 30000: a motor left on longer risks burning out",
         );
     }
     if t.timed_turn_ms > t.max_motor_on_ms {
@@ -140,7 +167,7 @@ fn vend_timings(v: &mut Validator, t: &RawTimings) -> (VendTimings, PulseTiming,
         max_width: Duration::from_millis(t.drop_stuck_ms),
         glitch: Duration::from_millis(1),
     };
-    let drop_stuck_after = v.positive("timings.drop_stuck_ms", t.drop_stuck_ms);
+    let drop_stuck_after = v.ms("timings.drop_stuck_ms", t.drop_stuck_ms, 1..=60_000);
     if t.drop_min_ms >= t.drop_stuck_ms {
         v.issue(
             "timings.drop_min_ms",
@@ -180,15 +207,19 @@ fn simulator(
     input: &InputTiming,
 ) -> SimParams {
     let sim = SimParams {
-        turn: v.positive("simulator.turn_ms", s.turn_ms),
-        home_width: Duration::from_millis(s.home_width_ms),
-        release_at: Duration::from_millis(s.release_at_ms),
-        fall: Duration::from_millis(s.fall_ms),
-        beam_block: Duration::from_millis(s.beam_block_ms),
-        press_hold: Duration::from_millis(s.press_hold_ms),
-        coin_pulse: Duration::from_millis(s.coin_pulse_ms),
-        coin_pulse_gap: Duration::from_millis(s.coin_pulse_gap_ms),
-        coin_gap: Duration::from_millis(s.coin_gap_ms),
+        turn: v.ms("simulator.turn_ms", s.turn_ms, 1..=30_000),
+        home_width: v.ms("simulator.home_width_ms", s.home_width_ms, 0..=30_000),
+        release_at: v.ms("simulator.release_at_ms", s.release_at_ms, 0..=30_000),
+        fall: v.ms("simulator.fall_ms", s.fall_ms, 0..=10_000),
+        beam_block: v.ms("simulator.beam_block_ms", s.beam_block_ms, 0..=60_000),
+        press_hold: v.ms("simulator.press_hold_ms", s.press_hold_ms, 0..=10_000),
+        coin_pulse: v.ms("simulator.coin_pulse_ms", s.coin_pulse_ms, 0..=1_000),
+        coin_pulse_gap: v.ms(
+            "simulator.coin_pulse_gap_ms",
+            s.coin_pulse_gap_ms,
+            0..=1_000,
+        ),
+        coin_gap: v.ms("simulator.coin_gap_ms", s.coin_gap_ms, 0..=10_000),
         seed: 0,
     };
     check_simulator(v, s, t, input);
@@ -303,9 +334,19 @@ impl Validator {
         })
     }
 
-    fn positive(&mut self, path: &str, ms: u64) -> Duration {
-        if ms == 0 {
-            self.issue(path, "must be greater than 0");
+    /// A time in milliseconds within `range`: every timing has one, so that no value can wedge
+    /// the machine (a drop window of years holds the money in escrow forever).
+    fn ms(&mut self, path: &str, ms: u64, range: std::ops::RangeInclusive<u64>) -> Duration {
+        if !range.contains(&ms) {
+            let (min, max) = (range.start(), range.end());
+            if ms == 0 {
+                self.issue(
+                    path,
+                    format!("must be greater than 0 (use {min} to {max} ms)"),
+                );
+            } else {
+                self.issue(path, format!("{ms} ms is outside {min} to {max} ms"));
+            }
         }
         Duration::from_millis(ms)
     }

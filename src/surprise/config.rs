@@ -14,6 +14,10 @@ use crate::localtime::TimeWindow;
 use crate::model::{ColumnId, ColumnSpec};
 use crate::money::Cents;
 
+/// Most surprises a catalogue may hold (the engine keeps their eligibility in a fixed array, so a
+/// decision allocates nothing).
+pub const MAX_SURPRISES: usize = 64;
+
 /// File name of the surprise config inside a config directory.
 pub const SURPRISES_FILE: &str = "surprises.toml";
 

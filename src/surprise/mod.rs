@@ -23,6 +23,7 @@ use serde::Serialize;
 
 pub use config::{
     Conditions, ItemSource, KindName, Pacing, Policy, Surprise, SurpriseConfig, SurpriseKind,
+    MAX_SURPRISES,
 };
 
 use crate::localtime::LocalTime;
@@ -475,8 +476,8 @@ impl SurpriseEngine {
             return decision;
         }
         let mut total = 0.0;
-        let mut eligible = [false; 64];
-        for (i, s) in self.config.catalogue.iter().enumerate().take(64) {
+        let mut eligible = [false; MAX_SURPRISES];
+        for (i, s) in self.config.catalogue.iter().enumerate().take(MAX_SURPRISES) {
             if !Self::conditions_match(&s.when, facts) {
                 continue;
             }
@@ -493,7 +494,7 @@ impl SurpriseEngine {
         }
         let mut r = self.rng.random::<f64>() * total;
         let mut chosen = None;
-        for (i, s) in self.config.catalogue.iter().enumerate().take(64) {
+        for (i, s) in self.config.catalogue.iter().enumerate().take(MAX_SURPRISES) {
             if eligible[i] {
                 chosen = Some(i);
                 if r < s.weight {

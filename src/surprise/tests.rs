@@ -761,3 +761,44 @@ fn surprises_for_another_machine_are_rejected_and_absent_file_means_none() {
         .expect_err("columns 5 and the chocolate bars do not exist");
     assert!(err.issues().len() >= 2);
 }
+
+#[test]
+fn a_catalogue_beyond_its_limit_is_refused_rather_than_cut() {
+    let mut text = String::from("[policy]\nprobability = 1.0\n");
+    for i in 0..=MAX_SURPRISES {
+        text.push_str(&format!(
+            "[[surprises]]\nname = \"note {i}\"\nkind = \"message\"\nweight = 1.0\ncost_cents = 0\nmessage = \"Thanks {i}\"\n"
+        ));
+    }
+    let err = parse(&text).expect_err("65 surprises");
+    let issue = err
+        .issues()
+        .iter()
+        .find(|i| i.path == "surprises")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(issue.message.contains("more than the 64"), "{issue}");
+    // The limit itself is fine.
+    let cut = text.rsplitn(2, "[[surprises]]").nth(1).unwrap_or_default();
+    assert_eq!(config(cut).catalogue.len(), MAX_SURPRISES);
+}
+
+#[test]
+fn weekdays_are_exact_and_ranges_cover_every_day_in_them() {
+    let with_days = |days: &str| {
+        format!(
+            "[policy]\nprobability = 1.0\n[[surprises]]\nname = \"weekday\"\nkind = \"message\"\nweight = 1.0\ncost_cents = 0\nmessage = \"Hi\"\nwhen = {{ days = [{days}] }}\n"
+        )
+    };
+    let mask = |days: &str| config(&with_days(days)).catalogue[0].when.days;
+    assert_eq!(mask("\"mon-fri\""), 0b001_1111);
+    assert_eq!(mask("\"sat\", \"Sunday\""), 0b110_0000);
+    for bad in ["\"Monkey\"", "\"mo\"", "\"mon-funday\"", "\"weekdays\""] {
+        let err = parse(&with_days(bad)).expect_err(bad);
+        assert!(
+            err.issues()
+                .iter()
+                .any(|i| i.path == "surprises[0].when.days[0]" && i.message.contains("weekday")),
+            "{bad}: {err}"
+        );
+    }
+}

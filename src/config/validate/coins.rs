@@ -11,7 +11,7 @@ use super::super::raw::{
     default_coin_gap, default_glitch, default_pulse_max, default_pulse_min, RawCoinAcceptor,
     RawFile, RawInput,
 };
-use super::{polarity, Validator};
+use super::{polarity, Validator, MAX_AMOUNT_CENTS};
 use crate::config::CoinValue;
 use crate::model::{PaymentMode, PayoutSpec};
 use crate::money::Cents;
@@ -68,6 +68,10 @@ pub(super) fn acceptor(
             polarity: polarity(ca.inhibit_active_low.unwrap_or(false)),
         });
     }
+    v.ms("coin_acceptor.pulse_min_ms", ca.pulse_min_ms, 1..=1_000);
+    v.ms("coin_acceptor.pulse_max_ms", ca.pulse_max_ms, 1..=1_000);
+    v.ms("coin_acceptor.glitch_ms", ca.glitch_ms, 0..=100);
+    v.ms("coin_acceptor.coin_gap_ms", ca.coin_gap_ms, 1..=5_000);
     pulse_timing(v, ca);
     let timing = CoinTiming::of(
         ca.pulse_min_ms,
@@ -127,13 +131,16 @@ fn coins(v: &mut Validator, ca: &RawCoinAcceptor) -> Vec<CoinValue> {
             );
         }
         match u64::try_from(c.cents) {
-            Ok(cents @ 1..) => coins.push(CoinValue {
+            Ok(cents @ 1..=MAX_AMOUNT_CENTS) => coins.push(CoinValue {
                 pulses,
                 value: Cents::new(cents),
             }),
             _ => v.issue(
                 format!("{path}.cents"),
-                format!("{} is not a coin value: it must be more than 0", c.cents),
+                format!(
+                    "{} is not a coin value: use 1 to {MAX_AMOUNT_CENTS} cents",
+                    c.cents
+                ),
             ),
         }
     }
@@ -151,20 +158,20 @@ pub(super) fn payout(v: &mut Validator, raw: &RawFile, wiring: &mut Wiring) -> O
     let p = raw.payout.as_ref()?;
     let pin = v.pin("payout.pin", p.pin);
     let coin = match u64::try_from(p.coin_cents) {
-        Ok(c @ 1..) => Cents::new(c),
+        Ok(c @ 1..=MAX_AMOUNT_CENTS) => Cents::new(c),
         _ => {
             v.issue(
                 "payout.coin_cents",
                 format!(
-                    "{} is not a coin value: it must be more than 0",
+                    "{} is not a coin value: use 1 to {MAX_AMOUNT_CENTS} cents",
                     p.coin_cents
                 ),
             );
             Cents::ZERO
         }
     };
-    let pulse = v.positive("payout.pulse_ms", p.pulse_ms);
-    let gap = v.positive("payout.gap_ms", p.gap_ms);
+    let pulse = v.ms("payout.pulse_ms", p.pulse_ms, 1..=5_000);
+    let gap = v.ms("payout.gap_ms", p.gap_ms, 1..=5_000);
     let pin = pin?;
     wiring.payout = Some(OutputSpec {
         pin,

@@ -4,7 +4,7 @@ use happiness_hardware::{InputSpec, OutputSpec, Polarity, Pull, Wiring};
 
 use super::super::raw::{RawColumn, RawFile, RawInput};
 use super::super::MAX_COLUMNS;
-use super::{polarity, Validator};
+use super::{polarity, Validator, MAX_AMOUNT_CENTS};
 use crate::model::{ColumnId, ColumnSpec, LampRole};
 use crate::money::Cents;
 
@@ -108,11 +108,11 @@ fn column(v: &mut Validator, path: &str, c: &RawColumn) -> ColumnSpec {
         v.issue(format!("{path}.product"), "must be at most 40 characters");
     }
     let price = match u64::try_from(c.price_cents) {
-        Ok(p) if p <= 1_000_000 => Cents::new(p),
+        Ok(p) if p <= MAX_AMOUNT_CENTS => Cents::new(p),
         Ok(_) => {
             v.issue(
                 format!("{path}.price_cents"),
-                format!("{} is too high (at most 1000000)", c.price_cents),
+                format!("{} is too high (at most {MAX_AMOUNT_CENTS})", c.price_cents),
             );
             Cents::ZERO
         }

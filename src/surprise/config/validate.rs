@@ -5,11 +5,19 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use super::raw::{RawFile, RawKind, RawSurprise, RawWhen};
-use super::{Conditions, ItemSource, Pacing, Policy, Surprise, SurpriseConfig, SurpriseKind};
+use super::{
+    Conditions, ItemSource, Pacing, Policy, Surprise, SurpriseConfig, SurpriseKind, MAX_SURPRISES,
+};
 use crate::config::Issue;
-use crate::localtime::{TimeWindow, Weekday};
+use crate::localtime::{parse_days, TimeWindow};
 use crate::model::{ColumnId, ColumnSpec};
 use crate::money::Cents;
+
+/// The most a surprise may cost, or a price condition name, in cents (as for coins and prices).
+const MAX_AMOUNT_CENTS: u64 = 100_000;
+
+/// The most a pacing budget may hold, in cents.
+const MAX_BUDGET_CENTS: u64 = 10_000_000;
 
 struct Checker<'m> {
     columns: &'m [ColumnSpec],
@@ -33,9 +41,14 @@ impl Checker<'_> {
         u32::try_from(v).unwrap_or(0)
     }
 
-    fn cents(&mut self, path: &str, v: i64) -> Cents {
+    /// An amount from 0 to `max` cents.
+    fn cents(&mut self, path: &str, v: i64, max: u64) -> Cents {
         match u64::try_from(v) {
-            Ok(c) => Cents::new(c),
+            Ok(c) if c <= max => Cents::new(c),
+            Ok(_) => {
+                self.issue(path, format!("{v} is too high (at most {max} cents)"));
+                Cents::ZERO
+            }
             Err(_) => {
                 self.issue(path, format!("{v} must not be negative"));
                 Cents::ZERO
@@ -115,8 +128,16 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
     let budget_window_hours = c.count("policy.budget_window_hours", p.budget_window_hours, 1, 8784);
     let pity = c.count("policy.pity_after", p.pity_after, 0, 1_000_000);
     let pacing = p.pacing.as_ref().and_then(|pc| {
-        let daily_budget = c.cents("policy.pacing.daily_budget_cents", pc.daily_budget_cents);
-        let burst = c.cents("policy.pacing.burst_cents", pc.burst_cents);
+        let daily_budget = c.cents(
+            "policy.pacing.daily_budget_cents",
+            pc.daily_budget_cents,
+            MAX_BUDGET_CENTS,
+        );
+        let burst = c.cents(
+            "policy.pacing.burst_cents",
+            pc.burst_cents,
+            MAX_BUDGET_CENTS,
+        );
         match pc.hours.parse::<TimeWindow>() {
             Ok(hours) if hours.start > hours.end => {
                 c.issue(
@@ -149,6 +170,15 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
         pacing,
     };
 
+    if raw.surprises.len() > MAX_SURPRISES {
+        c.issue(
+            "surprises",
+            format!(
+                "{} surprises is more than the {MAX_SURPRISES} a catalogue may hold",
+                raw.surprises.len()
+            ),
+        );
+    }
     let mut names = HashSet::new();
     let mut catalogue = Vec::new();
     for (i, s) in raw.surprises.iter().enumerate() {
@@ -183,7 +213,11 @@ fn surprise(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Option<Surprise
             format!("{} must be a number greater than 0", s.weight),
         );
     }
-    let cost = c.cents(&format!("{path}.cost_cents"), s.cost_cents);
+    let cost = c.cents(
+        &format!("{path}.cost_cents"),
+        s.cost_cents,
+        MAX_AMOUNT_CENTS,
+    );
     misplaced_fields(c, path, s);
     let kind = kind(c, path, s);
     let message = message(c, path, s);
@@ -358,12 +392,16 @@ fn conditions(c: &mut Checker<'_>, path: &str, w: &RawWhen) -> Conditions {
     if !w.days.is_empty() {
         when.days = 0;
         for (j, d) in w.days.iter().enumerate() {
-            match d.parse::<Weekday>() {
-                Ok(day) => when.days |= 1 << day.index(),
+            match parse_days(d) {
+                Ok(days) => when.days |= days,
                 Err(e) => c.issue(format!("{path}.when.days[{j}]"), e),
             }
         }
     }
-    when.min_price = c.cents(&format!("{path}.when.min_price_cents"), w.min_price_cents);
+    when.min_price = c.cents(
+        &format!("{path}.when.min_price_cents"),
+        w.min_price_cents,
+        MAX_AMOUNT_CENTS,
+    );
     when
 }
