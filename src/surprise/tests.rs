@@ -778,7 +778,7 @@ fn a_catalogue_beyond_its_limit_is_refused_rather_than_cut() {
         .unwrap_or_else(|| panic!("{err}"));
     assert!(issue.message.contains("more than the 64"), "{issue}");
     // The limit itself is fine.
-    let cut = text.rsplitn(2, "[[surprises]]").nth(1).unwrap_or_default();
+    let cut = text.rsplit_once("[[surprises]]").map_or("", |x| x.0);
     assert_eq!(config(cut).catalogue.len(), MAX_SURPRISES);
 }
 
