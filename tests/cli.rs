@@ -13,6 +13,10 @@ fn happiness() -> Command {
 }
 
 fn run_script(args: &[&str], script: &str) -> Output {
+    run_script_bytes(args, script.as_bytes())
+}
+
+fn run_script_bytes(args: &[&str], script: &[u8]) -> Output {
     let mut child = happiness()
         .args(args)
         .stdin(Stdio::piped())
@@ -24,7 +28,7 @@ fn run_script(args: &[&str], script: &str) -> Output {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(script.as_bytes())
+        .write_all(script)
         .expect("write script");
     child.wait_with_output().expect("wait")
 }
@@ -143,6 +147,35 @@ fn a_bad_script_line_is_reported_and_fails_the_run() {
     assert!(stderr.contains("there is no button 9"), "{stderr}");
     assert!(stderr.contains("no coin worth 150 cents"), "{stderr}");
     assert!(stderr.contains("unknown command `fly`"), "{stderr}");
+}
+
+/// A line that is not UTF-8 is reported and skipped, and the lines after it still run; a huge
+/// bad line is echoed in part, not whole.
+#[test]
+fn non_utf8_and_huge_script_lines_are_reported_skipped_and_cut() {
+    let mut script = b"coin 200\n\xff\xfe press 1\n".to_vec();
+    script.extend_from_slice(b"press 1\nwait 3000\n");
+    script.extend_from_slice(b"fly");
+    script.extend(std::iter::repeat_n(b'x', 10_000_000));
+    script.extend_from_slice(b"\nquit\n");
+    let out = run_script_bytes(&["run", "--hardware", "sim", "--events", "json"], &script);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2 is not UTF-8 text: skipped"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("more characters)"), "cut");
+    assert!(
+        stderr.len() < 10_000,
+        "the 10 MB line was echoed whole: {} bytes",
+        stderr.len()
+    );
+    // The lines after the bad one ran: the coin bought the drink.
+    let delivered = json_lines(&out)
+        .iter()
+        .any(|l| l["command"]["notice"] == "vend_delivered" && l["command"]["product"] == "Cola");
+    assert!(delivered, "{}", String::from_utf8_lossy(&out.stdout));
 }
 
 #[test]

@@ -379,6 +379,13 @@ async fn follow_script(
             }
             continue;
         };
+        let line = match line {
+            Ok(line) => line,
+            Err(skipped) => {
+                report_script_error(&skipped, interactive, &mut failed);
+                continue;
+            }
+        };
         let cmd = match script::parse(&line) {
             Ok(Some(cmd)) => cmd,
             Ok(None) => continue,
@@ -408,21 +415,46 @@ async fn follow_script(
 }
 
 /// A bad line in a script is an error the script's author must see; at a terminal it is just a
-/// typo.
+/// typo. The message is cut at [`ECHO_LIMIT`] characters: it may quote the line, and a line can
+/// be megabytes long.
 pub fn report_script_error(message: &str, interactive: bool, failed: &mut bool) {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", cut(message, ECHO_LIMIT));
     if !interactive {
         *failed = true;
     }
 }
 
+/// The most of a bad line's message that is echoed.
+pub const ECHO_LIMIT: usize = 200;
+
+/// `text` cut at `limit` characters, saying how much was left out.
+pub fn cut(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(limit) {
+        None => text.into(),
+        Some((end, _)) => format!(
+            "{}... ({} more characters)",
+            &text[..end],
+            text[end..].chars().count()
+        )
+        .into(),
+    }
+}
+
 /// Lines from stdin, read on a plain thread: a blocked read must not hold up the runtime's
-/// shutdown.
-pub fn stdin_lines() -> mpsc::UnboundedReceiver<String> {
+/// shutdown. A line that is not UTF-8 text comes as an error naming it, and the lines after it
+/// still come.
+pub fn stdin_lines() -> mpsc::UnboundedReceiver<Result<String, String>> {
+    use std::io::BufRead as _;
     let (tx, rx) = mpsc::unbounded_channel();
     std::thread::spawn(move || {
-        for line in std::io::stdin().lines() {
-            let Ok(line) = line else { break };
+        let stdin = std::io::stdin();
+        for (n, bytes) in stdin.lock().split(b'\n').enumerate() {
+            let Ok(mut bytes) = bytes else { break };
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            let line = String::from_utf8(bytes)
+                .map_err(|_| format!("line {} is not UTF-8 text: skipped", n + 1));
             if tx.send(line).is_err() {
                 break;
             }
