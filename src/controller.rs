@@ -152,6 +152,8 @@ pub struct Controller {
     storage: StorageStatus,
     /// While the disk is full: when to look again whether room was made.
     storage_recheck: Option<Timestamp>,
+    /// A paid vend has finished and its customer has not yet answered "how was it?".
+    feedback_open: bool,
     /// Until the books have passed their checks: what waits for them.
     starting: Option<startup::Starting>,
 }
@@ -336,6 +338,14 @@ impl Controller {
         // done that could not be recorded.
         let commits = self.journal.stats().commits;
         self.book(at, &mut cause, &cmds)?;
+        if cmds.iter().any(|c| {
+            matches!(
+                c,
+                Command::Notice(Notice::VendDelivered { .. } | Notice::VendFailed { .. })
+            )
+        }) {
+            self.feedback_open = true;
+        }
         // Then the hardware, every command in order, before anything is traced: formatting and
         // handing out trace records must not stand between a press and its motor.
         let mut outcomes = Vec::with_capacity(cmds.len());

@@ -69,6 +69,12 @@ pub struct RunArgs {
     /// precedence). Without a token the operator API is off.
     #[arg(long)]
     token_file: Option<PathBuf>,
+    /// A DNS name the pages and API may be reached by (repeatable). IP addresses, `localhost`,
+    /// this machine's host name and `<host name>.local` always work; requests naming any other
+    /// host are refused, which keeps web pages that point their own names at the kiosk (DNS
+    /// rebinding) out.
+    #[arg(long = "host-name", value_name = "NAME")]
+    host_names: Vec<String>,
     /// Start new books in a data directory that holds other files but no journal, or in place
     /// of an empty journal file (kept aside). Existing books are never replaced.
     #[arg(long)]
@@ -110,10 +116,25 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 struct Plan {
     dir: PathBuf,
     token: Option<Token>,
+    host_names: Vec<String>,
     listen: Option<SocketAddr>,
     backend: Backend,
     setup: KioskConfig,
     events: EventsFormat,
+}
+
+/// The names the console answers to: those given, and this machine's host name (plain and
+/// `.local`, as mDNS announces it).
+fn host_names(given: Vec<String>) -> Vec<String> {
+    let mut names = given;
+    if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        let host = host.trim().to_ascii_lowercase();
+        if !host.is_empty() {
+            names.push(format!("{host}.local"));
+            names.push(host);
+        }
+    }
+    names
 }
 
 /// Read the config and turn the arguments into a plan; a problem is printed and becomes exit
@@ -181,6 +202,7 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
         },
     };
     Ok(Plan {
+        host_names: host_names(args.host_names),
         dir,
         token,
         listen,
@@ -216,7 +238,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let console = match plan.listen {
         Some(addr) => {
-            start_console(&kiosk, addr, plan.token, metrics, live_events, &plan.dir).await
+            let console = (plan.token, plan.host_names);
+            start_console(&kiosk, addr, console, metrics, live_events, &plan.dir).await
         }
         None => None,
     };
@@ -277,7 +300,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 async fn start_console(
     kiosk: &Kiosk,
     addr: SocketAddr,
-    token: Option<Token>,
+    (token, host_names): (Option<Token>, Vec<String>),
     metrics: Arc<Metrics>,
     live_events: tokio::sync::broadcast::Sender<TraceRecord>,
     dir: &std::path::Path,
@@ -297,6 +320,7 @@ async fn start_console(
         metrics,
         live_events,
         Some(dir.to_path_buf()),
+        host_names,
     ) {
         Ok(c) => {
             tracing::info!(

@@ -121,6 +121,8 @@ pub enum Request {
     Feedback {
         /// Happy or not.
         happy: bool,
+        /// The answer: refused when no finished vend is waiting for one (one answer per vend).
+        reply: oneshot::Sender<Result<(), String>>,
     },
     /// The books.
     Books {
@@ -193,7 +195,10 @@ impl Controller {
                 );
             }
             Request::PauseSurprises { paused } => self.pause_surprises(paused)?,
-            Request::Feedback { happy } => self.feedback(happy)?,
+            Request::Feedback { happy, reply } => {
+                let answer = self.feedback(happy)?;
+                let _ = reply.send(answer);
+            }
             Request::Books { reply } => {
                 let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
             }
@@ -244,8 +249,15 @@ impl Controller {
         Ok(())
     }
 
-    /// A customer's answer to "how was it?".
-    fn feedback(&mut self, happy: bool) -> Result<(), ControllerError> {
+    /// A customer's answer to "how was it?": one per finished paid vend, so that a page (or a
+    /// script on the network) cannot pile answers into the books.
+    fn feedback(&mut self, happy: bool) -> Result<Result<(), String>, ControllerError> {
+        if !self.feedback_open {
+            return Ok(Err(
+                "no finished vend is waiting for an answer: one answer per vend".into(),
+            ));
+        }
+        self.feedback_open = false;
         match self.journal.record_feedback(self.local, happy) {
             Ok(()) => {
                 if let Some(m) = &self.metrics {
@@ -257,6 +269,6 @@ impl Controller {
             Err(e) if e.is_storage_full() => tracing::warn!("feedback not recorded: {e}"),
             Err(e) => return Err(e.into()),
         }
-        Ok(())
+        Ok(Ok(()))
     }
 }

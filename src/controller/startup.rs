@@ -96,6 +96,7 @@ impl Controller {
             out_of_service: None,
             storage: StorageStatus::default(),
             starting: true,
+            feedback_open: false,
         });
         let mut controller = Controller {
             core,
@@ -116,6 +117,7 @@ impl Controller {
             halted: None,
             storage: StorageStatus::default(),
             storage_recheck: None,
+            feedback_open: false,
             starting: Some(Starting {
                 inputs: Vec::new(),
                 requests: Vec::new(),

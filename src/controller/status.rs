@@ -65,6 +65,8 @@ pub struct Status {
     pub storage: StorageStatus,
     /// The books are still being checked: nothing is sold yet.
     pub starting: bool,
+    /// A finished paid vend waits for its one answer to "how was it?".
+    pub feedback_open: bool,
 }
 
 impl Controller {
@@ -120,6 +122,7 @@ impl Controller {
             out_of_service: self.out_of_service(),
             storage: self.storage,
             starting: self.starting.is_some(),
+            feedback_open: self.feedback_open,
             machine: self.config.name.clone(),
             currency: self.config.currency.clone(),
             hardware: self.hardware.clone(),

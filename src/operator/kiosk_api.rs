@@ -81,7 +81,8 @@ pub(super) fn kiosk_view(state: &ApiState, s: &Status) -> KioskView {
         door_open: s.door_open,
         lamps_on: s.lamps_on.clone(),
         selections,
-        ask_feedback: !s.vending
+        ask_feedback: s.feedback_open
+            && !s.vending
             && matches!(
                 s.screen,
                 Some(Screen::Enjoy { .. } | Screen::Surprise { .. })
@@ -128,6 +129,11 @@ pub(super) async fn feedback(
     body: Result<Json<FeedbackBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let Json(body) = body.map_err(|e| error(e.status(), e.body_text()))?;
-    tell(&state, Request::Feedback { happy: body.happy }).await?;
+    ask(&state, |reply| Request::Feedback {
+        happy: body.happy,
+        reply,
+    })
+    .await?
+    .map_err(|e| error(StatusCode::CONFLICT, e))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,6 +13,7 @@
 
 mod auth;
 mod config_api;
+mod guard;
 mod kiosk_api;
 mod machine_api;
 mod pages;
@@ -55,28 +56,29 @@ pub struct ApiState {
     token: Option<Token>,
     limiter: Arc<Mutex<Limiter>>,
     machine: Arc<MachineConfig>,
+    /// Host names the console answers to besides IP addresses and `localhost`.
+    host_names: Arc<Vec<String>>,
 }
 
 impl ApiState {
     /// Everything the API needs from a running kiosk.
     pub fn new(
-        requests: UnboundedSender<Request>,
-        status: tokio_watch::Receiver<Status>,
+        kiosk: &crate::kiosk::Kiosk,
         events: broadcast::Sender<TraceRecord>,
-        sim: Option<SimHandle>,
         metrics: Arc<Metrics>,
         token: Option<Token>,
-        machine: Arc<MachineConfig>,
+        host_names: Vec<String>,
     ) -> Self {
         ApiState {
-            requests,
-            status,
+            requests: kiosk.requests(),
+            status: kiosk.status.clone(),
             events,
-            sim,
+            sim: kiosk.sim.clone(),
             metrics,
             token,
             limiter: Arc::new(Mutex::new(Limiter::default())),
-            machine,
+            machine: Arc::clone(&kiosk.config),
+            host_names: Arc::new(host_names),
         }
     }
 }
@@ -175,6 +177,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/events", get(machine_api::events))
         .route("/metrics", get(machine_api::metrics_text))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
         .with_state(state)
 }
 
@@ -208,6 +214,7 @@ pub struct Console {
 
 impl Console {
     /// Serve the console for `kiosk` on `listener`, and watch `config_dir` (if any) for changes.
+    /// `host_names` are the names (besides IP addresses and `localhost`) it answers to.
     pub fn start(
         kiosk: &crate::kiosk::Kiosk,
         listener: tokio::net::TcpListener,
@@ -215,17 +222,10 @@ impl Console {
         metrics: Arc<Metrics>,
         events: broadcast::Sender<TraceRecord>,
         config_dir: Option<std::path::PathBuf>,
+        host_names: Vec<String>,
     ) -> std::io::Result<Console> {
         let addr = listener.local_addr()?;
-        let state = ApiState::new(
-            kiosk.requests(),
-            kiosk.status.clone(),
-            events,
-            kiosk.sim.clone(),
-            metrics,
-            token,
-            Arc::clone(&kiosk.config),
-        );
+        let state = ApiState::new(kiosk, events, metrics, token, host_names);
         let watcher = config_dir.and_then(|dir| {
             watch::watch_config(dir.clone(), kiosk.requests())
                 .map_err(|e| {
