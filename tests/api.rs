@@ -11,7 +11,7 @@ use happiness::config::MachineConfig;
 use happiness::controller::{LocalClock, TraceSink};
 use happiness::kiosk::{Backend, JournalLocation, Kiosk, KioskConfig};
 use happiness::metrics::Metrics;
-use happiness::operator::{Console, Token};
+use happiness::operator::{serve_with, ApiState, Console, ServeLimits, Token};
 use happiness::surprise::SurpriseConfig;
 use reqwest::StatusCode;
 
@@ -760,6 +760,121 @@ async fn other_sites_cannot_drive_the_kiosk_and_answers_carry_security_headers()
         .await
         .expect("status");
     assert_eq!(r.headers()["cache-control"], "no-store");
+    rig.stop().await;
+}
+
+/// A server of the console for `rig`'s kiosk with these limits; the sender stops it.
+async fn limited_server(
+    rig: &Rig,
+    limits: ServeLimits,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let events = tokio::sync::broadcast::channel(4).0;
+    let state = ApiState::new(
+        &rig.kiosk,
+        events,
+        Arc::new(Metrics::new()),
+        None,
+        Vec::new(),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve_with(listener, state, limits, async move {
+        let _ = stopped.await;
+    }));
+    (addr, stop)
+}
+
+/// Reads until the server closes the connection; what it sent on the way.
+async fn read_to_close(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return seen,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Idle and slow-drip connections are closed by the header timeout, and past the cap a new
+/// connection is closed at once, so that sockets cannot pile up until requests hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_slow_connections_are_closed_and_connections_are_capped() {
+    use tokio::io::AsyncWriteExt as _;
+    let rig = Rig::start(None).await;
+    let quick = ServeLimits {
+        max_connections: 16,
+        header_read: Duration::from_millis(300),
+        drain: Duration::from_millis(100),
+    };
+    let (addr, stop) = limited_server(&rig, quick).await;
+    let mut idle = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let closed = tokio::time::timeout(Duration::from_secs(10), read_to_close(&mut idle)).await;
+    assert!(closed.is_ok(), "an idle connection stays open");
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    slow.write_all(b"GET /api/kiosk/state HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .expect("write");
+    let (mut reader, mut writer) = slow.into_split();
+    let drip = tokio::spawn(async move {
+        // One header byte every 50 ms: a whole head would take minutes.
+        for _ in 0..2_000 {
+            if writer.write_all(b"X").await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        use tokio::io::AsyncReadExt as _;
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 256];
+        while let Ok(n @ 1..) = reader.read(&mut buf).await {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        seen
+    })
+    .await
+    .expect("a slow-drip connection stays open");
+    assert!(!String::from_utf8_lossy(&seen).contains("200 OK"));
+    drip.abort();
+    let _ = stop.send(());
+
+    // The cap: two connections held open, a third is closed at once (long before the header
+    // timeout), and once one of the two goes, requests are served again.
+    let capped = ServeLimits {
+        max_connections: 2,
+        header_read: Duration::from_secs(60),
+        drain: Duration::from_millis(100),
+    };
+    let (addr, stop) = limited_server(&rig, capped).await;
+    let held_a = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut held_b = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    // Held: the server has taken both (a request on one of them is answered).
+    held_b
+        .write_all(b"GET /api/kiosk/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .expect("write");
+    let mut third = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let refused = tokio::time::timeout(Duration::from_secs(10), read_to_close(&mut third)).await;
+    assert!(refused.is_ok_and(|seen| seen.is_empty()), "past the cap");
+    drop(held_a);
+    let url = format!("http://{addr}/api/kiosk/state");
+    let client = reqwest::Client::new();
+    assert!(
+        wait_for(async || client
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK))
+        .await
+    );
+    let _ = stop.send(());
+    drop(held_b);
     rig.stop().await;
 }
 

@@ -17,6 +17,7 @@ mod guard;
 mod kiosk_api;
 mod machine_api;
 mod pages;
+mod server;
 mod sim_api;
 pub mod watch;
 
@@ -41,6 +42,7 @@ use crate::metrics::Metrics;
 
 use auth::{authorize, authorize_status, Limiter};
 pub use auth::{Token, TokenError};
+pub use server::{serve_with, ServeLimits};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -268,12 +270,7 @@ pub async fn serve(
     state: ApiState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, state, ServeLimits::default(), shutdown).await
 }
 
 #[cfg(test)]
