@@ -802,3 +802,40 @@ fn weekdays_are_exact_and_ranges_cover_every_day_in_them() {
         );
     }
 }
+
+#[test]
+fn conditions_that_can_never_hold_are_refused() {
+    let with_when = |when: &str| {
+        format!(
+            "[policy]\nprobability = 1.0\n[[surprises]]\nname = \"never\"\nkind = \"message\"\nweight = 1.0\ncost_cents = 0\nmessage = \"Hi\"\nwhen = {{ {when} }}\n"
+        )
+    };
+    let refused = |when: &str, path: &str, words: &str| {
+        let err = parse(&with_when(when)).expect_err(when);
+        assert!(
+            err.issues()
+                .iter()
+                .any(|i| i.path == path && i.message.contains(words)),
+            "{when}: {err}"
+        );
+    };
+    // The flower is a gift, not for sale: no paid vend is ever a flower.
+    refused(
+        "products = [\"Flower\"]",
+        "surprises[0].when.products",
+        "not for sale",
+    );
+    refused(
+        "min_price_cents = 99999",
+        "surprises[0].when.min_price_cents",
+        "could never fire",
+    );
+    refused(
+        "products = [\"Water\"], min_price_cents = 150",
+        "surprises[0].when.min_price_cents",
+        "could never fire",
+    );
+    // At the dearest price it can fire.
+    let ok = config(&with_when("products = [\"Cola\"], min_price_cents = 150"));
+    assert_eq!(ok.catalogue.len(), 1);
+}

@@ -403,5 +403,36 @@ fn conditions(c: &mut Checker<'_>, path: &str, w: &RawWhen) -> Conditions {
         w.min_price_cents,
         MAX_AMOUNT_CENTS,
     );
+    never_holds(c, path, w, &when);
     when
+}
+
+/// Conditions no paid vend can meet would make a surprise that never fires, silently: the
+/// products named are all not for sale, or the minimum price is above every price they have.
+fn never_holds(c: &mut Checker<'_>, path: &str, w: &RawWhen, when: &Conditions) {
+    let matching: Vec<&ColumnSpec> = c
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(i, col)| col.for_sale && when.columns & (1u64 << i) != 0)
+        .map(|(_, col)| col)
+        .collect();
+    if matching.is_empty() && !w.products.is_empty() && when.columns != 0 {
+        c.issue(
+            format!("{path}.when.products"),
+            "names only products that are not for sale: no paid vend can match",
+        );
+        return;
+    }
+    let dearest = matching.iter().map(|col| col.price).max();
+    if let Some(dearest) = dearest.filter(|d| when.min_price > *d) {
+        c.issue(
+            format!("{path}.when.min_price_cents"),
+            format!(
+                "{} is above every price it could apply to (at most {}): the surprise could never fire",
+                when.min_price.get(),
+                dearest.get()
+            ),
+        );
+    }
 }
