@@ -79,6 +79,26 @@ impl FromStr for Weekday {
     }
 }
 
+/// Why the time zone in `tz` (the `TZ` variable) would not be used, if it would not: a zone
+/// name the system's database (`zoneinfo`) does not hold makes the C library and chrono fall
+/// back to UTC without a word, and every schedule would then be off by the zone's offset.
+/// POSIX rule strings (`CET-1CEST,M3.5.0,M10.5.0/3`, `UTC0`) are taken as given.
+pub fn time_zone_problem(tz: Option<&str>, zoneinfo: &std::path::Path) -> Option<String> {
+    let tz = tz?.trim();
+    let name = tz.strip_prefix(':').unwrap_or(tz);
+    if name.is_empty() || name.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let known = !name.contains("..") && zoneinfo.join(name).is_file();
+    (!known).then(|| {
+        format!(
+            "TZ={tz} is not a time zone this system knows (no {}): local time is UTC, so \
+             surprise hours, days and daily caps run on UTC",
+            zoneinfo.join(name).display()
+        )
+    })
+}
+
 /// A set of weekdays as a bit mask (bit 0 Monday), from a day (`sat`) or a range of days
 /// (`mon-fri`; a range may run over the weekend: `fri-mon`).
 pub fn parse_days(s: &str) -> Result<u8, String> {
@@ -283,5 +303,21 @@ mod tests {
         assert_eq!(parse_days("wed-wed"), Ok(0b000_0100));
         assert!(parse_days("mon-funday").is_err());
         assert!(parse_days("Monkey").is_err());
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_named_not_silently_utc() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("Europe")).expect("dir");
+        std::fs::write(dir.path().join("Europe/Paris"), b"TZif").expect("zone");
+        let problem = |tz| time_zone_problem(tz, dir.path());
+        assert_eq!(problem(None), None);
+        assert_eq!(problem(Some("Europe/Paris")), None);
+        assert_eq!(problem(Some(":Europe/Paris")), None);
+        assert_eq!(problem(Some("CET-1CEST,M3.5.0,M10.5.0/3")), None);
+        let unknown = problem(Some("Europe/Pariss")).expect("unknown");
+        assert!(unknown.contains("TZ=Europe/Pariss"), "{unknown}");
+        assert!(problem(Some("Mars/Olympus")).is_some());
+        assert!(problem(Some("../../etc/passwd")).is_some());
     }
 }

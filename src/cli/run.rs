@@ -171,6 +171,18 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
             .unwrap_or(0)
     });
     tracing::info!(seed, "random seed (replay with --seed)");
+    let tz = std::env::var("TZ").ok();
+    match happiness::localtime::time_zone_problem(
+        tz.as_deref(),
+        std::path::Path::new("/usr/share/zoneinfo"),
+    ) {
+        Some(problem) => tracing::warn!("{problem}"),
+        None => tracing::info!(
+            offset = %chrono::Local::now().offset(),
+            tz = tz.as_deref().unwrap_or("(system)"),
+            "local time zone"
+        ),
+    }
     let journal = match (args.data, backend) {
         (Some(dir), _) => JournalLocation::Dir(dir),
         (None, Backend::Rpi) => JournalLocation::Dir(default_data_dir(true)),
