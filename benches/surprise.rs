@@ -36,6 +36,7 @@ fn decisions(c: &mut Criterion) {
             i += 1;
             let facts = VendFacts {
                 now: start.plus_secs(i * 37),
+                steady: start.plus_secs(i * 37).secs(),
                 column: columns[(i % 4) as usize],
                 price: Cents::new(150),
                 stock: &stock,

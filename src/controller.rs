@@ -77,6 +77,16 @@ pub enum LocalClock {
     StartingAt(LocalTime),
 }
 
+impl LocalClock {
+    /// Local time minus UTC now, in seconds (0 for a fixed start, which is its own timeline).
+    pub fn utc_offset(self) -> i64 {
+        match self {
+            LocalClock::System => i64::from(chrono::Local::now().offset().local_minus_utc()),
+            LocalClock::StartingAt(_) => 0,
+        }
+    }
+}
+
 /// What a controller runs with, besides its hardware.
 #[derive(Debug, Clone)]
 pub struct Setup {
@@ -241,16 +251,22 @@ impl Controller {
         first.map_or(Ok(()), Err)
     }
 
-    /// Give the core the local time that corresponds to `at`.
+    /// Give the core the wall-clock time that corresponds to `at`: local, and steady (UTC).
     fn sync_local_time(&mut self, at: Timestamp) {
-        let local = match self.local_clock {
-            LocalClock::System => LocalTime::now(),
+        let (local, steady) = match self.local_clock {
+            LocalClock::System => {
+                let now = chrono::Local::now();
+                (LocalTime::now_from(&now), now.timestamp())
+            }
             LocalClock::StartingAt(start) => {
-                start.plus_secs(i64::try_from(at.as_micros() / 1_000_000).unwrap_or(i64::MAX))
+                let local =
+                    start.plus_secs(i64::try_from(at.as_micros() / 1_000_000).unwrap_or(i64::MAX));
+                // A fixed start moved by the monotonic clock never jumps: its own timeline.
+                (local, local.secs())
             }
         };
         self.local = local;
-        self.core.set_local_time(local);
+        self.core.set_wall_time(local, steady);
     }
 
     /// Act on deadlines that have passed (input conditioning and the vend core).

@@ -132,7 +132,12 @@ impl LocalTime {
 
     /// The system's current local time.
     pub fn now() -> Self {
-        LocalTime(chrono::Local::now().naive_local().and_utc().timestamp())
+        LocalTime::now_from(&chrono::Local::now())
+    }
+
+    /// The local time of a moment read from the system clock.
+    pub fn now_from(now: &chrono::DateTime<chrono::Local>) -> Self {
+        LocalTime(now.naive_local().and_utc().timestamp())
     }
 
     /// Seconds since 1970-01-01 00:00 local.

@@ -246,6 +246,8 @@ impl Run<'_> {
         t.sales = t.sales.saturating_add(price);
         let decision = self.engine.decide(&VendFacts {
             now,
+            // The simulation's local time has no daylight saving: it is its own steady timeline.
+            steady: now.secs(),
             column,
             price,
             stock: &self.stock,

@@ -173,6 +173,8 @@ pub struct VendCore {
     ledger: Ledger,
     now: Timestamp,
     local: LocalTime,
+    /// The same moment on a timeline the wall clock's jumps do not move (see `set_wall_time`).
+    steady: i64,
     engine: SurpriseEngine,
     surprise: Option<ActiveSurprise>,
     show_until: Option<Timestamp>,
@@ -210,6 +212,7 @@ impl VendCore {
             ledger: Ledger::default(),
             now: Timestamp::ZERO,
             local: LocalTime::default(),
+            steady: 0,
             engine: SurpriseEngine::new(settings.surprises.clone(), settings.seed),
             surprise: None,
             show_until: None,
@@ -234,10 +237,13 @@ impl VendCore {
         }
     }
 
-    /// Tell the core the local wall-clock time (for surprise schedules and daily caps). The
-    /// controller calls this before each event; the core never reads a clock itself.
-    pub fn set_local_time(&mut self, local: LocalTime) {
+    /// Tell the core the wall-clock time: `local` for surprise schedules and daily caps, and
+    /// `steady` (seconds on a timeline daylight saving does not move, such as UTC) for hourly
+    /// caps, cooldowns and budgets. The controller calls this before each event; the core never
+    /// reads a clock itself.
+    pub fn set_wall_time(&mut self, local: LocalTime, steady: i64) {
         self.local = local;
+        self.steady = steady;
     }
 
     /// The surprise engine (for reports and operator views).

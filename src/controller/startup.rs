@@ -217,9 +217,12 @@ impl Controller {
         };
         self.core.restore(&recovery.restored);
         let history = &recovery.surprise_history;
-        self.core
-            .surprises_mut()
-            .restore_history(&history.sales, &history.awards, history.streak);
+        self.core.surprises_mut().restore_history(
+            &history.sales,
+            &history.awards,
+            history.streak,
+            self.local_clock.utc_offset(),
+        );
         if let Some(OnOpen(hook)) = &starting.on_open {
             hook(recovery);
         }

@@ -101,8 +101,13 @@ impl Serialize for Caps {
 /// What the engine knows about the vend it is deciding on.
 #[derive(Debug, Clone, Copy)]
 pub struct VendFacts<'a> {
-    /// Local time of the delivery.
+    /// Local time of the delivery: for the hours and days a surprise may fire on, the daily
+    /// cap and pacing.
     pub now: LocalTime,
+    /// The same moment in seconds on a timeline that the wall clock's jumps (daylight saving,
+    /// a time zone change) do not move, such as UTC: the hourly cap, the cooldown and the
+    /// rolling budget window are durations and count on it.
+    pub steady: i64,
     /// The column the customer bought from.
     pub column: ColumnId,
     /// What they paid.
@@ -252,14 +257,14 @@ impl SurpriseEngine {
         (self.day_count, Cents::new(self.day_spent))
     }
 
-    fn roll_time(&mut self, now: LocalTime) {
+    fn roll_time(&mut self, now: LocalTime, steady: i64) {
         let day = now.day();
         if day != self.day {
             self.day = day;
             self.day_count = 0;
             self.day_spent = 0;
         }
-        let hour = now.hour_index();
+        let hour = steady.div_euclid(3_600);
         let window = i64::from(self.config.policy.budget_window_hours);
         while let Some(front) = self.window.front() {
             if front.hour > hour - window {
@@ -277,7 +282,7 @@ impl SurpriseEngine {
                 cost: 0,
             });
         }
-        let cutoff = now.secs() - 3600;
+        let cutoff = steady - 3600;
         while self.recent.front().is_some_and(|&t| t <= cutoff) {
             self.recent.pop_front();
         }
@@ -292,7 +297,7 @@ impl SurpriseEngine {
         self.window_cost += cost;
     }
 
-    fn global_caps(&self, now: LocalTime) -> Caps {
+    fn global_caps(&self, steady: i64) -> Caps {
         let p = &self.config.policy;
         let mut bound = Caps::default();
         if self.recent.len() >= p.max_per_hour as usize {
@@ -302,7 +307,7 @@ impl SurpriseEngine {
             bound.insert(Cap::PerDay);
         }
         let cooldown = i64::try_from(p.cooldown.as_secs()).unwrap_or(i64::MAX);
-        if self.last.is_some_and(|t| now.secs() - t < cooldown) {
+        if self.last.is_some_and(|t| steady - t < cooldown) {
             bound.insert(Cap::Cooldown);
         }
         bound
@@ -417,12 +422,16 @@ impl SurpriseEngine {
 
     /// Rebuild the memory of past sales and surprises (from the journal after a restart), so that
     /// caps and budgets hold across power cuts. Both lists in time order; `streak` is the number
-    /// of paid vends since the last surprise.
+    /// of paid vends since the last surprise. The books keep local times: `utc_offset` (local
+    /// minus UTC, in seconds, as it is now) puts them on the steady timeline; a record from
+    /// before a daylight-saving change is then off by that change, which only shifts how long
+    /// it counts in the hourly cap and the budget window.
     pub fn restore_history(
         &mut self,
         sales: &[(LocalTime, Cents)],
         awards: &[(LocalTime, Cents)],
         streak: u32,
+        utc_offset: i64,
     ) {
         let (mut s, mut a) = (sales.iter().peekable(), awards.iter().peekable());
         loop {
@@ -434,15 +443,16 @@ impl SurpriseEngine {
             };
             if take_sale {
                 if let Some(&(t, price)) = s.next() {
-                    self.roll_time(t);
+                    self.roll_time(t, t.secs() - utc_offset);
                     self.add_to_window(price.get(), 0);
                 }
             } else if let Some(&(t, cost)) = a.next() {
-                self.roll_time(t);
-                self.recent.push_back(t.secs());
+                let steady = t.secs() - utc_offset;
+                self.roll_time(t, steady);
+                self.recent.push_back(steady);
                 self.day_count += 1;
                 self.day_spent += cost.get();
-                self.last = Some(t.secs());
+                self.last = Some(steady);
                 self.add_to_window(0, cost.get());
             }
         }
@@ -451,7 +461,7 @@ impl SurpriseEngine {
 
     /// Decide on a paid vend whose item was just confirmed delivered.
     pub fn decide(&mut self, facts: &VendFacts<'_>) -> Decision {
-        self.roll_time(facts.now);
+        self.roll_time(facts.now, facts.steady);
         self.add_to_window(facts.price.get(), 0);
         self.totals.vends += 1;
         self.totals.sales = self.totals.sales.saturating_add(facts.price);
@@ -469,7 +479,7 @@ impl SurpriseEngine {
         let mut decision = Decision {
             lucky,
             forced,
-            bound: self.global_caps(facts.now),
+            bound: self.global_caps(facts.steady),
             award: None,
         };
         if !decision.bound.is_empty() {
@@ -521,10 +531,10 @@ impl SurpriseEngine {
         };
         let (cost, cost_cents) = (s.cost.get(), s.cost);
         self.streak = 0;
-        self.recent.push_back(facts.now.secs());
+        self.recent.push_back(facts.steady);
         self.day_count += 1;
         self.day_spent += cost;
-        self.last = Some(facts.now.secs());
+        self.last = Some(facts.steady);
         self.add_to_window(0, cost);
         self.totals.surprises += 1;
         self.totals.cost = self.totals.cost.saturating_add(cost_cents);

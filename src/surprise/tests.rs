@@ -32,6 +32,7 @@ const FULL_STOCK: [u32; 5] = [8, 8, 10, 12, 10];
 fn facts(now: LocalTime, column: usize, price: u64, stock: &[u32]) -> VendFacts<'_> {
     VendFacts {
         now,
+        steady: now.secs(),
         column: col(column),
         price: Cents::new(price),
         stock,
@@ -838,4 +839,47 @@ fn conditions_that_can_never_hold_are_refused() {
     // At the dearest price it can fire.
     let ok = config(&with_when("products = [\"Cola\"], min_price_cents = 150"));
     assert_eq!(ok.catalogue.len(), 1);
+}
+
+/// Daylight saving moves the local clock an hour in a moment; the hourly cap and the cooldown
+/// are durations and must not notice.
+#[test]
+fn a_daylight_saving_jump_does_not_reset_the_hourly_cap_or_the_cooldown() {
+    let text = "[policy]\nprobability = 1.0\nmax_per_hour = 2\ncooldown_s = 0\nbudget_percent = 100.0\nmax_value_multiple = 20.0\n[[surprises]]\nname = \"note\"\nkind = \"message\"\nweight = 1.0\ncost_cents = 0\nmessage = \"Thanks\"\n";
+    let mut engine = SurpriseEngine::new(config(text), 7);
+    // 01:59 on the night the clocks go forward; the wall clock reads 03:00 a minute later.
+    let before = LocalTime::from_ymd_hm(2026, 3, 29, 1, 59).expect("date");
+    let steady = 1_774_745_940;
+    let at = |local: LocalTime, steady: i64| VendFacts {
+        now: local,
+        steady,
+        column: col(1),
+        price: Cents::new(150),
+        stock: &FULL_STOCK,
+    };
+    assert!(engine.decide(&at(before, steady)).award.is_some());
+    assert!(engine
+        .decide(&at(before.plus_secs(20), steady + 20))
+        .award
+        .is_some());
+    let after = before.plus_secs(3_600 + 60);
+    for i in 0..5 {
+        let d = engine.decide(&at(after.plus_secs(i), steady + 60 + i));
+        assert!(d.award.is_none(), "the cap held: {d:?}");
+        assert!(d.bound.contains(Cap::PerHour), "{d:?}");
+    }
+    // An hour later on the steady timeline, it opens again.
+    let d = engine.decide(&at(after.plus_secs(3_600), steady + 3_700));
+    assert!(d.award.is_some(), "{d:?}");
+
+    let text = text
+        .replace("cooldown_s = 0", "cooldown_s = 600")
+        .replace("max_per_hour = 2", "max_per_hour = 100");
+    let mut engine = SurpriseEngine::new(config(&text), 7);
+    assert!(engine.decide(&at(before, steady)).award.is_some());
+    let d = engine.decide(&at(after, steady + 60));
+    assert!(
+        d.bound.contains(Cap::Cooldown),
+        "ten minutes have not passed: {d:?}"
+    );
 }

@@ -22,6 +22,7 @@ impl VendCore {
             .collect();
         let facts = VendFacts {
             now: self.local,
+            steady: self.steady,
             column,
             price,
             stock: &stock,
