@@ -18,22 +18,28 @@ fn env(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[test]
-fn two_thousand_seeds_with_heavy_faults_break_no_invariant() {
+/// The shipped machine and surprises under `faults`, `vends` paid vends per seed.
+fn campaign(faults: &str, vends: u32) -> Campaign {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let machine = MachineConfig::load_dir(&dir).expect("machine.toml");
     let text = std::fs::read_to_string(dir.join("surprises.toml")).expect("surprises.toml");
     let surprises = SurpriseConfig::from_toml(&dir.join("surprises.toml"), &text, &machine.columns)
         .expect("valid");
-    let campaign = Campaign {
+    Campaign {
         machine: Arc::new(machine),
         surprises,
         surprises_text: text,
-        vends: u32::try_from(env("HAPPINESS_TORTURE_VENDS", 20)).unwrap_or(20),
-        faults: FaultPlan::named("heavy").expect("profile"),
+        vends,
+        faults: FaultPlan::named(faults).expect("profile"),
         inject_bug: None,
         keep_trace: false,
-    };
+    }
+}
+
+#[test]
+fn two_thousand_seeds_with_heavy_faults_break_no_invariant() {
+    let vends = u32::try_from(env("HAPPINESS_TORTURE_VENDS", 20)).unwrap_or(20);
+    let campaign = campaign("heavy", vends);
     let seeds = env("HAPPINESS_TORTURE_SEEDS", 2000);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let report = run_campaign(&campaign, 0, seeds, threads);
@@ -67,20 +73,7 @@ fn two_thousand_seeds_with_heavy_faults_break_no_invariant() {
 /// the number of seeds (500 by default).
 #[test]
 fn swarm_seeds_break_no_invariant() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-    let machine = MachineConfig::load_dir(&dir).expect("machine.toml");
-    let text = std::fs::read_to_string(dir.join("surprises.toml")).expect("surprises.toml");
-    let surprises = SurpriseConfig::from_toml(&dir.join("surprises.toml"), &text, &machine.columns)
-        .expect("valid");
-    let campaign = Campaign {
-        machine: Arc::new(machine),
-        surprises,
-        surprises_text: text,
-        vends: 20,
-        faults: FaultPlan::named("swarm").expect("swarm"),
-        inject_bug: None,
-        keep_trace: false,
-    };
+    let campaign = campaign("swarm", 20);
     let seeds = env("HAPPINESS_SWARM_SEEDS", 500);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let report = run_campaign(&campaign, 0, seeds, threads);

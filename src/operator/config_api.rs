@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::json;
 
-use crate::controller::{BodyFormat, Request};
+use crate::controller::{Applied, BodyFormat, ConfigRejection, Request};
 
 use super::*;
 
@@ -34,16 +34,13 @@ pub(super) async fn put_surprises(
     authorize(&state, &headers, peer)?;
     let (text, format) = config_body(&headers, &body)?;
     let source = format!("api from {}", peer.ip());
-    let applied = ask(&state, |reply| Request::ApplySurprises {
+    applied(ask(&state, |reply| Request::ApplySurprises {
         text,
         format,
         source,
         reply,
-    })
-    .await??;
-    Ok(Json(
-        json!({ "version": applied.version, "changed": applied.changed }),
-    ))
+    }))
+    .await
 }
 
 /// `PATCH /api/config/surprises/policy`: change policy fields alone.
@@ -56,13 +53,20 @@ pub(super) async fn patch_policy(
     authorize(&state, &headers, peer)?;
     let (text, format) = config_body(&headers, &body)?;
     let source = format!("api (policy) from {}", peer.ip());
-    let applied = ask(&state, |reply| Request::PatchSurprisePolicy {
+    applied(ask(&state, |reply| Request::PatchSurprisePolicy {
         text,
         format,
         source,
         reply,
-    })
-    .await??;
+    }))
+    .await
+}
+
+/// The answer to a config change: the version in force and whether it changed anything.
+async fn applied(
+    answer: impl std::future::Future<Output = ApiResult<Result<Applied, ConfigRejection>>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let applied = answer.await??;
     Ok(Json(
         json!({ "version": applied.version, "changed": applied.changed }),
     ))
@@ -110,12 +114,9 @@ pub(super) async fn rollback(
             format!("`{version}` is not a version number"),
         )
     })?;
-    let applied = ask(&state, |reply| Request::RollbackSurprises {
+    applied(ask(&state, |reply| Request::RollbackSurprises {
         version,
         reply,
-    })
-    .await??;
-    Ok(Json(
-        json!({ "version": applied.version, "changed": applied.changed }),
-    ))
+    }))
+    .await
 }
