@@ -108,6 +108,33 @@ pub struct SimulateOptions {
     pub restock: Restock,
     /// Local time the simulation starts at.
     pub start: LocalTime,
+    /// The time zone the machine stands in, with its daylight-saving changes: the hourly cap,
+    /// cooldowns and the budget window then count on UTC as the kiosk does. None: local time
+    /// without changes.
+    #[serde(rename = "tz", serialize_with = "zone_name")]
+    pub zone: Option<jiff::tz::TimeZone>,
+}
+
+fn zone_name<S: serde::Serializer>(
+    zone: &Option<jiff::tz::TimeZone>,
+    to: S,
+) -> Result<S::Ok, S::Error> {
+    to.serialize_some(&zone.as_ref().and_then(jiff::tz::TimeZone::iana_name))
+}
+
+/// Seconds on the steady (UTC) timeline of the local time `local` in `zone`; a local time that
+/// daylight saving skips counts as the moment after the jump, as a clock set by hand would.
+/// Without a zone, local time is its own steady timeline.
+pub fn steady_secs(zone: Option<&jiff::tz::TimeZone>, local: LocalTime) -> i64 {
+    let Some(zone) = zone else {
+        return local.secs();
+    };
+    // The local time's fields, read as if they were UTC, are the civil date and time.
+    let civil =
+        jiff::Timestamp::from_second(local.secs()).map(|t| jiff::tz::TimeZone::UTC.to_datetime(t));
+    civil
+        .and_then(|c| zone.to_ambiguous_zoned_datetime(c).compatible())
+        .map_or(local.secs(), |z| z.timestamp().as_second())
 }
 
 impl Default for SimulateOptions {
@@ -120,6 +147,7 @@ impl Default for SimulateOptions {
             restock: Restock::Daily,
             // A Monday.
             start: LocalTime::from_ymd_hm(2026, 1, 5, 0, 0).unwrap_or_default(),
+            zone: None,
         }
     }
 }
@@ -140,6 +168,7 @@ pub fn simulate(
     let columns = &machine.columns;
     let mut run = Run {
         engine,
+        zone: options.zone.as_ref(),
         columns,
         for_sale: (0..columns.len())
             .filter(|&i| columns[i].for_sale)
@@ -214,6 +243,7 @@ fn arrivals(
 /// A simulation in progress: the engine, the machine's stock and what has been counted.
 struct Run<'a> {
     engine: SurpriseEngine,
+    zone: Option<&'a jiff::tz::TimeZone>,
     columns: &'a [ColumnSpec],
     for_sale: Vec<usize>,
     stock: Vec<u32>,
@@ -246,8 +276,7 @@ impl Run<'_> {
         t.sales = t.sales.saturating_add(price);
         let decision = self.engine.decide(&VendFacts {
             now,
-            // The simulation's local time has no daylight saving: it is its own steady timeline.
-            steady: now.secs(),
+            steady: steady_secs(self.zone, now),
             column,
             price,
             stock: &self.stock,
@@ -463,5 +492,34 @@ mod tests {
             .sum();
         assert!(r.vends <= u64::from(for_sale));
         assert!(r.turned_away >= 1);
+    }
+
+    #[test]
+    fn a_time_zone_puts_daylight_saving_days_on_the_steady_timeline() {
+        let paris = jiff::tz::TimeZone::get("Europe/Paris")
+            .expect("the system's time zone database (tzdata; .ci/run installs it)");
+        let at = |d, h, m| LocalTime::from_ymd_hm(2026, 3, d, h, m).expect("date");
+        let steady = |local| steady_secs(Some(&paris), local);
+        // The night the clocks go forward: 01:59 and 03:00 are a minute apart.
+        assert_eq!(steady(at(29, 3, 0)) - steady(at(29, 1, 59)), 60);
+        assert_eq!(
+            steady_secs(None, at(29, 3, 0)) - steady_secs(None, at(29, 1, 59)),
+            3660
+        );
+        // 02:30 does not exist that night: it counts as the moment after the jump (03:30).
+        assert_eq!(steady(at(29, 2, 30)), steady(at(29, 3, 30)));
+        // In winter Paris is an hour ahead of UTC: 12:00 local is 11:00 UTC.
+        assert_eq!(steady(at(2, 12, 0)), at(2, 11, 0).secs());
+        // The report names the zone.
+        let (machine, surprises) = configs();
+        let options = SimulateOptions {
+            vends: 2_000,
+            start: at(28, 0, 0),
+            zone: Some(paris),
+            ..SimulateOptions::default()
+        };
+        let report = simulate(&machine, &surprises, &options);
+        let json = serde_json::to_value(&report).expect("json");
+        assert_eq!(json["options"]["tz"], "Europe/Paris");
     }
 }

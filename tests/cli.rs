@@ -179,6 +179,26 @@ fn non_utf8_and_huge_script_lines_are_reported_skipped_and_cut() {
 }
 
 #[test]
+fn simulate_takes_a_time_zone_and_refuses_an_unknown_one() {
+    let out = happiness()
+        .args(["simulate", "--vends", "5000", "--tz", "Europe/Paris"])
+        .output()
+        .expect("simulate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("time zone Europe/Paris"));
+    let out = happiness()
+        .args(["simulate", "--vends", "10", "--tz", "Mars/Olympus"])
+        .output()
+        .expect("simulate");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tz: `Mars/Olympus`"));
+}
+
+#[test]
 fn rpi_backend_off_a_pi_fails_with_advice_to_use_the_simulator() {
     if Path::new("/proc/device-tree/model").exists() {
         return;

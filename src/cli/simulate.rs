@@ -32,6 +32,10 @@ pub struct SimulateArgs {
     /// First simulated day, YYYY-MM-DD.
     #[arg(long, default_value = "2026-01-05")]
     start: String,
+    /// The machine's time zone (an IANA name such as Europe/Paris), so that daylight-saving
+    /// days are simulated as the kiosk lives them. Without it, local time has no such changes.
+    #[arg(long)]
+    tz: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -60,7 +64,18 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     };
+    let zone = match args.tz.as_deref().map(jiff::tz::TimeZone::get).transpose() {
+        Ok(zone) => zone,
+        Err(e) => {
+            eprintln!(
+                "error: --tz: `{}` is not a time zone this system knows: {e}",
+                args.tz.unwrap_or_default()
+            );
+            return ExitCode::from(2);
+        }
+    };
     let options = SimulateOptions {
+        zone,
         vends: args.vends,
         seed: args.seed,
         per_day: args.per_day,

@@ -100,8 +100,17 @@ impl Report {
         let o = &self.options;
         let _ = writeln!(
             out,
-            "Simulated {} paid vends over {} days (seed {}, {} profile, {} vends/weekday, restock {:?})",
-            self.vends, self.days, o.seed, format!("{:?}", o.profile).to_lowercase(), o.per_day, o.restock
+            "Simulated {} paid vends over {} days (seed {}, {} profile, {} vends/weekday, restock {:?}, {})",
+            self.vends,
+            self.days,
+            o.seed,
+            format!("{:?}", o.profile).to_lowercase(),
+            o.per_day,
+            o.restock,
+            o.zone
+                .as_ref()
+                .and_then(jiff::tz::TimeZone::iana_name)
+                .map_or("local time without daylight saving".to_string(), |z| format!("time zone {z}"))
         );
         let _ = writeln!(out, "Sales: {}", m(self.sales));
         let _ = writeln!(
