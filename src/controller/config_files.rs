@@ -308,3 +308,49 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     }
     std::fs::rename(&tmp, path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_patch_keeps_the_rest_and_writes_every_kind_of_value() {
+        let current = "# The policy.\n[policy]\nprobability = 0.2 # the odds\nenabled = true\n\n[[surprises]]\nname = \"note\"\n";
+        let patch =
+            r#"{"enabled": false, "pacing": {"daily_budget_cents": 500, "hours": "08:00-20:00"}}"#;
+        let text = patch_policy(current, patch, BodyFormat::Json).expect("patched");
+        let table: toml::Table = text.parse().expect("still TOML");
+        let policy = table["policy"].as_table().expect("policy");
+        assert_eq!(policy["enabled"].as_bool(), Some(false));
+        assert_eq!(policy["probability"].as_float(), Some(0.2));
+        assert_eq!(policy["pacing"]["hours"].as_str(), Some("08:00-20:00"));
+        assert_eq!(
+            policy["pacing"]["daily_budget_cents"].as_integer(),
+            Some(500)
+        );
+        assert!(
+            text.contains("# The policy.") && text.contains("# the odds"),
+            "{text}"
+        );
+        assert!(text.contains("[[surprises]]\nname = \"note\""), "{text}");
+        // A file without a policy table gets one.
+        let text = patch_policy("", "probability = 0.5", BodyFormat::Toml).expect("patched");
+        assert!(text.contains("probability = 0.5"), "{text}");
+        assert!(matches!(
+            patch_policy(current, "{}", BodyFormat::Json),
+            Err(ConfigRejection::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn a_put_must_list_its_surprises() {
+        assert!(whole_config("surprises = []\n", BodyFormat::Toml).is_ok());
+        assert!(whole_config(r#"{"surprises": []}"#, BodyFormat::Json).is_ok());
+        assert!(matches!(
+            whole_config("[policy]\nprobability = 0.5\n", BodyFormat::Toml),
+            Err(ConfigRejection::Invalid { .. })
+        ));
+        // Not TOML at all: the validator reports it, with its line.
+        assert!(whole_config("[policy", BodyFormat::Toml).is_ok());
+    }
+}
