@@ -354,14 +354,6 @@ impl Controller {
         // done that could not be recorded.
         let commits = self.journal.stats().commits;
         self.book(at, &mut cause, &cmds)?;
-        if cmds.iter().any(|c| {
-            matches!(
-                c,
-                Command::Notice(Notice::VendDelivered { .. } | Notice::VendFailed { .. })
-            )
-        }) {
-            self.feedback_open = true;
-        }
         // Then the hardware, every command in order, before anything is traced: formatting and
         // handing out trace records must not stand between a press and its motor.
         let mut outcomes = Vec::with_capacity(cmds.len());
@@ -373,6 +365,15 @@ impl Controller {
                 let _ = self.hw.safe_off();
                 break;
             }
+        }
+        // After the motors: bookkeeping for the page must not stand before them either.
+        if cmds.iter().any(|c| {
+            matches!(
+                c,
+                Command::Notice(Notice::VendDelivered { .. } | Notice::VendFailed { .. })
+            )
+        }) {
+            self.feedback_open = true;
         }
         if let Some(cause) = cause {
             self.record(at, cause);
