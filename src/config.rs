@@ -14,6 +14,7 @@ use std::path::Path;
 use happiness_hardware::sim::{SimColumnSpec, SimParams};
 use happiness_hardware::{InputTiming, Wiring};
 
+use crate::i18n::Language;
 use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 use crate::money::Cents;
 
@@ -42,6 +43,8 @@ pub struct MachineConfig {
     pub name: String,
     /// Currency symbol for displays.
     pub currency: String,
+    /// The language the display speaks until a customer picks another.
+    pub language: Language,
     /// Free vend or coin operated.
     pub payment: PaymentMode,
     /// Columns, in order (column 1 first).

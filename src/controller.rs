@@ -164,6 +164,9 @@ pub struct Controller {
     storage_recheck: Option<Timestamp>,
     /// A paid vend has finished and its customer has not yet answered "how was it?".
     feedback_open: bool,
+    /// Paid vends finished (delivered or refunded) since start: names the vend a feedback
+    /// answer is for.
+    vends_finished: u64,
     /// Until the books have passed their checks: what waits for them.
     starting: Option<startup::Starting>,
 }
@@ -374,6 +377,7 @@ impl Controller {
             )
         }) {
             self.feedback_open = true;
+            self.vends_finished += 1;
         }
         if let Some(cause) = cause {
             self.record(at, cause);

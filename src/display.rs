@@ -1,70 +1,96 @@
-//! The words on the customer's display: each [`Screen`] the vend core shows, in English.
+//! The words on the customer's display: each [`Screen`] the vend core shows, in any shipped
+//! language, from the message catalogues.
 //!
 //! The core decides *what* the display shows as data; this module owns how it reads, so that a
 //! translation (or a kiosk page with its own wording) changes nothing in the vend rules. It must
 //! not decide anything or hold state.
 
+use crate::i18n::{catalogue, Arg, Language};
 use crate::money::Cents;
 use crate::vend::Screen;
 
-/// The English text for `screen`, with `currency` before amounts.
+/// The English text for `screen`, with `currency` before amounts (the trace's language).
 pub fn text(screen: &Screen, currency: &str) -> String {
-    let m = |c: &Cents| c.with_symbol(currency);
+    text_in(Language::English, screen, currency)
+}
+
+/// The text for `screen` in `lang`, amounts in `currency` as that language writes them.
+pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
+    let cat = catalogue();
+    let m = |c: &Cents| cat.money(lang, *c, currency);
+    let t = |id: &str, args: &[(&str, Arg<'_>)]| cat.text(lang, id, args);
     match screen {
-        Screen::Welcome { free: true, .. } => "Free vend today: choose a drink!".into(),
-        Screen::Welcome { credit, .. } if *credit == Cents::ZERO => {
-            "Insert coins, then choose".into()
-        }
+        Screen::Welcome { free: true, .. } => t("welcome-free", &[]),
+        Screen::Welcome { credit, .. } if *credit == Cents::ZERO => t("welcome", &[]),
         Screen::Welcome { credit, .. } | Screen::Credit { credit } => {
-            format!("Credit {}: choose a drink", m(credit))
+            t("credit", &[("credit", Arg::Text(&m(credit)))])
         }
         Screen::InsertMore {
             product,
             price,
             credit,
-        } => format!(
-            "{product} costs {}: insert {} more",
-            m(price),
-            m(&price.saturating_sub(*credit))
+        } => t(
+            "insert-more",
+            &[
+                ("product", Arg::Text(product)),
+                ("price", Arg::Text(&m(price))),
+                ("missing", Arg::Text(&m(&price.saturating_sub(*credit)))),
+            ],
         ),
-        Screen::SoldOut { product } => format!("Sorry, {product} is sold out"),
-        Screen::OutOfOrder { product } => {
-            format!("Sorry, {product} is out of order: choose another")
-        }
-        Screen::Vending { product } => format!("Here comes your {product}..."),
-        Screen::PleaseWait => "Please wait: your item is on its way".into(),
-        Screen::Enjoy { product } => format!("Enjoy your {product}!"),
-        Screen::Surprise { message, .. } => message.clone(),
+        Screen::SoldOut { product } => t("sold-out", &[("product", Arg::Text(product))]),
+        Screen::OutOfOrder { product } => t("out-of-order", &[("product", Arg::Text(product))]),
+        Screen::Vending { product } => t("vending", &[("product", Arg::Text(product))]),
+        Screen::Retrying {
+            product,
+            attempt,
+            of,
+        } => t(
+            "retrying",
+            &[
+                ("product", Arg::Text(product)),
+                ("attempt", Arg::Count(u64::from(*attempt))),
+                ("of", Arg::Count(u64::from(*of))),
+            ],
+        ),
+        Screen::PleaseWait => t("please-wait", &[]),
+        Screen::Enjoy { product } => t("enjoy", &[("product", Arg::Text(product))]),
+        Screen::Surprise {
+            message,
+            translations,
+            ..
+        } => translations
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map_or_else(|| message.clone(), |(_, text)| text.clone()),
         Screen::Refunded {
             product, amount, ..
-        } => format!(
-            "Sorry, {product} could not be delivered: {} is back in your credit",
-            m(amount)
+        } => t(
+            "refunded",
+            &[
+                ("product", Arg::Text(product)),
+                ("amount", Arg::Text(&m(amount))),
+            ],
         ),
-        Screen::CoinNotRecognised => "Coin not recognised: please call the operator".into(),
-        Screen::PayingOut { amount } => format!("Returning {}: take your coins", m(amount)),
-        Screen::CreditKept { credit } => {
-            format!("Credit {} is kept for your next choice", m(credit))
-        }
-        Screen::PowerRestored { refunded, credit } => format!(
-            "Sorry, the power went out during your purchase: {} is back in your credit ({} in all)",
-            m(refunded),
-            m(credit)
+        Screen::CoinNotRecognised => t("coin-not-recognised", &[]),
+        Screen::PayingOut { amount } => t("paying-out", &[("amount", Arg::Text(&m(amount)))]),
+        Screen::CreditKept { credit } => t("credit-kept", &[("credit", Arg::Text(&m(credit)))]),
+        Screen::PowerRestored { refunded, credit } => t(
+            "power-restored",
+            &[
+                ("refunded", Arg::Text(&m(refunded))),
+                ("credit", Arg::Text(&m(credit))),
+            ],
         ),
-        Screen::Service => "Service in progress: vending paused".into(),
-        Screen::OutOfService { credit } if *credit == Cents::ZERO => {
-            "Out of service: sorry!".into()
-        }
-        Screen::OutOfService { credit } => {
-            format!("Out of service: your credit {} is safe", m(credit))
-        }
-        Screen::StartingUp => "Starting up: one moment please".into(),
-        Screen::StorageFull { credit } if *credit == Cents::ZERO => {
-            "Out of service: storage full".into()
-        }
-        Screen::StorageFull { credit } => format!(
-            "Out of service: storage full. Your credit {} is safe",
-            m(credit)
+        Screen::Service => t("service", &[]),
+        Screen::OutOfService { credit } if *credit == Cents::ZERO => t("out-of-service", &[]),
+        Screen::OutOfService { credit } => t(
+            "out-of-service-credit",
+            &[("credit", Arg::Text(&m(credit)))],
         ),
+        Screen::StartingUp => t("starting-up", &[]),
+        Screen::StorageFull { credit } if *credit == Cents::ZERO => t("storage-full", &[]),
+        Screen::StorageFull { credit } => {
+            t("storage-full-credit", &[("credit", Arg::Text(&m(credit)))])
+        }
     }
 }

@@ -23,6 +23,7 @@
 pub mod config;
 pub mod controller;
 pub mod display;
+pub mod i18n;
 pub mod journal;
 pub mod kiosk;
 pub mod localtime;

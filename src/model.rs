@@ -143,3 +143,75 @@ pub struct PayoutSpec {
     /// Pause between two coins.
     pub gap: Duration,
 }
+
+/// A surprise light show's pattern: how the kiosk page animates it and how the `surprise` lamp
+/// blinks while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShowPattern {
+    /// Colours sweep across the page; the lamp breathes slowly (600 ms on, 400 ms off).
+    Rainbow,
+    /// Twinkling sparks; the lamp flickers quickly and unevenly.
+    Sparkle,
+    /// A warm glow that swells and fades; the lamp pulses once a second.
+    Pulse,
+    /// Lights running round the frame; the lamp blinks fast and evenly.
+    Chase,
+}
+
+impl ShowPattern {
+    /// Every pattern, in a fixed order.
+    pub const ALL: [ShowPattern; 4] = [
+        ShowPattern::Rainbow,
+        ShowPattern::Sparkle,
+        ShowPattern::Pulse,
+        ShowPattern::Chase,
+    ];
+
+    /// The name used in `surprises.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShowPattern::Rainbow => "rainbow",
+            ShowPattern::Sparkle => "sparkle",
+            ShowPattern::Pulse => "pulse",
+            ShowPattern::Chase => "chase",
+        }
+    }
+
+    /// The pattern called `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<ShowPattern> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The lamp's steps: alternating on and off times in milliseconds, starting with on, repeated
+    /// for as long as the show runs.
+    pub fn lamp_steps(self) -> &'static [u64] {
+        match self {
+            ShowPattern::Rainbow => &[600, 400],
+            ShowPattern::Sparkle => &[80, 120, 60, 240, 100, 80, 60, 300],
+            ShowPattern::Pulse => &[500, 500],
+            ShowPattern::Chase => &[150, 150],
+        }
+    }
+
+    /// Whether the lamp is lit `elapsed_ms` into the show, and for how many more milliseconds it
+    /// stays that way.
+    pub fn lamp_at(self, elapsed_ms: u64) -> (bool, u64) {
+        let steps = self.lamp_steps();
+        let cycle: u64 = steps.iter().sum();
+        let mut t = elapsed_ms % cycle.max(1);
+        for (i, &step) in steps.iter().enumerate() {
+            if t < step {
+                return (i % 2 == 0, step - t);
+            }
+            t -= step;
+        }
+        (true, 1)
+    }
+}
+
+impl fmt::Display for ShowPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

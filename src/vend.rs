@@ -33,12 +33,14 @@ use crate::money::Cents;
 use crate::surprise::{SurpriseConfig, SurpriseEngine, VendFacts};
 
 pub use protocol::{ColumnStatus, Command, Event, FailReason, Notice, Refusal};
-pub use screen::Screen;
+pub use screen::{Reveal, RevealItem, Screen};
 use timers::Timer;
 
 // The machine's vocabulary lives in a leaf module that everything may use; it is re-exported here
 // because the core's events and commands speak it.
-pub use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
+pub use crate::model::{
+    ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, ShowPattern, VendTimings,
+};
 
 /// A deliberate bug, for proving that the fault campaign's invariant checks can fail. It has an
 /// effect only in builds with the `inject-bugs` feature, which only the tests enable: the binary
@@ -178,6 +180,10 @@ pub struct VendCore {
     engine: SurpriseEngine,
     surprise: Option<ActiveSurprise>,
     show_until: Option<Timestamp>,
+    /// The light show running (its pattern and start) while `show_until` holds, and when the
+    /// surprise lamp next changes in its pattern.
+    show: Option<(ShowPattern, Timestamp)>,
+    blink_at: Option<Timestamp>,
     max_credit: Cents,
     inhibited: bool,
     payout_spec: Option<PayoutSpec>,
@@ -216,6 +222,8 @@ impl VendCore {
             engine: SurpriseEngine::new(settings.surprises.clone(), settings.seed),
             surprise: None,
             show_until: None,
+            show: None,
+            blink_at: None,
             max_credit: settings.max_credit,
             inhibited: false,
             payout_spec: settings.payout,
@@ -408,7 +416,12 @@ impl VendCore {
             match timer {
                 Timer::Vend => self.vend_deadline(out),
                 Timer::Payout => self.payout_deadline(out),
-                Timer::Show => self.show_until = None,
+                Timer::Show => {
+                    self.show_until = None;
+                    self.show = None;
+                }
+                // The lamp's next state is worked out from the pattern in `update_lamps`.
+                Timer::Blink => self.blink_at = None,
                 Timer::Screen => {
                     self.screen_until = None;
                     out.push(Command::Display(self.idle_screen()));
@@ -488,6 +501,19 @@ impl VendCore {
         }
     }
 
+    /// Whether the surprise lamp is lit: in its show's pattern while a show runs, otherwise
+    /// while a surprise is announced or its items are coming.
+    fn surprise_lamp(&mut self) -> bool {
+        self.blink_at = None;
+        let Some((pattern, since)) = self.show.filter(|_| self.show_until.is_some()) else {
+            return self.surprise.is_some() || self.show_until.is_some();
+        };
+        let elapsed = u64::try_from(self.now.saturating_since(since).as_millis()).unwrap_or(0);
+        let (on, left) = pattern.lamp_at(elapsed);
+        self.blink_at = Some(since + std::time::Duration::from_millis(elapsed + left));
+        on
+    }
+
     fn update_lamps(&mut self, out: &mut Vec<Command>) {
         let inhibit = !self.credit_below_max() || self.storage_full;
         if inhibit != self.inhibited {
@@ -500,7 +526,7 @@ impl VendCore {
             && !self.door_open
             && !self.storage_full
             && self.columns.iter().any(|c| self.available(c));
-        let surprise = self.surprise.is_some() || self.show_until.is_some();
+        let surprise = self.surprise_lamp();
         let wanted = [ready, self.vend.is_some(), fault, surprise];
         for (i, role) in LampRole::ALL.iter().enumerate() {
             if self.lamps[i] != wanted[i] {

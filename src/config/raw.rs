@@ -61,6 +61,7 @@ pub(super) struct RawMachine {
     pub(super) currency: String,
     pub(super) payment: PaymentMode,
     pub(super) max_credit_cents: i64,
+    pub(super) language: String,
 }
 
 impl Default for RawMachine {
@@ -70,6 +71,7 @@ impl Default for RawMachine {
             currency: "€".into(),
             payment: PaymentMode::Coin,
             max_credit_cents: 2000,
+            language: "en".into(),
         }
     }
 }

@@ -10,6 +10,7 @@ mod columns;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::i18n::Language;
 use happiness_hardware::input::PulseTiming;
 use happiness_hardware::sim::SimParams;
 use happiness_hardware::{Gpio, InputSpec, InputTiming, Polarity, Pull, Wiring};
@@ -35,7 +36,7 @@ struct Validator {
 /// Turn the parsed file into a machine description, or every problem found.
 pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
     let mut v = Validator::default();
-    let (name, currency) = machine(&mut v, &raw.machine);
+    let (name, currency, language) = machine(&mut v, &raw.machine);
     let (timings, drop_pulse, drop_stuck_after) = vend_timings(&mut v, &raw.timings);
 
     let mut wiring = Wiring::default();
@@ -63,6 +64,7 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
         Ok(MachineConfig {
             name,
             currency,
+            language,
             payment: raw.machine.payment,
             columns,
             buttons,
@@ -80,8 +82,8 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
     }
 }
 
-/// `[machine]`: the name and currency symbol.
-fn machine(v: &mut Validator, m: &RawMachine) -> (String, String) {
+/// `[machine]`: the name, currency symbol and the customers' default language.
+fn machine(v: &mut Validator, m: &RawMachine) -> (String, String, Language) {
     let name = m.name.trim().to_string();
     if name.is_empty() {
         v.issue("machine.name", "must not be empty");
@@ -90,7 +92,21 @@ fn machine(v: &mut Validator, m: &RawMachine) -> (String, String) {
     if currency.chars().count() > 4 {
         v.issue("machine.currency", "use a short symbol such as € or $");
     }
-    (name, currency)
+    let code = m.language.trim();
+    let language = Language::from_code(code)
+        .filter(|l| l.code() == code)
+        .unwrap_or_else(|| {
+            v.issue(
+                "machine.language",
+                format!(
+                    "the kiosk has no language `{}`: it speaks {}",
+                    code.chars().take(20).collect::<String>(),
+                    Language::codes()
+                ),
+            );
+            Language::English
+        });
+    (name, currency, language)
 }
 
 /// `machine.max_credit_cents`: enough to buy the dearest item, or that item could never sell.

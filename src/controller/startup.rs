@@ -97,6 +97,7 @@ impl Controller {
             storage: StorageStatus::default(),
             starting: true,
             feedback_open: false,
+            vends_finished: 0,
         });
         let mut controller = Controller {
             core,
@@ -118,6 +119,7 @@ impl Controller {
             storage: StorageStatus::default(),
             storage_recheck: None,
             feedback_open: false,
+            vends_finished: 0,
             starting: Some(Starting {
                 inputs: Vec::new(),
                 requests: Vec::new(),

@@ -67,6 +67,8 @@ pub struct Status {
     pub starting: bool,
     /// A finished paid vend waits for its one answer to "how was it?".
     pub feedback_open: bool,
+    /// Paid vends finished since start: a page asks "how was it?" once per value.
+    pub vends_finished: u64,
 }
 
 impl Controller {
@@ -101,7 +103,7 @@ impl Controller {
         let display = self
             .screen
             .as_ref()
-            .map(|s| crate::display::text(s, &self.config.currency))
+            .map(|s| crate::display::text_in(self.config.language, s, &self.config.currency))
             .unwrap_or_default();
         let status = Status {
             credit: self.core.credit(),
@@ -123,6 +125,7 @@ impl Controller {
             storage: self.storage,
             starting: self.starting.is_some(),
             feedback_open: self.feedback_open,
+            vends_finished: self.vends_finished,
             machine: self.config.name.clone(),
             currency: self.config.currency.clone(),
             hardware: self.hardware.clone(),

@@ -7,6 +7,7 @@ use axum::response::{Html, IntoResponse, Response};
 const KIOSK_HTML: &str = include_str!("assets/kiosk.html");
 const OPERATOR_HTML: &str = include_str!("assets/operator.html");
 const APP_CSS: &str = include_str!("assets/app.css");
+const KIOSK_CSS: &str = include_str!("assets/kiosk.css");
 const KIOSK_JS: &str = include_str!("assets/kiosk.js");
 const OPERATOR_JS: &str = include_str!("assets/operator.js");
 
@@ -24,6 +25,7 @@ pub async fn operator() -> Html<&'static str> {
 pub async fn asset(Path(name): Path<String>) -> Response {
     let (body, kind) = match name.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "kiosk.css" => (KIOSK_CSS, "text/css; charset=utf-8"),
         "kiosk.js" => (KIOSK_JS, "text/javascript; charset=utf-8"),
         "operator.js" => (OPERATOR_JS, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),

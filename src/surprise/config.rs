@@ -10,8 +10,9 @@ mod raw;
 mod validate;
 
 use crate::config::{parse_toml, ConfigError};
+use crate::i18n::Language;
 use crate::localtime::TimeWindow;
-use crate::model::{ColumnId, ColumnSpec};
+use crate::model::{ColumnId, ColumnSpec, ShowPattern};
 use crate::money::Cents;
 
 /// Most surprises a catalogue may hold (the engine keeps their eligibility in a fixed array, so a
@@ -62,8 +63,8 @@ pub enum SurpriseKind {
     },
     /// A light (and sound) show.
     Show {
-        /// Pattern name for the lamps and the kiosk page.
-        pattern: String,
+        /// Pattern for the lamps and the kiosk page.
+        pattern: ShowPattern,
         /// How long it runs.
         duration: Duration,
     },
@@ -147,6 +148,8 @@ pub struct Surprise {
     pub cost: Cents,
     /// Text for the display; `{product}` and `{count}` are filled in.
     pub message: String,
+    /// The message in other languages (the same placeholders).
+    pub translations: Vec<(Language, String)>,
     /// When it may be chosen.
     pub when: Conditions,
 }

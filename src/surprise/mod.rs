@@ -26,8 +26,9 @@ pub use config::{
     MAX_SURPRISES,
 };
 
+use crate::i18n::Language;
 use crate::localtime::LocalTime;
-use crate::model::ColumnId;
+use crate::model::{ColumnId, ShowPattern};
 use crate::money::Cents;
 
 /// The caps and budgets that can hold a surprise back.
@@ -131,7 +132,7 @@ pub struct Award {
     /// Items to dispense: (column, how many).
     pub items: Vec<(ColumnId, u32)>,
     /// A show to run: pattern and duration.
-    pub show: Option<(String, Duration)>,
+    pub show: Option<(ShowPattern, Duration)>,
 }
 
 /// The result of one decision.
@@ -525,7 +526,7 @@ impl SurpriseEngine {
             cost: s.cost,
             items,
             show: match &s.kind {
-                SurpriseKind::Show { pattern, duration } => Some((pattern.clone(), *duration)),
+                SurpriseKind::Show { pattern, duration } => Some((*pattern, *duration)),
                 _ => None,
             },
         };
@@ -545,8 +546,17 @@ impl SurpriseEngine {
     /// The display text for an award: the surprise's message with `{product}` and `{count}`
     /// filled in; `product_of` names a column's product.
     pub fn message_for(&self, award: &Award, product_of: impl Fn(ColumnId) -> String) -> String {
+        self.messages_for(award, product_of).0
+    }
+
+    /// The award's message, and its translations, with `{product}` and `{count}` filled in.
+    pub fn messages_for(
+        &self,
+        award: &Award,
+        product_of: impl Fn(ColumnId) -> String,
+    ) -> (String, Vec<(Language, String)>) {
         let Some(s) = self.config.catalogue.get(award.index) else {
-            return String::new();
+            return (String::new(), Vec::new());
         };
         let count: u32 = award.items.iter().map(|(_, n)| n).sum();
         let product = award
@@ -554,9 +564,16 @@ impl SurpriseEngine {
             .first()
             .map(|(c, _)| product_of(*c))
             .unwrap_or_default();
-        s.message
-            .replace("{product}", &product)
-            .replace("{count}", &count.to_string())
+        let fill = |text: &str| {
+            text.replace("{product}", &product)
+                .replace("{count}", &count.to_string())
+        };
+        let translations = s
+            .translations
+            .iter()
+            .map(|(lang, text)| (*lang, fill(text)))
+            .collect();
+        (fill(&s.message), translations)
     }
 }
 

@@ -285,6 +285,14 @@ impl VendCore {
             v.phase = Phase::Pausing {
                 until: self.now + self.timings.nudge_pause,
             };
+            // The customer waits through the nudges: tell them the machine is still at it.
+            if v.kind == VendKind::Paid {
+                out.push(Command::Display(Screen::Retrying {
+                    product: self.product(v.column),
+                    attempt: v.attempt + 1,
+                    of: self.timings.nudge_retries + 1,
+                }));
+            }
             self.vend = Some(v);
             return;
         }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{ColumnId, LampRole};
+use crate::model::{ColumnId, LampRole, ShowPattern};
 use crate::money::Cents;
 use crate::surprise::KindName;
 
@@ -340,8 +340,8 @@ pub enum Command {
     },
     /// Run a surprise light (and sound) show.
     Show {
-        /// Pattern name.
-        pattern: String,
+        /// Pattern.
+        pattern: ShowPattern,
         /// Duration in milliseconds.
         duration_ms: u64,
     },

@@ -3,7 +3,10 @@
 
 use serde::Serialize;
 
+use crate::i18n::Language;
+use crate::model::ShowPattern;
 use crate::money::Cents;
+use crate::surprise::KindName;
 
 /// What the display shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,6 +48,15 @@ pub enum Screen {
         /// Product coming.
         product: String,
     },
+    /// The item did not drop: the motor is about to try again.
+    Retrying {
+        /// Product coming.
+        product: String,
+        /// The attempt about to start (2 for the first retry).
+        attempt: u32,
+        /// Attempts there will be at most.
+        of: u32,
+    },
     /// Please wait: a vend is already running.
     PleaseWait,
     /// A surprise! Shown after the paid item is delivered.
@@ -53,6 +65,10 @@ pub enum Screen {
         name: String,
         /// Its message.
         message: String,
+        /// Its message in the other languages the operator wrote it in.
+        translations: Vec<(Language, String)>,
+        /// What the customer gets, for a display that shows each kind its own way.
+        reveal: Reveal,
     },
     /// Item delivered.
     Enjoy {
@@ -101,4 +117,26 @@ pub enum Screen {
         /// Credit held.
         credit: Cents,
     },
+}
+
+/// What a surprise gives, for the page's reveal: items to look for in the tray, a show to play.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reveal {
+    /// The kind of surprise.
+    pub kind: KindName,
+    /// Items coming, by product, in the order they are dispensed.
+    pub items: Vec<RevealItem>,
+    /// The light show's pattern, for a show.
+    pub show: Option<ShowPattern>,
+    /// How long the reveal lasts: the show's length, or the message time.
+    pub duration_ms: u64,
+}
+
+/// Items of one product a surprise hands out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevealItem {
+    /// The product.
+    pub product: String,
+    /// How many.
+    pub count: u32,
 }

@@ -30,7 +30,7 @@ impl VendCore {
         let Some(award) = self.engine.decide(&facts).award else {
             return;
         };
-        let message = self.engine.message_for(&award, |c| self.product(c));
+        let (message, translations) = self.engine.messages_for(&award, |c| self.product(c));
         out.push(Command::Notice(Notice::SurpriseAwarded {
             column,
             name: award.name.clone(),
@@ -39,24 +39,37 @@ impl VendCore {
             items: award.items.clone(),
             message: message.clone(),
         }));
+        // The surprise lamp stays lit for the show, or for as long as the message is shown.
+        let lit_for = award.show.map_or(self.timings.message, |(_, d)| d);
+        let reveal = Reveal {
+            kind: award.kind,
+            items: award
+                .items
+                .iter()
+                .map(|&(c, count)| RevealItem {
+                    product: self.product(c),
+                    count,
+                })
+                .collect(),
+            show: award.show.map(|(p, _)| p),
+            duration_ms: u64::try_from(lit_for.as_millis()).unwrap_or(u64::MAX),
+        };
         self.show(
             Screen::Surprise {
                 name: award.name.clone(),
                 message,
+                translations,
+                reveal,
             },
             out,
         );
-        // The surprise lamp stays lit for the show, or for as long as the message is shown.
-        let lit_for = match award.show {
-            Some((pattern, duration)) => {
-                out.push(Command::Show {
-                    pattern,
-                    duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-                });
-                duration
-            }
-            None => self.timings.message,
-        };
+        self.show = award.show.map(|(pattern, _)| (pattern, self.now));
+        if let Some((pattern, duration)) = award.show {
+            out.push(Command::Show {
+                pattern,
+                duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            });
+        }
         self.show_until = Some(self.now + lit_for);
         let pending: VecDeque<ColumnId> = award
             .items

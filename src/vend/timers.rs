@@ -12,17 +12,20 @@ pub(super) enum Timer {
     Payout,
     /// The surprise light show (and its lamp).
     Show,
+    /// The surprise lamp's next step in the show's pattern.
+    Blink,
     /// A message on the display, before the idle screen returns.
     Screen,
 }
 
 impl VendCore {
     /// Every running timer with its deadline.
-    fn timers(&self) -> [(Timer, Option<Timestamp>); 4] {
+    fn timers(&self) -> [(Timer, Option<Timestamp>); 5] {
         [
             (Timer::Vend, self.vend.map(|v| self.phase_deadline(&v))),
             (Timer::Payout, self.payout.map(|p| p.deadline())),
             (Timer::Show, self.show_until),
+            (Timer::Blink, self.blink_at),
             (Timer::Screen, self.screen_until),
         ]
     }

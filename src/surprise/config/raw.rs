@@ -79,6 +79,9 @@ pub(super) struct RawSurprise {
     pub(super) count: Option<i64>,
     pub(super) pattern: Option<String>,
     pub(super) duration_ms: Option<i64>,
+    /// The message in other languages, by language code.
+    #[serde(default)]
+    pub(super) messages: std::collections::BTreeMap<String, String>,
     #[serde(default)]
     pub(super) when: RawWhen,
 }

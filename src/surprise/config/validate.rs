@@ -9,8 +9,9 @@ use super::{
     Conditions, ItemSource, Pacing, Policy, Surprise, SurpriseConfig, SurpriseKind, MAX_SURPRISES,
 };
 use crate::config::Issue;
+use crate::i18n::Language;
 use crate::localtime::{parse_days, TimeWindow};
-use crate::model::{ColumnId, ColumnSpec};
+use crate::model::{ColumnId, ColumnSpec, ShowPattern};
 use crate::money::Cents;
 
 /// The most a surprise may cost, or a price condition name, in cents (as for coins and prices).
@@ -221,6 +222,7 @@ fn surprise(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Option<Surprise
     misplaced_fields(c, path, s);
     let kind = kind(c, path, s);
     let message = message(c, path, s);
+    let translations = translations(c, path, s);
     let when = conditions(c, path, &s.when);
     let kind = kind?;
     (c.issues.len() == before).then_some(Surprise {
@@ -229,6 +231,7 @@ fn surprise(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Option<Surprise
         weight: s.weight,
         cost,
         message,
+        translations,
         when,
     })
 }
@@ -329,13 +332,26 @@ fn kind(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Option<SurpriseKind
             }
         },
         RawKind::Show => {
-            let pattern = s.pattern.clone().unwrap_or_default().trim().to_string();
-            if pattern.is_empty() {
+            let names = ShowPattern::ALL.map(ShowPattern::name).join(", ");
+            let name = s.pattern.as_deref().unwrap_or_default().trim();
+            let pattern = if name.is_empty() {
                 c.issue(
                     format!("{path}.pattern"),
-                    "a show needs a pattern name, e.g. \"rainbow\"",
+                    format!("a show needs a pattern: one of {names}"),
                 );
-            }
+                ShowPattern::Rainbow
+            } else if let Some(p) = ShowPattern::from_name(name) {
+                p
+            } else {
+                c.issue(
+                    format!("{path}.pattern"),
+                    format!(
+                        "there is no pattern `{}`: the kiosk knows {names}",
+                        name.chars().take(40).collect::<String>()
+                    ),
+                );
+                ShowPattern::Rainbow
+            };
             let duration_ms = match s.duration_ms {
                 Some(ms) => c.count(&format!("{path}.duration_ms"), ms, 100, 60_000),
                 None => 3000,
@@ -370,6 +386,37 @@ fn message(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> String {
         c.issue(format!("{path}.message"), "must be at most 120 characters");
     }
     message
+}
+
+/// `messages`: the message in the kiosk's other languages.
+fn translations(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Vec<(Language, String)> {
+    let mut out = Vec::new();
+    for (code, text) in &s.messages {
+        let field = format!(
+            "{path}.messages.{}",
+            code.chars().take(20).collect::<String>()
+        );
+        let Some(lang) = Language::from_code(code).filter(|l| l.code() == code) else {
+            c.issue(
+                field,
+                format!(
+                    "the kiosk has no language `{}`: it speaks {}",
+                    code.chars().take(20).collect::<String>(),
+                    Language::codes()
+                ),
+            );
+            continue;
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            c.issue(field, "must not be empty");
+        } else if text.chars().count() > 120 {
+            c.issue(field, "must be at most 120 characters");
+        } else {
+            out.push((lang, text.to_string()));
+        }
+    }
+    out
 }
 
 /// `when`: the products, hours, days and minimum price the surprise is limited to.

@@ -1,0 +1,77 @@
+# English: the customer's words. Every id here must exist in every other catalogue
+# (the tests check); { $name } placeholders are filled in by the machine.
+
+## Money
+# How an amount reads: { $symbol } is the currency symbol from machine.toml, { $amount } the
+# number with the decimal separator below.
+money = { $symbol }{ $amount }
+decimal-separator = .
+
+## The display
+welcome = Insert coins, then choose
+welcome-free = Free vend today: choose a drink!
+credit = Credit { $credit }: choose a drink
+insert-more = { $product } costs { $price }: insert { $missing } more
+sold-out = Sorry, { $product } is sold out
+out-of-order = Sorry, { $product } is out of order: choose another
+vending = Here comes your { $product }...
+retrying = Your { $product } is stuck: trying again ({ $attempt } of { $of })...
+please-wait = Please wait: your item is on its way
+enjoy = Enjoy your { $product }!
+refunded = Sorry, { $product } could not be delivered: { $amount } is back in your credit
+coin-not-recognised = Coin not recognised: please call the operator
+paying-out = Returning { $amount }: take your coins
+credit-kept = Credit { $credit } is kept for your next choice
+power-restored = Sorry, the power went out during your purchase: { $refunded } is back in your credit ({ $credit } in all)
+service = Service in progress: vending paused
+out-of-service = Out of service: sorry!
+out-of-service-credit = Out of service: your credit { $credit } is safe
+starting-up = Starting up: one moment please
+storage-full = Out of service: storage full
+storage-full-credit = Out of service: storage full. Your credit { $credit } is safe
+
+## The kiosk page
+page-language = Language
+page-credit = Credit
+page-coin-return = Coin return
+page-products = Choose a drink
+page-lamps = Lamps
+lamp-ready = Ready
+lamp-vending = Vending
+lamp-fault = Fault
+lamp-surprise = Surprise
+lamp-on = on
+lamp-off = off
+page-feedback = How was it?
+page-happy = Happy
+page-unhappy = Not happy
+page-thanks = Thank you for telling us!
+page-attract-title = A little happiness is waiting
+page-attract-hint = Touch the screen or insert a coin
+page-front = Machine front (simulator)
+page-coins = Insert a coin
+page-tray = Delivery tray
+page-tray-empty = The tray is empty
+page-take = Take items
+page-connection-lost = Out of service: sorry!
+choose = Choose { $product }, { $price }
+cannot-choose = { $product }: { $reason }
+insert-coin = Insert { $coin }
+coins-returned = { $count ->
+    [one] One coin returned
+   *[other] { $count } coins returned
+}
+
+## Why a selection cannot be bought
+reason-sold-out = Sold out
+reason-out-of-order = Out of order
+reason-unavailable = Not available
+reason-out-of-service = Out of service
+
+## Surprise reveals
+reveal-look = Look in the tray!
+reveal-extra-item = A second { $product } to share
+reveal-share-pack = { $count } × { $product } for you and your friends
+reveal-gift = A gift for you: { $product }
+reveal-show = A light show, just for you!
+reveal-message = A note for you
