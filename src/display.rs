@@ -94,3 +94,60 @@ pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::surprise::KindName;
+    use crate::vend::Reveal;
+
+    #[test]
+    fn english_screens_read_as_they_always_did() {
+        let refunded = Screen::Refunded {
+            product: "Cola".into(),
+            amount: Cents::new(150),
+            credit: Cents::new(200),
+        };
+        assert_eq!(
+            text(&refunded, "€"),
+            "Sorry, Cola could not be delivered: €1.50 is back in your credit"
+        );
+        let credit = Screen::Credit {
+            credit: Cents::new(50),
+        };
+        assert_eq!(text(&credit, "$"), "Credit $0.50: choose a drink");
+        assert_eq!(
+            text_in(Language::German, &credit, "€"),
+            "Guthaben 0,50\u{a0}€: bitte wählen"
+        );
+        let retry = Screen::Retrying {
+            product: "Cola".into(),
+            attempt: 2,
+            of: 3,
+        };
+        assert_eq!(
+            text(&retry, "€"),
+            "Your Cola is stuck: trying again (2 of 3)..."
+        );
+    }
+
+    #[test]
+    fn a_surprise_speaks_the_language_its_operator_wrote_it_in_or_the_machines() {
+        let surprise = Screen::Surprise {
+            name: "One to share".into(),
+            message: "A second Cola!".into(),
+            translations: vec![(Language::German, "Noch einmal Cola!".into())],
+            reveal: Reveal {
+                kind: KindName::ExtraItem,
+                items: Vec::new(),
+                show: None,
+                duration_ms: 4000,
+            },
+        };
+        assert_eq!(
+            text_in(Language::German, &surprise, "€"),
+            "Noch einmal Cola!"
+        );
+        assert_eq!(text_in(Language::French, &surprise, "€"), "A second Cola!");
+    }
+}

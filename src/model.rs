@@ -215,3 +215,23 @@ impl fmt::Display for ShowPattern {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn show_patterns_have_names_and_a_lamp_rhythm() {
+        for p in ShowPattern::ALL {
+            assert_eq!(ShowPattern::from_name(p.name()), Some(p));
+            assert_eq!(p.lamp_steps().len() % 2, 0, "{p}: on and off in pairs");
+            assert!(p.lamp_steps().iter().all(|&s| s > 0), "{p}: no empty steps");
+        }
+        assert_eq!(ShowPattern::from_name("disco"), None);
+        assert_eq!(ShowPattern::Pulse.lamp_at(0), (true, 500));
+        assert_eq!(ShowPattern::Pulse.lamp_at(499), (true, 1));
+        assert_eq!(ShowPattern::Pulse.lamp_at(500), (false, 500));
+        assert_eq!(ShowPattern::Pulse.lamp_at(1250), (true, 250));
+        assert_eq!(ShowPattern::Sparkle.lamp_at(80), (false, 120));
+    }
+}

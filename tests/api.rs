@@ -934,7 +934,7 @@ async fn the_virtual_front_sells_a_drink_over_http() {
         post("/api/sim/coin/200").await.expect("coin").status(),
         StatusCode::NO_CONTENT
     );
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert!(wait_for(async || rig.json("/api/status").await["credit"] == 200).await);
     assert_eq!(
         post("/api/sim/press/1").await.expect("press").status(),
         StatusCode::NO_CONTENT
@@ -963,5 +963,71 @@ async fn the_virtual_front_sells_a_drink_over_http() {
         post("/api/sim/press/x").await.expect("press").status(),
         StatusCode::BAD_REQUEST
     );
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_page_speaks_the_customers_language_and_sells_from_its_own_buttons() {
+    let rig = Rig::start(None).await;
+    let strings = rig.json("/api/kiosk/strings?lang=fr").await;
+    assert_eq!(strings["lang"], "fr");
+    assert_eq!(strings["default"], "en");
+    assert_eq!(strings["strings"]["page-coin-return"], "Rendre la monnaie");
+    let codes: Vec<&str> = strings["languages"]
+        .as_array()
+        .expect("languages")
+        .iter()
+        .filter_map(|l| l["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["en", "de", "fr", "ja"]);
+    // A language the kiosk does not speak, or nonsense: the machine's own.
+    for query in ["?lang=xx", "?lang=", "?lang=%F0%9F%98%80", "?other=1"] {
+        let s = rig.json(&format!("/api/kiosk/state{query}")).await;
+        assert_eq!(s["lang"], "en", "{query}");
+        assert_eq!(s["display"], "Insert coins, then choose", "{query}");
+    }
+    let state = rig.json("/api/kiosk/state?lang=de").await;
+    assert_eq!(state["display"], "Münzen einwerfen, dann wählen");
+    assert_eq!(state["selections"][0]["price_text"], "1,50\u{a0}€");
+    assert_eq!(state["selections"][0]["label"], "Cola wählen, 1,50\u{a0}€");
+    assert_eq!(state["coins"][4]["label"], "2,00\u{a0}€ einwerfen");
+
+    // The page's own selection and coin-return buttons.
+    let post = |p: &str| rig.http.post(rig.url(p)).send();
+    for (path, code) in [
+        ("/api/kiosk/select/0", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/kiosk/select/99", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/kiosk/select/-1", StatusCode::BAD_REQUEST),
+        ("/api/kiosk/select/%00", StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(post(path).await.expect("select").status(), code, "{path}");
+    }
+    post("/api/sim/coin/200").await.expect("coin");
+    assert!(wait_for(async || rig.json("/api/status").await["credit"] == 200).await);
+    assert_eq!(
+        post("/api/kiosk/select/3").await.expect("select").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(
+        wait_for(async || {
+            let s = rig.json("/api/status").await;
+            s["credit"] == 100 && s["feedback_open"] == true
+        })
+        .await,
+        "the water is paid for and delivered"
+    );
+    assert_eq!(
+        post("/api/kiosk/coin-return")
+            .await
+            .expect("return")
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(
+        wait_for(async || rig.json("/api/status").await["credit"] == 0).await,
+        "the change paid out"
+    );
+    let state = rig.json("/api/kiosk/state").await;
+    assert_eq!(state["feedback_vend"], 1);
     rig.stop().await;
 }

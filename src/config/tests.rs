@@ -110,6 +110,18 @@ fn corpus_of_bad_values_each_name_their_field() {
     let cases: &[(&str, &str, &str, &str)] = &[
         // Values that would wedge the machine or overflow its money.
         (
+            "language = \"en\"",
+            "language = \"klingon\"",
+            "machine.language",
+            "no language `klingon`: it speaks en, de, fr, ja",
+        ),
+        (
+            "language = \"en\"",
+            "language = \"de-DE\"",
+            "machine.language",
+            "no language `de-DE`",
+        ),
+        (
             "drop_window_ms = 1500",
             "drop_window_ms = 18446744073709551615",
             "timings.drop_window_ms",

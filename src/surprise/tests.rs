@@ -727,6 +727,24 @@ fn corpus_of_invalid_surprise_files_names_the_field() {
             "unknown field",
         ),
         (
+            "pattern = \"rainbow\"",
+            "pattern = \"disco\"",
+            "surprises[1].pattern",
+            "no pattern `disco`: the kiosk knows rainbow, sparkle, pulse, chase",
+        ),
+        (
+            "name = \"A flower\"",
+            "name = \"A flower\"\nmessages = { de = \"Eine Blume\", xx = \"?\" }",
+            "surprises[3].messages.xx",
+            "no language `xx`: it speaks en, de, fr, ja",
+        ),
+        (
+            "name = \"A flower\"",
+            "name = \"A flower\"\nmessages = { fr = \"  \" }",
+            "surprises[3].messages.fr",
+            "must not be empty",
+        ),
+        (
             "probability = 0.2",
             "probability = \"often\"",
             "policy.probability",

@@ -804,3 +804,104 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_jammed_vend_tells_the_customer_each_retry() {
+    let mut core = VendCore::new(&settings(PaymentMode::Coin));
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(150),
+        },
+    );
+    let mut all = core.handle(ms(0), Event::Select { column: col(1) });
+    while let Some(d) = core.next_deadline() {
+        all.extend(core.poll(d));
+    }
+    let shown: Vec<Screen> = screens(&all)
+        .into_iter()
+        .filter(|s| !matches!(s, Screen::Welcome { .. } | Screen::Credit { .. }))
+        .collect();
+    let retry = |attempt| Screen::Retrying {
+        product: "Cola".into(),
+        attempt,
+        of: 3,
+    };
+    assert_eq!(
+        shown,
+        vec![
+            Screen::Vending {
+                product: "Cola".into()
+            },
+            retry(2),
+            retry(3),
+            Screen::Refunded {
+                product: "Cola".into(),
+                amount: Cents::new(150),
+                credit: Cents::new(150)
+            },
+        ]
+    );
+}
+
+fn always_show(pattern: &str) -> VendSettings {
+    let mut s = settings(PaymentMode::Coin);
+    let text = format!(
+        "[policy]\nprobability = 1.0\ncooldown_s = 0\n\n\
+         [[surprises]]\nname = \"show\"\nkind = \"show\"\nweight = 1\ncost_cents = 0\n\
+         pattern = \"{pattern}\"\nduration_ms = 2000\n"
+    );
+    s.surprises = SurpriseConfig::from_toml(std::path::Path::new("s.toml"), &text, &s.columns)
+        .expect("surprises");
+    s
+}
+
+/// The surprise lamp's changes (time, lit) in `cmds`, stamped with `at`.
+fn surprise_lamp(at: Timestamp, cmds: &[Command]) -> Vec<(u64, bool)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Lamp {
+                role: LampRole::Surprise,
+                on,
+            } => Some((at.as_millis(), *on)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_surprise_lamp_blinks_the_shows_pattern_for_as_long_as_it_runs() {
+    let mut core = VendCore::new(&always_show("chase"));
+    core.handle(
+        ms(0),
+        Event::Coin {
+            value: Cents::new(150),
+        },
+    );
+    core.handle(ms(0), Event::Select { column: col(1) });
+    let mut cmds = core.handle(ms(500), Event::Drop { sensor: 0 });
+    cmds.extend(core.handle(ms(510), Event::Home { column: col(1) }));
+    let reveal = screens(&cmds).into_iter().find_map(|s| match s {
+        Screen::Surprise { reveal, .. } => Some(reveal),
+        _ => None,
+    });
+    assert_eq!(
+        reveal,
+        Some(Reveal {
+            kind: crate::surprise::KindName::Show,
+            items: Vec::new(),
+            show: Some(ShowPattern::Chase),
+            duration_ms: 2000,
+        })
+    );
+    let mut lamp = surprise_lamp(ms(500), &cmds);
+    while let Some(d) = core.next_deadline().filter(|d| d.as_millis() < 10_000) {
+        let cmds = core.poll(d);
+        lamp.extend(surprise_lamp(d, &cmds));
+    }
+    // Chase: 150 ms on, 150 ms off, from the show's start (the drop) to its end two seconds
+    // later.
+    let expected: Vec<(u64, bool)> = (0..14).map(|i| (500 + 150 * i, i % 2 == 0)).collect();
+    assert_eq!(lamp, expected);
+    assert_eq!(core.next_deadline(), None, "nothing left to blink");
+}
