@@ -733,14 +733,14 @@ fn corpus_of_invalid_surprise_files_names_the_field() {
             "no pattern `disco`: the kiosk knows rainbow, sparkle, pulse, chase",
         ),
         (
-            "name = \"A flower\"",
-            "name = \"A flower\"\nmessages = { de = \"Eine Blume\", xx = \"?\" }",
+            "messages = { de = \"Eine Blume",
+            "messages = { xx = \"?\", de = \"Eine Blume",
             "surprises[3].messages.xx",
             "no language `xx`: it speaks en, de, fr, ja",
         ),
         (
-            "name = \"A flower\"",
-            "name = \"A flower\"\nmessages = { fr = \"  \" }",
+            "fr = \"Une fleur pour vous. Belle journée !\"",
+            "fr = \"  \"",
             "surprises[3].messages.fr",
             "must not be empty",
         ),
