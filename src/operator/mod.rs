@@ -15,6 +15,7 @@ mod auth;
 mod config_api;
 mod guard;
 mod kiosk_api;
+mod kiosk_view;
 mod machine_api;
 mod pages;
 mod server;
