@@ -245,7 +245,7 @@ pub async fn execute(kiosk: &Kiosk, cmd: ScriptCommand) -> Result<Outcome, Strin
         ScriptCommand::Wait(d) => tokio::time::sleep(d).await,
         ScriptCommand::Take => return Ok(Outcome::Continue(take(kiosk)?)),
         ScriptCommand::Status => return Ok(Outcome::Continue(status_text(kiosk))),
-        ScriptCommand::Help => return Ok(Outcome::Continue(HELP.to_string())),
+        ScriptCommand::Help => return Ok(Outcome::Continue(help_text(kiosk))),
         ScriptCommand::Quit => return Ok(Outcome::Quit),
     }
     Ok(Outcome::Continue(String::new()))
@@ -309,6 +309,57 @@ fn take(kiosk: &Kiosk) -> Result<String, String> {
         let names: Vec<&str> = items.iter().map(|i| i.product.as_str()).collect();
         format!("you take: {}", names.join(", "))
     })
+}
+
+/// The commands, and the coins this machine takes.
+pub fn help_text(kiosk: &Kiosk) -> String {
+    let cur = &kiosk.config.currency;
+    let coins: Vec<String> = kiosk
+        .config
+        .coins
+        .iter()
+        .map(|c| format!("{} ({})", c.value.get(), c.value.with_symbol(cur)))
+        .collect();
+    let coins = if coins.is_empty() {
+        "this machine takes no coins (free vend)".to_string()
+    } else {
+        format!("coins this machine takes, in cents: {}", coins.join(", "))
+    };
+    format!("{HELP}\n{coins}")
+}
+
+/// What a customer at the machine sees right now, on one line: the display, the credit, the
+/// tray and the lamps that are lit, in words.
+pub fn customer_status(kiosk: &Kiosk) -> String {
+    let status = kiosk.status();
+    let cur = &kiosk.config.currency;
+    let tray: Vec<String> = kiosk
+        .sim
+        .as_ref()
+        .map(|sim| sim.tray().into_iter().map(|i| i.product).collect())
+        .unwrap_or_default();
+    let lit: Vec<String> = kiosk
+        .config
+        .lamps
+        .iter()
+        .filter(|role| status.lamps_on.contains(role))
+        .map(|role| format!("{role:?}").to_lowercase())
+        .collect();
+    format!(
+        "  display \"{}\" | credit {} | tray: {} | lamps lit: {}",
+        status.display,
+        status.credit.with_symbol(cur),
+        if tray.is_empty() {
+            "empty".to_string()
+        } else {
+            tray.join(", ")
+        },
+        if lit.is_empty() {
+            "none".to_string()
+        } else {
+            lit.join(", ")
+        }
+    )
 }
 
 /// A few lines describing the machine now: display, credit, lamps, columns, tray.

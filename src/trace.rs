@@ -9,6 +9,12 @@ use serde::Serialize;
 
 use crate::vend::{ColumnId, Command, Event, Notice};
 
+mod customer;
+mod order;
+
+pub use customer::customer_text;
+pub use order::InOrder;
+
 /// One entry of the trace.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -558,3 +558,82 @@ fn a_stopped_controller_inhibits_the_acceptor_and_ends_the_process_whatever_stdi
         "the stop names the motor that would not switch off: {last}"
     );
 }
+
+#[test]
+fn the_customer_view_tells_what_a_customer_notices_and_help_lists_the_coins() {
+    let out = run_script(
+        &[
+            "run",
+            "--hardware",
+            "sim",
+            "--seed",
+            "7",
+            "--listen",
+            "off",
+            "--events",
+            "customer",
+        ],
+        "coin 200\npress 1\nwait 2500\nhelp\nquit\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "Happiness Machine is ready",
+        "coin €2.00 accepted: credit €2.00",
+        "display: Here comes your Cola...",
+        "display: Enjoy your Cola!",
+        "tray: a Cola drops into the tray",
+        "coins this machine takes, in cents: 10 (€0.10), 20 (€0.20), 50 (€0.50), 100 (€1.00), 200 (€2.00)",
+        "the machine has stopped",
+    ] {
+        assert!(stdout.contains(line), "no `{line}` in:\n{stdout}");
+    }
+    // The machinery stays out of a customer's view (the help text speaks of motors).
+    let trace: Vec<&str> = stdout.lines().filter(|l| l.starts_with('[')).collect();
+    assert!(trace.len() >= 7, "{stdout}");
+    for word in ["motor", "lamp", "drop sensor", "notice", "event "] {
+        assert!(
+            trace.iter().all(|l| !l.contains(word)),
+            "`{word}` in:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn the_trace_comes_out_in_time_order() {
+    for seed in ["3", "7", "11"] {
+        let out = run_script(
+            &[
+                "run",
+                "--hardware",
+                "sim",
+                "--seed",
+                seed,
+                "--listen",
+                "off",
+                "--events",
+                "json",
+            ],
+            "coin 200\npress 1\nwait 2500\ncoin 100\npress 3\nwait 2500\nquit\n",
+        );
+        assert!(out.status.success());
+        let lines = json_lines(&out);
+        // The tray's news (the simulated world) is not printed before the drop beam's edge
+        // that the controller records a moment later with an earlier time.
+        let times: Vec<f64> = lines.iter().filter_map(|v| v["t_ms"].as_f64()).collect();
+        assert!(times.len() > 20);
+        for pair in times.windows(2) {
+            assert!(
+                pair[0] <= pair[1],
+                "seed {seed}: {} before {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        assert!(lines.iter().any(|v| v["notice"]["kind"] == "item_in_tray"));
+    }
+}

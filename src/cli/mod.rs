@@ -10,6 +10,7 @@ pub mod check;
 pub mod report;
 pub mod run;
 pub mod simulate;
+pub mod terminal;
 pub mod torture;
 
 /// The default data directory: /var/lib/happiness where it exists or can be made, else the

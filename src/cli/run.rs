@@ -16,10 +16,10 @@ use happiness::metrics::Metrics;
 use happiness::operator::{self, Console, Token};
 use happiness::script::{self, Outcome};
 use happiness::surprise::config::SURPRISES_FILE;
-use happiness::trace::TraceRecord;
+use happiness::trace::{customer_text, InOrder, TraceRecord};
 use tokio::sync::mpsc;
 
-use super::{config_dir, default_data_dir, load_configs};
+use super::{config_dir, default_data_dir, load_configs, terminal};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HardwareChoice {
@@ -33,7 +33,9 @@ pub enum HardwareChoice {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EventsFormat {
-    /// One readable line per event and command.
+    /// What a customer at the machine notices: the display, the tray, money, surprises.
+    Customer,
+    /// One readable line per event and command (the full trace).
     Text,
     /// One JSON object per event and command.
     Json,
@@ -53,9 +55,10 @@ pub struct RunArgs {
     /// and logged).
     #[arg(long)]
     seed: Option<u64>,
-    /// What to print on stdout about events and commands.
-    #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
-    events: EventsFormat,
+    /// What to print on stdout about events and commands (default: `customer` for a person at
+    /// a terminal, `text` otherwise).
+    #[arg(long, value_enum)]
+    events: Option<EventsFormat>,
     /// Directory for the journal (the books). Default on a Raspberry Pi: /var/lib/happiness
     /// (or ~/.local/share/happiness when that is not writable); on the simulator the books are
     /// kept in memory unless this is given.
@@ -120,7 +123,7 @@ struct Plan {
     listen: Option<SocketAddr>,
     backend: Backend,
     setup: KioskConfig,
-    events: EventsFormat,
+    events: Option<EventsFormat>,
 }
 
 /// The names the console answers to: those given, and this machine's host name (plain and
@@ -264,7 +267,21 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None
     };
     reload_on_sighup(&kiosk)?;
-    let printer = tokio::spawn(print_trace(trace_rx, plan.events, config.currency.clone()));
+    // A person at a terminal on the simulator gets a prompt with line editing and history.
+    let at_terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let prompt = (at_terminal && kiosk.sim.is_some())
+        .then(|| terminal::Prompt::start(terminal::history_path()))
+        .flatten();
+    let (prompt, out) = match prompt {
+        Some((prompt, printer)) => (Some(prompt), Some(printer)),
+        None => (None, None),
+    };
+    let events = plan.events.unwrap_or(if at_terminal {
+        EventsFormat::Customer
+    } else {
+        EventsFormat::Text
+    });
+    let printer = tokio::spawn(print_trace(trace_rx, events, config.currency.clone(), out));
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot listen for SIGTERM")?;
@@ -274,7 +291,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             _ = sigterm.recv() => tracing::info!("terminated: stopping"),
         }
     };
-    let failed = follow_script(&kiosk, &config.name, shutdown).await;
+    let failed = follow_script(&kiosk, &config.name, prompt, shutdown).await;
 
     // Stopping switches every motor off first and inhibits the coin acceptor; nothing after that
     // may keep the process alive.
@@ -377,15 +394,17 @@ fn reload_on_sighup(kiosk: &Kiosk) -> anyhow::Result<()> {
 async fn follow_script(
     kiosk: &Kiosk,
     machine: &str,
+    prompt: Option<terminal::Prompt>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> bool {
     tokio::pin!(shutdown);
     let interactive = std::io::stdin().is_terminal();
-    let mut lines = stdin_lines();
+    let mut lines = Input::new(prompt);
     if interactive && kiosk.sim.is_some() {
         println!(
-            "{machine} (simulated). Type `help` for commands, `quit` to stop.\n{}",
-            script::status_text(kiosk)
+            "{machine} (simulated). Type `help` for commands and the coins it takes, `quit` to \
+             stop.\n{}",
+            script::customer_status(kiosk)
         );
     }
     let mut stdin_open = true;
@@ -404,7 +423,7 @@ async fn follow_script(
             // process at once, whatever stdin does: under systemd stdin is empty for good, and
             // only an exit lets the service manager restart the kiosk.
             () = kiosk.finished() => break,
-            line = lines.recv(), if stdin_open => line,
+            line = lines.next(), if stdin_open => line,
         };
         let Some(line) = line else {
             stdin_open = false;
@@ -441,7 +460,7 @@ async fn follow_script(
             Ok(Outcome::Continue(text)) if !text.is_empty() => println!("{text}"),
             Ok(Outcome::Continue(_)) => {
                 if interactive && kiosk.sim.is_some() {
-                    println!("{}", script::status_text(kiosk));
+                    println!("{}", script::customer_status(kiosk));
                 }
             }
             Err(message) => report_script_error(&message, interactive, &mut failed),
@@ -476,6 +495,30 @@ pub fn cut(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Where the lines come from: the prompt at a terminal, or stdin as it comes.
+enum Input {
+    Prompt(terminal::Prompt),
+    Piped(mpsc::UnboundedReceiver<Result<String, String>>),
+}
+
+impl Input {
+    fn new(prompt: Option<terminal::Prompt>) -> Input {
+        match prompt {
+            Some(prompt) => Input::Prompt(prompt),
+            None => Input::Piped(stdin_lines()),
+        }
+    }
+
+    /// The next line, or `None` at the end of the input. (Safe to cancel: a line is never
+    /// lost.)
+    async fn next(&mut self) -> Option<Result<String, String>> {
+        match self {
+            Input::Prompt(prompt) => prompt.next().await,
+            Input::Piped(lines) => lines.recv().await,
+        }
+    }
+}
+
 /// Lines from stdin, read on a plain thread: a blocked read must not hold up the runtime's
 /// shutdown. A line that is not UTF-8 text comes as an error naming it, and the lines after it
 /// still come.
@@ -499,20 +542,58 @@ pub fn stdin_lines() -> mpsc::UnboundedReceiver<Result<String, String>> {
     rx
 }
 
+/// Print the trace in `format`, in time order: records are held until nothing earlier can still
+/// come (100 ms of trace time later, or 50 ms of quiet). At a terminal the lines go above the
+/// prompt through `printer`.
 pub async fn print_trace(
     mut rx: mpsc::UnboundedReceiver<TraceRecord>,
     format: EventsFormat,
     currency: String,
+    mut printer: Option<terminal::Printer>,
 ) {
-    while let Some(record) = rx.recv().await {
-        let line = match format {
-            EventsFormat::Json => record.to_json(),
-            EventsFormat::Text => record.to_text(&currency),
-            EventsFormat::None => continue,
+    const WINDOW_MS: f64 = 100.0;
+    const QUIET: std::time::Duration = std::time::Duration::from_millis(50);
+    let mut order = InOrder::default();
+    let mut open = true;
+    while open || !order.is_empty() {
+        let ready = if !open {
+            order.drain()
+        } else {
+            match tokio::time::timeout(QUIET, rx.recv()).await {
+                Ok(Some(record)) => {
+                    order.push(record);
+                    order.ready(WINDOW_MS)
+                }
+                Ok(None) => {
+                    open = false;
+                    order.drain()
+                }
+                Err(_) => order.drain(),
+            }
         };
-        let mut out = std::io::stdout().lock();
-        // stdout gone (closed pipe) is not a reason to stop the machine.
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        for record in ready {
+            let line = match format {
+                EventsFormat::Json => record.to_json(),
+                EventsFormat::Text => record.to_text(&currency),
+                EventsFormat::Customer => match customer_text(&record, &currency) {
+                    Some(line) => line,
+                    None => continue,
+                },
+                EventsFormat::None => continue,
+            };
+            print_line(line, &mut printer);
+        }
     }
+}
+
+fn print_line(line: String, printer: &mut Option<terminal::Printer>) {
+    if let Some(p) = printer {
+        if p.print(format!("{line}\n")).is_ok() {
+            return;
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    // stdout gone (closed pipe) is not a reason to stop the machine.
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
