@@ -382,6 +382,38 @@ async fn set_viewport(client: &Client, width: u32, height: u32) {
     assert_eq!(inner, serde_json::json!([width, height]), "the page's size");
 }
 
+/// Text on the page whose contrast with its background is under WCAG AA: 4.5:1, or 3:1 for
+/// large text (24 px, or 18.66 px bold). Backgrounds that are pictures (gradients) are skipped:
+/// their colours cannot be read back.
+const LOW_CONTRAST: &str = r#"
+const lin = (c) => { c /= 255; return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+const lum = (rgb) => 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2]);
+const parse = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+const low = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden' || Number(style.opacity) < 1) continue;
+  let bg = null, picture = false;
+  for (let a = el; a; a = a.parentElement) {
+    const s = getComputedStyle(a);
+    if (s.backgroundImage !== 'none') { picture = true; break; }
+    const c = parse(s.backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] === 1)) { bg = c; break; }
+  }
+  if (picture) continue;
+  bg = bg || [255, 255, 255];
+  const fg = parse(style.color);
+  const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+  const ratio = (l1 + 0.05) / (l2 + 0.05);
+  const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+  const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+  if (ratio < need) low.push(`${el.id || el.className || el.tagName}: "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+}
+return low;
+"#;
+
 async fn js(client: &Client, script: &str) -> serde_json::Value {
     client
         .execute(script, vec![])
@@ -459,6 +491,12 @@ async fn a_customer_buys_gets_a_surprise_and_answers_on_every_screen_size() {
         )
         .await;
         assert_eq!(small, serde_json::json!([]), "{size}: buttons under 48 px");
+        let low = js(c, LOW_CONTRAST).await;
+        assert_eq!(
+            low,
+            serde_json::json!([]),
+            "{size}: text under WCAG AA contrast"
+        );
         screenshot(c, &format!("kiosk-{size}-welcome")).await;
 
         let (button, says) = match i {
@@ -494,6 +532,12 @@ async fn a_customer_buys_gets_a_surprise_and_answers_on_every_screen_size() {
             "{size}: the reveal covers something"
         );
         screenshot(c, &format!("kiosk-{size}-surprise")).await;
+        let low = js(c, LOW_CONTRAST).await;
+        assert_eq!(
+            low,
+            serde_json::json!([]),
+            "{size}: text under WCAG AA contrast"
+        );
 
         // One tap records one answer and thanks the customer.
         click(c, "#happy").await;
@@ -607,6 +651,8 @@ async fn a_jam_shows_progress_then_the_refund_and_the_column_says_out_of_order()
     })
     .await;
     screenshot(c, "kiosk-800x480-jammed").await;
+    let low = js(c, LOW_CONTRAST).await;
+    assert_eq!(low, serde_json::json!([]), "text under WCAG AA contrast");
     rig.client.clone().close().await.expect("close the browser");
 }
 
