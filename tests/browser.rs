@@ -284,14 +284,7 @@ async fn a_stopped_kiosk_says_out_of_service_on_its_page() {
     let mut rig = start().await;
     let c = &rig.client;
     // The official Pi touchscreen.
-    set_viewport(c, 800, 480).await;
-    c.goto(&format!("{}/kiosk", rig.base))
-        .await
-        .expect("kiosk page");
-    eventually(c, "the welcome", async |c| {
-        text_of(c, "#display").await.contains("Insert coins")
-    })
-    .await;
+    open_kiosk(c, &rig.base, "", (800, 480)).await;
     // The driver of column 1's motor dies while it turns: the controller stops the machine.
     let stdin = rig.kiosk.0.stdin.as_mut().expect("kiosk stdin");
     stdin
@@ -359,6 +352,18 @@ const SIZES: [(u32, u32, &str); 3] = [
     (390, 844, "phone"),
     (1280, 1000, "desktop"),
 ];
+
+/// Opens the kiosk page (with `query`) at `size` and waits for the welcome.
+async fn open_kiosk(c: &Client, base: &str, query: &str, (width, height): (u32, u32)) {
+    set_viewport(c, width, height).await;
+    c.goto(&format!("{base}/kiosk{query}"))
+        .await
+        .expect("kiosk page");
+    eventually(c, "the welcome", async |c| {
+        text_of(c, "#display").await.contains("Insert coins")
+    })
+    .await;
+}
 
 /// Sizes the page itself (not the browser window around it) to `width` x `height`.
 async fn set_viewport(client: &Client, width: u32, height: u32) {
@@ -471,14 +476,7 @@ async fn a_customer_buys_gets_a_surprise_and_answers_on_every_screen_size() {
     let c = &rig.client;
     let mut answers = 0;
     for (i, (width, height, size)) in SIZES.into_iter().enumerate() {
-        set_viewport(c, width, height).await;
-        c.goto(&format!("{}/kiosk", rig.base))
-            .await
-            .expect("kiosk page");
-        eventually(c, "the welcome", async |c| {
-            text_of(c, "#display").await.contains("Insert coins")
-        })
-        .await;
+        open_kiosk(c, &rig.base, "", (width, height)).await;
         // At rest: no surprise box, no light show, no question.
         assert!(!shown(c, "#reveal").await, "{size}: a surprise box at rest");
         assert!(!shown(c, "#show").await, "{size}: a light show at rest");
@@ -584,14 +582,7 @@ async fn a_jam_shows_progress_then_the_refund_and_the_column_says_out_of_order()
     }
     let mut rig = start().await;
     let c = &rig.client;
-    set_viewport(c, 800, 480).await;
-    c.goto(&format!("{}/kiosk", rig.base))
-        .await
-        .expect("kiosk page");
-    eventually(c, "the welcome", async |c| {
-        text_of(c, "#display").await.contains("Insert coins")
-    })
-    .await;
+    open_kiosk(c, &rig.base, "", (800, 480)).await;
     let stdin = rig.kiosk.0.stdin.as_mut().expect("kiosk stdin");
     stdin.write_all(b"jam 1\n").expect("script");
     stdin.flush().expect("flush");
@@ -663,14 +654,7 @@ async fn the_language_button_changes_every_word_and_the_attract_screen_returns_t
     }
     let rig = start().await;
     let c = &rig.client;
-    set_viewport(c, 800, 480).await;
-    c.goto(&format!("{}/kiosk?attract=3", rig.base))
-        .await
-        .expect("kiosk page");
-    eventually(c, "the welcome", async |c| {
-        text_of(c, "#display").await.contains("Insert coins")
-    })
-    .await;
+    open_kiosk(c, &rig.base, "?attract=3", (800, 480)).await;
     click(c, "#lang").await;
     click(c, "#lang-de").await;
     eventually(c, "the German display", async |c| {

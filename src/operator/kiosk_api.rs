@@ -129,15 +129,7 @@ pub(super) async fn select(
     State(state): State<ApiState>,
     UrlPath(button): UrlPath<String>,
 ) -> ApiResult<StatusCode> {
-    let n: usize = button.parse().map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "`{}` is not a button number",
-                button.chars().take(20).collect::<String>()
-            ),
-        )
-    })?;
+    let n = button_number(&button)?;
     if let Some(sim) = &state.sim {
         sim.press(n)
             .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;

@@ -113,6 +113,19 @@ impl From<ConfigRejection> for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
+/// A button number from a URL, or 400 quoting (the start of) what was sent instead.
+fn button_number(text: &str) -> ApiResult<usize> {
+    text.parse().map_err(|_| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "`{}` is not a button number",
+                text.chars().take(20).collect::<String>()
+            ),
+        )
+    })
+}
+
 async fn ask<T>(
     state: &ApiState,
     make: impl FnOnce(oneshot::Sender<T>) -> Request,

@@ -23,12 +23,7 @@ pub(super) async fn sim_press(
     State(state): State<ApiState>,
     UrlPath(button): UrlPath<String>,
 ) -> ApiResult<StatusCode> {
-    let n: usize = button.parse().map_err(|_| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("`{button}` is not a button number"),
-        )
-    })?;
+    let n = button_number(&button)?;
     sim(&state)?
         .press(n)
         .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
