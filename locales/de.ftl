@@ -72,3 +72,9 @@ reveal-share-pack = { $count } × { $product } für Sie und Ihre Freunde
 reveal-gift = Ein Geschenk für Sie: { $product }
 reveal-show = Eine Lichtshow, nur für Sie!
 reveal-message = Eine Nachricht für Sie
+
+## Überraschungstexte, wenn surprises.toml keinen nennt
+surprise-extra-item = Überraschung! Noch einmal { $product }, aufs Haus.
+surprise-share-pack = Überraschung! { $count } × { $product } zum Teilen mit Freunden.
+surprise-gift = Überraschung! { $product } für Sie.
+surprise-show = Überraschung! Das ist nur für Sie.

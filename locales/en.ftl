@@ -75,3 +75,9 @@ reveal-share-pack = { $count } × { $product } for you and your friends
 reveal-gift = A gift for you: { $product }
 reveal-show = A light show, just for you!
 reveal-message = A note for you
+
+## Surprise messages when surprises.toml gives none ({ $product } and { $count } as there)
+surprise-extra-item = Surprise! One more { $product }, on the house.
+surprise-share-pack = Surprise! { $count } more { $product } to share with friends.
+surprise-gift = Surprise! A { $product } for you.
+surprise-show = Surprise! This one is for you.

@@ -72,3 +72,9 @@ reveal-share-pack = { $count } × { $product } pour vous et vos amis
 reveal-gift = Un cadeau pour vous : { $product }
 reveal-show = Un spectacle de lumière, rien que pour vous !
 reveal-message = Un mot pour vous
+
+## Messages de surprise quand surprises.toml n'en donne pas
+surprise-extra-item = Surprise ! { $product } en plus, offert par la maison.
+surprise-share-pack = Surprise ! { $count } × { $product } à partager entre amis.
+surprise-gift = Surprise ! { $product } pour vous.
+surprise-show = Surprise ! Celle-ci est pour vous.

@@ -69,3 +69,9 @@ reveal-share-pack = { $product } × { $count }、お友達とどうぞ
 reveal-gift = プレゼント：{ $product }
 reveal-show = あなただけのライトショー！
 reveal-message = あなたへのメッセージ
+
+## surprises.toml にメッセージがないときのサプライズ文
+surprise-extra-item = サプライズ！{ $product } をもう一本、サービスです。
+surprise-share-pack = サプライズ！{ $product } × { $count }、お友達とどうぞ。
+surprise-gift = サプライズ！{ $product } をどうぞ。
+surprise-show = サプライズ！あなたのためのショーです。

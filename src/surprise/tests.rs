@@ -901,3 +901,33 @@ fn a_daylight_saving_jump_does_not_reset_the_hourly_cap_or_the_cooldown() {
         "ten minutes have not passed: {d:?}"
     );
 }
+
+#[test]
+fn a_surprise_without_a_message_speaks_every_language_from_the_catalogue() {
+    let config = parse(
+        "[policy]\nprobability = 1.0\n\n[[surprises]]\nname = \"more\"\nkind = \"extra_item\"\n\
+         weight = 1\ncost_cents = 0\nsame = true\n",
+    )
+    .expect("valid");
+    let s = &config.catalogue[0];
+    assert_eq!(s.message, "Surprise! One more {product}, on the house.");
+    let german = s
+        .translations
+        .iter()
+        .find(|(l, _)| *l == crate::i18n::Language::German);
+    assert_eq!(
+        german.map(|(_, t)| t.as_str()),
+        Some("Überraschung! Noch einmal {product}, aufs Haus.")
+    );
+    assert_eq!(s.translations.len(), crate::i18n::Language::ALL.len());
+    // One with its own message keeps to the languages its operator wrote.
+    let config = parse(
+        "[[surprises]]\nname = \"note\"\nkind = \"message\"\nweight = 1\ncost_cents = 0\n\
+         message = \"Thanks!\"\nmessages = { fr = \"Merci !\" }\n",
+    )
+    .expect("valid");
+    assert_eq!(
+        config.catalogue[0].translations,
+        vec![(crate::i18n::Language::French, "Merci !".to_string())]
+    );
+}

@@ -9,7 +9,7 @@ use super::{
     Conditions, ItemSource, Pacing, Policy, Surprise, SurpriseConfig, SurpriseKind, MAX_SURPRISES,
 };
 use crate::config::Issue;
-use crate::i18n::Language;
+use crate::i18n::{catalogue, Arg, Language};
 use crate::localtime::{parse_days, TimeWindow};
 use crate::model::{ColumnId, ColumnSpec, ShowPattern};
 use crate::money::Cents;
@@ -375,12 +375,7 @@ fn message(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> String {
             }
             String::new()
         }
-        (None, RawKind::ExtraItem) => "Surprise! One more {product}, on the house.".into(),
-        (None, RawKind::SharePack) => {
-            "Surprise! {count} more {product} to share with friends.".into()
-        }
-        (None, RawKind::Gift) => "Surprise! A {product} for you.".into(),
-        (None, RawKind::Show) => "Surprise! This one is for you.".into(),
+        (None, kind) => default_message(kind, Language::English).unwrap_or_default(),
     };
     if message.chars().count() > 120 {
         c.issue(format!("{path}.message"), "must be at most 120 characters");
@@ -388,8 +383,32 @@ fn message(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> String {
     message
 }
 
-/// `messages`: the message in the kiosk's other languages.
+/// The catalogue's message for a surprise of `kind` that surprises.toml gives none, with the
+/// `{product}` and `{count}` placeholders left for the award to fill in.
+fn default_message(kind: RawKind, lang: Language) -> Option<String> {
+    let id = match kind {
+        RawKind::ExtraItem => "surprise-extra-item",
+        RawKind::SharePack => "surprise-share-pack",
+        RawKind::Gift => "surprise-gift",
+        RawKind::Show => "surprise-show",
+        RawKind::Message => return None,
+    };
+    let placeholders = [
+        ("product", Arg::Text("{product}")),
+        ("count", Arg::Text("{count}")),
+    ];
+    Some(catalogue().text(lang, id, &placeholders))
+}
+
+/// `messages`: the message in the kiosk's other languages. A surprise without a message of its
+/// own speaks every language from the catalogue.
 fn translations(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Vec<(Language, String)> {
+    if s.message.is_none() && s.messages.is_empty() {
+        return Language::ALL
+            .into_iter()
+            .filter_map(|lang| Some((lang, default_message(s.kind, lang)?)))
+            .collect();
+    }
     let mut out = Vec::new();
     for (code, text) in &s.messages {
         let field = format!(
