@@ -247,6 +247,23 @@ async fn buy_a_drink_by_clicking_and_edit_the_odds_in_the_console() {
     })
     .await;
 
+    // An edit in the text shows in the form, and saving the form keeps it (and the comments).
+    js(
+        c,
+        "const t = document.getElementById('text'); \
+         t.value = t.value.replace('max_per_hour = 10', 'max_per_hour = 12'); \
+         t.dispatchEvent(new Event('input'));",
+    )
+    .await;
+    let field = c
+        .find(Locator::Css("#f-max_per_hour"))
+        .await
+        .expect("field");
+    assert_eq!(
+        field.prop("value").await.ok().flatten().as_deref(),
+        Some("12")
+    );
+
     // ... and once fixed, the new version is applied.
     type_into(c, "#f-probability", "0.4").await;
     click(c, "#save").await;
@@ -269,7 +286,8 @@ async fn buy_a_drink_by_clicking_and_edit_the_odds_in_the_console() {
     assert!(
         current["text"]
             .as_str()
-            .is_some_and(|t| t.contains("probability = 0.4")),
+            .is_some_and(|t| t.contains("probability = 0.4")
+                && t.contains("max_per_hour = 12          # in any 60 minutes")),
         "{current}"
     );
     assert!(current["version"].as_i64().unwrap_or(0) >= 2);

@@ -79,31 +79,45 @@
     }
   }
 
-  // The policy fields edit the [policy] lines of the TOML text.
+  // The policy fields and the TOML text are one document. A field the operator typed in is
+  // "dirty": on save only dirty fields are written into the text, over the value alone (the
+  // line's comment stays), so an edit made in the text is never overwritten by the form. An
+  // edit in the text shows in the fields the operator has not touched.
+  const dirty = new Set();
+  const valueLine = (key) => new RegExp("^(\\s*" + key + "\\s*=\\s*)([^#\\n]*?)([ \\t]*(#[^\\n]*)?)$", "m");
+
   function readPolicy(text) {
     for (const input of document.querySelectorAll("#policy input")) {
-      const m = text.match(new RegExp("^\\s*" + input.dataset.key + "\\s*=\\s*([^#\\n]*)", "m"));
-      input.value = m ? m[1].trim() : "";
+      if (dirty.has(input.dataset.key)) continue;
+      const m = text.match(valueLine(input.dataset.key));
+      input.value = m ? m[2].trim() : "";
     }
   }
 
   function writePolicy(text) {
     for (const input of document.querySelectorAll("#policy input")) {
       const key = input.dataset.key;
-      const line = key + " = " + input.value.trim();
-      const re = new RegExp("^(\\s*)" + key + "\\s*=[^\\n]*", "m");
+      const value = input.value.trim();
+      if (!dirty.has(key)) continue;
+      const re = valueLine(key);
       if (re.test(text)) {
-        text = text.replace(re, (_, indent) => indent + line);
-      } else if (input.value.trim() !== "") {
-        text = text.replace(/^\[policy\]\s*$/m, "[policy]\n" + line);
+        text = text.replace(re, (_, head, _old, tail) => head + value + tail);
+      } else if (value !== "") {
+        text = text.replace(/^\[policy\][ \t]*$/m, "[policy]\n" + key + " = " + value);
       }
     }
     return text;
   }
 
+  for (const input of document.querySelectorAll("#policy input")) {
+    input.addEventListener("input", () => dirty.add(input.dataset.key));
+  }
+  $("text").addEventListener("input", () => readPolicy($("text").value));
+
   async function refreshSurprises() {
     const r = await api("GET", "/api/config/surprises");
     if (!r.ok) return;
+    dirty.clear();
     $("text").value = r.data.text;
     readPolicy(r.data.text);
     const v = await api("GET", "/api/config/surprises/versions");
