@@ -18,7 +18,7 @@ use crate::i18n::Language;
 use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 use crate::money::Cents;
 
-pub(crate) use issue::parse_toml;
+pub(crate) use issue::{locate as locate_issues, parse_toml};
 pub use issue::{ConfigError, Issue};
 
 /// File name of the machine description inside a config directory.
@@ -106,7 +106,7 @@ impl MachineConfig {
             issues,
         };
         let raw: raw::RawFile = parse_toml(text).map_err(|i| invalid(vec![i]))?;
-        validate::validate(raw).map_err(invalid)
+        validate::validate(raw).map_err(|issues| invalid(locate_issues(text, issues)))
     }
 
     /// Load `machine.toml` from a config directory.

@@ -247,6 +247,40 @@ async fn buy_a_drink_by_clicking_and_edit_the_odds_in_the_console() {
     })
     .await;
 
+    // A problem outside the form is listed with its line and the surprise's name, and the
+    // editor marks that line.
+    js(
+        c,
+        "const t = document.getElementById('text'); \
+         t.value = t.value.replace('column = 5\\n', 'column = 9\\n');",
+    )
+    .await;
+    click(c, "#save").await;
+    let text = js(c, "return document.getElementById('text').value").await;
+    let line = text
+        .as_str()
+        .and_then(|t| t.lines().position(|l| l.starts_with("column = 9")))
+        .map(|i| i + 1)
+        .expect("the edited line");
+    eventually(c, "the line marked", async |c| {
+        text_of(c, "#text-errors").await.contains(&format!(
+            "line {line}: surprises[3] (\"A flower\").column: there is no column 9"
+        ))
+    })
+    .await;
+    let marked = js(
+        c,
+        "return document.getElementById('text').dataset.markedLine",
+    )
+    .await;
+    assert_eq!(marked, serde_json::json!(line.to_string()));
+    js(
+        c,
+        "const t = document.getElementById('text'); \
+         t.value = t.value.replace('column = 9\\n', 'column = 5\\n');",
+    )
+    .await;
+
     // An edit in the text shows in the form, and saving the form keeps it (and the comments).
     js(
         c,

@@ -77,6 +77,54 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Give each issue without a line the line of its field in `text` (or of the nearest table
+/// above it that is there: a missing field is reported on its table's line), so that an editor
+/// can point at it.
+pub(crate) fn locate(text: &str, mut issues: Vec<Issue>) -> Vec<Issue> {
+    let Ok(doc) = toml_edit::Document::parse(text) else {
+        return issues;
+    };
+    for issue in issues.iter_mut().filter(|i| i.line.is_none()) {
+        let mut item = doc.as_item();
+        let mut found = None;
+        for step in path_steps(&issue.path) {
+            let next = match step {
+                Step::Key(key) => item.get(key),
+                Step::Index(i) => item.get(i),
+            };
+            let Some(next) = next else { break };
+            item = next;
+            found = item.span().or(found);
+        }
+        issue.line = found.map(|span| line_of(text, span.start));
+    }
+    issues
+}
+
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// `surprises[3].when.days[0]` as keys and indexes.
+fn path_steps(path: &str) -> Vec<Step<'_>> {
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+        if !key.is_empty() {
+            steps.push(Step::Key(key));
+        }
+        while let Some((index, after)) = rest.split_once(']') {
+            match index.parse() {
+                Ok(i) => steps.push(Step::Index(i)),
+                Err(_) => return steps,
+            }
+            rest = after.strip_prefix('[').unwrap_or(after);
+        }
+    }
+    steps
+}
+
 /// Parse TOML text into `T`, reporting the first problem with its field path and line.
 pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Issue> {
     let de = toml::de::Deserializer::parse(text).map_err(|e| Issue {

@@ -99,9 +99,15 @@ fn syntax_error_gives_a_line() {
 fn error_display_names_the_file_path_and_problem() {
     let text = GOOD.replacen("price_cents = 150", "price_cents = -1", 1);
     let err = check(&text).expect_err("invalid");
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("price_cents = -1"))
+        .map_or(0, |i| i + 1);
     assert_eq!(
         err.to_string(),
-        "config/machine.toml: columns[0].price_cents: -1 must not be negative"
+        format!(
+            "config/machine.toml: line {line}: columns[0].price_cents: -1 must not be negative"
+        )
     );
 }
 

@@ -241,7 +241,8 @@ impl SurpriseConfig {
             issues,
         };
         let raw: raw::RawFile = parse_toml(text).map_err(|i| invalid(vec![i]))?;
-        validate::validate(raw, columns).map_err(invalid)
+        validate::validate(raw, columns)
+            .map_err(|issues| invalid(crate::config::locate_issues(text, issues)))
     }
 
     /// Load `surprises.toml` from a config directory; an absent file means no surprises.

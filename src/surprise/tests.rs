@@ -931,3 +931,41 @@ fn a_surprise_without_a_message_speaks_every_language_from_the_catalogue() {
         vec![(crate::i18n::Language::French, "Merci !".to_string())]
     );
 }
+
+#[test]
+fn validation_problems_name_the_line_of_their_field() {
+    let text = SURPRISES.replacen("column = 5\n", "column = 9\n", 1);
+    let line_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.starts_with(needle))
+            .map(|i| i + 1)
+    };
+    let err = parse(&text).expect_err("column 9");
+    let issue = &err.issues()[0];
+    assert_eq!(issue.path, "surprises[3].column");
+    assert_eq!(issue.line, line_of("column = 9"), "{err}");
+    assert!(err
+        .to_string()
+        .contains(&format!("line {}", issue.line.unwrap_or(0))));
+    // A field deep in a table, and one in an array.
+    let text = SURPRISES.replacen("days = [\"mon\",", "days = [\"someday\",", 1);
+    let err = parse(&text).expect_err("bad day");
+    assert_eq!(err.issues()[0].path, "surprises[4].when.days[0]");
+    assert_eq!(
+        err.issues()[0].line,
+        text.lines()
+            .position(|l| l.starts_with("days = [\"someday\""))
+            .map(|i| i + 1)
+    );
+    // A missing field is shown on its table's line.
+    let text = SURPRISES.replacen("column = 5\n", "", 1);
+    let err = parse(&text).expect_err("no column");
+    assert_eq!(err.issues()[0].path, "surprises[3].column");
+    let header = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("[[surprises]]"))
+        .nth(3)
+        .map(|(i, _)| i + 1);
+    assert_eq!(err.issues()[0].line, header, "{err}");
+}

@@ -140,9 +140,32 @@
     }
   }
 
+  // `surprises[3].column` with the surprise's name: `surprises[3] ("A flower").column`.
+  function describePath(text, path) {
+    const m = path.match(/^surprises\[(\d+)\](.*)$/);
+    if (!m) return path;
+    const blocks = text.split(/^\[\[surprises\]\][ \t]*$/m).slice(1);
+    const name = (blocks[Number(m[1])] || "").match(/^\s*name\s*=\s*"([^"]*)"/m);
+    return name ? `surprises[${m[1]}] ("${name[1]}")${m[2]}` : path;
+  }
+
+  // Select line `n` of the editor and scroll it into view.
+  function markLine(n) {
+    const area = $("text");
+    const lines = area.value.split("\n");
+    const start = lines.slice(0, n - 1).reduce((sum, l) => sum + l.length + 1, 0);
+    const end = start + (lines[n - 1] || "").length;
+    area.focus();
+    area.setSelectionRange(start, end);
+    const lineHeight = parseFloat(getComputedStyle(area).lineHeight) || 18;
+    area.scrollTop = Math.max(0, (n - 4) * lineHeight);
+    area.dataset.markedLine = String(n);
+  }
+
   function clearErrors() {
     for (const span of document.querySelectorAll("[data-error-for]")) span.textContent = "";
     $("text-errors").textContent = "";
+    delete $("text").dataset.markedLine;
   }
 
   async function save() {
@@ -157,13 +180,26 @@
       return;
     }
     if (r.data && r.data.issues) {
-      const rest = [];
+      const list = $("text-errors");
+      let first = null;
       for (const issue of r.data.issues) {
         const span = document.querySelector(`[data-error-for="${issue.path}"]`);
-        if (span) span.textContent = issue.message;
-        else rest.push(issue.path + ": " + issue.message);
+        if (span) {
+          span.textContent = issue.message;
+          continue;
+        }
+        // The others are listed under the editor, each with its line; a click marks it.
+        const b = document.createElement("button");
+        b.className = "issue";
+        b.textContent = (issue.line ? "line " + issue.line + ": " : "") +
+          describePath(text, issue.path) + (issue.path ? ": " : "") + issue.message;
+        if (issue.line) {
+          b.onclick = () => markLine(issue.line);
+          first = first || issue.line;
+        }
+        list.appendChild(b);
       }
-      $("text-errors").textContent = rest.join("\n");
+      if (first) markLine(first);
     } else if (r.data && (r.data.message || r.data.error)) {
       $("text-errors").textContent = r.data.message || r.data.error;
     }
