@@ -325,6 +325,32 @@ async fn buy_a_drink_by_clicking_and_edit_the_odds_in_the_console() {
         "{current}"
     );
     assert!(current["version"].as_i64().unwrap_or(0) >= 2);
+
+    // The console on a desktop and on a phone: nothing wider than the screen, the version in
+    // force marked, the sale in the books with its currency.
+    for (width, height, size) in [(1280, 1000, "desktop"), (390, 844, "phone")] {
+        set_viewport(c, width, height).await;
+        c.refresh().await.expect("reload");
+        eventually(c, "the books with the sale", async |c| {
+            text_of(c, "#books").await.contains("Cola: 1 sold, €1.50")
+        })
+        .await;
+        eventually(c, "the version in force", async |c| {
+            text_of(c, "#versions").await.contains("in force")
+        })
+        .await;
+        let fits = js(
+            c,
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+        )
+        .await;
+        assert_eq!(
+            fits,
+            serde_json::json!(true),
+            "{size}: the console is wider than the screen"
+        );
+        screenshot(c, &format!("operator-{size}")).await;
+    }
     rig.client.clone().close().await.expect("close the browser");
 }
 

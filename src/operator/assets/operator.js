@@ -20,8 +20,11 @@
     return { ok: r.ok, status: r.status, data };
   }
 
-  function money(cents, currency) {
-    return currency + (cents / 100).toFixed(2);
+  let currency = "";
+  let ledgerSeen = "";
+
+  function money(cents, symbol) {
+    return symbol + (cents / 100).toFixed(2);
   }
 
   async function refreshStatus() {
@@ -29,9 +32,17 @@
     if (!r.ok) return;
     const s = r.data;
     $("machine").textContent = s.machine + " (" + s.hardware + ")";
-    $("summary").textContent = "Credit " + money(s.credit, s.currency) + " | door " +
-      (s.door_open ? "OPEN" : "closed") + " | journal commits " + s.journal_commits +
+    currency = s.currency;
+    $("summary").textContent = "Credit held " + money(s.credit, s.currency) + " | service door " +
+      (s.door_open ? "OPEN" : "closed") +
+      (s.out_of_service ? " | NOT SELLING: " + s.out_of_service : "") +
       (s.restart_needed ? " | machine.toml changed: restart to apply" : "");
+    // The books follow the money: after a sale, a refund or a payout they are read again.
+    const ledger = JSON.stringify(s.ledger);
+    if (ledger !== ledgerSeen) {
+      if (ledgerSeen) refreshBooks();
+      ledgerSeen = ledger;
+    }
     $("config-error").textContent = s.last_config_error ? "Last config change refused: " + s.last_config_error : "";
     $("paused").textContent = s.surprises_paused ? "surprises are PAUSED" : "surprises are on";
     $("version").textContent = s.surprise_version ? "(version " + s.surprise_version + " in force)" : "";
@@ -55,27 +66,41 @@
     }
   }
 
+  // What each kind of fault in the books means to an operator.
+  const FAULTS = {
+    column_fault: "failed vends (the column was taken out of service)",
+    sensor_stuck: "drop sensor stuck",
+    unexpected_drop: "items dropped that nobody paid for",
+    interrupted: "vends interrupted by a power cut (refunded)",
+    unknown_coin: "coins not recognised (kept by the acceptor)",
+    storage_full: "times the disk was full",
+  };
+
   async function refreshBooks() {
     const r = await api("GET", "/api/books");
     if (!r.ok) return;
     const b = r.data;
-    const cur = "";
-    const sales = b.sales.map((s) => `${s.product}: ${s.count} (${(s.amount / 100).toFixed(2)})`).join(", ") || "none";
-    const surprises = b.surprises.map((s) => `${s.name}: ${s.count}`).join(", ") || "none";
-    const faults = b.faults.map((f) => `${f.kind}${f.column ? " col " + f.column : ""}: ${f.count}`).join(", ") || "none";
-    $("books").innerHTML = "";
-    for (const line of [
-      "Money: inserted " + (b.money.inserted / 100).toFixed(2) + ", spent " + (b.money.spent / 100).toFixed(2) +
-        ", paid back " + (b.money.paid_out / 100).toFixed(2) + ", held " + (b.money.held / 100).toFixed(2) +
-        (b.money.balanced ? " (balanced)" : " (DOES NOT BALANCE)"),
-      "Sales: " + sales + cur,
-      "Surprises: " + surprises + " (cost " + (b.surprise_cost / 100).toFixed(2) + ")",
-      "Faults: " + faults + "; interrupted vends " + b.interrupted,
-      "How was it? happy " + b.feedback[0] + ", not happy " + b.feedback[1],
-    ]) {
-      const p = document.createElement("div");
-      p.textContent = line;
-      $("books").appendChild(p);
+    const m = (cents) => money(cents, currency);
+    const list = (items, text) => items.length ? items.map(text).join("; ") : "none";
+    const lines = [
+      ["Period", "since the books began"],
+      ["Money", "inserted " + m(b.money.inserted) + ", spent " + m(b.money.spent) + ", paid back " +
+        m(b.money.paid_out) + ", held as credit " + m(b.money.held) +
+        (b.money.balanced ? " (balanced to the cent)" : " (DOES NOT BALANCE: run happiness report)")],
+      ["Sales", list(b.sales, (x) => `${x.product}: ${x.count} sold, ${m(x.amount)}`)],
+      ["Refunds", list(b.refunds, (x) => `${x[1]} ${x[0] || "refunded"}, ${m(x[2])}`)],
+      ["Surprises", list(b.surprises, (x) => `${x.name}: ${x.count}`) + "; they cost " + m(b.surprise_cost)],
+      ["Faults", list(b.faults, (x) => (x.column ? "column " + x.column + ": " : "") + x.count + " " + (FAULTS[x.kind] || x.kind))],
+      ["How was it?", `happy ${b.feedback[0]}, not happy ${b.feedback[1]}`],
+    ];
+    const box = $("books");
+    box.innerHTML = "";
+    for (const [name, text] of lines) {
+      const row = document.createElement("div");
+      row.innerHTML = "<strong></strong> <span></span>";
+      row.firstChild.textContent = name + ":";
+      row.lastChild.textContent = text;
+      box.appendChild(row);
     }
   }
 
@@ -117,6 +142,7 @@
   async function refreshSurprises() {
     const r = await api("GET", "/api/config/surprises");
     if (!r.ok) return;
+    const inForce = r.data.version;
     dirty.clear();
     $("text").value = r.data.text;
     readPolicy(r.data.text);
@@ -129,14 +155,24 @@
       tr.innerHTML = `<td>${version.version}</td><td></td><td></td><td></td>`;
       tr.children[1].textContent = version.at;
       tr.children[2].textContent = version.source;
-      const b = document.createElement("button");
-      b.textContent = "roll back to this";
-      b.onclick = async () => {
-        const res = await api("POST", "/api/config/surprises/rollback/" + version.version);
-        if (res.ok) { $("saved").textContent = "Version " + res.data.version + " applied"; refreshAll(); }
-      };
-      tr.children[3].appendChild(b);
+      if (version.version === inForce) {
+        tr.children[3].textContent = "in force";
+      } else {
+        const b = document.createElement("button");
+        b.textContent = "roll back to this";
+        b.onclick = async () => {
+          const res = await api("POST", "/api/config/surprises/rollback/" + version.version);
+          if (res.ok) { $("saved").textContent = "Version " + res.data.version + " applied"; refreshAll(); }
+        };
+        tr.children[3].appendChild(b);
+      }
       body.appendChild(tr);
+      if (version.diff) {
+        const row = document.createElement("tr");
+        row.innerHTML = '<td colspan="4"><details><summary>what changed</summary><pre></pre></details></td>';
+        row.querySelector("pre").textContent = version.diff;
+        body.appendChild(row);
+      }
     }
   }
 
