@@ -32,7 +32,7 @@ use crate::localtime::LocalTime;
 use crate::money::Cents;
 use crate::surprise::{SurpriseConfig, SurpriseEngine, VendFacts};
 
-pub use protocol::{ColumnStatus, Command, Event, FailReason, Notice, Refusal};
+pub use protocol::{ColumnStatus, Command, Event, FailReason, Notice, Refusal, SurpriseHold};
 pub use screen::{Reveal, RevealItem, Screen};
 use timers::Timer;
 
@@ -255,6 +255,32 @@ impl VendCore {
     }
 
     /// The surprise engine (for reports and operator views).
+    /// Why no surprise can be awarded right now, whatever the caps say, if something holds every
+    /// surprise back (checked in this order).
+    pub fn surprises_held(&self) -> Option<SurpriseHold> {
+        let stuck = self.stuck.iter().position(|&s| s);
+        let faulted = self
+            .columns
+            .iter()
+            .position(|c| matches!(c.status, ColumnStatus::Faulted(_)))
+            .and_then(ColumnId::from_index);
+        if !self.engine.config().policy.enabled {
+            Some(SurpriseHold::Disabled)
+        } else if self.engine.paused() {
+            Some(SurpriseHold::Paused)
+        } else if self.door_open {
+            Some(SurpriseHold::DoorOpen)
+        } else if self.storage_full {
+            Some(SurpriseHold::StorageFull)
+        } else if let Some(column) = faulted {
+            Some(SurpriseHold::ColumnFault { column })
+        } else {
+            stuck.map(|sensor| SurpriseHold::SensorStuck {
+                sensor: u8::try_from(sensor).unwrap_or(u8::MAX),
+            })
+        }
+    }
+
     pub fn surprises(&self) -> &SurpriseEngine {
         &self.engine
     }

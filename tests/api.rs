@@ -392,8 +392,10 @@ async fn rollback_restores_an_earlier_version() {
     rig.stop().await;
 }
 
+/// Whether `check` comes true within 30 s (a jammed vend's retries take about 10 s; a loaded
+/// machine takes longer); it returns as soon as it does.
 async fn wait_for(mut check: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..60 {
+    for _ in 0..300 {
         if check().await {
             return true;
         }
@@ -544,10 +546,18 @@ async fn actions_answer_after_they_are_applied_with_the_state_in_force() {
         let body: serde_json::Value = r.json().await.expect("json");
         assert_eq!(body["surprises_paused"], true);
         assert_eq!(rig.json("/api/status").await["surprises_paused"], true);
+        assert_eq!(
+            rig.json("/api/status").await["surprises_held"],
+            "paused by an operator"
+        );
         let r = post("/api/surprises/resume").await.expect("resume");
         let body: serde_json::Value = r.json().await.expect("json");
         assert_eq!(body["surprises_paused"], false);
         assert_eq!(rig.json("/api/status").await["surprises_paused"], false);
+        assert_eq!(
+            rig.json("/api/status").await["surprises_held"],
+            serde_json::Value::Null
+        );
     }
     // A column in the middle of a (jammed, so long) vend is not touched: 409 with its state.
     let sim = rig.kiosk.sim.clone().expect("simulator");
@@ -567,6 +577,14 @@ async fn actions_answer_after_they_are_applied_with_the_state_in_force() {
         "{body}"
     );
     assert_ne!(body["column"]["status"]["status"], "disabled", "{body}");
+    // Once the jam has taken column 1 out of service, the console says why no surprise comes.
+    assert!(
+        wait_for(async || {
+            rig.json("/api/status").await["surprises_held"]
+                == "column 1 is out of order: every surprise waits until it is reset"
+        })
+        .await
+    );
     rig.stop().await;
 }
 

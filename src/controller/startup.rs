@@ -91,6 +91,7 @@ impl Controller {
             journal_commits: 0,
             last_config_error: None,
             surprises_paused: false,
+            surprises_held: None,
             surprise_version: None,
             restart_needed: false,
             out_of_service: None,

@@ -55,6 +55,8 @@ pub struct Status {
     pub last_config_error: Option<String>,
     /// Whether the operator paused surprises.
     pub surprises_paused: bool,
+    /// What holds every surprise back right now, in words, if anything does.
+    pub surprises_held: Option<String>,
     /// The journal version of the surprise config in force.
     pub surprise_version: Option<i64>,
     /// `machine.toml` changed on disk in a way that takes effect at the next start.
@@ -119,6 +121,7 @@ impl Controller {
             journal_commits: self.journal.stats().commits,
             last_config_error: self.files.last_error.clone(),
             surprises_paused: self.core.surprises().paused(),
+            surprises_held: self.core.surprises_held().map(|h| h.to_string()),
             surprise_version: self.files.surprise_version,
             restart_needed: self.files.restart_needed,
             out_of_service: self.out_of_service(),

@@ -347,6 +347,52 @@ pub enum Command {
     },
 }
 
+/// What holds every surprise back (the caps and budgets come on top, vend by vend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum SurpriseHold {
+    /// `enabled = false` in surprises.toml.
+    Disabled,
+    /// The operator paused them.
+    Paused,
+    /// The service door is open.
+    DoorOpen,
+    /// The books' disk is full.
+    StorageFull,
+    /// A column failed a vend and is out of service: no promise is made until it is cleared.
+    ColumnFault {
+        /// The column (the first one, if several).
+        column: ColumnId,
+    },
+    /// A drop sensor is stuck.
+    SensorStuck {
+        /// The sensor (0-based).
+        sensor: u8,
+    },
+}
+
+impl fmt::Display for SurpriseHold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SurpriseHold::Disabled => {
+                f.write_str("switched off in surprises.toml (enabled = false)")
+            }
+            SurpriseHold::Paused => f.write_str("paused by an operator"),
+            SurpriseHold::DoorOpen => f.write_str("the service door is open"),
+            SurpriseHold::StorageFull => f.write_str("the books' disk is full"),
+            SurpriseHold::ColumnFault { column } => write!(
+                f,
+                "column {column} is out of order: every surprise waits until it is reset"
+            ),
+            SurpriseHold::SensorStuck { sensor } => write!(
+                f,
+                "drop sensor {} is stuck: every surprise waits until it clears",
+                u16::from(*sensor) + 1
+            ),
+        }
+    }
+}
+
 /// A column's service state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", content = "reason", rename_all = "snake_case")]

@@ -905,3 +905,38 @@ fn the_surprise_lamp_blinks_the_shows_pattern_for_as_long_as_it_runs() {
     assert_eq!(lamp, expected);
     assert_eq!(core.next_deadline(), None, "nothing left to blink");
 }
+
+#[test]
+fn what_holds_every_surprise_back_is_named() {
+    let mut core = VendCore::new(&always_extra(3));
+    assert_eq!(core.surprises_held(), None);
+    core.handle(ms(0), Event::Door { open: true });
+    assert_eq!(core.surprises_held(), Some(SurpriseHold::DoorOpen));
+    core.handle(ms(10), Event::Door { open: false });
+    core.handle(ms(20), Event::SensorStuck { sensor: 0 });
+    assert_eq!(
+        core.surprises_held(),
+        Some(SurpriseHold::SensorStuck { sensor: 0 })
+    );
+    core.handle(ms(30), Event::SensorCleared { sensor: 0 });
+    assert_eq!(core.surprises_held(), None);
+    // A jam takes column 1 out of service: every surprise waits for the operator.
+    core.handle(
+        ms(40),
+        Event::Coin {
+            value: Cents::new(150),
+        },
+    );
+    core.handle(ms(40), Event::Select { column: col(1) });
+    while let Some(d) = core.next_deadline() {
+        core.poll(d);
+    }
+    let held = core.surprises_held();
+    assert_eq!(held, Some(SurpriseHold::ColumnFault { column: col(1) }));
+    assert_eq!(
+        held.map(|h| h.to_string()).as_deref(),
+        Some("column 1 is out of order: every surprise waits until it is reset")
+    );
+    core.surprises_mut().set_paused(true);
+    assert_eq!(core.surprises_held(), Some(SurpriseHold::Paused));
+}
