@@ -268,8 +268,9 @@
     } catch (_) { /* the page was left or the server stopped */ }
   }
 
-  function refreshAll() {
-    refreshStatus();
+  // The status first: the books are written in its currency.
+  async function refreshAll() {
+    await refreshStatus();
     refreshBooks();
     refreshSurprises();
   }
