@@ -70,6 +70,20 @@ impl Language {
         Self::ALL.map(Language::code).join(", ")
     }
 
+    /// The language whose code is exactly `code`, as a config file must name it, or why not.
+    pub fn from_config(code: &str) -> Result<Language, String> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.code() == code)
+            .ok_or_else(|| {
+                format!(
+                    "the kiosk has no language `{}`: it speaks {}",
+                    code.chars().take(20).collect::<String>(),
+                    Self::codes()
+                )
+            })
+    }
+
     fn source(self) -> &'static str {
         match self {
             Language::English => include_str!("../locales/en.ftl"),

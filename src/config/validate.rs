@@ -93,19 +93,10 @@ fn machine(v: &mut Validator, m: &RawMachine) -> (String, String, Language) {
         v.issue("machine.currency", "use a short symbol such as € or $");
     }
     let code = m.language.trim();
-    let language = Language::from_code(code)
-        .filter(|l| l.code() == code)
-        .unwrap_or_else(|| {
-            v.issue(
-                "machine.language",
-                format!(
-                    "the kiosk has no language `{}`: it speaks {}",
-                    code.chars().take(20).collect::<String>(),
-                    Language::codes()
-                ),
-            );
-            Language::English
-        });
+    let language = Language::from_config(code).unwrap_or_else(|problem| {
+        v.issue("machine.language", problem);
+        Language::English
+    });
     (name, currency, language)
 }
 

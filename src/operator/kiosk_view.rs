@@ -90,16 +90,16 @@ fn front_view(state: &ApiState, words: &Words<'_>) -> FrontView {
     }
 }
 
-/// The surprise on the display, if one is, with its reveal in words.
-fn surprise_view(s: &Status, words: &Words<'_>) -> Option<SurpriseView> {
-    let screen = s.screen.as_ref()?;
-    let Screen::Surprise { name, reveal, .. } = screen else {
+/// The surprise on the display, if one is, with its reveal in words; `message` is the display's
+/// text (the surprise's message in the page's language).
+fn surprise_view(s: &Status, words: &Words<'_>, message: &str) -> Option<SurpriseView> {
+    let Some(Screen::Surprise { name, reveal, .. }) = s.screen.as_ref() else {
         return None;
     };
     let (title, detail) = reveal_words(reveal, words);
     Some(SurpriseView {
         name: name.clone(),
-        message: display::text_in(words.lang, screen, &s.currency),
+        message: message.to_string(),
         reveal: reveal.clone(),
         title,
         detail,
@@ -322,15 +322,17 @@ pub(super) fn kiosk_view(state: &ApiState, s: &Status, lang: Language) -> KioskV
             Some(selection(i + 1, c, down, &words))
         })
         .collect();
+    let display_text = s.screen.as_ref().map_or_else(
+        || s.display.clone(),
+        |screen| display::text_in(lang, screen, &s.currency),
+    );
     KioskView {
         lang,
         machine: s.machine.clone(),
         currency: s.currency.clone(),
         hardware: s.hardware.clone(),
-        display: s.screen.as_ref().map_or_else(
-            || s.display.clone(),
-            |screen| display::text_in(lang, screen, &s.currency),
-        ),
+        surprise: surprise_view(s, &words, &display_text),
+        display: display_text,
         tone: tone(s.screen.as_ref(), s.out_of_service.is_some()),
         screen: s.screen.clone(),
         credit: s.credit,
@@ -352,7 +354,6 @@ pub(super) fn kiosk_view(state: &ApiState, s: &Status, lang: Language) -> KioskV
         // next vend starts; the page keeps the question up for a while, not for ever.
         ask_feedback: s.feedback_open && !s.vending && s.out_of_service.is_none(),
         feedback_vend: s.vends_finished,
-        surprise: surprise_view(s, &words),
         front: front_view(state, &words),
         out_of_service: s.out_of_service.clone(),
     }

@@ -415,16 +415,12 @@ fn translations(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Vec<(Langua
             "{path}.messages.{}",
             code.chars().take(20).collect::<String>()
         );
-        let Some(lang) = Language::from_code(code).filter(|l| l.code() == code) else {
-            c.issue(
-                field,
-                format!(
-                    "the kiosk has no language `{}`: it speaks {}",
-                    code.chars().take(20).collect::<String>(),
-                    Language::codes()
-                ),
-            );
-            continue;
+        let lang = match Language::from_config(code) {
+            Ok(lang) => lang,
+            Err(problem) => {
+                c.issue(field, problem);
+                continue;
+            }
         };
         let text = text.trim();
         if text.is_empty() {
