@@ -553,7 +553,7 @@ mod stop;
 mod trace_sink;
 
 pub use dispatch::Dispatch;
-pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, Request};
+pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, PeriodError, Request};
 pub use startup::OnOpen;
 pub use status::{ColumnView, Status};
 pub use trace_sink::TraceSink;

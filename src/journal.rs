@@ -27,6 +27,7 @@ mod configs;
 mod disk;
 mod error;
 mod open;
+mod period;
 mod recover;
 mod report;
 mod schema;
@@ -40,6 +41,10 @@ use disk::Disk;
 pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
 pub use error::JournalError;
 pub use open::{OpenOptions, LOCK_FILE};
+pub use period::{
+    sales_csv, Bucket, BucketRow, BudgetRule, ColumnTally, FeedbackTally, KindTally, Period,
+    PeriodBooks, PeriodQuery, PromiseKept, SaleLine, Tally, MAX_PERIOD_DAYS,
+};
 use report::books_report;
 pub use report::{
     BooksReport, FaultCount, InventoryLine, MoneyBalance, ProductSales, SurpriseTotals,
@@ -340,6 +345,21 @@ impl Journal {
     /// The report behind `happiness report`.
     pub fn report(&self) -> Result<BooksReport, JournalError> {
         books_report(&self.conn)
+    }
+
+    /// The books over a period, surprise spend measured against `rule` (no seal check: cheap
+    /// enough to read after every sale).
+    pub fn period_books(
+        &self,
+        period: &Period,
+        rule: BudgetRule,
+    ) -> Result<PeriodBooks, JournalError> {
+        period::period_books(&self.conn, period, rule)
+    }
+
+    /// Every paid vend in a period, oldest first, for the sales export.
+    pub fn sales_lines(&self, period: &Period) -> Result<Vec<SaleLine>, JournalError> {
+        period::sales_lines(&self.conn, period)
     }
 
     /// Stock per column (1-based column numbers) as the books have it.

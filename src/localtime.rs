@@ -224,6 +224,37 @@ impl TimeWindow {
     }
 }
 
+/// One end of a period as an operator writes it, in the machine's local time: a date
+/// (`2026-11-27`: the day's start, or with `end` the next day's start, so that a date names the
+/// whole day), a local date and time (`2026-11-27T14:00`, `2026-11-27 14:00:00`), or an RFC 3339
+/// instant with its offset (`2026-11-27T13:00:00Z`), which is turned into this machine's local
+/// time.
+pub fn parse_bound(s: &str, end: bool) -> Result<LocalTime, String> {
+    let s = s.trim();
+    let shown: String = s.chars().take(40).collect();
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let start = LocalTime(date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp());
+        return Ok(if end { start.plus_secs(86_400) } else { start });
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, format) {
+            return Ok(LocalTime(t.and_utc().timestamp()));
+        }
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(LocalTime::now_from(&t.with_timezone(&chrono::Local)));
+    }
+    Err(format!(
+        "`{shown}` is not a date (2026-11-27), a local time (2026-11-27T14:00) or an RFC 3339 \
+         time (2026-11-27T13:00:00Z)"
+    ))
+}
+
 fn parse_hm(s: &str) -> Option<u16> {
     let (h, m) = s.trim().split_once(':')?;
     if m.len() != 2 {
@@ -291,6 +322,29 @@ mod tests {
         }
         assert_eq!("Friday".parse::<Weekday>(), Ok(Weekday::Fri));
         assert!("funday".parse::<Weekday>().is_err());
+    }
+
+    #[test]
+    fn period_bounds_are_dates_local_times_or_rfc3339() {
+        let day = LocalTime::from_ymd_hm(2026, 11, 27, 0, 0).expect("date");
+        assert_eq!(parse_bound("2026-11-27", false), Ok(day));
+        assert_eq!(parse_bound("2026-11-27", true), Ok(day.plus_secs(86_400)));
+        let two = LocalTime::from_ymd_hm(2026, 11, 27, 14, 0).expect("date");
+        assert_eq!(parse_bound("2026-11-27T14:00", false), Ok(two));
+        assert_eq!(parse_bound(" 2026-11-27 14:00:00 ", true), Ok(two));
+        assert!(parse_bound("2026-11-27T13:00:00Z", false).is_ok());
+        assert!(parse_bound("2026-11-27T13:00:00+09:00", false).is_ok());
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-02-30",
+            "27/11/2026",
+            "2026-11-27T25:00",
+        ] {
+            let e = parse_bound(bad, false).expect_err(bad);
+            assert!(e.contains("is not a date"), "{e}");
+        }
     }
 
     #[test]

@@ -51,6 +51,20 @@ enum Cmd {
         /// Currency symbol for the text report.
         #[arg(long, default_value = "€")]
         currency: String,
+        /// Print one CSV row per paid vend in the period instead (time, column, product, price,
+        /// outcome, reason, surprise, surprise cost).
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+        /// With --csv: the period's start (2026-11-01, 2026-11-01T08:00 or RFC 3339).
+        #[arg(long, requires = "csv")]
+        from: Option<String>,
+        /// With --csv: the period's end (a date includes that whole day; default: now).
+        #[arg(long, requires = "csv")]
+        to: Option<String>,
+        /// With --csv: the last N days, today included (without it, --from or --to: the last seven
+        /// days to now).
+        #[arg(long, requires = "csv", conflicts_with_all = ["from", "to"])]
+        days: Option<u32>,
     },
 }
 
@@ -79,11 +93,18 @@ fn main() -> ExitCode {
             data,
             json,
             currency,
-        } => cli::report::report(
-            &data.unwrap_or_else(|| cli::default_data_dir(false)),
-            json,
-            &currency,
-        ),
+            csv,
+            from,
+            to,
+            days,
+        } => {
+            let dir = data.unwrap_or_else(|| cli::default_data_dir(false));
+            if csv {
+                cli::report::sales_csv(&dir, from.as_deref(), to.as_deref(), days)
+            } else {
+                cli::report::report(&dir, json, &currency)
+            }
+        }
         Cmd::Run(args) => {
             // One thread runs the controller and everything around it: no hand-offs between
             // worker threads on the path from a button to a motor, and nothing to wake when idle.

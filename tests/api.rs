@@ -3,117 +3,15 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::rig::{wait_for, Rig, TOKEN};
+
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use happiness::config::MachineConfig;
-use happiness::controller::{LocalClock, TraceSink};
-use happiness::kiosk::{Backend, JournalLocation, Kiosk, KioskConfig};
 use happiness::metrics::Metrics;
-use happiness::operator::{serve_with, ApiState, Console, ServeLimits, Token};
-use happiness::surprise::SurpriseConfig;
+use happiness::operator::{serve_with, ApiState, ServeLimits};
 use reqwest::StatusCode;
-
-const TOKEN: &str = "operator-token-for-tests-0001";
-
-struct Rig {
-    kiosk: Kiosk,
-    console: Console,
-    dir: tempfile::TempDir,
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Rig {
-    async fn start(token: Option<&str>) -> Rig {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
-        for f in ["machine.toml", "surprises.toml"] {
-            std::fs::copy(shipped.join(f), dir.path().join(f)).expect("copy config");
-        }
-        let machine = MachineConfig::load_dir(dir.path()).expect("machine");
-        let surprises = SurpriseConfig::load_dir(dir.path(), &machine.columns).expect("surprises");
-        let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).expect("read");
-        let metrics = Arc::new(Metrics::new());
-        let mut sink = TraceSink::new();
-        let events = sink.broadcast(256);
-        let setup = KioskConfig {
-            machine: Arc::new(machine),
-            surprises,
-            seed: 1,
-            local_clock: LocalClock::System,
-            journal: JournalLocation::Memory,
-            config_dir: Some(dir.path().to_path_buf()),
-            machine_text: read("machine.toml"),
-            surprises_text: read("surprises.toml"),
-            metrics: Some(Arc::clone(&metrics)),
-            journal_options: Default::default(),
-        };
-        let kiosk = Kiosk::start(setup, Backend::Sim, sink).expect("kiosk");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let token = token.map(|t| Token::new(t).expect("token"));
-        let console = Console::start(
-            &kiosk,
-            listener,
-            token,
-            metrics,
-            events,
-            Some(dir.path().to_path_buf()),
-            Vec::new(),
-        )
-        .expect("console");
-        let base = format!("http://{}", console.addr);
-        Rig {
-            kiosk,
-            console,
-            dir,
-            http: reqwest::Client::new(),
-            base,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn authed(&self, b: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        b.header("Authorization", format!("Bearer {TOKEN}"))
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.authed(self.http.get(self.url(path)))
-            .send()
-            .await
-            .expect("request")
-    }
-
-    async fn put_toml(&self, text: &str) -> reqwest::Response {
-        self.authed(self.http.put(self.url("/api/config/surprises")))
-            .header("Content-Type", "application/toml")
-            .body(text.to_string())
-            .send()
-            .await
-            .expect("request")
-    }
-
-    async fn json(&self, path: &str) -> serde_json::Value {
-        let r = self.get(path).await;
-        assert_eq!(r.status(), StatusCode::OK, "{path}");
-        r.json().await.expect("json")
-    }
-
-    fn config_path(&self) -> PathBuf {
-        self.dir.path().join("surprises.toml")
-    }
-
-    async fn stop(self) {
-        self.console.stop().await;
-        self.kiosk.stop().await.expect("stop");
-    }
-}
 
 fn shipped_surprises() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/surprises.toml"))
@@ -390,18 +288,6 @@ async fn rollback_restores_an_earlier_version() {
         .expect("request");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     rig.stop().await;
-}
-
-/// Whether `check` comes true within 30 s (a jammed vend's retries take about 10 s; a loaded
-/// machine takes longer); it returns as soon as it does.
-async fn wait_for(mut check: impl AsyncFnMut() -> bool) -> bool {
-    for _ in 0..300 {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,10 @@ use tokio::sync::oneshot;
 
 use super::config_files::{patch_policy, whole_config};
 use super::{Controller, ControllerError};
-use crate::journal::{BooksCheck, BooksReport, ConfigVersion, JournalError};
+use crate::journal::{
+    BooksCheck, BooksReport, BudgetRule, ConfigVersion, JournalError, PeriodBooks, PeriodQuery,
+    SaleLine,
+};
 use crate::surprise::config::SURPRISES_FILE;
 use crate::vend::Event;
 
@@ -54,6 +57,15 @@ pub struct IssueView {
     pub line: Option<usize>,
     /// What is wrong.
     pub message: String,
+}
+
+/// Why the books over a period could not be given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeriodError {
+    /// The period asked for is not one (backwards, too long, both days and dates).
+    Period(String),
+    /// The books could not be read.
+    Books(String),
 }
 
 /// A config version now in force.
@@ -129,6 +141,20 @@ pub enum Request {
         /// The answer.
         reply: oneshot::Sender<Result<BooksReport, String>>,
     },
+    /// The books over a period (for the dashboard).
+    PeriodBooks {
+        /// The period asked for.
+        query: PeriodQuery,
+        /// The answer, or why the period or the books could not be read.
+        reply: oneshot::Sender<Result<PeriodBooks, PeriodError>>,
+    },
+    /// Every paid vend in a period (for the sales export).
+    Sales {
+        /// The period asked for.
+        query: PeriodQuery,
+        /// The answer.
+        reply: oneshot::Sender<Result<Vec<SaleLine>, PeriodError>>,
+    },
     /// The config files changed on disk (or SIGHUP): reload what changed.
     ReloadFromDisk,
     /// Carry out the request, publish the status it leads to, then answer: whoever waits for the
@@ -202,6 +228,29 @@ impl Controller {
             Request::Books { reply } => {
                 let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
             }
+            Request::PeriodBooks { query, reply } => {
+                let rule = self.budget_rule();
+                let answer = query
+                    .resolve(self.local)
+                    .map_err(PeriodError::Period)
+                    .and_then(|p| {
+                        self.journal
+                            .period_books(&p, rule)
+                            .map_err(|e| PeriodError::Books(e.to_string()))
+                    });
+                let _ = reply.send(answer);
+            }
+            Request::Sales { query, reply } => {
+                let answer = query
+                    .resolve(self.local)
+                    .map_err(PeriodError::Period)
+                    .and_then(|p| {
+                        self.journal
+                            .sales_lines(&p)
+                            .map_err(|e| PeriodError::Books(e.to_string()))
+                    });
+                let _ = reply.send(answer);
+            }
             Request::ReloadFromDisk => self.reload_from_disk(),
             Request::OpenBooks { checked } => self.open_books(checked)?,
             Request::Announce => self.announce(),
@@ -212,6 +261,15 @@ impl Controller {
             }
         }
         Ok(())
+    }
+
+    /// The surprise budget rule in force, for measuring spend against it.
+    fn budget_rule(&self) -> BudgetRule {
+        let policy = &self.core.surprises().config().policy;
+        BudgetRule {
+            percent: policy.budget_percent,
+            window_hours: policy.budget_window_hours,
+        }
     }
 
     /// Put an earlier surprise config version back in force (written to the file too).

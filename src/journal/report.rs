@@ -157,7 +157,7 @@ pub struct BooksReport {
 }
 
 /// Every row `sql` gives, mapped by `row`.
-fn all<T>(
+pub(super) fn all<T>(
     conn: &Connection,
     sql: &str,
     row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,

@@ -440,3 +440,88 @@ fn books_written_before_seals_are_sealed_when_opened_and_checked_from_then_on() 
         check.seals.problems
     );
 }
+
+#[test]
+fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
+    let mut j = fresh();
+    let award = Notice::SurpriseAwarded {
+        column: col(1),
+        name: "One to share".into(),
+        kind: crate::surprise::KindName::ExtraItem,
+        cost: Cents::new(90),
+        items: vec![(col(1), 1)],
+        message: "A second Cola".into(),
+    };
+    // Day one, 12:00: a sale with a surprise. Day two, 13:00: a sale and a jam refunded.
+    j.record(t(10), &[&coin(500, 500)], Cents::new(500))
+        .expect("coin");
+    j.record(t(11), &[&started(1, 150)], Cents::new(350))
+        .expect("intent");
+    j.record(t(12), &[&delivered(1, 150), &award], Cents::new(350))
+        .expect("delivered");
+    let day2 = 86_400 + 3_600;
+    j.record(t(day2), &[&started(2, 150)], Cents::new(200))
+        .expect("intent");
+    j.record(t(day2 + 1), &[&delivered(2, 150)], Cents::new(200))
+        .expect("delivered");
+    j.record(t(day2 + 2), &[&started(2, 150)], Cents::new(50))
+        .expect("intent");
+    let failed = Notice::VendFailed {
+        column: col(2),
+        product: "Cola".into(),
+        refunded: Cents::new(150),
+        reason: crate::vend::FailReason::Jammed,
+    };
+    j.record(t(day2 + 3), &[&failed], Cents::new(200))
+        .expect("refunded");
+    j.record_feedback(t(day2 + 4), true).expect("feedback");
+    let rule = BudgetRule {
+        percent: 50.0,
+        window_hours: 24,
+    };
+    let midnight = LocalTime::from_ymd_hm(2026, 11, 25, 0, 0).expect("date");
+    let week = Period::new(midnight, midnight.plus_secs(7 * 86_400), None).expect("period");
+    let b = j.period_books(&week, rule).expect("books");
+    assert_eq!(b.bucket, Bucket::Day);
+    assert_eq!(b.series.len(), 7);
+    assert_eq!((b.sales.count, b.sales.value), (2, Cents::new(300)));
+    assert_eq!((b.series[0].sales.count, b.series[1].sales.count), (1, 1));
+    assert_eq!((b.surprises.count, b.surprises.value), (1, Cents::new(90)));
+    assert_eq!(b.surprises_by_kind[0].kind, "extra_item");
+    assert_eq!(
+        (b.promise.paid, b.promise.delivered, b.promise.refunded),
+        (3, 2, 1)
+    );
+    assert_eq!(b.feedback.happy, 1);
+    assert_eq!(b.series[1].refunds, 1);
+    // The window ending with day one holds its sale and surprise; day three's window (24 h)
+    // holds day two's sale only.
+    assert_eq!(b.series[0].window_spend, Cents::new(90));
+    assert_eq!(b.series[0].window_budget, Cents::new(75));
+    assert_eq!(b.series[2].window_spend, Cents::new(0));
+    let c2 = b.columns.iter().find(|c| c.column == 2).expect("column 2");
+    assert_eq!((c2.sales.count, c2.refunds), (1, 1));
+    // Day two by the hour: the 13:00 bucket has the sale.
+    let day = Period::new(
+        midnight.plus_secs(86_400),
+        midnight.plus_secs(2 * 86_400),
+        None,
+    )
+    .expect("period");
+    let h = j.period_books(&day, rule).expect("books");
+    assert_eq!(h.bucket, Bucket::Hour);
+    assert_eq!(h.series.len(), 24);
+    assert_eq!(h.series[13].sales.count, 1);
+    assert_eq!(h.series[13].start, "2026-11-26 13:00:00");
+    // The export: one line per paid vend, the surprise beside the sale that earned it.
+    let lines = j.sales_lines(&week).expect("lines");
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        (lines[0].surprise.as_str(), lines[0].surprise_cost),
+        ("One to share", Cents::new(90))
+    );
+    assert_eq!(lines[2].outcome, "refunded");
+    let csv = sales_csv(&lines);
+    assert!(csv.starts_with("time,column,product,price,outcome,reason,surprise,surprise_cost\r\n"));
+    assert_eq!(csv.lines().count(), 4);
+}

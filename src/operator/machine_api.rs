@@ -4,7 +4,8 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path as UrlPath, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,9 @@ use axum::Json;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
-use crate::controller::{ColumnView, Request, Status};
+use crate::controller::{ColumnView, PeriodError, Request, Status};
+use crate::journal::{Bucket, PeriodQuery};
+use crate::localtime::parse_bound;
 use crate::vend::{ColumnId, ColumnStatus, Event};
 
 use super::*;
@@ -127,16 +130,110 @@ pub(super) async fn column_action(
     Ok(Json(view))
 }
 
+/// A period in a URL: `from` and `to` (dates, local times or RFC 3339), or `period` (`today`,
+/// `7d`, `30d`: the last N local days), and `bucket` (`hour` or `day`).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PeriodParams {
+    from: Option<String>,
+    to: Option<String>,
+    period: Option<String>,
+    bucket: Option<String>,
+}
+
+impl PeriodParams {
+    fn is_empty(&self) -> bool {
+        self.from.is_none() && self.to.is_none() && self.period.is_none() && self.bucket.is_none()
+    }
+
+    /// The query, or 400 naming the parameter that is wrong.
+    fn query(&self) -> ApiResult<PeriodQuery> {
+        let bad = |m: String| error(StatusCode::BAD_REQUEST, m);
+        let bound = |name: &str, v: &Option<String>, end: bool| {
+            v.as_deref()
+                .map(|s| parse_bound(s, end).map_err(|e| bad(format!("{name}: {e}"))))
+                .transpose()
+        };
+        let days = match self.period.as_deref() {
+            None => None,
+            Some("today") => Some(1),
+            Some(p) => Some(
+                p.strip_suffix('d')
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "period: `{}` is not today, 7d or 30d (a number of days)",
+                            p.chars().take(20).collect::<String>()
+                        ))
+                    })?,
+            ),
+        };
+        let bucket = self
+            .bucket
+            .as_deref()
+            .map(|b| Bucket::from_name(b).ok_or_else(|| bad("bucket: hour or day".to_string())))
+            .transpose()?;
+        Ok(PeriodQuery {
+            from: bound("from", &self.from, false)?,
+            to: bound("to", &self.to, true)?,
+            days,
+            bucket,
+        })
+    }
+}
+
+impl From<PeriodError> for ApiError {
+    fn from(e: PeriodError) -> Self {
+        match e {
+            PeriodError::Period(m) => error(StatusCode::BAD_REQUEST, m),
+            PeriodError::Books(m) => error(StatusCode::INTERNAL_SERVER_ERROR, m),
+        }
+    }
+}
+
+/// Without a period: the whole books with their checks (`happiness report`). With one: the
+/// dashboard's figures for it.
 pub(super) async fn books(
     State(state): State<ApiState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-) -> ApiResult<Json<crate::journal::BooksReport>> {
+    params: Result<Query<PeriodParams>, QueryRejection>,
+) -> ApiResult<Response> {
     authorize(&state, &headers, peer)?;
-    let report = ask(&state, |reply| Request::Books { reply })
-        .await?
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
-    Ok(Json(report))
+    let Query(params) = params.map_err(|e| error(StatusCode::BAD_REQUEST, e.body_text()))?;
+    if params.is_empty() {
+        let report = ask(&state, |reply| Request::Books { reply })
+            .await?
+            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+        return Ok(Json(report).into_response());
+    }
+    let query = params.query()?;
+    let books = ask(&state, |reply| Request::PeriodBooks { query, reply }).await??;
+    Ok(Json(books).into_response())
+}
+
+/// One CSV row per paid vend in the period (default: the last seven days).
+pub(super) async fn sales_csv(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    params: Result<Query<PeriodParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    authorize(&state, &headers, peer)?;
+    let Query(params) = params.map_err(|e| error(StatusCode::BAD_REQUEST, e.body_text()))?;
+    let query = params.query()?;
+    let lines = ask(&state, |reply| Request::Sales { query, reply }).await??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"sales.csv\"",
+            ),
+        ],
+        crate::journal::sales_csv(&lines),
+    )
+        .into_response())
 }
 
 pub(super) async fn events(

@@ -193,6 +193,7 @@ pub fn router(state: ApiState) -> Router {
             post(machine_api::column_action),
         )
         .route("/api/books", get(machine_api::books))
+        .route("/api/sales.csv", get(machine_api::sales_csv))
         .route("/api/events", get(machine_api::events))
         .route("/metrics", get(machine_api::metrics_text))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
