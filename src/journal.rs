@@ -347,14 +347,15 @@ impl Journal {
         books_report(&self.conn)
     }
 
-    /// The books over a period, surprise spend measured against `rule` (no seal check: cheap
-    /// enough to read after every sale).
+    /// The books over a period as they stand at `now`, surprise spend measured against `rule`
+    /// (no seal check: cheap enough to read after every sale).
     pub fn period_books(
         &self,
         period: &Period,
         rule: BudgetRule,
+        now: LocalTime,
     ) -> Result<PeriodBooks, JournalError> {
-        period::period_books(&self.conn, period, rule)
+        period::period_books(&self.conn, period, rule, now)
     }
 
     /// Every paid vend in a period, oldest first, for the sales export.

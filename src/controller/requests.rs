@@ -235,7 +235,7 @@ impl Controller {
                     .map_err(PeriodError::Period)
                     .and_then(|p| {
                         self.journal
-                            .period_books(&p, rule)
+                            .period_books(&p, rule, self.local)
                             .map_err(|e| PeriodError::Books(e.to_string()))
                     });
                 let _ = reply.send(answer);

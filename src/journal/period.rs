@@ -204,10 +204,11 @@ pub struct BucketRow {
     pub sales: Tally,
     /// Surprises awarded in it, and their cost.
     pub surprises: Tally,
-    /// Surprise spend over the budget's rolling window ending with this bucket.
-    pub window_spend: Cents,
+    /// Surprise spend over the budget's rolling window ending with this bucket (none for a
+    /// bucket that has not begun yet).
+    pub window_spend: Option<Cents>,
     /// The budget over that window: the percentage of the window's sales.
-    pub window_budget: Cents,
+    pub window_budget: Option<Cents>,
     /// Paid vends refunded to credit.
     pub refunds: u64,
     /// Faults.
@@ -342,11 +343,12 @@ impl Rolling {
     }
 }
 
-/// The books over `period`, with surprise spend measured against `rule`.
+/// The books over `period` as they stand at `now`, with surprise spend measured against `rule`.
 pub(super) fn period_books(
     conn: &Connection,
     period: &Period,
     rule: BudgetRule,
+    now: LocalTime,
 ) -> Result<PeriodBooks, JournalError> {
     let sales = per_bucket(conn, SALES, period)?;
     let surprises = per_bucket(conn, SURPRISES, period)?;
@@ -361,8 +363,13 @@ pub(super) fn period_books(
     let series: Vec<BucketRow> = (0..buckets)
         .map(|i| {
             let start = period.from.plus_secs(i * step);
-            let end = start.plus_secs(step).min(period.to);
-            let (window_spend, window_budget) = rolling.at(end.secs());
+            let end = start.plus_secs(step).min(period.to).min(now);
+            let (window_spend, window_budget) = if start <= now {
+                let (spend, budget) = rolling.at(end.secs());
+                (Some(spend), Some(budget))
+            } else {
+                (None, None)
+            };
             let (s_n, s_v) = pick(&sales, i);
             let (p_n, p_v) = pick(&surprises, i);
             let (happy, unhappy) = pick(&feedback, i);
@@ -389,7 +396,7 @@ pub(super) fn period_books(
         .collect();
     let total = |f: &dyn Fn(&BucketRow) -> u64| series.iter().map(f).sum::<u64>();
     let money = |f: &dyn Fn(&BucketRow) -> Cents| series.iter().map(f).sum::<Cents>();
-    let (window_spend, window_budget) = rolling.at(period.to.secs());
+    let (window_spend, window_budget) = rolling.at(period.to.min(now).secs());
     let promise = promise(conn, period)?;
     Ok(PeriodBooks {
         from: period.from.to_string(),

@@ -481,7 +481,7 @@ fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
     };
     let midnight = LocalTime::from_ymd_hm(2026, 11, 25, 0, 0).expect("date");
     let week = Period::new(midnight, midnight.plus_secs(7 * 86_400), None).expect("period");
-    let b = j.period_books(&week, rule).expect("books");
+    let b = j.period_books(&week, rule, t(3 * 86_400)).expect("books");
     assert_eq!(b.bucket, Bucket::Day);
     assert_eq!(b.series.len(), 7);
     assert_eq!((b.sales.count, b.sales.value), (2, Cents::new(300)));
@@ -496,9 +496,11 @@ fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
     assert_eq!(b.series[1].refunds, 1);
     // The window ending with day one holds its sale and surprise; day three's window (24 h)
     // holds day two's sale only.
-    assert_eq!(b.series[0].window_spend, Cents::new(90));
-    assert_eq!(b.series[0].window_budget, Cents::new(75));
-    assert_eq!(b.series[2].window_spend, Cents::new(0));
+    assert_eq!(b.series[0].window_spend, Some(Cents::new(90)));
+    assert_eq!(b.series[0].window_budget, Some(Cents::new(75)));
+    assert_eq!(b.series[2].window_spend, Some(Cents::new(0)));
+    // Days that have not begun have no window yet.
+    assert_eq!(b.series[4].window_spend, None);
     let c2 = b.columns.iter().find(|c| c.column == 2).expect("column 2");
     assert_eq!((c2.sales.count, c2.refunds), (1, 1));
     // Day two by the hour: the 13:00 bucket has the sale.
@@ -508,7 +510,7 @@ fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
         None,
     )
     .expect("period");
-    let h = j.period_books(&day, rule).expect("books");
+    let h = j.period_books(&day, rule, t(3 * 86_400)).expect("books");
     assert_eq!(h.bucket, Bucket::Hour);
     assert_eq!(h.series.len(), 24);
     assert_eq!(h.series[13].sales.count, 1);

@@ -10,6 +10,7 @@ const APP_CSS: &str = include_str!("assets/app.css");
 const KIOSK_CSS: &str = include_str!("assets/kiosk.css");
 const KIOSK_JS: &str = include_str!("assets/kiosk.js");
 const OPERATOR_JS: &str = include_str!("assets/operator.js");
+const DASHBOARD_JS: &str = include_str!("assets/dashboard.js");
 
 /// The customer display (and, on the simulator, the virtual machine front).
 pub async fn kiosk() -> Html<&'static str> {
@@ -28,6 +29,7 @@ pub async fn asset(Path(name): Path<String>) -> Response {
         "kiosk.css" => (KIOSK_CSS, "text/css; charset=utf-8"),
         "kiosk.js" => (KIOSK_JS, "text/javascript; charset=utf-8"),
         "operator.js" => (OPERATOR_JS, "text/javascript; charset=utf-8"),
+        "dashboard.js" => (DASHBOARD_JS, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     ([(header::CONTENT_TYPE, kind)], body).into_response()

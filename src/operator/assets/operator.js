@@ -38,9 +38,9 @@
       (s.out_of_service ? " | NOT SELLING: " + s.out_of_service : "") +
       (s.restart_needed ? " | machine.toml changed: restart to apply" : "");
     // The books follow the money: after a sale, a refund or a payout they are read again.
-    const ledger = JSON.stringify(s.ledger);
+    const ledger = JSON.stringify(s.ledger) + s.vends_finished;
     if (ledger !== ledgerSeen) {
-      if (ledgerSeen) refreshBooks();
+      if (ledgerSeen) refreshDashboard();
       ledgerSeen = ledger;
     }
     $("config-error").textContent = s.last_config_error ? "Last config change refused: " + s.last_config_error : "";
@@ -78,6 +78,12 @@
     storage_full: "times the disk was full",
   };
 
+  function refreshDashboard() {
+    return window.Dashboard.refresh(api, (cents) => money(cents, currency));
+  }
+
+  // The whole books, checked seal by seal: read at login and after a change, not after every
+  // sale (the check reads the whole file).
   async function refreshBooks() {
     const r = await api("GET", "/api/books");
     if (!r.ok) return;
@@ -85,7 +91,6 @@
     const m = (cents) => money(cents, currency);
     const list = (items, text) => items.length ? items.map(text).join("; ") : "none";
     const lines = [
-      ["Period", "since the books began"],
       ["Money", "inserted " + m(b.money.inserted) + ", spent " + m(b.money.spent) + ", paid back " +
         m(b.money.paid_out) + ", held as credit " + m(b.money.held) +
         (b.money.balanced ? " (balanced to the cent)" : " (DOES NOT BALANCE: run happiness report)")],
@@ -271,6 +276,7 @@
   // The status first: the books are written in its currency.
   async function refreshAll() {
     await refreshStatus();
+    refreshDashboard();
     refreshBooks();
     refreshSurprises();
   }
@@ -282,6 +288,22 @@
     followEvents();
   };
   $("save").onclick = save;
+  window.Dashboard.choose(api, (cents) => money(cents, currency));
+  // The export needs the token, so it is fetched here and handed to the browser as a file.
+  $("export").onclick = async (e) => {
+    e.preventDefault();
+    const path = $("export").dataset.path || "/api/sales.csv?period=today";
+    const r = await fetch(path, { headers: { Authorization: "Bearer " + token } });
+    if (!r.ok) { $("dashboard-error").textContent = "the sales could not be exported"; return; }
+    const url = URL.createObjectURL(await r.blob());
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = "sales.csv";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    URL.revokeObjectURL(url);
+  };
   $("pause").onclick = async () => { await api("POST", "/api/surprises/pause"); refreshStatus(); };
   $("resume").onclick = async () => { await api("POST", "/api/surprises/resume"); refreshStatus(); };
 

@@ -1,0 +1,281 @@
+//! The operator's console in real headless Chromium, on a desktop and a phone: log in, read the
+//! dashboard, edit the policy in the form and in the text, see errors marked, roll back, see
+//! alerts come and go. Screenshots under `target/screenshots/`.
+
+mod common;
+
+use common::browser::*;
+use fantoccini::Locator;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buy_a_drink_by_clicking_and_edit_the_odds_in_the_console() {
+    if !browser_available() {
+        return;
+    }
+    let rig = start().await;
+    let c = &rig.client;
+
+    // The kiosk page: a coin, a button, and the Cola in the tray.
+    c.goto(&format!("{}/kiosk", rig.base))
+        .await
+        .expect("kiosk page");
+    click(c, "#coin-200").await;
+    eventually(c, "the credit", async |c| {
+        text_of(c, "#credit").await.contains("2.00")
+    })
+    .await;
+    click(c, "#select-1").await;
+    eventually(c, "the Cola in the tray", async |c| {
+        text_of(c, "#tray").await.contains("Cola")
+    })
+    .await;
+
+    // The operator page: an invalid probability is refused next to its field ...
+    c.goto(&format!("{}/operator", rig.base))
+        .await
+        .expect("operator page");
+    type_into(c, "#token", TOKEN).await;
+    click(c, "#login").await;
+    eventually(c, "the surprise config", async |c| {
+        match c.find(Locator::Css("#f-probability")).await {
+            Ok(e) => e.prop("value").await.ok().flatten().as_deref() == Some("0.2"),
+            Err(_) => false,
+        }
+    })
+    .await;
+    type_into(c, "#f-probability", "1.5").await;
+    click(c, "#save").await;
+    eventually(c, "the error next to the probability", async |c| {
+        text_of(c, "[data-error-for='policy.probability']")
+            .await
+            .contains("between 0 and 1")
+    })
+    .await;
+
+    // A problem outside the form is listed with its line and the surprise's name, and the
+    // editor marks that line.
+    js(
+        c,
+        "const t = document.getElementById('text'); \
+         t.value = t.value.replace('column = 5\\n', 'column = 9\\n');",
+    )
+    .await;
+    click(c, "#save").await;
+    let text = js(c, "return document.getElementById('text').value").await;
+    let line = text
+        .as_str()
+        .and_then(|t| t.lines().position(|l| l.starts_with("column = 9")))
+        .map(|i| i + 1)
+        .expect("the edited line");
+    eventually(c, "the line marked", async |c| {
+        text_of(c, "#text-errors").await.contains(&format!(
+            "line {line}: surprises[3] (\"A flower\").column: there is no column 9"
+        ))
+    })
+    .await;
+    let marked = js(
+        c,
+        "return document.getElementById('text').dataset.markedLine",
+    )
+    .await;
+    assert_eq!(marked, serde_json::json!(line.to_string()));
+    js(
+        c,
+        "const t = document.getElementById('text'); \
+         t.value = t.value.replace('column = 9\\n', 'column = 5\\n');",
+    )
+    .await;
+
+    // An edit in the text shows in the form, and saving the form keeps it (and the comments).
+    js(
+        c,
+        "const t = document.getElementById('text'); \
+         t.value = t.value.replace('max_per_hour = 10', 'max_per_hour = 12'); \
+         t.dispatchEvent(new Event('input'));",
+    )
+    .await;
+    let field = c
+        .find(Locator::Css("#f-max_per_hour"))
+        .await
+        .expect("field");
+    assert_eq!(
+        field.prop("value").await.ok().flatten().as_deref(),
+        Some("12")
+    );
+
+    // ... and once fixed, the new version is applied.
+    type_into(c, "#f-probability", "0.4").await;
+    click(c, "#save").await;
+    eventually(c, "the new version applied", async |c| {
+        text_of(c, "#saved").await.contains("applied")
+    })
+    .await;
+    assert!(text_of(c, "[data-error-for='policy.probability']")
+        .await
+        .is_empty());
+    let current: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/config/surprises", rig.base))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        current["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("probability = 0.4")
+                && t.contains("max_per_hour = 12          # in any 60 minutes")),
+        "{current}"
+    );
+    assert!(current["version"].as_i64().unwrap_or(0) >= 2);
+
+    // The console on a desktop and on a phone: nothing wider than the screen, the version in
+    // force marked, the sale in the books with its currency.
+    for (width, height, size) in [(1280, 1000, "desktop"), (390, 844, "phone")] {
+        set_viewport(c, width, height).await;
+        c.refresh().await.expect("reload");
+        eventually(c, "the dashboard with the sale", async |c| {
+            text_of(c, "#dashboard")
+                .await
+                .contains("Sold today: 1 item for €1.50")
+        })
+        .await;
+        eventually(c, "the version in force", async |c| {
+            text_of(c, "#versions").await.contains("in force")
+        })
+        .await;
+        let fits = js(
+            c,
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+        )
+        .await;
+        assert_eq!(
+            fits,
+            serde_json::json!(true),
+            "{size}: the console is wider than the screen"
+        );
+        screenshot(c, &format!("operator-{size}")).await;
+    }
+    rig.client.clone().close().await.expect("close the browser");
+}
+
+/// Sell one item from `button` over the simulator's HTTP front, and wait until it is finished.
+async fn sell(base: &str, button: u32) {
+    let http = reqwest::Client::new();
+    let status = async || -> serde_json::Value {
+        http.get(format!("{base}/api/status"))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .send()
+            .await
+            .expect("status")
+            .json()
+            .await
+            .expect("json")
+    };
+    let before = status().await["vends_finished"].as_u64().unwrap_or(0);
+    for path in [
+        "/api/sim/coin/200".to_string(),
+        format!("/api/sim/press/{button}"),
+    ] {
+        let r = http
+            .post(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("sim");
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        if path.contains("coin") {
+            for _ in 0..300 {
+                if status().await["credit"].as_u64().unwrap_or(0) >= 200 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+    for _ in 0..600 {
+        let s = status().await;
+        if s["vends_finished"].as_u64() == Some(before + 1) && s["vending"] == false {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the sale from button {button} never finished");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_draws_the_period_with_charts_on_a_desktop_and_a_phone() {
+    if !browser_available() {
+        return;
+    }
+    let rig = start().await;
+    let c = &rig.client;
+    for button in [1, 2, 1] {
+        sell(&rig.base, button).await;
+    }
+    c.goto(&format!("{}/operator", rig.base))
+        .await
+        .expect("operator page");
+    type_into(c, "#token", TOKEN).await;
+    click(c, "#login").await;
+    eventually(c, "today's sales", async |c| {
+        text_of(c, "#dashboard")
+            .await
+            .contains("Sold today: 3 items for €4.50")
+    })
+    .await;
+    let dash = text_of(c, "#dashboard").await;
+    assert!(
+        dash.contains("Promise kept: 100%: 3 of 3 paid vends delivered"),
+        "{dash}"
+    );
+    assert!(dash.contains("Surprise budget:"), "{dash}");
+    // Charts with data: the sales bars are drawn, one hour of today holds them.
+    let bars = js(
+        c,
+        "return document.querySelectorAll('svg.chart rect.bar-sales').length",
+    )
+    .await;
+    assert_eq!(bars, serde_json::json!(1), "one hour with sales");
+    let charts = js(c, "return document.querySelectorAll('svg.chart').length").await;
+    assert_eq!(charts, serde_json::json!(3));
+    // Another period: by day.
+    click(c, "#periods button[data-period='7d']").await;
+    eventually(c, "the last 7 days", async |c| {
+        text_of(c, "#dashboard")
+            .await
+            .contains("Sold in the last 7 days: 3 items")
+    })
+    .await;
+    let ticks = js(
+        c,
+        "return [...document.querySelectorAll('svg.chart')][0].querySelectorAll('text.axis').length",
+    )
+    .await;
+    assert!(
+        ticks.as_u64().unwrap_or(0) >= 3 + 4,
+        "{ticks}: the y lines and day labels"
+    );
+    click(c, "#periods button[data-period='today']").await;
+    for (width, height, size) in [(1280, 1000, "desktop"), (390, 844, "phone")] {
+        set_viewport(c, width, height).await;
+        eventually(c, "today again", async |c| {
+            text_of(c, "#dashboard").await.contains("Sold today")
+        })
+        .await;
+        js(c, "document.getElementById('business').scrollIntoView()").await;
+        let fits = js(
+            c,
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+        )
+        .await;
+        assert_eq!(
+            fits,
+            serde_json::json!(true),
+            "{size}: wider than the screen"
+        );
+        screenshot(c, &format!("dashboard-{size}")).await;
+    }
+    rig.client.clone().close().await.expect("close the browser");
+}
