@@ -5,6 +5,7 @@
 //! the file, the field path (`columns[2].motor_pin`) and what is wrong, and all validation problems
 //! are reported at once. This module reads files and nothing else: it never touches hardware.
 
+mod edit;
 mod issue;
 mod raw;
 mod validate;
@@ -18,6 +19,7 @@ use crate::i18n::Language;
 use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 use crate::money::Cents;
 
+pub use edit::{edit_column, ColumnEdit};
 pub(crate) use issue::{locate as locate_issues, parse_toml};
 pub use issue::{ConfigError, Issue};
 

@@ -544,6 +544,7 @@ impl Controller {
     }
 }
 
+mod columns;
 mod config_files;
 mod dispatch;
 mod requests;

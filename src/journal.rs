@@ -234,6 +234,31 @@ impl Journal {
         Ok(())
     }
 
+    /// Record an operator's live change to a column (`detail` says what and who): the product in
+    /// the inventory, and the change among the events, in one transaction.
+    pub fn record_column_edit(
+        &mut self,
+        now: LocalTime,
+        column: ColumnId,
+        product: &str,
+        detail: &str,
+    ) -> Result<(), JournalError> {
+        self.gate()?;
+        let no = i64::try_from(column.number()).unwrap_or(i64::MAX);
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE inventory SET product = ?1, updated_at = ?2 WHERE column_no = ?3 AND product <> ?1",
+            params![product, now.secs(), no],
+        )?;
+        tx.execute(
+            "INSERT INTO events (at, kind, column_no, detail) VALUES (?1, 'column_changed', ?2, ?3)",
+            params![now.secs(), no, detail],
+        )?;
+        tx.commit()?;
+        self.stats.commits += 1;
+        Ok(())
+    }
+
     /// Record the notices of one step of the vend core, and the credit after it, in one
     /// transaction. Nothing is written if no notice concerns the books.
     pub fn record(

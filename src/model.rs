@@ -101,6 +101,8 @@ pub struct ColumnSpec {
     pub has_home: bool,
     /// Whether customers can buy from it (a gift column holds surprises only).
     pub for_sale: bool,
+    /// Stock at or below which the operator is told to restock (0: only when sold out).
+    pub low_stock: u32,
 }
 
 /// Timing rules for vends.

@@ -56,6 +56,12 @@ pub enum TraceEntry {
         /// What.
         notice: SimReport,
     },
+    /// An operator changed something outside the vend core (a column's product or price, a
+    /// config version): what, and who asked.
+    Operator {
+        /// What was done, in words.
+        action: String,
+    },
     /// A hardware or script problem.
     Error {
         /// What went wrong.
@@ -185,6 +191,7 @@ impl TraceRecord {
                     format!("cup     the inhibited acceptor hands a coin back ({pulses} pulses)")
                 }
             },
+            TraceEntry::Operator { action } => format!("operator {action}"),
             TraceEntry::Error { message } => format!("error   {message}"),
             TraceEntry::Unrecorded { notices } => {
                 let list: Vec<String> = notices
@@ -234,6 +241,7 @@ fn describe_event(event: &Event, currency: &str) -> String {
         Event::Door { open: false } => "service door closed".into(),
         Event::Restock { column: Some(c) } => format!("operator restocks column {c}"),
         Event::Restock { column: None } => "operator restocks every column".into(),
+        Event::Load { column, count } => format!("operator loads {count} into column {column}"),
         Event::ResetColumn { column } => format!("operator puts column {column} back in service"),
         Event::DisableColumn { column } => format!("operator takes column {column} out of service"),
         Event::Storage { full: true } => "the books' disk is full".into(),

@@ -420,6 +420,7 @@ impl VendCore {
             }
             Event::CoinReturn => self.coin_return(&mut out),
             Event::Restock { column } => self.restock(column, &mut out),
+            Event::Load { column, count } => self.load(column, count, &mut out),
             Event::ResetColumn { column } => self.reset_column(column, &mut out),
             Event::DisableColumn { column } => self.disable_column(column, &mut out),
             Event::Drop { sensor } => self.drop_seen(sensor, &mut out),

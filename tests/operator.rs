@@ -121,3 +121,192 @@ async fn the_books_over_a_period_and_the_sales_export() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     rig.stop().await;
 }
+
+async fn patch(rig: &Rig, path: &str, body: &str) -> (StatusCode, serde_json::Value) {
+    let r = rig
+        .authed(rig.http.patch(rig.url(path)))
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request");
+    let code = r.status();
+    (code, r.json().await.unwrap_or_default())
+}
+
+async fn post(rig: &Rig, path: &str, body: &str) -> (StatusCode, serde_json::Value) {
+    let r = rig
+        .authed(rig.http.post(rig.url(path)))
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request");
+    let code = r.status();
+    (code, r.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_price_edit_sells_at_the_new_price_and_keeps_the_files_comments() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let file = rig.dir.path().join("machine.toml");
+    let before = std::fs::read_to_string(&file).expect("machine.toml");
+    let (code, column) = patch(&rig, "/api/columns/1", r#"{"price_cents": 130}"#).await;
+    assert_eq!(code, StatusCode::OK, "{column}");
+    assert_eq!(column["price"], 130);
+    // At once in the status, and the next sale pays it.
+    assert_eq!(rig.json("/api/status").await["columns"][0]["price"], 130);
+    sell(&rig, 1, &[100, 20, 10]).await;
+    let status = rig.json("/api/status").await;
+    assert_eq!(status["credit"], 0, "€1.30 bought the Cola");
+    let csv = rig
+        .get("/api/sales.csv?period=today")
+        .await
+        .text()
+        .await
+        .expect("csv");
+    assert!(
+        csv.contains(",1,Cola,1.30,delivered,"),
+        "booked at the price in force: {csv}"
+    );
+    // The file: the new price, every comment kept, nothing else changed.
+    let after = std::fs::read_to_string(&file).expect("machine.toml");
+    let comments = |t: &str| t.lines().filter(|l| l.contains('#')).count();
+    assert_eq!(comments(&after), comments(&before), "{after}");
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(changed, vec![("price_cents = 150", "price_cents = 130")]);
+    // The books: a machine.toml version and the change, with who asked.
+    let books = rig.json("/api/books").await;
+    assert_eq!(books["money"]["balanced"], true);
+    // Product and low-stock level, then a restart would read them from the file.
+    let (code, column) = patch(
+        &rig,
+        "/api/columns/2",
+        r#"{"product": "Lemonade", "low_stock": 3}"#,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{column}");
+    assert_eq!(
+        (column["product"].as_str(), column["low_stock"].as_u64()),
+        (Some("Lemonade"), Some(3))
+    );
+    let machine = happiness::config::MachineConfig::load_dir(rig.dir.path()).expect("valid");
+    assert_eq!(machine.columns[1].product, "Lemonade");
+    assert_eq!(machine.columns[1].low_stock, 3);
+    // Bad edits are refused naming the field, and change nothing.
+    for (path, body, code, says) in [
+        (
+            "/api/columns/1",
+            r#"{"price_cents": -5}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "columns[0].price_cents",
+        ),
+        (
+            "/api/columns/1",
+            r#"{"price_cents": 99999999}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too high",
+        ),
+        (
+            "/api/columns/1",
+            r#"{"product": "   "}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "columns[0].product",
+        ),
+        (
+            "/api/columns/1",
+            r#"{"low_stock": 8}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "columns[0].low_stock",
+        ),
+        (
+            "/api/columns/1",
+            r#"{"motor_pin": 5}"#,
+            StatusCode::BAD_REQUEST,
+            "restart",
+        ),
+        (
+            "/api/columns/1",
+            r#"{"price_cents": 1.3}"#,
+            StatusCode::BAD_REQUEST,
+            "not a column change",
+        ),
+        (
+            "/api/columns/1",
+            "{}",
+            StatusCode::BAD_REQUEST,
+            "nothing to change",
+        ),
+        (
+            "/api/columns/1",
+            "not json",
+            StatusCode::BAD_REQUEST,
+            "not a column change",
+        ),
+        (
+            "/api/columns/9",
+            r#"{"price_cents": 100}"#,
+            StatusCode::NOT_FOUND,
+            "no column 9",
+        ),
+        // "Afternoon treats" names the chocolate bar by its product.
+        (
+            "/api/columns/4",
+            r#"{"product": "Fudge"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "surprises.toml",
+        ),
+    ] {
+        let (got, answer) = patch(&rig, path, body).await;
+        assert_eq!(got, code, "{body}: {answer}");
+        assert!(answer.to_string().contains(says), "{body}: {answer}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file)
+            .expect("file")
+            .matches("price_cents = 130")
+            .count(),
+        1
+    );
+    assert_eq!(rig.json("/api/status").await["columns"][0]["price"], 130);
+    rig.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restock_loads_a_count_or_fills_the_column() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    // Column 4 holds 2 of 12.
+    let (code, column) = post(&rig, "/api/columns/4/restock", r#"{"count": 7}"#).await;
+    assert_eq!(code, StatusCode::OK, "{column}");
+    assert_eq!(column["stock"], 9);
+    for (body, code, says) in [
+        (
+            r#"{"count": 4}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "1 to 3 more fit",
+        ),
+        (
+            r#"{"count": 0}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "will not fit",
+        ),
+        (r#"{"count": -1}"#, StatusCode::BAD_REQUEST, "count"),
+        (r#"{"items": 2}"#, StatusCode::BAD_REQUEST, "count"),
+        ("seven", StatusCode::BAD_REQUEST, "count"),
+    ] {
+        let (got, answer) = post(&rig, "/api/columns/4/restock", body).await;
+        assert_eq!(got, code, "{body}: {answer}");
+        assert!(answer.to_string().contains(says), "{body}: {answer}");
+    }
+    assert_eq!(rig.json("/api/status").await["columns"][3]["stock"], 9);
+    let (code, column) = post(&rig, "/api/columns/4/restock", "").await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(column["stock"], 12, "no body fills the column");
+    // The simulated column got the items too: all of them can be sold.
+    assert_eq!(rig.kiosk.sim.as_ref().and_then(|s| s.stock(4)), Some(12));
+    rig.stop().await;
+}

@@ -77,7 +77,10 @@ async fn insufficient_credit_is_refused() {
 
 #[tokio::test(start_paused = true)]
 async fn sold_out_column_is_refused_and_credit_kept() {
-    let cfg = config_with(&[("stock = 2\nmotor_pin = 25", "stock = 0\nmotor_pin = 25")]);
+    let cfg = config_with(&[(
+        "stock = 2\nlow_stock = 3\nmotor_pin = 25",
+        "stock = 0\nlow_stock = 3\nmotor_pin = 25",
+    )]);
     let mut h = Harness::start(cfg, 5);
     h.run("coin 200\npress 4\nwait 500").await;
     assert!(h.motor_commands().is_empty());

@@ -197,6 +197,8 @@ pub(super) struct RawColumn {
     pub(super) drop_sensor: i64,
     #[serde(default = "default_for_sale")]
     pub(super) for_sale: bool,
+    #[serde(default)]
+    pub(super) low_stock: i64,
 }
 
 pub(super) fn default_for_sale() -> bool {

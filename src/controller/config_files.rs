@@ -60,6 +60,30 @@ impl ConfigFiles {
             .map_or_else(|| PathBuf::from(SURPRISES_FILE), |d| d.join(SURPRISES_FILE))
     }
 
+    /// Where `machine.toml` is (just its name without a directory, for messages).
+    pub(super) fn machine_path(&self) -> PathBuf {
+        self.dir
+            .as_ref()
+            .map_or_else(|| PathBuf::from(MACHINE_FILE), |d| d.join(MACHINE_FILE))
+    }
+
+    /// `machine.toml` as it is on disk now, if the machine has a config directory and the file
+    /// can be read.
+    pub(super) fn read_machine(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.as_ref()?.join(MACHINE_FILE)).ok()
+    }
+
+    /// Write an edited `machine.toml`, if the machine has a config directory.
+    pub(super) fn write_machine(&self, text: &str) -> Result<(), ConfigRejection> {
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
+        let file = dir.join(MACHINE_FILE);
+        write_atomically(&file, text).map_err(|e| ConfigRejection::Storage {
+            message: format!("cannot write {}: {e}", file.display()),
+        })
+    }
+
     /// Write accepted surprise text to its file, if the machine has a config directory.
     pub(super) fn write_surprises(&self, text: &str) -> Result<(), ConfigRejection> {
         let Some(dir) = &self.dir else {
@@ -262,7 +286,7 @@ pub(super) fn patch_policy(
 }
 
 /// A refused config in the API's terms.
-fn rejection(error: &ConfigError) -> ConfigRejection {
+pub(super) fn rejection(error: &ConfigError) -> ConfigRejection {
     let issues = error.issues();
     // A problem without a field path is a syntax error: the body is not well-formed at all.
     if issues.is_empty() || issues.iter().all(|i| i.path.is_empty()) {

@@ -6,12 +6,13 @@ use tokio::sync::oneshot;
 
 use super::config_files::{patch_policy, whole_config};
 use super::{Controller, ControllerError};
+use crate::config::ColumnEdit;
 use crate::journal::{
     BooksCheck, BooksReport, BudgetRule, ConfigVersion, JournalError, PeriodBooks, PeriodQuery,
     SaleLine,
 };
 use crate::surprise::config::SURPRISES_FILE;
-use crate::vend::Event;
+use crate::vend::{ColumnId, Event};
 
 /// How a config body is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,17 @@ pub struct Applied {
 pub enum Request {
     /// An operator event for the vend core (restock, reset or disable a column).
     Event(Event),
+    /// Change a column's product, price or low-stock level while the machine runs.
+    EditColumn {
+        /// The column.
+        column: ColumnId,
+        /// What to change.
+        edit: ColumnEdit,
+        /// Who asks (for the journal).
+        source: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<(), ConfigRejection>>,
+    },
     /// Replace the surprise config.
     ApplySurprises {
         /// The new file's text.
@@ -193,6 +205,14 @@ impl Controller {
                 let result = whole_config(&text, format)
                     .and_then(|()| self.apply_surprises_text(&text, format, &source, true));
                 let _ = reply.send(result);
+            }
+            Request::EditColumn {
+                column,
+                edit,
+                source,
+                reply,
+            } => {
+                let _ = reply.send(self.edit_column(column, &edit, &source));
             }
             Request::PatchSurprisePolicy {
                 text,

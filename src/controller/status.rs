@@ -16,6 +16,10 @@ pub struct ColumnView {
     pub price: Cents,
     /// Items the controller believes are left.
     pub stock: u32,
+    /// Items it holds when full.
+    pub capacity: u32,
+    /// Stock at or below which the operator is told to restock (0: only when sold out).
+    pub low_stock: u32,
     /// Service state.
     pub status: ColumnStatus,
 }
@@ -98,6 +102,8 @@ impl Controller {
                     product: spec.product.clone(),
                     price: spec.price,
                     stock: self.core.stock(column)?,
+                    capacity: spec.capacity,
+                    low_stock: spec.low_stock,
                     status: self.core.status(column)?,
                 })
             })

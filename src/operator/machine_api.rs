@@ -13,6 +13,7 @@ use axum::Json;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
+use crate::config::ColumnEdit;
 use crate::controller::{ColumnView, PeriodError, Request, Status};
 use crate::journal::{Bucket, PeriodQuery};
 use crate::localtime::parse_bound;
@@ -62,43 +63,29 @@ async fn set_paused(state: &ApiState, paused: bool) -> ApiResult<Json<serde_json
     Ok(Json(serde_json::json!({ "surprises_paused": now })))
 }
 
-pub(super) async fn column_action(
-    State(state): State<ApiState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    UrlPath((column, action)): UrlPath<(String, String)>,
-) -> ApiResult<Json<ColumnView>> {
-    authorize(&state, &headers, peer)?;
+/// A column number from a URL, or 404 saying how many columns there are.
+fn column_number(state: &ApiState, text: &str) -> ApiResult<ColumnId> {
     let count = state.machine.columns.len();
-    let column = column
-        .parse::<usize>()
+    text.parse::<usize>()
         .ok()
         .filter(|n| (1..=count).contains(n))
         .and_then(ColumnId::from_number)
         .ok_or_else(|| {
             error(
                 StatusCode::NOT_FOUND,
-                format!("there is no column {column} (this machine has {count})"),
+                format!(
+                    "there is no column {} (this machine has {count})",
+                    text.chars().take(20).collect::<String>()
+                ),
             )
-        })?;
-    let event = match action.as_str() {
-        "restock" => Event::Restock {
-            column: Some(column),
-        },
-        "enable" | "reset" => Event::ResetColumn { column },
-        "disable" => Event::DisableColumn { column },
-        other => {
-            return Err(error(
-                StatusCode::NOT_FOUND,
-                format!("unknown column action `{other}` (restock, enable, disable)"),
-            ))
-        }
-    };
-    tell(&state, Request::Event(event)).await?;
-    // The answer is the column as it is now; an action the machine could not carry out (the
-    // books full, the machine out of service) is a conflict that says what stands instead.
-    let status = state.status.borrow().clone();
-    let view = status
+        })
+}
+
+/// The column as the status shows it now, or 503 when the machine is not selling.
+fn column_view(state: &ApiState, column: ColumnId) -> ApiResult<ColumnView> {
+    state
+        .status
+        .borrow()
         .columns
         .iter()
         .find(|c| c.column == column)
@@ -108,16 +95,85 @@ pub(super) async fn column_action(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the machine is not selling",
             )
-        })?;
+        })
+}
+
+/// The body of a restock: `{"count": N}`, the items loaded; none fills the column.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Restock {
+    count: u32,
+}
+
+/// How many items a restock loads into `column`: the count asked for (refused when it would
+/// overfill the column), or what fills it.
+fn restock_count(view: &ColumnView, capacity: u32, body: &[u8]) -> ApiResult<u32> {
+    let room = capacity.saturating_sub(view.stock);
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(room);
+    }
+    let Restock { count } = serde_json::from_slice(body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            format!("the body must be {{\"count\": N}}, the items loaded: {e}"),
+        )
+    })?;
+    if count == 0 || count > room {
+        return Err(error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "count: {count} will not fit: column {} holds {} of {capacity}, so 1 to {room} \
+                 more fit",
+                view.column, view.stock
+            ),
+        ));
+    }
+    Ok(count)
+}
+
+pub(super) async fn column_action(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    UrlPath((column, action)): UrlPath<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<ColumnView>> {
+    authorize(&state, &headers, peer)?;
+    let column = column_number(&state, &column)?;
     let capacity = state.machine.columns[column.index()].capacity;
+    let (event, load) = match action.as_str() {
+        "restock" => {
+            let count = restock_count(&column_view(&state, column)?, capacity, &body)?;
+            (Event::Load { column, count }, count)
+        }
+        "enable" | "reset" => (Event::ResetColumn { column }, 0),
+        "disable" => (Event::DisableColumn { column }, 0),
+        other => {
+            return Err(error(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "unknown column action `{}` (restock, enable, disable)",
+                    other.chars().take(20).collect::<String>()
+                ),
+            ))
+        }
+    };
+    let before = column_view(&state, column)?;
+    tell(&state, Request::Event(event)).await?;
+    // The answer is the column as it is now; an action the machine could not carry out (the
+    // books full, the machine out of service) is a conflict that says what stands instead.
+    let view = column_view(&state, column)?;
     let applied = match event {
-        Event::Restock { .. } => view.stock == capacity,
+        Event::Load { .. } => view.stock == before.stock + load,
         Event::ResetColumn { .. } => view.status == ColumnStatus::InService,
         _ => view.status == ColumnStatus::Disabled,
     };
     if !applied {
-        let why = status
+        let why = state
+            .status
+            .borrow()
             .out_of_service
+            .clone()
             .unwrap_or_else(|| "the machine refused it".into());
         return Err(ApiError(
             StatusCode::CONFLICT,
@@ -127,7 +183,53 @@ pub(super) async fn column_action(
             }),
         ));
     }
+    // On the simulator the operator's hands are virtual: the items go into the simulated
+    // column too, or it would run dry while the books say it is full.
+    if let (Event::Load { .. }, Some(sim)) = (event, &state.sim) {
+        let _ = sim.load(column.number(), load);
+    }
     Ok(Json(view))
+}
+
+/// `PATCH /api/columns/{n}` with `{"price_cents": 130}`, `{"product": "..."}` or
+/// `{"low_stock": 2}`: in force from the next vend, written into `machine.toml`.
+pub(super) async fn edit_column(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    UrlPath(column): UrlPath<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<ColumnView>> {
+    authorize(&state, &headers, peer)?;
+    let column = column_number(&state, &column)?;
+    let edit: ColumnEdit = serde_json::from_slice(&body).map_err(|e| {
+        let mut message = format!("not a column change: {e}");
+        if message.contains("unknown field") {
+            message.push_str(
+                " (pins and the number of columns change only in machine.toml, with a restart)",
+            );
+        }
+        error(StatusCode::BAD_REQUEST, message)
+    })?;
+    let (reply, answer) = oneshot::channel();
+    let source = format!("api from {}", peer.ip());
+    tell(
+        &state,
+        Request::EditColumn {
+            column,
+            edit,
+            source,
+            reply,
+        },
+    )
+    .await?;
+    answer.await.map_err(|_| {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the controller has stopped",
+        )
+    })??;
+    Ok(Json(column_view(&state, column)?))
 }
 
 /// A period in a URL: `from` and `to` (dates, local times or RFC 3339), or `period` (`today`,

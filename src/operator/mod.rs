@@ -188,6 +188,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/surprises/pause", post(machine_api::pause))
         .route("/api/surprises/resume", post(machine_api::resume))
+        .route("/api/columns/{column}", patch(machine_api::edit_column))
         .route(
             "/api/columns/{column}/{action}",
             post(machine_api::column_action),

@@ -62,6 +62,13 @@ pub enum Event {
         /// The column, or `None` for all.
         column: Option<ColumnId>,
     },
+    /// The operator loaded `count` more items into a column (never beyond its capacity).
+    Load {
+        /// The column.
+        column: ColumnId,
+        /// Items added.
+        count: u32,
+    },
     /// The operator puts a column back in service (after fixing a fault, or to re-enable it).
     ResetColumn {
         /// The column.

@@ -21,6 +21,29 @@ impl VendCore {
         self.refresh_idle(out);
     }
 
+    /// The operator loaded `count` items into `column`: its stock grows by them, up to its
+    /// capacity (the books never hold more than fits).
+    pub(super) fn load(&mut self, column: ColumnId, count: u32, out: &mut Vec<Command>) {
+        let Some(c) = self.columns.get_mut(column.index()) else {
+            return;
+        };
+        c.stock = c.stock.saturating_add(count).min(c.spec.capacity);
+        out.push(Command::Notice(Notice::Restocked {
+            column,
+            stock: c.stock,
+        }));
+        self.refresh_idle(out);
+    }
+
+    /// The operator changed what a column sells and for how much, between vends: a vend under
+    /// way keeps the price it took; the next one takes the new price.
+    pub fn set_sale(&mut self, column: ColumnId, product: &str, price: Cents) {
+        if let Some(c) = self.columns.get_mut(column.index()) {
+            c.spec.product = product.to_string();
+            c.spec.price = price;
+        }
+    }
+
     pub(super) fn reset_column(&mut self, column: ColumnId, out: &mut Vec<Command>) {
         self.set_column_status(column, ColumnStatus::InService, out);
     }

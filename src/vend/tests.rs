@@ -21,6 +21,7 @@ fn settings(payment: PaymentMode) -> VendSettings {
                 sensor: 0,
                 has_home: true,
                 for_sale: true,
+                low_stock: 0,
             },
             ColumnSpec {
                 product: "Water".into(),
@@ -30,6 +31,7 @@ fn settings(payment: PaymentMode) -> VendSettings {
                 sensor: 0,
                 has_home: false,
                 for_sale: true,
+                low_stock: 0,
             },
             ColumnSpec {
                 product: "Juice".into(),
@@ -39,6 +41,7 @@ fn settings(payment: PaymentMode) -> VendSettings {
                 sensor: 0,
                 has_home: false,
                 for_sale: true,
+                low_stock: 0,
             },
         ],
         timings: VendTimings::default(),

@@ -151,6 +151,20 @@ fn column(v: &mut Validator, path: &str, c: &RawColumn) -> ColumnSpec {
             0
         }
     };
+    let low_stock = match u32::try_from(c.low_stock) {
+        Ok(n) if n < capacity => n,
+        _ => {
+            v.issue(
+                format!("{path}.low_stock"),
+                format!(
+                    "{} is not a stock level from 0 to {} (below the capacity, {capacity})",
+                    c.low_stock,
+                    capacity - 1
+                ),
+            );
+            0
+        }
+    };
     ColumnSpec {
         product,
         price,
@@ -159,6 +173,7 @@ fn column(v: &mut Validator, path: &str, c: &RawColumn) -> ColumnSpec {
         sensor: 0,
         has_home: c.home_pin.is_some(),
         for_sale: c.for_sale,
+        low_stock,
     }
 }
 
