@@ -70,6 +70,19 @@ pub struct MachineConfig {
     pub input_timing: InputTiming,
     /// Physical constants for the simulator.
     pub sim: SimParams,
+    /// When the operator is alerted.
+    pub alerts: AlertRules,
+}
+
+/// `[alerts]`: when the operator is told something needs them beyond faults and stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct AlertRules {
+    /// Alert when nothing has sold for this many hours during opening hours (0: never).
+    pub no_sale_hours: u32,
+    /// Opening hours, for the no-sale alert.
+    pub hours: crate::localtime::TimeWindow,
+    /// Alert when surprise spend reaches this percentage of its budget.
+    pub budget_warn_percent: u32,
 }
 
 impl MachineConfig {

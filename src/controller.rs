@@ -162,6 +162,12 @@ pub struct Controller {
     storage: StorageStatus,
     /// While the disk is full: when to look again whether room was made.
     storage_recheck: Option<Timestamp>,
+    /// What needs the operator now.
+    alerts: crate::alerts::Alerts,
+    /// When alerts that time alone can raise are looked at again.
+    alert_recheck: Option<Timestamp>,
+    /// The last paid sale (or, until one, when the machine started selling).
+    last_sale: Option<LocalTime>,
     /// A paid vend has finished and its customer has not yet answered "how was it?".
     feedback_open: bool,
     /// Paid vends finished (delivered or refunded) since start: names the vend a feedback
@@ -194,6 +200,7 @@ impl Controller {
             self.core.next_deadline(),
             self.conditioner.next_deadline(),
             self.storage_recheck,
+            self.alert_recheck,
         ]
         .into_iter()
         .flatten()
@@ -285,6 +292,10 @@ impl Controller {
         self.execute(now, None, cmds)?;
         if self.storage_recheck.is_some_and(|t| t <= now) {
             self.sync_storage(now)?;
+        }
+        if self.alert_recheck.is_some_and(|t| t <= now) {
+            self.alert_recheck = None;
+            self.publish();
         }
         Ok(())
     }
@@ -378,6 +389,12 @@ impl Controller {
         }) {
             self.feedback_open = true;
             self.vends_finished += 1;
+        }
+        if cmds
+            .iter()
+            .any(|c| matches!(c, Command::Notice(Notice::VendDelivered { .. })))
+        {
+            self.last_sale = Some(self.local);
         }
         if let Some(cause) = cause {
             self.record(at, cause);
@@ -544,6 +561,7 @@ impl Controller {
     }
 }
 
+mod alerting;
 mod columns;
 mod config_files;
 mod dispatch;

@@ -11,6 +11,7 @@
 //! - [`money`]: cents as a type;
 //! - [`metrics`]: the Prometheus counters, fed from the notices the controller books;
 //! - [`config`]: `machine.toml`, parsed strictly and validated with field paths;
+//! - [`alerts`]: what needs the operator now, and what to do about it (pure);
 //! - [`controller`]: the tokio task that connects hardware events and timers to the core;
 //! - [`kiosk`]: assembling a whole running kiosk on the simulator or on a Raspberry Pi;
 //! - [`script`]: the line commands (`press 1`, `coin 200`, ...) that drive a simulated kiosk;
@@ -20,6 +21,7 @@
 //!
 //! Pins, drivers and the simulator's physics live in the `happiness-hardware` crate.
 
+pub mod alerts;
 pub mod config;
 pub mod controller;
 pub mod display;

@@ -58,6 +58,7 @@ pub struct Metrics {
     storage_free: Gauge,
     storage_full: Gauge,
     out_of_service: Gauge,
+    alerts: Family<Kind, Gauge>,
     delivered: AtomicU64,
     started: AtomicU64,
 }
@@ -95,6 +96,7 @@ impl Metrics {
             storage_free: Gauge::default(),
             storage_full: Gauge::default(),
             out_of_service: Gauge::default(),
+            alerts: Family::default(),
             delivered: AtomicU64::new(0),
             started: AtomicU64::new(0),
         };
@@ -171,6 +173,11 @@ impl Metrics {
             "1 while the machine sells nothing (stopped, storage full, starting up)",
             self.out_of_service.clone(),
         );
+        registry.register(
+            "alerts",
+            "Alerts open for the operator, by kind (low_stock, sold_out, column_fault, ...)",
+            self.alerts.clone(),
+        );
     }
 
     /// The books' disk now: free bytes (none in memory) and whether it is under the floor.
@@ -178,6 +185,22 @@ impl Metrics {
         self.storage_free
             .set(free.map_or(-1, |f| i64::try_from(f).unwrap_or(i64::MAX)));
         self.storage_full.set(i64::from(full));
+    }
+
+    /// The alerts open now, by kind: each kind seen is set to its count (0 once cleared).
+    pub fn set_alerts<'a>(&self, kinds: impl Iterator<Item = &'a str>) {
+        let mut counts: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+        for k in kinds {
+            *counts.entry(k).or_default() += 1;
+        }
+        for kind in crate::alerts::KINDS {
+            let n = counts.get(kind).copied().unwrap_or(0);
+            self.alerts
+                .get_or_create(&Kind {
+                    kind: (*kind).to_string(),
+                })
+                .set(n);
+        }
     }
 
     /// Whether the machine sells nothing right now.

@@ -62,6 +62,13 @@ pub enum TraceEntry {
         /// What was done, in words.
         action: String,
     },
+    /// An alert for the operator was raised or cleared.
+    Alert {
+        /// Raised (true) or cleared.
+        raised: bool,
+        /// The alert.
+        alert: crate::alerts::Alert,
+    },
     /// A hardware or script problem.
     Error {
         /// What went wrong.
@@ -192,6 +199,13 @@ impl TraceRecord {
                 }
             },
             TraceEntry::Operator { action } => format!("operator {action}"),
+            TraceEntry::Alert { raised, alert } => {
+                if *raised {
+                    format!("alert   {} {}", alert.text, alert.action)
+                } else {
+                    format!("alert   cleared: {}", alert.text)
+                }
+            }
             TraceEntry::Error { message } => format!("error   {message}"),
             TraceEntry::Unrecorded { notices } => {
                 let list: Vec<String> = notices

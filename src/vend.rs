@@ -281,6 +281,16 @@ impl VendCore {
         }
     }
 
+    /// The drop sensors (0-based) that are stuck now.
+    pub fn stuck_sensors(&self) -> Vec<u8> {
+        self.stuck
+            .iter()
+            .enumerate()
+            .filter(|(_, &s)| s)
+            .filter_map(|(i, _)| u8::try_from(i).ok())
+            .collect()
+    }
+
     pub fn surprises(&self) -> &SurpriseEngine {
         &self.engine
     }

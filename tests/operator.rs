@@ -310,3 +310,84 @@ async fn a_restock_loads_a_count_or_fills_the_column() {
     assert_eq!(rig.kiosk.sim.as_ref().and_then(|s| s.stock(4)), Some(12));
     rig.stop().await;
 }
+
+fn alert_kinds(status: &serde_json::Value) -> Vec<String> {
+    status["alerts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| format!("{}:{}", x["kind"].as_str().unwrap_or(""), x["column"]))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_are_raised_and_clear_themselves_in_status_metrics_and_events() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let stream = rig.get("/api/events").await;
+    let reader = tokio::spawn(async move {
+        let mut stream = stream;
+        let mut seen = String::new();
+        while let Ok(Some(chunk)) = stream.chunk().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("\"raised\":false") && seen.contains("sold_out") {
+                break;
+            }
+        }
+        seen
+    });
+    // The chocolate bars: 2 left, the alert at 3.
+    let status = rig.json("/api/status").await;
+    assert_eq!(alert_kinds(&status), vec!["low_stock:4"], "{status}");
+    let alert = &status["alerts"][0];
+    assert!(alert["text"]
+        .as_str()
+        .is_some_and(|t| t.contains("Chocolate bar")));
+    assert!(alert["action"]
+        .as_str()
+        .is_some_and(|t| t.contains("Restock column 4")));
+    sell(&rig, 4, &[100, 20]).await;
+    sell(&rig, 4, &[100, 20]).await;
+    let status = rig.json("/api/status").await;
+    assert_eq!(alert_kinds(&status), vec!["sold_out:4"], "{status}");
+    assert_eq!(status["alerts"][0]["severity"], "critical");
+    let metrics = rig.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("happiness_alerts{kind=\"sold_out\"} 1"),
+        "{metrics}"
+    );
+    // The door: raised while open, cleared when closed.
+    let door = |state: &'static str| {
+        rig.http
+            .post(rig.url(&format!("/api/sim/door/{state}")))
+            .send()
+    };
+    assert!(door("open").await.expect("door").status().is_success());
+    assert!(
+        wait_for(async || alert_kinds(&rig.json("/api/status").await)
+            .contains(&"door_open:null".to_string()))
+        .await
+    );
+    assert!(door("close").await.expect("door").status().is_success());
+    assert!(
+        wait_for(async || !alert_kinds(&rig.json("/api/status").await)
+            .contains(&"door_open:null".to_string()))
+        .await
+    );
+    // Restocked: every alert clears itself.
+    let (code, _) = post(&rig, "/api/columns/4/restock", "").await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(alert_kinds(&rig.json("/api/status").await).is_empty());
+    let metrics = rig.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("happiness_alerts{kind=\"sold_out\"} 0"),
+        "{metrics}"
+    );
+    let seen = tokio::time::timeout(std::time::Duration::from_secs(10), reader)
+        .await
+        .expect("the events arrive")
+        .expect("reader");
+    assert!(seen.contains("\"type\":\"alert\""), "{seen}");
+    rig.stop().await;
+}

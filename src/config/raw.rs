@@ -32,6 +32,37 @@ pub(super) struct RawFile {
     #[serde(default)]
     pub(super) simulator: RawSimulator,
     pub(super) payout: Option<RawPayout>,
+    #[serde(default)]
+    pub(super) alerts: RawAlerts,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAlerts {
+    #[serde(default)]
+    pub(super) no_sale_hours: i64,
+    #[serde(default = "default_opening_hours")]
+    pub(super) hours: String,
+    #[serde(default = "default_budget_warn")]
+    pub(super) budget_warn_percent: i64,
+}
+
+impl Default for RawAlerts {
+    fn default() -> Self {
+        RawAlerts {
+            no_sale_hours: 0,
+            hours: default_opening_hours(),
+            budget_warn_percent: default_budget_warn(),
+        }
+    }
+}
+
+fn default_opening_hours() -> String {
+    "00:00-24:00".into()
+}
+
+fn default_budget_warn() -> i64 {
+    80
 }
 
 #[derive(Debug, Deserialize)]

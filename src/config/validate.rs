@@ -4,6 +4,7 @@
 //! The order of the tables is the order of the messages: inputs before outputs, so that a pin
 //! conflict names the earlier, usually already fixed, wiring.
 
+mod alerts;
 mod coins;
 mod columns;
 
@@ -59,6 +60,7 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
         drop_stuck_after,
     };
     let sim = simulator(&mut v, &raw.simulator, t, &input_timing);
+    let alerts = alerts::alerts(&mut v, &raw.alerts);
 
     if v.issues.is_empty() {
         Ok(MachineConfig {
@@ -76,6 +78,7 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             wiring,
             input_timing,
             sim,
+            alerts,
         })
     } else {
         Err(v.issues)

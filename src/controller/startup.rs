@@ -99,6 +99,7 @@ impl Controller {
             starting: true,
             feedback_open: false,
             vends_finished: 0,
+            alerts: Vec::new(),
         });
         let mut controller = Controller {
             core,
@@ -119,6 +120,9 @@ impl Controller {
             halted: None,
             storage: StorageStatus::default(),
             storage_recheck: None,
+            alerts: crate::alerts::Alerts::default(),
+            alert_recheck: None,
+            last_sale: None,
             feedback_open: false,
             vends_finished: 0,
             starting: Some(Starting {

@@ -75,11 +75,13 @@ pub struct Status {
     pub feedback_open: bool,
     /// Paid vends finished since start: a page asks "how was it?" once per value.
     pub vends_finished: u64,
+    /// What needs the operator now, the most urgent first.
+    pub alerts: Vec<crate::alerts::Alert>,
 }
 
 impl Controller {
     /// Why the machine sells nothing right now, if it does not.
-    fn out_of_service(&self) -> Option<String> {
+    pub(super) fn out_of_service(&self) -> Option<String> {
         if let Some(reason) = &self.halted {
             return Some(reason.clone());
         }
@@ -113,7 +115,9 @@ impl Controller {
             .as_ref()
             .map(|s| crate::display::text_in(self.config.language, s, &self.config.currency))
             .unwrap_or_default();
+        let alerts = self.update_alerts();
         let status = Status {
+            alerts,
             credit: self.core.credit(),
             escrow: self.core.escrow(),
             vending: self.core.is_vending(),
