@@ -164,6 +164,8 @@ pub struct Controller {
     storage_recheck: Option<Timestamp>,
     /// What needs the operator now.
     alerts: crate::alerts::Alerts,
+    /// Local time minus UTC, in seconds, on the system clock (none on a clock of its own).
+    utc_offset: Option<i32>,
     /// When alerts that time alone can raise are looked at again.
     alert_recheck: Option<Timestamp>,
     /// The last paid sale (or, until one, when the machine started selling).
@@ -266,6 +268,7 @@ impl Controller {
         let (local, steady) = match self.local_clock {
             LocalClock::System => {
                 let now = chrono::Local::now();
+                self.utc_offset = Some(now.offset().local_minus_utc());
                 (LocalTime::now_from(&now), now.timestamp())
             }
             LocalClock::StartingAt(start) => {

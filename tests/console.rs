@@ -279,3 +279,117 @@ async fn the_dashboard_draws_the_period_with_charts_on_a_desktop_and_a_phone() {
     }
     rig.client.clone().close().await.expect("close the browser");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sees_alerts_changes_a_price_and_restocks_from_the_console() {
+    if !browser_available() {
+        return;
+    }
+    let rig = start().await;
+    let c = &rig.client;
+    c.goto(&format!("{}/operator", rig.base))
+        .await
+        .expect("operator page");
+    type_into(c, "#token", TOKEN).await;
+    click(c, "#login").await;
+    // The chocolate bars start at 2, under their alert level of 3.
+    eventually(c, "the low-stock alert", async |c| {
+        text_of(c, "#alerts")
+            .await
+            .contains("Column 4 (Chocolate bar) is low: 2 left")
+    })
+    .await;
+    // Two Colas later, column 1 (6 of 8, alert at 2) is not yet low; four more and it is.
+    for _ in 0..4 {
+        sell(&rig.base, 1).await;
+    }
+    eventually(c, "the Cola's low-stock alert after sales", async |c| {
+        text_of(c, "#alerts")
+            .await
+            .contains("Column 1 (Cola) is low: 2 left")
+    })
+    .await;
+    eventually(c, "the sales in the live events", async |c| {
+        text_of(c, "#events")
+            .await
+            .contains("Sold: Cola from column 1 for €1.50.")
+    })
+    .await;
+    // Only faults: the sales are hidden.
+    click(c, "#event-filters input[value='sales']").await;
+    let visible = js(
+        c,
+        "return [...document.querySelectorAll('#events li')].filter(l => !l.hidden).map(l => l.textContent).join('\\n')",
+    )
+    .await;
+    assert!(
+        !visible.as_str().unwrap_or("").contains("Sold:"),
+        "{visible}"
+    );
+    click(c, "#event-filters input[value='sales']").await;
+    // A new price, typed in the table: in force at once, written to the file.
+    js(
+        c,
+        "document.querySelector('#columns input[aria-label=\"Column 1 price\"]').scrollIntoView()",
+    )
+    .await;
+    type_into(c, "#columns input[aria-label='Column 1 price']", "1.30\n").await;
+    eventually(c, "the price saved", async |_| {
+        std::fs::read_to_string(rig.config.path().join("machine.toml"))
+            .is_ok_and(|t| t.contains("price_cents = 130"))
+    })
+    .await;
+    eventually(c, "the changed price in the events", async |c| {
+        text_of(c, "#events").await.contains("price €1.50 -> €1.30")
+    })
+    .await;
+    // A bad one is refused next to the column, and changes nothing.
+    type_into(c, "#columns input[aria-label='Column 1 price']", "a lot\n").await;
+    eventually(c, "the price error", async |c| {
+        text_of(c, "#columns")
+            .await
+            .contains("write the price like 1.30")
+    })
+    .await;
+    type_into(
+        c,
+        "#columns input[aria-label='Column 1 low-stock alert']",
+        "9\n",
+    )
+    .await;
+    eventually(c, "the refused alert level", async |c| {
+        text_of(c, "#columns").await.contains("below the capacity")
+    })
+    .await;
+    // Restock 6 Colas: the alert clears itself.
+    type_into(
+        c,
+        "#columns input[aria-label^='Items loaded into column 1']",
+        "6",
+    )
+    .await;
+    click(c, "#columns tbody tr:nth-child(1) td:nth-child(7) button").await;
+    eventually(c, "the Cola's alert cleared", async |c| {
+        !text_of(c, "#alerts").await.contains("Cola")
+    })
+    .await;
+    assert!(text_of(c, "#columns").await.contains("8 of 8"));
+    for (width, height, size) in [(1280, 1000, "desktop"), (390, 844, "phone")] {
+        set_viewport(c, width, height).await;
+        js(c, "window.scrollTo(0, 0)").await;
+        let fits = js(
+            c,
+            "return document.documentElement.scrollWidth <= window.innerWidth",
+        )
+        .await;
+        assert_eq!(
+            fits,
+            serde_json::json!(true),
+            "{size}: wider than the screen"
+        );
+        screenshot(c, &format!("operator-alerts-{size}")).await;
+        js(c, "document.getElementById('columns').scrollIntoView()").await;
+        screenshot(c, &format!("operator-columns-{size}")).await;
+    }
+    rig.client.clone().close().await.expect("close the browser");
+}

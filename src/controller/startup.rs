@@ -100,6 +100,7 @@ impl Controller {
             feedback_open: false,
             vends_finished: 0,
             alerts: Vec::new(),
+            time_zone: String::new(),
         });
         let mut controller = Controller {
             core,
@@ -121,6 +122,7 @@ impl Controller {
             storage: StorageStatus::default(),
             storage_recheck: None,
             alerts: crate::alerts::Alerts::default(),
+            utc_offset: None,
             alert_recheck: None,
             last_sale: None,
             feedback_open: false,

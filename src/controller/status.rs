@@ -77,6 +77,21 @@ pub struct Status {
     pub vends_finished: u64,
     /// What needs the operator now, the most urgent first.
     pub alerts: Vec<crate::alerts::Alert>,
+    /// The time zone the books' times are in: `UTC+01:00`, or `machine time` on a clock of
+    /// its own (tests, replays).
+    pub time_zone: String,
+}
+
+/// `UTC+01:00` for an offset of 3600 s.
+fn zone_name(offset: Option<i32>) -> String {
+    match offset {
+        None => "machine time".into(),
+        Some(s) => {
+            let sign = if s < 0 { '-' } else { '+' };
+            let m = s.unsigned_abs() / 60;
+            format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+        }
+    }
 }
 
 impl Controller {
@@ -118,6 +133,7 @@ impl Controller {
         let alerts = self.update_alerts();
         let status = Status {
             alerts,
+            time_zone: zone_name(self.utc_offset),
             credit: self.core.credit(),
             escrow: self.core.escrow(),
             vending: self.core.is_vending(),
@@ -149,5 +165,16 @@ impl Controller {
             m.set_out_of_service(status.out_of_service.is_some());
         }
         self.status.send_replace(status);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn time_zones_are_named_by_their_offset() {
+        assert_eq!(super::zone_name(Some(3600)), "UTC+01:00");
+        assert_eq!(super::zone_name(Some(-16_200)), "UTC-04:30");
+        assert_eq!(super::zone_name(Some(0)), "UTC+00:00");
+        assert_eq!(super::zone_name(None), "machine time");
     }
 }

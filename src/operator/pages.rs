@@ -11,6 +11,8 @@ const KIOSK_CSS: &str = include_str!("assets/kiosk.css");
 const KIOSK_JS: &str = include_str!("assets/kiosk.js");
 const OPERATOR_JS: &str = include_str!("assets/operator.js");
 const DASHBOARD_JS: &str = include_str!("assets/dashboard.js");
+const EVENTS_JS: &str = include_str!("assets/events.js");
+const COLUMNS_JS: &str = include_str!("assets/columns.js");
 
 /// The customer display (and, on the simulator, the virtual machine front).
 pub async fn kiosk() -> Html<&'static str> {
@@ -30,6 +32,8 @@ pub async fn asset(Path(name): Path<String>) -> Response {
         "kiosk.js" => (KIOSK_JS, "text/javascript; charset=utf-8"),
         "operator.js" => (OPERATOR_JS, "text/javascript; charset=utf-8"),
         "dashboard.js" => (DASHBOARD_JS, "text/javascript; charset=utf-8"),
+        "events.js" => (EVENTS_JS, "text/javascript; charset=utf-8"),
+        "columns.js" => (COLUMNS_JS, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     ([(header::CONTENT_TYPE, kind)], body).into_response()

@@ -48,24 +48,25 @@
       "surprises are on (caps and budgets apply vend by vend)";
     $("paused").className = s.surprises_held ? "bad" : "muted";
     $("version").textContent = s.surprise_version ? "(version " + s.surprise_version + " in force)" : "";
-    const body = $("columns").querySelector("tbody");
-    body.innerHTML = "";
-    for (const c of s.columns) {
-      const tr = document.createElement("tr");
-      const state = c.status.status === "in_service" ? "in service" :
-        c.status.status + (c.status.reason ? " (" + c.status.reason + ")" : "");
-      tr.innerHTML = `<td>${c.column}</td><td></td><td>${money(c.price, s.currency)}</td><td>${c.stock}</td><td>${state}</td><td class="row"></td>`;
-      tr.children[1].textContent = c.product;
-      const actions = tr.children[5];
-      for (const action of ["restock", "enable", "disable"]) {
-        const b = document.createElement("button");
-        b.textContent = action;
-        // The answer comes once the controller has applied the action.
-        b.onclick = async () => { await api("POST", `/api/columns/${c.column}/${action}`); refreshStatus(); };
-        actions.appendChild(b);
-      }
-      body.appendChild(tr);
+    $("time-zone").textContent = "(times in " + s.time_zone + ")";
+    window.Columns.render(s, { api, refresh: refreshStatus });
+    showAlerts(s.alerts);
+  }
+
+  // What needs the operator, the most urgent first; each says what to do.
+  function showAlerts(alerts) {
+    const list = $("alerts");
+    list.innerHTML = "";
+    for (const a of alerts) {
+      const li = document.createElement("li");
+      li.className = "alert " + a.severity;
+      li.innerHTML = "<strong></strong> <span></span> <time></time>";
+      li.children[0].textContent = a.text;
+      li.children[1].textContent = a.action;
+      li.children[2].textContent = "since " + a.since.slice(0, 16);
+      list.appendChild(li);
     }
+    $("no-alerts").hidden = alerts.length > 0;
   }
 
   // What each kind of fault in the books means to an operator.
@@ -248,29 +249,11 @@
     }
   }
 
-  async function followEvents() {
-    try {
-      const r = await fetch("/api/events", { headers: { Authorization: "Bearer " + token } });
-      if (!r.ok || !r.body) return;
-      const reader = r.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      const pre = $("events");
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let i;
-        while ((i = buffer.indexOf("\n\n")) >= 0) {
-          const chunk = buffer.slice(0, i);
-          buffer = buffer.slice(i + 2);
-          const data = chunk.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5)).join("");
-          if (data) {
-            pre.textContent = (data + "\n" + pre.textContent).slice(0, 20000);
-          }
-        }
-      }
-    } catch (_) { /* the page was left or the server stopped */ }
+  let following = false;
+  function followEvents() {
+    if (following) return;
+    following = true;
+    window.LiveEvents.follow(token, (cents) => money(cents, currency), $("events"), $("event-filters"), 200);
   }
 
   // The status first: the books are written in its currency.

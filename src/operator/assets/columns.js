@@ -1,0 +1,131 @@
+// The columns table of the console: each row built once and updated in place (a field being
+// typed in is never overwritten), with live edits of product, price and the low-stock alert
+// (PATCH /api/columns/N), restocking with a count, and putting a column in or out of service.
+(function () {
+  "use strict";
+  const rows = new Map();
+
+  function stateText(c) {
+    const s = c.status.status;
+    if (s === "in_service") return "in service";
+    if (s === "faulted") return "out of order" + (c.status.reason ? ": " + c.status.reason.replace(/_/g, " ") : "");
+    return s.replace(/_/g, " ");
+  }
+
+  // An input that saves itself with PATCH when the operator presses Enter or leaves it.
+  function field(label, value, save) {
+    const input = document.createElement("input");
+    input.type = "text";
+    input.value = value;
+    input.setAttribute("aria-label", label);
+    input.dataset.saved = value;
+    const commit = async () => {
+      if (input.value.trim() === input.dataset.saved) return;
+      await save(input);
+    };
+    input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); commit(); } });
+    input.addEventListener("change", commit);
+    return input;
+  }
+
+  function build(c, ctx) {
+    const tr = document.createElement("tr");
+    tr.innerHTML = "<td></td><td></td><td></td><td></td><td></td><td></td><td class='row'></td><td class='row'></td>";
+    tr.children[0].textContent = c.column;
+    const error = document.createElement("div");
+    error.className = "error";
+    const patch = async (input, body) => {
+      error.textContent = "";
+      const r = await ctx.api("PATCH", `/api/columns/${c.column}`, JSON.stringify(body), "application/json");
+      if (r.ok) {
+        input.dataset.saved = input.value.trim();
+        input.classList.remove("invalid");
+        ctx.refresh();
+      } else {
+        input.classList.add("invalid");
+        const issues = r.data && r.data.issues;
+        error.textContent = issues ? issues.map((i) => i.message).join("; ") : (r.data && (r.data.error || r.data.message)) || "not saved";
+      }
+    };
+    const product = field(`Column ${c.column} product`, c.product, (i) => patch(i, { product: i.value.trim() }));
+    const price = field(`Column ${c.column} price`, (c.price / 100).toFixed(2), (i) => {
+      const v = i.value.trim().replace(",", ".");
+      if (!/^\d+(\.\d{1,2})?$/.test(v)) {
+        error.textContent = "write the price like 1.30";
+        i.classList.add("invalid");
+        return Promise.resolve();
+      }
+      return patch(i, { price_cents: Math.round(Number(v) * 100) });
+    });
+    price.className = "short";
+    const low = field(`Column ${c.column} low-stock alert`, String(c.low_stock), (i) => {
+      if (!/^\d+$/.test(i.value.trim())) {
+        error.textContent = "the alert level is a whole number of items";
+        i.classList.add("invalid");
+        return Promise.resolve();
+      }
+      return patch(i, { low_stock: Number(i.value.trim()) });
+    });
+    low.className = "short";
+    tr.children[1].appendChild(product);
+    tr.children[1].appendChild(error);
+    tr.children[2].appendChild(price);
+    tr.children[4].appendChild(low);
+    const count = document.createElement("input");
+    count.type = "number";
+    count.min = "1";
+    count.placeholder = "fill";
+    count.className = "short";
+    count.setAttribute("aria-label", `Items loaded into column ${c.column} (empty fills it)`);
+    const restock = document.createElement("button");
+    restock.textContent = "restock";
+    restock.onclick = async () => {
+      error.textContent = "";
+      const body = count.value.trim() ? JSON.stringify({ count: Number(count.value) }) : "";
+      const r = await ctx.api("POST", `/api/columns/${c.column}/restock`, body || undefined, "application/json");
+      if (!r.ok) error.textContent = (r.data && r.data.error) || "not restocked";
+      else count.value = "";
+      ctx.refresh();
+    };
+    tr.children[6].appendChild(count);
+    tr.children[6].appendChild(restock);
+    for (const action of ["enable", "disable"]) {
+      const b = document.createElement("button");
+      b.textContent = action;
+      b.dataset.action = action;
+      b.onclick = async () => { await ctx.api("POST", `/api/columns/${c.column}/${action}`); ctx.refresh(); };
+      tr.children[7].appendChild(b);
+    }
+    return { tr, product, price, low };
+  }
+
+  // Show the columns of `status`, updating rows in place.
+  function render(status, ctx) {
+    const body = document.querySelector("#columns tbody");
+    for (const c of status.columns) {
+      let row = rows.get(c.column);
+      if (!row) {
+        row = build(c, ctx);
+        rows.set(c.column, row);
+        body.appendChild(row.tr);
+      }
+      const set = (input, value) => {
+        // What the operator is typing stays; what was saved follows the machine.
+        if (document.activeElement === input || input.value.trim() !== input.dataset.saved) return;
+        input.value = value;
+        input.dataset.saved = value;
+      };
+      set(row.product, c.product);
+      set(row.price, (c.price / 100).toFixed(2));
+      set(row.low, String(c.low_stock));
+      row.tr.children[3].textContent = `${c.stock} of ${c.capacity}`;
+      row.tr.children[5].textContent = stateText(c);
+      row.tr.classList.toggle("attention", c.status.status !== "in_service" || c.stock <= c.low_stock);
+      for (const b of row.tr.children[7].querySelectorAll("button")) {
+        b.disabled = (b.dataset.action === "enable") === (c.status.status === "in_service");
+      }
+    }
+  }
+
+  window.Columns = { render };
+})();
