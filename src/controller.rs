@@ -574,6 +574,7 @@ mod status;
 mod stop;
 mod trace_sink;
 
+pub(crate) use config_files::rejection as config_rejection;
 pub use dispatch::Dispatch;
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, PeriodError, Request};
 pub use startup::OnOpen;

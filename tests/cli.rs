@@ -348,6 +348,53 @@ fn simulate_prints_a_report_consistent_with_the_shipped_policy() {
 }
 
 #[test]
+fn simulate_speaks_to_operators_and_stops_quietly_on_a_closed_pipe() {
+    let out = happiness()
+        .args(["simulate", "--vends", "50000", "--seed", "42"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Per day and per week, in the file's own names.
+    assert!(text.contains("In short: about "), "{text}");
+    assert!(
+        text.contains(" a day; about ") && text.contains(" a week."),
+        "{text}"
+    );
+    assert!(text.contains("against probability = 0.2 (20.0%)"), "{text}");
+    assert!(
+        text.contains("budget_percent ("),
+        "the cap's setting named: {text}"
+    );
+    assert!(
+        text.contains("extra_item") && !text.contains("ExtraItem"),
+        "{text}"
+    );
+    assert!(
+        text.contains("max_per_hour") && !text.contains("PerHour"),
+        "{text}"
+    );
+    // The office traffic empties the drinks before the daily restock: said.
+    assert!(
+        text.contains("warning: column 1 (Cola) was found empty"),
+        "{text}"
+    );
+    // A reader that stops after one line: no panic, no error.
+    let mut child = happiness()
+        .args(["simulate", "--vends", "20000", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{stderr}");
+}
+
+#[test]
 fn simulate_and_check_config_reject_a_bad_surprise_file_naming_the_field() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(

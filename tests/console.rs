@@ -131,6 +131,32 @@ async fn buy_a_drink_by_clicking_and_edit_the_odds_in_the_console() {
     );
     assert!(current["version"].as_i64().unwrap_or(0) >= 2);
 
+    // What would it cost? A preview on last week's traffic (one sale so far), nothing saved.
+    click(c, "#preview").await;
+    eventually(c, "the preview", async |c| {
+        let t = text_of(c, "#preview-result").await;
+        t.contains("This policy would give about") && t.contains("on last week's traffic")
+    })
+    .await;
+
+    // Roll back to the version the machine started with: the probability is 0.2 again.
+    let in_force = current["version"].as_i64().unwrap_or(0);
+    click(c, "#versions button").await;
+    eventually(c, "the rollback applied", async |c| {
+        text_of(c, "#saved")
+            .await
+            .contains(&format!("Version {} applied", in_force + 1))
+    })
+    .await;
+    eventually(c, "the old probability back in the form", async |c| match c
+        .find(Locator::Css("#f-probability"))
+        .await
+    {
+        Ok(e) => e.prop("value").await.ok().flatten().as_deref() == Some("0.2"),
+        Err(_) => false,
+    })
+    .await;
+
     // The console on a desktop and on a phone: nothing wider than the screen, the version in
     // force marked, the sale in the books with its currency.
     for (width, height, size) in [(1280, 1000, "desktop"), (390, 844, "phone")] {

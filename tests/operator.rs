@@ -391,3 +391,65 @@ async fn alerts_are_raised_and_clear_themselves_in_status_metrics_and_events() {
     assert!(seen.contains("\"type\":\"alert\""), "{seen}");
     rig.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_policy_is_previewed_on_last_weeks_traffic_before_it_is_saved() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let shipped = std::fs::read_to_string(rig.config_path()).expect("surprises.toml");
+    let preview = |text: String| {
+        rig.authed(rig.http.post(rig.url("/api/config/surprises/preview")))
+            .header("Content-Type", "application/toml")
+            .body(text)
+            .send()
+    };
+    // No sales yet: an assumed traffic, said so.
+    let r = preview(shipped.clone()).await.expect("preview");
+    assert_eq!(r.status(), StatusCode::OK);
+    let p: serde_json::Value = r.json().await.expect("json");
+    assert!(
+        p["traffic"]
+            .as_str()
+            .is_some_and(|t| t.contains("assuming 30")),
+        "{p}"
+    );
+    assert!(
+        p["per_day"]
+            .as_str()
+            .is_some_and(|t| t.contains(" a day; ")),
+        "{p}"
+    );
+    let shipped_cost = p["cost_per_day"].as_u64().expect("cost");
+    sell(&rig, 1, &[100, 50]).await;
+    let p: serde_json::Value = preview(shipped.clone())
+        .await
+        .expect("preview")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        p["traffic"]
+            .as_str()
+            .is_some_and(|t| t.contains("last week's traffic (1 paid vends")),
+        "{p}"
+    );
+    // Surprises off: nothing a day.
+    let off = shipped.replacen("enabled = true", "enabled = false", 1);
+    let p: serde_json::Value = preview(off)
+        .await
+        .expect("preview")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(p["cost_per_day"], 0, "{p}");
+    assert!(shipped_cost > 0);
+    // An invalid policy is refused naming the field, and nothing is saved.
+    let bad = shipped.replacen("probability = 0.2", "probability = 2", 1);
+    let r = preview(bad).await.expect("preview");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.expect("text").contains("policy.probability"));
+    assert_eq!(
+        std::fs::read_to_string(rig.config_path()).expect("file"),
+        shipped
+    );
+    rig.stop().await;
+}

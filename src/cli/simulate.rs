@@ -1,5 +1,6 @@
 //! `happiness simulate`: the Monte Carlo report of a surprise policy.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -84,16 +85,20 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
         start,
     };
     let report = simulate(&machine, &surprises, &options);
-    if args.json {
+    let text = if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => json,
             Err(e) => {
                 eprintln!("error: cannot encode the report: {e}");
                 return ExitCode::FAILURE;
             }
         }
     } else {
-        println!("{}", report.to_text(&machine.currency));
-    }
+        report.to_text(&machine.currency)
+    };
+    // A reader that stops early (`| head`) closes the pipe: the rest is not wanted, and that
+    // is no error.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
     ExitCode::SUCCESS
 }

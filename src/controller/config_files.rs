@@ -286,7 +286,7 @@ pub(super) fn patch_policy(
 }
 
 /// A refused config in the API's terms.
-pub(super) fn rejection(error: &ConfigError) -> ConfigRejection {
+pub(crate) fn rejection(error: &ConfigError) -> ConfigRejection {
     let issues = error.issues();
     // A problem without a field path is a syntax error: the body is not well-formed at all.
     if issues.is_empty() || issues.iter().all(|i| i.path.is_empty()) {

@@ -120,3 +120,108 @@ pub(super) async fn rollback(
     }))
     .await
 }
+
+/// What a surprise policy would do on this machine's recent traffic, before it is saved.
+#[derive(Debug, serde::Serialize)]
+pub(super) struct Preview {
+    /// "about 4.4 surprises and €0.47 a day; about 31 and €3.32 a week".
+    per_day: String,
+    /// The traffic it was measured on, in words.
+    traffic: String,
+    /// The surprise rate against the configured probability, and why they differ.
+    rate: String,
+    /// Columns the traffic would empty before their restock.
+    warnings: Vec<String>,
+    /// Surprise cost per day, in cents.
+    cost_per_day: u64,
+    /// Surprises per day.
+    surprises_per_day: f64,
+}
+
+/// Paid vends a day a preview assumes when the machine sold nothing last week.
+const PREVIEW_DEFAULT_PER_DAY: u32 = 30;
+
+/// `POST /api/config/surprises/preview` with a whole `surprises.toml`: validated like a save
+/// (422 naming the field), then simulated over a year of last week's traffic (or 30 paid
+/// vends a day when there was none), on the columns as they are now. Nothing is saved.
+pub(super) async fn preview(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Preview>> {
+    authorize(&state, &headers, peer)?;
+    let (text, format) = config_body(&headers, &body)?;
+    if format != BodyFormat::Toml {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "a preview takes the surprises.toml text (application/toml)",
+        ));
+    }
+    // The machine as it sells now: live edits of products and prices included.
+    let mut machine = (*state.machine).clone();
+    for c in &state.status.borrow().columns {
+        if let Some(spec) = machine.columns.get_mut(c.column.index()) {
+            spec.product.clone_from(&c.product);
+            spec.price = c.price;
+        }
+    }
+    let config = crate::surprise::SurpriseConfig::from_toml(
+        std::path::Path::new(crate::surprise::config::SURPRISES_FILE),
+        &text,
+        &machine.columns,
+    )
+    .map_err(|e| ApiError::from(crate::controller::config_rejection(&e)))?;
+    let query = crate::journal::PeriodQuery {
+        days: Some(7),
+        ..Default::default()
+    };
+    let week = ask(&state, |reply| Request::PeriodBooks { query, reply }).await??;
+    let sold = week.sales.count;
+    let (per_day, traffic) = if sold == 0 {
+        (
+            PREVIEW_DEFAULT_PER_DAY,
+            format!(
+                "no sales in the last 7 days: assuming {PREVIEW_DEFAULT_PER_DAY} paid vends a day"
+            ),
+        )
+    } else {
+        let per_day = u32::try_from(sold.div_ceil(7)).unwrap_or(u32::MAX);
+        (
+            per_day,
+            format!("on last week's traffic ({sold} paid vends, about {per_day} a day)"),
+        )
+    };
+    let options = crate::simulate::SimulateOptions {
+        vends: (u64::from(per_day) * 365).clamp(1_000, 200_000),
+        seed: 1,
+        per_day,
+        profile: crate::simulate::TrafficProfile::Office,
+        restock: crate::simulate::Restock::Daily,
+        start: crate::localtime::LocalTime::from_secs(0),
+        zone: None,
+    };
+    let currency = machine.currency.clone();
+    let report =
+        tokio::task::spawn_blocking(move || crate::simulate::simulate(&machine, &config, &options))
+            .await
+            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    #[allow(clippy::cast_precision_loss)]
+    let days = report.days.max(1) as f64;
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    let cost_per_day = (report.surprise_value.get() as f64 / days).round() as u64;
+    #[allow(clippy::cast_precision_loss)]
+    let surprises_per_day = report.surprises as f64 / days;
+    Ok(Json(Preview {
+        per_day: report.per_day_text(&currency),
+        traffic,
+        rate: report.rate_text(),
+        warnings: report.stock_warnings(),
+        cost_per_day,
+        surprises_per_day,
+    }))
+}

@@ -178,6 +178,7 @@ pub fn router(state: ApiState) -> Router {
             "/api/config/surprises/policy",
             patch(config_api::patch_policy),
         )
+        .route("/api/config/surprises/preview", post(config_api::preview))
         .route(
             "/api/config/surprises/versions",
             get(config_api::surprise_versions),

@@ -88,6 +88,19 @@ pub enum KindName {
     Message,
 }
 
+impl KindName {
+    /// The name as `surprises.toml` writes it (`extra_item`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KindName::ExtraItem => "extra_item",
+            KindName::SharePack => "share_pack",
+            KindName::Gift => "gift",
+            KindName::Show => "show",
+            KindName::Message => "message",
+        }
+    }
+}
+
 impl SurpriseKind {
     /// The kind's short name.
     pub fn name(&self) -> KindName {

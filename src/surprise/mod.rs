@@ -63,6 +63,19 @@ impl Cap {
         Cap::Stock,
     ];
 
+    /// The name of the setting in `surprises.toml` that makes this cap.
+    pub fn field(self) -> &'static str {
+        match self {
+            Cap::PerHour => "max_per_hour",
+            Cap::PerDay => "max_per_day",
+            Cap::Cooldown => "cooldown_s",
+            Cap::ValueCap => "max_value_multiple",
+            Cap::Budget => "budget_percent",
+            Cap::Pacing => "pacing",
+            Cap::Stock => "stock",
+        }
+    }
+
     fn bit(self) -> u8 {
         1 << (self as u8)
     }

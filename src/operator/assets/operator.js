@@ -223,6 +223,28 @@
       refreshAll();
       return;
     }
+    showIssues(r, text);
+  }
+
+  // What a policy would cost, before it is saved: simulated on last week's traffic.
+  async function preview() {
+    clearErrors();
+    const out = $("preview-result");
+    out.textContent = "Simulating a year of traffic...";
+    const text = writePolicy($("text").value);
+    const r = await api("POST", "/api/config/surprises/preview", text, "application/toml");
+    if (!r.ok) {
+      out.textContent = "";
+      showIssues(r, text);
+      return;
+    }
+    const p = r.data;
+    out.textContent = `This policy would give ${p.per_day}, ${p.traffic}. ${p.rate}.` +
+      (p.warnings.length ? " " + p.warnings.join(" ") : "");
+  }
+
+  // A refusal: each problem next to its field, or listed with its line under the editor.
+  function showIssues(r, text) {
     if (r.data && r.data.issues) {
       const list = $("text-errors");
       let first = null;
@@ -271,6 +293,7 @@
     followEvents();
   };
   $("save").onclick = save;
+  $("preview").onclick = preview;
   window.Dashboard.choose(api, (cents) => money(cents, currency));
   // The export needs the token, so it is fetched here and handed to the browser as a file.
   $("export").onclick = async (e) => {
