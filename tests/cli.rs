@@ -684,3 +684,75 @@ fn the_trace_comes_out_in_time_order() {
         assert!(lines.iter().any(|v| v["notice"]["kind"] == "item_in_tray"));
     }
 }
+
+#[test]
+fn report_csv_exports_one_row_per_paid_vend_with_its_surprise() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let data_arg = data.path().to_str().expect("utf-8 path").to_string();
+    let out = run_script(
+        &[
+            "run",
+            "--hardware",
+            "sim",
+            "--events",
+            "none",
+            "--listen",
+            "off",
+            "--data",
+            &data_arg,
+        ],
+        "coin 200\npress 1\nwait 4000\ncoin 100\ncoin 20\npress 4\nwait 4000\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = happiness()
+        .args(["report", "--csv", "--days", "1", "--data", &data_arg])
+        .output()
+        .expect("report");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        rows[0],
+        "time,column,product,price,outcome,reason,surprise,surprise_cost"
+    );
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(rows[1].contains(",1,Cola,1.50,delivered,"), "{csv}");
+    assert!(
+        rows[2].contains(",4,Chocolate bar,1.20,delivered,"),
+        "{csv}"
+    );
+    // Bad periods are refused with the option named; --csv and --json do not mix.
+    for (args, says) in [
+        (vec!["--from", "tomorrowish"], "--from"),
+        (vec!["--days", "0"], "days must be 1"),
+        (
+            vec!["--from", "2026-01-01", "--to", "2025-01-01"],
+            "before it starts",
+        ),
+    ] {
+        let out = happiness()
+            .args(["report", "--csv", "--data", &data_arg])
+            .args(&args)
+            .output()
+            .expect("report");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}"
+        );
+    }
+    let out = happiness()
+        .args(["report", "--csv", "--json", "--data", &data_arg])
+        .output()
+        .expect("report");
+    assert_eq!(out.status.code(), Some(2));
+}

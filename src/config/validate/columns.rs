@@ -106,6 +106,11 @@ fn column(v: &mut Validator, path: &str, c: &RawColumn) -> ColumnSpec {
         v.issue(format!("{path}.product"), "must not be empty");
     } else if product.chars().count() > 40 {
         v.issue(format!("{path}.product"), "must be at most 40 characters");
+    } else if product.chars().any(char::is_control) {
+        v.issue(
+            format!("{path}.product"),
+            "must be one line of text (no tabs, line breaks or control characters)",
+        );
     }
     let price = match u64::try_from(c.price_cents) {
         Ok(p) if p <= MAX_AMOUNT_CENTS => Cents::new(p),
