@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Refresh the README's screenshots of the kiosk page: the browser tests take them (in headless
+# Refresh the README's screenshots of the kiosk page and the console: the browser tests take them (in headless
 # Chromium, at the page sizes customers have) under target/screenshots; this copies the ones the
 # README shows into docs/screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --test browser
+cargo test --test browser --test console
 for shot in kiosk-800x480-surprise kiosk-800x480-jammed kiosk-800x480-deutsch kiosk-800x480-attract \
-            kiosk-phone-surprise kiosk-desktop-surprise; do
+            kiosk-phone-surprise kiosk-desktop-surprise dashboard-desktop operator-alerts-phone; do
   cp "target/screenshots/$shot.png" "docs/screenshots/$shot.png"
 done
 echo "docs/screenshots updated"

@@ -400,6 +400,20 @@ async fn an_operator_sees_alerts_changes_a_price_and_restocks_from_the_console()
     })
     .await;
     assert!(text_of(c, "#columns").await.contains("8 of 8"));
+    // Typing back what is in force clears the marks of the refused edits.
+    type_into(c, "#columns input[aria-label='Column 1 price']", "1.30\n").await;
+    type_into(
+        c,
+        "#columns input[aria-label='Column 1 low-stock alert']",
+        "2\n",
+    )
+    .await;
+    let marked = js(
+        c,
+        "return document.querySelectorAll('#columns input.invalid').length",
+    )
+    .await;
+    assert_eq!(marked, serde_json::json!(0));
     for (width, height, size) in [(1280, 1000, "desktop"), (390, 844, "phone")] {
         set_viewport(c, width, height).await;
         js(c, "window.scrollTo(0, 0)").await;

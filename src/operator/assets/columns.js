@@ -13,14 +13,19 @@
   }
 
   // An input that saves itself with PATCH when the operator presses Enter or leaves it.
-  function field(label, value, save) {
+  function field(label, value, save, clean) {
     const input = document.createElement("input");
     input.type = "text";
     input.value = value;
     input.setAttribute("aria-label", label);
     input.dataset.saved = value;
     const commit = async () => {
-      if (input.value.trim() === input.dataset.saved) return;
+      if (input.value.trim() === input.dataset.saved) {
+        // Back to what is in force: nothing to save, nothing wrong.
+        input.classList.remove("invalid");
+        clean();
+        return;
+      }
       await save(input);
     };
     input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); commit(); } });
@@ -34,6 +39,7 @@
     tr.children[0].textContent = c.column;
     const error = document.createElement("div");
     error.className = "error";
+    const clean = () => { if (!tr.querySelector("input.invalid")) error.textContent = ""; };
     const patch = async (input, body) => {
       error.textContent = "";
       const r = await ctx.api("PATCH", `/api/columns/${c.column}`, JSON.stringify(body), "application/json");
@@ -47,7 +53,7 @@
         error.textContent = issues ? issues.map((i) => i.message).join("; ") : (r.data && (r.data.error || r.data.message)) || "not saved";
       }
     };
-    const product = field(`Column ${c.column} product`, c.product, (i) => patch(i, { product: i.value.trim() }));
+    const product = field(`Column ${c.column} product`, c.product, (i) => patch(i, { product: i.value.trim() }), clean);
     const price = field(`Column ${c.column} price`, (c.price / 100).toFixed(2), (i) => {
       const v = i.value.trim().replace(",", ".");
       if (!/^\d+(\.\d{1,2})?$/.test(v)) {
@@ -56,7 +62,7 @@
         return Promise.resolve();
       }
       return patch(i, { price_cents: Math.round(Number(v) * 100) });
-    });
+    }, clean);
     price.className = "short";
     const low = field(`Column ${c.column} low-stock alert`, String(c.low_stock), (i) => {
       if (!/^\d+$/.test(i.value.trim())) {
@@ -65,7 +71,7 @@
         return Promise.resolve();
       }
       return patch(i, { low_stock: Number(i.value.trim()) });
-    });
+    }, clean);
     low.className = "short";
     tr.children[1].appendChild(product);
     tr.children[1].appendChild(error);
