@@ -161,50 +161,7 @@ fn evaluate(f: &Facts, rules: &AlertRules) -> Vec<Alert> {
             "Read the log; the status says what stopped it.".into(),
         );
     }
-    for c in &f.columns {
-        let name = format!("Column {} ({})", c.column, c.product);
-        if let ColumnStatus::Faulted(reason) = c.status {
-            add(
-                format!("column_fault:{}", c.column),
-                "column_fault",
-                Severity::Critical,
-                Some(c.column),
-                format!("{name} is out of order: {}.", fault_words(reason)),
-                format!(
-                    "Clear the column, then put it back in service (enable column {}).",
-                    c.column
-                ),
-            );
-        }
-        let room = c.capacity.saturating_sub(c.stock);
-        if c.stock == 0 {
-            let severity = if c.for_sale {
-                Severity::Critical
-            } else {
-                Severity::Warning
-            };
-            add(
-                format!("sold_out:{}", c.column),
-                "sold_out",
-                severity,
-                Some(c.column),
-                format!("{name} is sold out."),
-                format!("Restock column {}: {room} fit.", c.column),
-            );
-        } else if c.stock <= c.low_stock {
-            add(
-                format!("low_stock:{}", c.column),
-                "low_stock",
-                Severity::Warning,
-                Some(c.column),
-                format!(
-                    "{name} is low: {} left (the alert is at {}).",
-                    c.stock, c.low_stock
-                ),
-                format!("Restock column {}: {room} more fit.", c.column),
-            );
-        }
-    }
+    column_alerts(f, &mut add);
     for s in &f.stuck_sensors {
         add(
             format!("sensor_stuck:{}", u16::from(*s) + 1),
@@ -259,6 +216,54 @@ fn evaluate(f: &Facts, rules: &AlertRules) -> Vec<Alert> {
 }
 
 type Add<'a> = dyn FnMut(String, &'static str, Severity, Option<ColumnId>, String, String) + 'a;
+
+/// Faults and stock, column by column.
+fn column_alerts(f: &Facts, add: &mut Add<'_>) {
+    for c in &f.columns {
+        let name = format!("Column {} ({})", c.column, c.product);
+        if let ColumnStatus::Faulted(reason) = c.status {
+            add(
+                format!("column_fault:{}", c.column),
+                "column_fault",
+                Severity::Critical,
+                Some(c.column),
+                format!("{name} is out of order: {}.", fault_words(reason)),
+                format!(
+                    "Clear the column, then put it back in service (enable column {}).",
+                    c.column
+                ),
+            );
+        }
+        let room = c.capacity.saturating_sub(c.stock);
+        if c.stock == 0 {
+            let severity = if c.for_sale {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            add(
+                format!("sold_out:{}", c.column),
+                "sold_out",
+                severity,
+                Some(c.column),
+                format!("{name} is sold out."),
+                format!("Restock column {}: {room} fit.", c.column),
+            );
+        } else if c.stock <= c.low_stock {
+            add(
+                format!("low_stock:{}", c.column),
+                "low_stock",
+                Severity::Warning,
+                Some(c.column),
+                format!(
+                    "{name} is low: {} left (the alert is at {}).",
+                    c.stock, c.low_stock
+                ),
+                format!("Restock column {}: {room} more fit.", c.column),
+            );
+        }
+    }
+}
 
 /// Nothing sold for `no_sale_hours` while open.
 fn no_sales(f: &Facts, rules: &AlertRules, add: &mut Add<'_>) {

@@ -26,6 +26,7 @@ mod check;
 mod configs;
 mod disk;
 mod error;
+mod export;
 mod open;
 mod period;
 mod recover;
@@ -40,10 +41,11 @@ pub use configs::ConfigVersion;
 use disk::Disk;
 pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
 pub use error::JournalError;
+pub use export::{sales_csv, SaleLine};
 pub use open::{OpenOptions, LOCK_FILE};
 pub use period::{
-    sales_csv, Bucket, BucketRow, BudgetRule, ColumnTally, FeedbackTally, KindTally, Period,
-    PeriodBooks, PeriodQuery, PromiseKept, SaleLine, Tally, MAX_PERIOD_DAYS,
+    Bucket, BucketRow, BudgetRule, ColumnTally, FeedbackTally, KindTally, Period, PeriodBooks,
+    PeriodQuery, PromiseKept, Tally, MAX_PERIOD_DAYS,
 };
 use report::books_report;
 pub use report::{
@@ -385,7 +387,7 @@ impl Journal {
 
     /// Every paid vend in a period, oldest first, for the sales export.
     pub fn sales_lines(&self, period: &Period) -> Result<Vec<SaleLine>, JournalError> {
-        period::sales_lines(&self.conn, period)
+        export::sales_lines(&self.conn, period)
     }
 
     /// Stock per column (1-based column numbers) as the books have it.

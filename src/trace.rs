@@ -125,6 +125,15 @@ pub struct TraceRecord {
     pub entry: TraceEntry,
 }
 
+/// An alert raised (with what to do) or cleared, for the log.
+fn alert_text(raised: bool, alert: &crate::alerts::Alert) -> String {
+    if raised {
+        format!("alert   {} {}", alert.text, alert.action)
+    } else {
+        format!("alert   cleared: {}", alert.text)
+    }
+}
+
 impl TraceRecord {
     /// A record of `entry` at `at`.
     pub fn new(at: Timestamp, entry: TraceEntry) -> Self {
@@ -199,13 +208,7 @@ impl TraceRecord {
                 }
             },
             TraceEntry::Operator { action } => format!("operator {action}"),
-            TraceEntry::Alert { raised, alert } => {
-                if *raised {
-                    format!("alert   {} {}", alert.text, alert.action)
-                } else {
-                    format!("alert   cleared: {}", alert.text)
-                }
-            }
+            TraceEntry::Alert { raised, alert } => alert_text(*raised, alert),
             TraceEntry::Error { message } => format!("error   {message}"),
             TraceEntry::Unrecorded { notices } => {
                 let list: Vec<String> = notices

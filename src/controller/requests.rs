@@ -8,8 +8,8 @@ use super::config_files::{patch_policy, whole_config};
 use super::{Controller, ControllerError};
 use crate::config::ColumnEdit;
 use crate::journal::{
-    BooksCheck, BooksReport, BudgetRule, ConfigVersion, JournalError, PeriodBooks, PeriodQuery,
-    SaleLine,
+    BooksCheck, BooksReport, BudgetRule, ConfigVersion, Journal, JournalError, Period, PeriodBooks,
+    PeriodQuery, SaleLine,
 };
 use crate::surprise::config::SURPRISES_FILE;
 use crate::vend::{ColumnId, Event};
@@ -250,26 +250,11 @@ impl Controller {
             }
             Request::PeriodBooks { query, reply } => {
                 let rule = self.budget_rule();
-                let answer = query
-                    .resolve(self.local)
-                    .map_err(PeriodError::Period)
-                    .and_then(|p| {
-                        self.journal
-                            .period_books(&p, rule, self.local)
-                            .map_err(|e| PeriodError::Books(e.to_string()))
-                    });
-                let _ = reply.send(answer);
+                let now = self.local;
+                let _ = reply.send(self.over_period(&query, |j, p| j.period_books(p, rule, now)));
             }
             Request::Sales { query, reply } => {
-                let answer = query
-                    .resolve(self.local)
-                    .map_err(PeriodError::Period)
-                    .and_then(|p| {
-                        self.journal
-                            .sales_lines(&p)
-                            .map_err(|e| PeriodError::Books(e.to_string()))
-                    });
-                let _ = reply.send(answer);
+                let _ = reply.send(self.over_period(&query, Journal::sales_lines));
             }
             Request::ReloadFromDisk => self.reload_from_disk(),
             Request::OpenBooks { checked } => self.open_books(checked)?,
@@ -281,6 +266,16 @@ impl Controller {
             }
         }
         Ok(())
+    }
+
+    /// A question about the books over the period `query` names, at the machine's time.
+    fn over_period<T>(
+        &self,
+        query: &PeriodQuery,
+        read: impl FnOnce(&Journal, &Period) -> Result<T, JournalError>,
+    ) -> Result<T, PeriodError> {
+        let period = query.resolve(self.local).map_err(PeriodError::Period)?;
+        read(&self.journal, &period).map_err(|e| PeriodError::Books(e.to_string()))
     }
 
     /// The surprise budget rule in force, for measuring spend against it.

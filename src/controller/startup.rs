@@ -21,9 +21,8 @@ use super::{
 };
 use crate::journal::{BooksCheck, Journal, JournalError, Recovery, StorageStatus};
 use crate::localtime::LocalTime;
-use crate::money::Cents;
 use crate::trace::TraceEntry;
-use crate::vend::{Event, Ledger, Screen, VendCore, VendSettings};
+use crate::vend::{Event, Screen, VendCore, VendSettings};
 use happiness_hardware::Clock;
 
 /// Called with what recovery found, just before the machine starts selling (the simulator uses
@@ -74,34 +73,7 @@ impl Controller {
             seed: setup.seed,
             inject_bug: setup.inject_bug,
         });
-        let (status, rx) = watch::channel(Status {
-            machine: config.name.clone(),
-            currency: config.currency.clone(),
-            hardware: setup.hardware.clone(),
-            credit: Cents::ZERO,
-            escrow: Cents::ZERO,
-            vending: false,
-            motor_on: None,
-            door_open: false,
-            screen: None,
-            display: String::new(),
-            lamps_on: Vec::new(),
-            columns: Vec::new(),
-            ledger: Ledger::default(),
-            journal_commits: 0,
-            last_config_error: None,
-            surprises_paused: false,
-            surprises_held: None,
-            surprise_version: None,
-            restart_needed: false,
-            out_of_service: None,
-            storage: StorageStatus::default(),
-            starting: true,
-            feedback_open: false,
-            vends_finished: 0,
-            alerts: Vec::new(),
-            time_zone: String::new(),
-        });
+        let (status, rx) = watch::channel(Status::initial(&config, &setup.hardware));
         let mut controller = Controller {
             core,
             config,

@@ -82,6 +82,40 @@ pub struct Status {
     pub time_zone: String,
 }
 
+impl Status {
+    /// The status before the books are checked: nothing sold, nothing known yet.
+    pub(super) fn initial(config: &MachineConfig, hardware: &str) -> Status {
+        Status {
+            machine: config.name.clone(),
+            currency: config.currency.clone(),
+            hardware: hardware.to_string(),
+            credit: Cents::ZERO,
+            escrow: Cents::ZERO,
+            vending: false,
+            motor_on: None,
+            door_open: false,
+            screen: None,
+            display: String::new(),
+            lamps_on: Vec::new(),
+            columns: Vec::new(),
+            ledger: Ledger::default(),
+            journal_commits: 0,
+            last_config_error: None,
+            surprises_paused: false,
+            surprises_held: None,
+            surprise_version: None,
+            restart_needed: false,
+            out_of_service: None,
+            storage: StorageStatus::default(),
+            starting: true,
+            feedback_open: false,
+            vends_finished: 0,
+            alerts: Vec::new(),
+            time_zone: String::new(),
+        }
+    }
+}
+
 /// `UTC+01:00` for an offset of 3600 s.
 fn zone_name(offset: Option<i32>) -> String {
     match offset {

@@ -1,6 +1,6 @@
 //! The books over a period, for the operator's dashboard: sales per hour or per day, surprise
 //! spend against the budget line, surprises by kind, the promise kept, refunds and faults per
-//! column, customer feedback; and one line per paid vend for the sales export.
+//! column, customer feedback.
 //!
 //! Read only, and cheap: plain aggregates over the period (no seal check, which
 //! `happiness report` and `GET /api/books` without a period do), so a page may read it after
@@ -11,13 +11,15 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use super::report::all;
 use super::{cents, JournalError};
 use crate::localtime::LocalTime;
 use crate::money::Cents;
 
 /// The longest period one question may cover (a year and a day).
 pub const MAX_PERIOD_DAYS: i64 = 366;
+
+/// The longest period cut hour by hour.
+pub const MAX_HOURLY_DAYS: i64 = 31;
 
 /// Faults an operator acts on, as the events table names them.
 const FAULT_KINDS: &str =
@@ -83,11 +85,13 @@ impl Period {
                 "the period is longer than {MAX_PERIOD_DAYS} days: ask for less"
             ));
         }
-        Ok(Period {
-            from,
-            to,
-            bucket: bucket.unwrap_or_else(|| Bucket::for_span(from, to)),
-        })
+        let bucket = bucket.unwrap_or_else(|| Bucket::for_span(from, to));
+        if bucket == Bucket::Hour && to.secs() - from.secs() > MAX_HOURLY_DAYS * 86_400 {
+            return Err(format!(
+                "hour by hour covers at most {MAX_HOURLY_DAYS} days: ask for bucket=day"
+            ));
+        }
+        Ok(Period { from, to, bucket })
     }
 }
 
@@ -499,97 +503,6 @@ fn columns(conn: &Connection, period: &Period) -> rusqlite::Result<Vec<ColumnTal
     rows.collect()
 }
 
-/// One paid vend, for the sales export.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SaleLine {
-    /// When it ended (or started, while under way), local.
-    pub time: String,
-    /// Column number.
-    pub column: i64,
-    /// Product.
-    pub product: String,
-    /// Price paid.
-    pub price: Cents,
-    /// `delivered`, `refunded`, `interrupted`, or `open` while under way.
-    pub outcome: String,
-    /// Why it was refunded, when it was.
-    pub reason: String,
-    /// The surprise it earned, if any.
-    pub surprise: String,
-    /// That surprise's cost.
-    pub surprise_cost: Cents,
-}
-
-/// Every paid vend in the period, oldest first.
-pub(super) fn sales_lines(
-    conn: &Connection,
-    period: &Period,
-) -> Result<Vec<SaleLine>, JournalError> {
-    let lines = all(
-        conn,
-        &format!(
-            "SELECT coalesce(v.ended_at, v.started_at), v.column_no, v.product, v.price, \
-               coalesce(v.outcome, 'open'), coalesce(v.reason, ''), coalesce(s.name, ''), \
-               coalesce(s.cost, 0) \
-             FROM vends v LEFT JOIN surprises s ON s.vend_id = v.id \
-             WHERE v.kind = 'paid' AND coalesce(v.ended_at, v.started_at) >= {} \
-               AND coalesce(v.ended_at, v.started_at) < {} ORDER BY v.id",
-            period.from.secs(),
-            period.to.secs()
-        ),
-        |r| {
-            Ok(SaleLine {
-                time: LocalTime::from_secs(r.get(0)?).to_string(),
-                column: r.get(1)?,
-                product: r.get(2)?,
-                price: cents(r.get(3)?),
-                outcome: r.get(4)?,
-                reason: r.get(5)?,
-                surprise: r.get(6)?,
-                surprise_cost: cents(r.get(7)?),
-            })
-        },
-    )?;
-    Ok(lines)
-}
-
-/// The export as CSV (RFC 4180: a header, CRLF line ends, fields quoted when they need it).
-pub fn sales_csv(lines: &[SaleLine]) -> String {
-    let mut out =
-        String::from("time,column,product,price,outcome,reason,surprise,surprise_cost\r\n");
-    for l in lines {
-        let fields = [
-            l.time.clone(),
-            l.column.to_string(),
-            l.product.clone(),
-            l.price.to_string(),
-            l.outcome.clone(),
-            l.reason.clone(),
-            l.surprise.clone(),
-            l.surprise_cost.to_string(),
-        ];
-        let quoted: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        out.push_str(&quoted.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-/// A field as CSV writes it. A field a spreadsheet would run as a formula (`=`, `+`, `-`, `@`
-/// first) gets a leading apostrophe: product and surprise names are the operator's text.
-fn csv_field(f: &str) -> String {
-    let f = if f.starts_with(['=', '+', '-', '@']) && f.parse::<f64>().is_err() {
-        format!("'{f}")
-    } else {
-        f.to_string()
-    };
-    if f.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", f.replace('"', "\"\""))
-    } else {
-        f
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -607,6 +520,10 @@ mod tests {
             Period::new(t(20), t(27), None).map(|p| p.bucket),
             Ok(Bucket::Day)
         );
+        let year = LocalTime::from_ymd_hm(2025, 12, 1, 0, 0).expect("date");
+        assert!(Period::new(year, t(27), Some(Bucket::Hour))
+            .expect_err("too many hours")
+            .contains("bucket=day"));
         let long = LocalTime::from_ymd_hm(2024, 1, 1, 0, 0).expect("date");
         assert!(Period::new(long, t(27), None)
             .expect_err("too long")
@@ -641,15 +558,5 @@ mod tests {
             ..PeriodQuery::default()
         };
         assert!(zero.resolve(now).is_err());
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(csv_field("Cola"), "Cola");
-        assert_eq!(csv_field("Cola, cold"), "\"Cola, cold\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=1+1"), "'=1+1");
-        assert_eq!(csv_field("-1.50"), "-1.50");
-        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
     }
 }

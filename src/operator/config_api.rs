@@ -177,21 +177,7 @@ pub(super) async fn preview(
         ..Default::default()
     };
     let week = ask(&state, |reply| Request::PeriodBooks { query, reply }).await??;
-    let sold = week.sales.count;
-    let (per_day, traffic) = if sold == 0 {
-        (
-            PREVIEW_DEFAULT_PER_DAY,
-            format!(
-                "no sales in the last 7 days: assuming {PREVIEW_DEFAULT_PER_DAY} paid vends a day"
-            ),
-        )
-    } else {
-        let per_day = u32::try_from(sold.div_ceil(7)).unwrap_or(u32::MAX);
-        (
-            per_day,
-            format!("on last week's traffic ({sold} paid vends, about {per_day} a day)"),
-        )
-    };
+    let (per_day, traffic) = traffic(week.sales.count);
     let options = crate::simulate::SimulateOptions {
         vends: (u64::from(per_day) * 365).clamp(1_000, 200_000),
         seed: 1,
@@ -206,22 +192,46 @@ pub(super) async fn preview(
         tokio::task::spawn_blocking(move || crate::simulate::simulate(&machine, &config, &options))
             .await
             .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    #[allow(clippy::cast_precision_loss)]
-    let days = report.days.max(1) as f64;
-    #[allow(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
-    )]
-    let cost_per_day = (report.surprise_value.get() as f64 / days).round() as u64;
-    #[allow(clippy::cast_precision_loss)]
-    let surprises_per_day = report.surprises as f64 / days;
-    Ok(Json(Preview {
-        per_day: report.per_day_text(&currency),
-        traffic,
-        rate: report.rate_text(),
-        warnings: report.stock_warnings(),
-        cost_per_day,
-        surprises_per_day,
-    }))
+    Ok(Json(Preview::of(&report, traffic, &currency)))
+}
+
+/// Paid vends a day to simulate for `sold` paid vends last week, and the words for it.
+fn traffic(sold: u64) -> (u32, String) {
+    if sold == 0 {
+        return (
+            PREVIEW_DEFAULT_PER_DAY,
+            format!(
+                "no sales in the last 7 days: assuming {PREVIEW_DEFAULT_PER_DAY} paid vends a day"
+            ),
+        );
+    }
+    let per_day = u32::try_from(sold.div_ceil(7)).unwrap_or(u32::MAX);
+    (
+        per_day,
+        format!("on last week's traffic ({sold} paid vends, about {per_day} a day)"),
+    )
+}
+
+impl Preview {
+    /// What a simulation's report says, for the console.
+    fn of(report: &crate::simulate::Report, traffic: String, currency: &str) -> Preview {
+        #[allow(clippy::cast_precision_loss)]
+        let days = report.days.max(1) as f64;
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss
+        )]
+        let cost_per_day = (report.surprise_value.get() as f64 / days).round() as u64;
+        #[allow(clippy::cast_precision_loss)]
+        let surprises_per_day = report.surprises as f64 / days;
+        Preview {
+            per_day: report.per_day_text(currency),
+            traffic,
+            rate: report.rate_text(),
+            warnings: report.stock_warnings(),
+            cost_per_day,
+            surprises_per_day,
+        }
+    }
 }

@@ -156,20 +156,7 @@ fn column(v: &mut Validator, path: &str, c: &RawColumn) -> ColumnSpec {
             0
         }
     };
-    let low_stock = match u32::try_from(c.low_stock) {
-        Ok(n) if n < capacity => n,
-        _ => {
-            v.issue(
-                format!("{path}.low_stock"),
-                format!(
-                    "{} is not a stock level from 0 to {} (below the capacity, {capacity})",
-                    c.low_stock,
-                    capacity - 1
-                ),
-            );
-            0
-        }
-    };
+    let low_stock = low_stock(v, path, c.low_stock, capacity);
     ColumnSpec {
         product,
         price,
@@ -179,6 +166,23 @@ fn column(v: &mut Validator, path: &str, c: &RawColumn) -> ColumnSpec {
         has_home: c.home_pin.is_some(),
         for_sale: c.for_sale,
         low_stock,
+    }
+}
+
+/// The stock at or below which the operator is alerted: under the capacity.
+fn low_stock(v: &mut Validator, path: &str, low: i64, capacity: u32) -> u32 {
+    match u32::try_from(low) {
+        Ok(n) if n < capacity => n,
+        _ => {
+            v.issue(
+                format!("{path}.low_stock"),
+                format!(
+                    "{low} is not a stock level from 0 to {} (below the capacity, {capacity})",
+                    capacity.saturating_sub(1)
+                ),
+            );
+            0
+        }
     }
 }
 
