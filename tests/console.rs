@@ -172,14 +172,8 @@ async fn buy_a_drink_by_clicking_and_edit_the_odds_in_the_console() {
             text_of(c, "#versions").await.contains("in force")
         })
         .await;
-        let fits = js(
-            c,
-            "return document.documentElement.scrollWidth <= window.innerWidth",
-        )
-        .await;
-        assert_eq!(
-            fits,
-            serde_json::json!(true),
+        assert!(
+            fits_the_screen(c).await,
             "{size}: the console is wider than the screen"
         );
         screenshot(c, &format!("operator-{size}")).await;
@@ -291,16 +285,7 @@ async fn the_dashboard_draws_the_period_with_charts_on_a_desktop_and_a_phone() {
         })
         .await;
         js(c, "document.getElementById('business').scrollIntoView()").await;
-        let fits = js(
-            c,
-            "return document.documentElement.scrollWidth <= window.innerWidth",
-        )
-        .await;
-        assert_eq!(
-            fits,
-            serde_json::json!(true),
-            "{size}: wider than the screen"
-        );
+        assert!(fits_the_screen(c).await, "{size}: wider than the screen");
         screenshot(c, &format!("dashboard-{size}")).await;
     }
     rig.client.clone().close().await.expect("close the browser");
@@ -417,16 +402,7 @@ async fn an_operator_sees_alerts_changes_a_price_and_restocks_from_the_console()
     for (width, height, size) in [(1280, 1000, "desktop"), (390, 844, "phone")] {
         set_viewport(c, width, height).await;
         js(c, "window.scrollTo(0, 0)").await;
-        let fits = js(
-            c,
-            "return document.documentElement.scrollWidth <= window.innerWidth",
-        )
-        .await;
-        assert_eq!(
-            fits,
-            serde_json::json!(true),
-            "{size}: wider than the screen"
-        );
+        assert!(fits_the_screen(c).await, "{size}: wider than the screen");
         screenshot(c, &format!("operator-alerts-{size}")).await;
         js(c, "document.getElementById('columns').scrollIntoView()").await;
         screenshot(c, &format!("operator-columns-{size}")).await;

@@ -293,3 +293,13 @@ pub async fn metrics(base: &str) -> String {
         .await
         .expect("metrics text")
 }
+
+/// Whether nothing on the page is wider than the screen (no sideways scrolling).
+pub async fn fits_the_screen(client: &Client) -> bool {
+    js(
+        client,
+        "return document.documentElement.scrollWidth <= window.innerWidth",
+    )
+    .await
+        == serde_json::json!(true)
+}

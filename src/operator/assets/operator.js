@@ -48,7 +48,7 @@
       "surprises are on (caps and budgets apply vend by vend)";
     $("paused").className = s.surprises_held ? "bad" : "muted";
     $("version").textContent = s.surprise_version ? "(version " + s.surprise_version + " in force)" : "";
-    $("time-zone").textContent = "(times in " + s.time_zone + ")";
+    for (const z of document.querySelectorAll(".zone")) z.textContent = "(times in " + s.time_zone + ")";
     window.Columns.render(s, { api, refresh: refreshStatus });
     showAlerts(s.alerts);
   }
