@@ -274,11 +274,26 @@ impl VendCore {
             Some(SurpriseHold::StorageFull)
         } else if let Some(column) = faulted {
             Some(SurpriseHold::ColumnFault { column })
-        } else {
-            stuck.map(|sensor| SurpriseHold::SensorStuck {
+        } else if let Some(sensor) = stuck {
+            Some(SurpriseHold::SensorStuck {
                 sensor: u8::try_from(sensor).unwrap_or(u8::MAX),
             })
+        } else {
+            let limits = self.engine.limits_now(self.local, self.steady);
+            limits.every.first().map(|&cap| SurpriseHold::Cap { cap })
         }
+    }
+
+    /// When surprises can come but only free ones: the budget or today's pacing allowance has
+    /// no room for one that costs something.
+    pub fn surprises_limited(&self) -> Option<SurpriseHold> {
+        if self.surprises_held().is_some() {
+            return None;
+        }
+        self.engine
+            .limits_now(self.local, self.steady)
+            .costly
+            .map(|cap| SurpriseHold::OnlyFree { cap })
     }
 
     /// The drop sensors (0-based) that are stuck now.

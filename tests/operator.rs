@@ -341,6 +341,14 @@ async fn alerts_are_raised_and_clear_themselves_in_status_metrics_and_events() {
     // The chocolate bars: 2 left, the alert at 3.
     let status = rig.json("/api/status").await;
     assert_eq!(alert_kinds(&status), vec!["low_stock:4"], "{status}");
+    // No sales yet in the budget's window: only free surprises can come, and the status says why.
+    assert!(
+        status["surprises_limited"]
+            .as_str()
+            .is_some_and(|t| t.contains("only free surprises") && t.contains("budget_percent")),
+        "{status}"
+    );
+    assert_eq!(status["surprises_held"], serde_json::Value::Null);
     let alert = &status["alerts"][0];
     assert!(alert["text"]
         .as_str()

@@ -61,6 +61,8 @@ pub struct Status {
     pub surprises_paused: bool,
     /// What holds every surprise back right now, in words, if anything does.
     pub surprises_held: Option<String>,
+    /// Why only free surprises can come right now (the budget or pacing), if so.
+    pub surprises_limited: Option<String>,
     /// The journal version of the surprise config in force.
     pub surprise_version: Option<i64>,
     /// `machine.toml` changed on disk in a way that takes effect at the next start.
@@ -103,6 +105,7 @@ impl Status {
             last_config_error: None,
             surprises_paused: false,
             surprises_held: None,
+            surprises_limited: None,
             surprise_version: None,
             restart_needed: false,
             out_of_service: None,
@@ -182,6 +185,7 @@ impl Controller {
             last_config_error: self.files.last_error.clone(),
             surprises_paused: self.core.surprises().paused(),
             surprises_held: self.core.surprises_held().map(|h| h.to_string()),
+            surprises_limited: self.core.surprises_limited().map(|h| h.to_string()),
             surprise_version: self.files.surprise_version,
             restart_needed: self.files.restart_needed,
             out_of_service: self.out_of_service(),

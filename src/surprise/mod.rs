@@ -81,6 +81,15 @@ impl Cap {
     }
 }
 
+/// What the caps hold back at one moment ([`SurpriseEngine::limits_now`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// Caps that stop every surprise now.
+    pub every: Vec<Cap>,
+    /// The budget or pacing, when no surprise that costs something fits now.
+    pub costly: Option<Cap>,
+}
+
 /// A set of [`Cap`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Caps(u8);
@@ -309,6 +318,53 @@ impl SurpriseEngine {
         }
         self.window_sales += sales;
         self.window_cost += cost;
+    }
+
+    /// What the caps hold back at this moment (local `now`, `steady` seconds on the UTC
+    /// timeline), read without changing anything: `every` for the caps that stop every surprise
+    /// (the hourly and daily counts, the cooldown), and `costly` when no surprise that costs
+    /// something fits the budget or today's pacing (free ones still can). The budget is as of
+    /// the last paid vend.
+    pub fn limits_now(&self, now: LocalTime, steady: i64) -> Limits {
+        let p = &self.config.policy;
+        let mut every = Vec::new();
+        let in_hour = self.recent.iter().filter(|&&t| steady - t < 3_600).count();
+        if in_hour >= p.max_per_hour as usize {
+            every.push(Cap::PerHour);
+        }
+        if now.day() == self.day && self.day_count >= p.max_per_day {
+            every.push(Cap::PerDay);
+        }
+        let cooldown = i64::try_from(p.cooldown.as_secs()).unwrap_or(i64::MAX);
+        if self.last.is_some_and(|t| steady - t < cooldown) {
+            every.push(Cap::Cooldown);
+        }
+        let cheapest = self
+            .config
+            .catalogue
+            .iter()
+            .map(|s| s.cost.get())
+            .filter(|&c| c > 0)
+            .min();
+        let spent_today = if now.day() == self.day {
+            self.day_spent
+        } else {
+            0
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let bps = (p.budget_percent * 100.0).round() as u64;
+        let costly = cheapest.and_then(|cost| {
+            let spend = u128::from(self.window_cost + cost) * 10_000;
+            if spend > u128::from(bps) * u128::from(self.window_sales) {
+                Some(Cap::Budget)
+            } else {
+                p.pacing
+                    .as_ref()
+                    .filter(|pacing| spent_today + cost > Self::allowance(pacing, now))
+                    .map(|_| Cap::Pacing)
+            }
+        });
+        Limits { every, costly }
     }
 
     fn global_caps(&self, steady: i64) -> Caps {

@@ -969,3 +969,49 @@ fn validation_problems_name_the_line_of_their_field() {
         .map(|(i, _)| i + 1);
     assert_eq!(err.issues()[0].line, header, "{err}");
 }
+
+#[test]
+fn limits_now_say_what_holds_surprises_back_at_this_moment() {
+    let text = r#"
+[policy]
+probability = 1.0
+max_per_hour = 1
+max_per_day = 5
+cooldown_s = 30
+budget_percent = 50.0
+
+[[surprises]]
+name = "note"
+kind = "message"
+weight = 1
+cost_cents = 0
+message = "thanks"
+
+[[surprises]]
+name = "share"
+kind = "extra_item"
+weight = 1000
+cost_cents = 200
+same = true
+"#;
+    let mut engine = SurpriseEngine::new(config(text), 7);
+    let t = noon();
+    // Before any sale the budget holds everything that costs something.
+    let start = engine.limits_now(t, t.secs());
+    assert!(start.every.is_empty());
+    assert_eq!(start.costly, Some(Cap::Budget));
+    let stock = FULL_STOCK;
+    let d = engine.decide(&facts(t, 1, 150, &stock));
+    // 50% of €1.50 is 75 cents: the €2 share does not fit; the free note does.
+    assert_eq!(d.award.map(|a| a.name), Some("note".to_string()));
+    let soon = t.plus_secs(10);
+    let limits = engine.limits_now(soon, soon.secs());
+    assert_eq!(limits.every, vec![Cap::PerHour, Cap::Cooldown]);
+    assert_eq!(limits.costly, Some(Cap::Budget));
+    let later = t.plus_secs(3_601);
+    assert_eq!(
+        engine.limits_now(later, later.secs()).every,
+        Vec::<Cap>::new(),
+        "an hour on, nothing caps"
+    );
+}

@@ -376,6 +376,16 @@ pub enum SurpriseHold {
         /// The sensor (0-based).
         sensor: u8,
     },
+    /// A cap that stops every surprise for now: `max_per_hour`, `max_per_day` or `cooldown_s`.
+    Cap {
+        /// Which.
+        cap: crate::surprise::Cap,
+    },
+    /// Only free surprises fit now: the budget or today's pacing allowance is spent.
+    OnlyFree {
+        /// `budget_percent` or `pacing`.
+        cap: crate::surprise::Cap,
+    },
 }
 
 impl fmt::Display for SurpriseHold {
@@ -395,6 +405,28 @@ impl fmt::Display for SurpriseHold {
                 f,
                 "drop sensor {} is stuck: every surprise waits until it clears",
                 u16::from(*sensor) + 1
+            ),
+            SurpriseHold::Cap { cap } => match cap {
+                crate::surprise::Cap::PerHour => f.write_str(
+                    "max_per_hour reached: the next surprise waits for the hour to pass",
+                ),
+                crate::surprise::Cap::PerDay => {
+                    f.write_str("max_per_day reached: surprises resume tomorrow")
+                }
+                other => write!(
+                    f,
+                    "{}: the last surprise was moments ago, the next one waits",
+                    other.field()
+                ),
+            },
+            SurpriseHold::OnlyFree { cap } => write!(
+                f,
+                "only free surprises for now: the {} is spent (it grows back with sales)",
+                if *cap == crate::surprise::Cap::Pacing {
+                    "pacing allowance for today so far"
+                } else {
+                    "budget (budget_percent of sales)"
+                }
             ),
         }
     }

@@ -45,6 +45,7 @@
     }
     $("config-error").textContent = s.last_config_error ? "Last config change refused: " + s.last_config_error : "";
     $("paused").textContent = s.surprises_held ? "surprises are held back: " + s.surprises_held :
+      s.surprises_limited ? "surprises are on, but " + s.surprises_limited :
       "surprises are on (caps and budgets apply vend by vend)";
     $("paused").className = s.surprises_held ? "bad" : "muted";
     $("version").textContent = s.surprise_version ? "(version " + s.surprise_version + " in force)" : "";
