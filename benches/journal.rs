@@ -13,7 +13,7 @@ mod common;
 use common::record_paid_vend;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use happiness::config::MachineConfig;
-use happiness::journal::{Journal, MemoryKeeper};
+use happiness::journal::{BudgetRule, Journal, MemoryKeeper, PeriodQuery};
 use happiness::localtime::LocalTime;
 use happiness::money::Cents;
 use happiness::vend::{ColumnId, Notice};
@@ -126,5 +126,51 @@ fn journal(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, journal);
+/// The dashboard's questions on books of 100,000 paid vends over 30 days: the controller answers
+/// them between vend steps, so their time is time a press could wait.
+fn period_books(c: &mut Criterion) {
+    let machine = machine();
+    let start = LocalTime::from_ymd_hm(2026, 1, 5, 0, 0).expect("date");
+    let mut journal = Journal::open_in_memory().expect("journal");
+    journal.recover(&machine, start, 168).expect("recover");
+    let vends = 100_000i64;
+    for i in 0..vends {
+        let column = ColumnId::from_number(usize::try_from(i % 4).unwrap_or(0) + 1).expect("col");
+        // Spread over 30 days; the stock is topped up so that every vend delivers.
+        let t = start.plus_secs(i * 30 * 86_400 / vends);
+        if i % 5 == 0 {
+            journal
+                .record(t, &[&Notice::Restocked { column, stock: 8 }], Cents::ZERO)
+                .expect("restock");
+        }
+        paid_vend(&mut journal, t, column);
+    }
+    let now = start.plus_secs(30 * 86_400 - 1);
+    let rule = BudgetRule {
+        percent: 2.0,
+        window_hours: 168,
+    };
+    let ask = |days| {
+        PeriodQuery {
+            days: Some(days),
+            ..PeriodQuery::default()
+        }
+        .resolve(now)
+        .expect("period")
+    };
+    let (today, month, week) = (ask(1), ask(30), ask(7));
+    let mut group = c.benchmark_group("period_books_100k_vends");
+    group.bench_function("today_by_hour", |b| {
+        b.iter(|| black_box(journal.period_books(&today, rule, now).expect("books")))
+    });
+    group.bench_function("30_days_by_day", |b| {
+        b.iter(|| black_box(journal.period_books(&month, rule, now).expect("books")))
+    });
+    group.bench_function("sales_csv_7_days", |b| {
+        b.iter(|| black_box(journal.sales_lines(&week).expect("lines")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, journal, period_books);
 criterion_main!(benches);

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
+use super::report::all;
 use super::{cents, JournalError};
 use crate::localtime::LocalTime;
 use crate::money::Cents;
@@ -464,43 +465,73 @@ fn by_kind(conn: &Connection, period: &Period) -> rusqlite::Result<Vec<KindTally
 /// Sales, refunds and faults per column: every column in the inventory, and any other the
 /// period's records name.
 fn columns(conn: &Connection, period: &Period) -> rusqlite::Result<Vec<ColumnTally>> {
-    let sql = format!(
-        "WITH cols AS (SELECT column_no FROM inventory \
-           UNION SELECT column_no FROM vends WHERE kind = 'paid' \
-             AND coalesce(ended_at, started_at) >= ?1 AND coalesce(ended_at, started_at) < ?2 \
-           UNION SELECT column_no FROM events WHERE column_no IS NOT NULL \
-             AND at >= ?1 AND at < ?2) \
-         SELECT c.column_no, \
-           coalesce((SELECT product FROM inventory i WHERE i.column_no = c.column_no), ''), \
-           (SELECT count(*) FROM vends v WHERE v.column_no = c.column_no AND v.kind = 'paid' \
-             AND v.outcome = 'delivered' AND coalesce(v.ended_at, v.started_at) >= ?1 \
-             AND coalesce(v.ended_at, v.started_at) < ?2), \
-           (SELECT sum(price) FROM vends v WHERE v.column_no = c.column_no AND v.kind = 'paid' \
-             AND v.outcome = 'delivered' AND coalesce(v.ended_at, v.started_at) >= ?1 \
-             AND coalesce(v.ended_at, v.started_at) < ?2), \
-           (SELECT count(*) FROM vends v WHERE v.column_no = c.column_no AND v.kind = 'paid' \
-             AND v.outcome IN ('refunded', 'interrupted') \
-             AND coalesce(v.ended_at, v.started_at) >= ?1 \
-             AND coalesce(v.ended_at, v.started_at) < ?2), \
-           (SELECT count(*) FROM events e WHERE e.column_no = c.column_no \
-             AND e.kind IN {FAULT_KINDS} AND e.at >= ?1 AND e.at < ?2) \
-         FROM cols c ORDER BY c.column_no"
-    );
-    let mut stmt = conn.prepare(&sql)?;
     let n = |v: i64| u64::try_from(v).unwrap_or(0);
-    let rows = stmt.query_map(params![period.from.secs(), period.to.secs()], |r| {
-        Ok(ColumnTally {
-            column: r.get(0)?,
-            product: r.get(1)?,
-            sales: Tally {
-                count: n(r.get(2)?),
-                value: cents(r.get::<_, Option<i64>>(3)?.unwrap_or(0)),
+    let mut by_column: std::collections::BTreeMap<i64, ColumnTally> = all(
+        conn,
+        "SELECT column_no, product FROM inventory ORDER BY column_no",
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?
+    .into_iter()
+    .map(|(column, product)| {
+        (
+            column,
+            ColumnTally {
+                column,
+                product,
+                sales: Tally::default(),
+                refunds: 0,
+                faults: 0,
             },
-            refunds: n(r.get(4)?),
-            faults: n(r.get(5)?),
-        })
+        )
+    })
+    .collect();
+    let blank = |column| ColumnTally {
+        column,
+        product: String::new(),
+        sales: Tally::default(),
+        refunds: 0,
+        faults: 0,
+    };
+    let (from, to) = (period.from.secs(), period.to.secs());
+    let mut stmt = conn.prepare(
+        "SELECT column_no, sum(outcome = 'delivered'), \
+           sum(CASE WHEN outcome = 'delivered' THEN price ELSE 0 END), \
+           sum(outcome IN ('refunded', 'interrupted')) \
+         FROM vends WHERE kind = 'paid' AND coalesce(ended_at, started_at) >= ?1 \
+           AND coalesce(ended_at, started_at) < ?2 GROUP BY column_no",
+    )?;
+    let rows = stmt.query_map(params![from, to], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Option<i64>>(1)?,
+            r.get::<_, Option<i64>>(2)?,
+            r.get::<_, Option<i64>>(3)?,
+        ))
     })?;
-    rows.collect()
+    for row in rows {
+        let (column, count, value, refunds) = row?;
+        let c = by_column.entry(column).or_insert_with(|| blank(column));
+        c.sales = Tally {
+            count: n(count.unwrap_or(0)),
+            value: cents(value.unwrap_or(0)),
+        };
+        c.refunds = n(refunds.unwrap_or(0));
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT column_no, count(*) FROM events WHERE column_no IS NOT NULL \
+           AND kind IN {FAULT_KINDS} AND at >= ?1 AND at < ?2 GROUP BY column_no"
+    ))?;
+    let rows = stmt.query_map(params![from, to], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (column, faults) = row?;
+        by_column
+            .entry(column)
+            .or_insert_with(|| blank(column))
+            .faults = n(faults);
+    }
+    Ok(by_column.into_values().collect())
 }
 
 #[cfg(test)]

@@ -92,4 +92,13 @@ CREATE TABLE feedback (
 "#,
     ),
     Step::Seals,
+    // The dashboard asks about periods after every sale: the records by time.
+    Step::Sql(
+        r#"
+CREATE INDEX vends_by_time ON vends (coalesce(ended_at, started_at), kind, outcome, price, column_no);
+CREATE INDEX surprises_by_time ON surprises (at, cost, kind);
+CREATE INDEX events_by_time ON events (at);
+CREATE INDEX feedback_by_time ON feedback (at);
+"#,
+    ),
 ];
