@@ -69,15 +69,16 @@ impl Controller {
                 Change::Raised(a) => (true, a),
                 Change::Cleared(a) => (false, a),
             };
+            // A stopped controller's last word in the log and the trace is its stop.
+            if self.halted.is_some() {
+                continue;
+            }
             if raised {
                 tracing::warn!("alert: {} {}", alert.text, alert.action);
             } else {
                 tracing::info!("alert cleared: {}", alert.text);
             }
-            // A stopped controller's last word in the trace is its stop.
-            if self.halted.is_none() {
-                self.record(now, TraceEntry::Alert { raised, alert });
-            }
+            self.record(now, TraceEntry::Alert { raised, alert });
         }
         let current = self.alerts.current();
         if let Some(m) = &self.metrics {
