@@ -27,14 +27,7 @@ impl Controller {
             })
             .collect();
         let engine = self.core.surprises();
-        let (spend, sales) = engine.window();
-        let percent = engine.config().policy.budget_percent;
-        #[allow(
-            clippy::cast_precision_loss,
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss
-        )]
-        let budget = Cents::new((sales.get() as f64 * percent / 100.0).floor() as u64);
+        let (spend, budget) = engine.budget_now();
         Facts {
             now: self.local,
             columns,

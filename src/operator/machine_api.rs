@@ -141,9 +141,10 @@ pub(super) async fn column_action(
     authorize(&state, &headers, peer)?;
     let column = column_number(&state, &column)?;
     let capacity = state.machine.columns[column.index()].capacity;
+    let before = column_view(&state, column)?;
     let (event, load) = match action.as_str() {
         "restock" => {
-            let count = restock_count(&column_view(&state, column)?, capacity, &body)?;
+            let count = restock_count(&before, capacity, &body)?;
             (Event::Load { column, count }, count)
         }
         "enable" | "reset" => (Event::ResetColumn { column }, 0),
@@ -158,7 +159,6 @@ pub(super) async fn column_action(
             ))
         }
     };
-    let before = column_view(&state, column)?;
     tell(&state, Request::Event(event)).await?;
     // The answer is the column as it is now; an action the machine could not carry out (the
     // books full, the machine out of service) is a conflict that says what stands instead.

@@ -275,6 +275,18 @@ impl SurpriseEngine {
         (Cents::new(self.window_cost), Cents::new(self.window_sales))
     }
 
+    /// Surprise spend over the rolling budget window and the budget it is held to
+    /// (`budget_percent` of the window's sales, in whole cents), as of the last decision.
+    pub fn budget_now(&self) -> (Cents, Cents) {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let bps = (self.config.policy.budget_percent * 100.0).round() as u64;
+        let budget = u128::from(self.window_sales) * u128::from(bps) / 10_000;
+        (
+            Cents::new(self.window_cost),
+            Cents::new(u64::try_from(budget).unwrap_or(u64::MAX)),
+        )
+    }
+
     /// Surprises and value on the local day of the last decision.
     pub fn today(&self) -> (u32, Cents) {
         (self.day_count, Cents::new(self.day_spent))

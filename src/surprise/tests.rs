@@ -1004,6 +1004,7 @@ same = true
     let d = engine.decide(&facts(t, 1, 150, &stock));
     // 50% of €1.50 is 75 cents: the €2 share does not fit; the free note does.
     assert_eq!(d.award.map(|a| a.name), Some("note".to_string()));
+    assert_eq!(engine.budget_now(), (Cents::ZERO, Cents::new(75)));
     let soon = t.plus_secs(10);
     let limits = engine.limits_now(soon, soon.secs());
     assert_eq!(limits.every, vec![Cap::PerHour, Cap::Cooldown]);
