@@ -38,6 +38,18 @@ fn delivered(column: usize, price: u64) -> Notice {
     }
 }
 
+/// "One to share" awarded after a Cola from column 1: one more Cola, costing 90 cents.
+fn one_to_share() -> Notice {
+    Notice::SurpriseAwarded {
+        column: col(1),
+        name: "One to share".into(),
+        kind: crate::surprise::KindName::ExtraItem,
+        cost: Cents::new(90),
+        items: vec![(col(1), 1)],
+        message: "A second Cola".into(),
+    }
+}
+
 fn coin(amount: u64, credit: u64) -> Notice {
     Notice::CreditIn {
         amount: Cents::new(amount),
@@ -236,14 +248,7 @@ fn payouts_surprises_and_events_are_booked() {
         .expect("coin");
     j.record(t(2), &[&started(1, 150)], Cents::new(50))
         .expect("intent");
-    let award = Notice::SurpriseAwarded {
-        column: col(1),
-        name: "One to share".into(),
-        kind: crate::surprise::KindName::ExtraItem,
-        cost: Cents::new(90),
-        items: vec![(col(1), 1)],
-        message: "A second Cola".into(),
-    };
+    let award = one_to_share();
     j.record(t(3), &[&delivered(1, 150), &award], Cents::new(50))
         .expect("delivered with a surprise");
     let item = Notice::SurpriseItemStarted {
@@ -444,14 +449,7 @@ fn books_written_before_seals_are_sealed_when_opened_and_checked_from_then_on() 
 #[test]
 fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
     let mut j = fresh();
-    let award = Notice::SurpriseAwarded {
-        column: col(1),
-        name: "One to share".into(),
-        kind: crate::surprise::KindName::ExtraItem,
-        cost: Cents::new(90),
-        items: vec![(col(1), 1)],
-        message: "A second Cola".into(),
-    };
+    let award = one_to_share();
     // Day one, 12:00: a sale with a surprise. Day two, 13:00: a sale and a jam refunded.
     j.record(t(10), &[&coin(500, 500)], Cents::new(500))
         .expect("coin");
