@@ -71,6 +71,41 @@ pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
                 ("amount", Arg::Text(&m(amount))),
             ],
         ),
+        Screen::MakeItRight {
+            product,
+            refunded,
+            message,
+            translations,
+            ..
+        } => {
+            let first = if *refunded > Cents::ZERO {
+                t(
+                    "recovery-refunded",
+                    &[
+                        ("product", Arg::Text(product)),
+                        ("amount", Arg::Text(&m(refunded))),
+                    ],
+                )
+            } else {
+                t("recovery-unhappy", &[])
+            };
+            let offer = translations
+                .iter()
+                .find(|(l, _)| *l == lang)
+                .map(|(_, text)| text.clone())
+                .or_else(|| message.clone())
+                .unwrap_or_else(|| t("recovery-message", &[]));
+            // The money first, in a sentence of its own; then the offer.
+            let stop = if first.ends_with(['.', '。', '!', '！']) {
+                ""
+            } else if lang == Language::Japanese {
+                "。"
+            } else {
+                "."
+            };
+            format!("{first}{stop} {offer}")
+        }
+        Screen::NotInOffer { product } => t("not-in-offer", &[("product", Arg::Text(product))]),
         Screen::CoinNotRecognised => t("coin-not-recognised", &[]),
         Screen::PayingOut { amount } => t("paying-out", &[("amount", Arg::Text(&m(amount)))]),
         Screen::CreditKept { credit } => t("credit-kept", &[("credit", Arg::Text(&m(credit)))]),
@@ -149,5 +184,34 @@ mod tests {
             "Noch einmal Cola!"
         );
         assert_eq!(text_in(Language::French, &surprise, "€"), "A second Cola!");
+    }
+
+    #[test]
+    fn making_it_right_tells_of_the_money_first_then_the_offer() {
+        let screen = Screen::MakeItRight {
+            product: "Cola".into(),
+            refunded: Cents::new(150),
+            credit: Cents::new(200),
+            free: true,
+            message: Some("Sorry! Choose any drink on us".into()),
+            translations: vec![(Language::German, "Wählen Sie ein Getränk!".into())],
+        };
+        assert_eq!(
+            text(&screen, "€"),
+            "Cola could not be delivered: €1.50 is back in your credit. Sorry! Choose any drink on us"
+        );
+        assert!(text_in(Language::German, &screen, "€").ends_with(". Wählen Sie ein Getränk!"));
+        let apology = Screen::MakeItRight {
+            product: "Cola".into(),
+            refunded: Cents::ZERO,
+            credit: Cents::ZERO,
+            free: false,
+            message: None,
+            translations: Vec::new(),
+        };
+        assert_eq!(
+            text(&apology, "€"),
+            "Sorry it was not right. We are sorry. Thank you for your patience."
+        );
     }
 }

@@ -30,6 +30,7 @@ mod export;
 mod open;
 mod period;
 mod recover;
+mod recovery;
 mod report;
 mod schema;
 mod seal;
@@ -47,6 +48,7 @@ pub use period::{
     Bucket, BucketRow, BudgetRule, ColumnTally, FeedbackTally, KindTally, Period, PeriodBooks,
     PeriodQuery, PromiseKept, Tally, MAX_PERIOD_DAYS,
 };
+pub use recovery::RecoveryTally;
 use report::books_report;
 pub use report::{
     BooksReport, FaultCount, InventoryLine, MoneyBalance, ProductSales, SurpriseTotals,
@@ -89,6 +91,10 @@ pub struct SurpriseHistory {
     pub awards: Vec<(LocalTime, Cents)>,
     /// Paid vends since the last surprise.
     pub streak: u32,
+    /// Times of offers to make a failure right, oldest first.
+    pub recovery_offers: Vec<LocalTime>,
+    /// (time, value) of free items given to make failures right, oldest first.
+    pub recovery_taken: Vec<(LocalTime, Cents)>,
 }
 
 /// A vend found open at start.

@@ -36,6 +36,12 @@ struct Answer {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Offer {
+    trigger: String,
+    offer: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Reason {
     reason: String,
 }
@@ -50,6 +56,9 @@ pub struct Metrics {
     faults: Family<Fault, Counter>,
     surprises: Family<Kind, Counter>,
     surprise_value: Counter,
+    recovery_offers: Family<Offer, Counter>,
+    recovery_items: Counter,
+    recovery_value: Counter,
     sales: Counter,
     promise_kept: Gauge<f64, AtomicU64>,
     reload_errors: Counter,
@@ -88,6 +97,9 @@ impl Metrics {
             faults: Family::default(),
             surprises: Family::default(),
             surprise_value: Counter::default(),
+            recovery_offers: Family::default(),
+            recovery_items: Counter::default(),
+            recovery_value: Counter::default(),
             sales: Counter::default(),
             promise_kept: Gauge::default(),
             reload_errors: Counter::default(),
@@ -127,6 +139,21 @@ impl Metrics {
             "surprise_value_cents",
             "Operator cost of surprises awarded, in cents",
             self.surprise_value.clone(),
+        );
+        registry.register(
+            "recovery_offers",
+            "Offers to make a failure right, by what went wrong and what was offered",
+            self.recovery_offers.clone(),
+        );
+        registry.register(
+            "recovery_items",
+            "Free items given to make a failure right (not surprises)",
+            self.recovery_items.clone(),
+        );
+        registry.register(
+            "recovery_value_cents",
+            "Value (price) of the free items given to make failures right, in cents",
+            self.recovery_value.clone(),
         );
         registry.register(
             "sales_cents",
@@ -252,6 +279,7 @@ impl Metrics {
                     Refusal::Busy => "busy",
                     Refusal::NotForSale => "not_for_sale",
                     Refusal::StorageFull => "storage_full",
+                    Refusal::NotInOffer => "not_in_offer",
                 };
                 self.refused
                     .get_or_create(&Reason {
@@ -283,6 +311,18 @@ impl Metrics {
                     })
                     .inc();
                 self.surprise_value.inc_by(cost.get());
+            }
+            Notice::RecoveryOffered { trigger, offer, .. } => {
+                self.recovery_offers
+                    .get_or_create(&Offer {
+                        trigger: trigger.as_str().into(),
+                        offer: offer.as_str().into(),
+                    })
+                    .inc();
+            }
+            Notice::RecoveryTaken { value, .. } => {
+                self.recovery_items.inc();
+                self.recovery_value.inc_by(value.get());
             }
             Notice::CreditIn { credit, .. } | Notice::CoinPaidOut { credit, .. } => {
                 self.credit

@@ -255,6 +255,11 @@ impl<'c> Run<'c> {
                 awards: Vec::new(),
                 delivered_now: None,
                 stock_changed: false,
+                recovery: campaign.surprises.recovery.clone(),
+                failed_now: false,
+                offer: None,
+                offers: Vec::new(),
+                taken: Vec::new(),
             },
             reloads: 0,
             surprises_now: campaign.surprises.clone(),
@@ -301,6 +306,7 @@ impl<'c> Run<'c> {
     fn step_once(&mut self, t: Timestamp) -> Checked {
         self.hand.set(t);
         self.check.delivered_now = None;
+        self.check.failed_now = false;
         let (edges, notices) = self.sim.advance(t);
         self.count_returned(&notices);
         // With no controller running (stopped, not yet restarted) the world goes on alone.
@@ -310,6 +316,7 @@ impl<'c> Run<'c> {
         }
         self.drain()?;
         self.check.delivered_now = None;
+        self.check.failed_now = false;
         while let Some(Reverse((at, _, action))) = self.queue.peek().copied() {
             if at > t {
                 break;

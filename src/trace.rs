@@ -7,6 +7,7 @@
 use happiness_hardware::{InputEvent, Timestamp};
 use serde::Serialize;
 
+use crate::surprise::OfferKind;
 use crate::vend::{ColumnId, Command, Event, Notice};
 
 mod customer;
@@ -263,6 +264,7 @@ fn describe_event(event: &Event, currency: &str) -> String {
         Event::DisableColumn { column } => format!("operator takes column {column} out of service"),
         Event::Storage { full: true } => "the books' disk is full".into(),
         Event::Storage { full: false } => "the books' disk has room again".into(),
+        Event::Unhappy => "customer answers: not happy".into(),
     }
 }
 
@@ -361,6 +363,47 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
             "surprise \"{name}\" done: {delivered} of {planned} items{}",
             if *partial { " (PARTIAL)" } else { "" }
         ),
+        Notice::RecoveryOffered { .. }
+        | Notice::RecoveryTaken { .. }
+        | Notice::RecoveryLapsed { .. } => describe_recovery(notice, currency),
+    }
+}
+
+/// The log's words for making a failure right.
+fn describe_recovery(notice: &Notice, currency: &str) -> String {
+    match notice {
+        Notice::RecoveryOffered {
+            column,
+            trigger,
+            offer: OfferKind::FreeItem,
+            columns,
+            allowance,
+            expires_s,
+        } => {
+            let list: Vec<String> = columns.iter().map(ToString::to_string).collect();
+            format!(
+                "MAKE IT RIGHT ({}, column {column}): free choice of column {} (up to {}) for {expires_s} s",
+                trigger.as_str(),
+                list.join(", "),
+                allowance.with_symbol(currency)
+            )
+        }
+        Notice::RecoveryOffered {
+            column, trigger, ..
+        } => format!(
+            "MAKE IT RIGHT ({}, column {column}): an apology",
+            trigger.as_str()
+        ),
+        Notice::RecoveryTaken {
+            column,
+            product,
+            value,
+        } => format!(
+            "free {product} from column {column} to make it right (worth {})",
+            value.with_symbol(currency)
+        ),
+        Notice::RecoveryLapsed { why } => format!("the free choice lapsed ({})", why.as_str()),
+        _ => String::new(),
     }
 }
 

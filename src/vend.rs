@@ -33,6 +33,7 @@ use crate::money::Cents;
 use crate::surprise::{SurpriseConfig, SurpriseEngine, VendFacts};
 
 pub use protocol::{ColumnStatus, Command, Event, FailReason, Notice, Refusal, SurpriseHold};
+pub use recovery::{Lapse, OfferView, RECOVERY_NAME, UNHAPPY_WINDOW};
 pub use screen::{Reveal, RevealItem, Screen};
 use timers::Timer;
 
@@ -192,6 +193,10 @@ pub struct VendCore {
     bug: Option<InjectedBug>,
     /// The books cannot take more: no money in, no new vend.
     storage_full: bool,
+    /// A free choice offered to make a failure right.
+    offer: Option<recovery::Offer>,
+    /// The last paid vend to finish, for an unhappy answer about it.
+    last_paid: Option<recovery::LastPaid>,
 }
 
 impl VendCore {
@@ -231,6 +236,8 @@ impl VendCore {
             #[cfg(feature = "inject-bugs")]
             bug: settings.inject_bug,
             storage_full: false,
+            offer: None,
+            last_paid: None,
         }
     }
 
@@ -454,6 +461,7 @@ impl VendCore {
             Event::SensorCleared { sensor } => self.sensor(sensor, false, &mut out),
             Event::Door { open } => self.door(open, &mut out),
             Event::Storage { full } => self.storage(full, &mut out),
+            Event::Unhappy => self.unhappy(&mut out),
         }
         self.update_lamps(&mut out);
         out
@@ -468,6 +476,7 @@ impl VendCore {
             match timer {
                 Timer::Vend => self.vend_deadline(out),
                 Timer::Payout => self.payout_deadline(out),
+                Timer::Offer => self.lapse_offer(Lapse::Expired, out),
                 Timer::Show => {
                     self.show_until = None;
                     self.show = None;
@@ -541,6 +550,8 @@ impl VendCore {
             Screen::StorageFull {
                 credit: self.credit,
             }
+        } else if let Some(screen) = self.offer_screen() {
+            screen
         } else if !self.columns.iter().any(|c| self.available(c)) {
             Screen::OutOfService {
                 credit: self.credit,
@@ -595,6 +606,7 @@ impl VendCore {
 mod dispense;
 mod payout;
 mod protocol;
+mod recovery;
 mod screen;
 mod service;
 mod surprise_run;

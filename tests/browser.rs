@@ -218,7 +218,8 @@ async fn a_customer_buys_gets_a_surprise_and_answers_on_every_screen_size() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_jam_shows_progress_then_the_refund_and_the_column_says_out_of_order() {
+async fn a_jam_shows_progress_then_the_refund_then_any_drink_free_and_the_column_says_out_of_order()
+{
     if !browser_available() {
         return;
     }
@@ -245,8 +246,18 @@ async fn a_jam_shows_progress_then_the_refund_and_the_column_says_out_of_order()
             .contains("is back in your credit")
     })
     .await;
-    // A failure never looks like a success.
-    assert!(shown(c, "#display.tone-failure").await);
+    // The money first, then the machine makes it right (the shipped `[recovery]`), in a style
+    // of its own: never the black of a normal message, never the look of a success.
+    let display = text_of(c, "#display").await;
+    let (refund, offer) = (
+        display.find("back in your credit"),
+        display.find("Choose any drink on us"),
+    );
+    assert!(
+        refund.is_some() && offer.is_some() && refund < offer,
+        "{display}"
+    );
+    assert!(shown(c, "#display.tone-make_it_right").await);
     let colour = js(
         c,
         "return getComputedStyle(document.getElementById('display')).backgroundColor",
@@ -255,7 +266,7 @@ async fn a_jam_shows_progress_then_the_refund_and_the_column_says_out_of_order()
     assert_ne!(
         colour,
         serde_json::json!("rgb(0, 0, 0)"),
-        "the failure has its own style"
+        "making it right has its own style"
     );
     eventually(c, "column 1 out of order", async |c| {
         text_of(c, "#select-1").await.contains("Out of order")
@@ -277,15 +288,28 @@ async fn a_jam_shows_progress_then_the_refund_and_the_column_says_out_of_order()
         .is_enabled()
         .await
         .expect("enabled?"));
-    // The money is still there: the credit kept, the question asked about the failed vend.
-    assert!(text_of(c, "#credit").await.contains("2.00"));
-    eventually(c, "the feedback question", async |c| {
-        shown(c, "#feedback").await
+    // Every drink that can be had is free now; the money is still there.
+    eventually(c, "Orange soda offered free", async |c| {
+        text_of(c, "#select-2").await.contains("Free")
     })
     .await;
+    assert!(shown(c, "#select-2.free").await);
+    assert!(text_of(c, "#credit").await.contains("2.00"));
     screenshot(c, "kiosk-800x480-jammed").await;
     let low = js(c, LOW_CONTRAST).await;
     assert_eq!(low, serde_json::json!([]), "text under WCAG AA contrast");
+    // The customer picks one: it drops, free, and the credit is still theirs.
+    click(c, "#select-2").await;
+    eventually(c, "the free Orange soda in the tray", async |c| {
+        text_of(c, "#tray").await.contains("Orange soda")
+    })
+    .await;
+    eventually(c, "the offer over", async |c| {
+        !text_of(c, "#select-2").await.contains("Free")
+    })
+    .await;
+    assert!(text_of(c, "#credit").await.contains("2.00"));
+    screenshot(c, "kiosk-800x480-made-right").await;
     rig.client.clone().close().await.expect("close the browser");
 }
 

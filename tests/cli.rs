@@ -722,7 +722,7 @@ fn report_csv_exports_one_row_per_paid_vend_with_its_surprise() {
     let rows: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         rows[0],
-        "time,column,product,price,outcome,reason,surprise,surprise_cost"
+        "time,column,product,price,outcome,reason,surprise,surprise_cost,made_right,made_right_value"
     );
     assert_eq!(rows.len(), 3, "{csv}");
     assert!(rows[1].contains(",1,Cola,1.50,delivered,"), "{csv}");

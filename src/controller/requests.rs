@@ -342,6 +342,12 @@ impl Controller {
             Err(e) if e.is_storage_full() => tracing::warn!("feedback not recorded: {e}"),
             Err(e) => return Err(e.into()),
         }
+        if !happy {
+            // The core decides whether an unhappy answer is made right (the policy, once per
+            // vend, only shortly after it).
+            let now = self.clock.now();
+            self.feed(now, Event::Unhappy)?;
+        }
         Ok(Ok(()))
     }
 }

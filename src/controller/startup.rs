@@ -204,6 +204,11 @@ impl Controller {
             history.streak,
             self.local_clock.utc_offset(),
         );
+        self.core.surprises_mut().restore_recovery(
+            &history.recovery_offers,
+            &history.recovery_taken,
+            self.local_clock.utc_offset(),
+        );
         if let Some(OnOpen(hook)) = &starting.on_open {
             hook(recovery);
         }

@@ -82,6 +82,9 @@ pub struct Status {
     /// The time zone the books' times are in: `UTC+01:00`, or `machine time` on a clock of
     /// its own (tests, replays).
     pub time_zone: String,
+    /// A failure is being made right: the columns the customer may now choose from, free
+    /// (empty when no free choice is open).
+    pub offer_columns: Vec<ColumnId>,
 }
 
 impl Status {
@@ -115,6 +118,7 @@ impl Status {
             vends_finished: 0,
             alerts: Vec::new(),
             time_zone: String::new(),
+            offer_columns: Vec::new(),
         }
     }
 }
@@ -193,6 +197,7 @@ impl Controller {
             starting: self.starting.is_some(),
             feedback_open: self.feedback_open,
             vends_finished: self.vends_finished,
+            offer_columns: self.core.offer().map(|o| o.columns).unwrap_or_default(),
             machine: self.config.name.clone(),
             currency: self.config.currency.clone(),
             hardware: self.hardware.clone(),

@@ -8,6 +8,8 @@ use crate::vend::{ColumnId, ColumnStatus, Notice};
 /// Rows opened by earlier notices that later ones refer to.
 pub(super) struct Open {
     pub(super) vend: Option<i64>,
+    /// The last paid vend to finish (delivered or refunded): a surprise or an offer to make
+    /// it right refers to it.
     pub(super) last_paid: Option<i64>,
     pub(super) surprise: Option<i64>,
     pub(super) payout: Option<i64>,
@@ -95,6 +97,9 @@ pub(super) fn apply(
         | Notice::VendFailed { .. }
         | Notice::SurpriseItemDelivered { .. }
         | Notice::SurpriseItemFailed { .. } => vend(tx, at, notice, open),
+        Notice::RecoveryOffered { .. }
+        | Notice::RecoveryTaken { .. }
+        | Notice::RecoveryLapsed { .. } => recovery(tx, at, notice, open),
         Notice::SurpriseAwarded { .. } | Notice::SurpriseCompleted { .. } => {
             surprise(tx, at, notice, open)
         }
@@ -203,13 +208,13 @@ fn vend(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<()
             take_stock(tx, at, *column)?;
         }
         Notice::VendFailed { reason, .. } => {
-            close_vend(
+            open.last_paid = Some(close_vend(
                 tx,
                 at,
                 &mut open.vend,
                 "refunded",
                 Some(reason_text(*reason)),
-            )?;
+            )?);
         }
         Notice::SurpriseItemDelivered { column, .. } => {
             close_vend(tx, at, &mut open.vend, "delivered", None)?;
@@ -275,6 +280,68 @@ fn surprise(
                     params![if *partial { "partial" } else { "complete" }, s],
                 )?;
             }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Making a failure right: the offer and its end are events (with the vend they are about); a
+/// free item taken is a row in `surprises` of kind `recovery` (worth its price), and its vend
+/// refers to it like a surprise item's, so that the books tell it apart from surprises.
+fn recovery(
+    tx: &Connection,
+    at: i64,
+    notice: &Notice,
+    open: &mut Open,
+) -> Result<(), JournalError> {
+    match notice {
+        Notice::RecoveryOffered {
+            column,
+            trigger,
+            offer,
+            columns,
+            allowance,
+            expires_s,
+        } => {
+            let detail = serde_json::json!({
+                "vend_id": open.last_paid,
+                "trigger": trigger,
+                "offer": offer,
+                "columns": columns,
+                "allowance": allowance,
+                "expires_s": expires_s,
+            });
+            event(
+                tx,
+                at,
+                "recovery_offered",
+                Some(col_no(*column)),
+                &detail.to_string(),
+            )?;
+        }
+        Notice::RecoveryTaken {
+            column,
+            product,
+            value,
+        } => {
+            exec(
+                tx,
+                "INSERT INTO surprises (at, vend_id, name, kind, cost, planned, status, message) \
+                 VALUES (?1, ?2, ?3, 'recovery', ?4, 1, 'open', ?5)",
+                params![
+                    at,
+                    open.last_paid,
+                    crate::vend::RECOVERY_NAME,
+                    sql_cents(*value),
+                    format!("a free {product} from column {column}")
+                ],
+            )?;
+            open.surprise = Some(tx.last_insert_rowid());
+        }
+        Notice::RecoveryLapsed { why } => {
+            let detail = serde_json::json!({ "vend_id": open.last_paid, "why": why });
+            event(tx, at, "recovery_lapsed", None, &detail.to_string())?;
         }
         _ => {}
     }

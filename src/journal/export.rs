@@ -1,5 +1,6 @@
 //! The sales export: one line per paid vend in a period (time, column, product, price, outcome,
-//! the surprise it earned and its cost), and its CSV.
+//! the surprise it earned and its cost, the free item that made a failure right and its value),
+//! and its CSV.
 
 use rusqlite::Connection;
 use serde::Serialize;
@@ -29,6 +30,10 @@ pub struct SaleLine {
     pub surprise: String,
     /// That surprise's cost.
     pub surprise_cost: Cents,
+    /// The free item given to make this vend right (after a failure or "not happy"), if any.
+    pub made_right: String,
+    /// Its value (price).
+    pub made_right_value: Cents,
 }
 
 /// Every paid vend in the period, oldest first.
@@ -41,8 +46,10 @@ pub(super) fn sales_lines(
         &format!(
             "SELECT coalesce(v.ended_at, v.started_at), v.column_no, v.product, v.price, \
                coalesce(v.outcome, 'open'), coalesce(v.reason, ''), coalesce(s.name, ''), \
-               coalesce(s.cost, 0) \
-             FROM vends v LEFT JOIN surprises s ON s.vend_id = v.id \
+               coalesce(s.cost, 0), coalesce(r.message, ''), coalesce(r.cost, 0) \
+             FROM vends v \
+             LEFT JOIN surprises s ON s.vend_id = v.id AND s.kind <> 'recovery' \
+             LEFT JOIN surprises r ON r.vend_id = v.id AND r.kind = 'recovery' \
              WHERE v.kind = 'paid' AND coalesce(v.ended_at, v.started_at) >= {} \
                AND coalesce(v.ended_at, v.started_at) < {} ORDER BY v.id",
             period.from.secs(),
@@ -58,6 +65,8 @@ pub(super) fn sales_lines(
                 reason: r.get(5)?,
                 surprise: r.get(6)?,
                 surprise_cost: cents(r.get(7)?),
+                made_right: r.get(8)?,
+                made_right_value: cents(r.get(9)?),
             })
         },
     )?;
@@ -67,7 +76,7 @@ pub(super) fn sales_lines(
 /// The export as CSV (RFC 4180: a header, CRLF line ends, fields quoted when they need it).
 pub fn sales_csv(lines: &[SaleLine]) -> String {
     let mut out =
-        String::from("time,column,product,price,outcome,reason,surprise,surprise_cost\r\n");
+        String::from("time,column,product,price,outcome,reason,surprise,surprise_cost,made_right,made_right_value\r\n");
     for l in lines {
         let fields = [
             l.time.clone(),
@@ -78,6 +87,8 @@ pub fn sales_csv(lines: &[SaleLine]) -> String {
             l.reason.clone(),
             l.surprise.clone(),
             l.surprise_cost.to_string(),
+            l.made_right.clone(),
+            l.made_right_value.to_string(),
         ];
         let quoted: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&quoted.join(","));

@@ -249,6 +249,8 @@ pub struct PeriodBooks {
     pub columns: Vec<ColumnTally>,
     /// Feedback.
     pub feedback: FeedbackTally,
+    /// Failures made right: offers, free items and their value (apart from surprises).
+    pub recovery: super::RecoveryTally,
     /// The series, one row per bucket from `from` to `to`.
     pub series: Vec<BucketRow>,
 }
@@ -286,7 +288,7 @@ const SALES: &str = "SELECT (coalesce(ended_at, started_at) - ?1) / ?3, count(*)
     FROM vends WHERE kind = 'paid' AND outcome = 'delivered' \
     AND coalesce(ended_at, started_at) >= ?1 AND coalesce(ended_at, started_at) < ?2 GROUP BY 1";
 const SURPRISES: &str = "SELECT (at - ?1) / ?3, count(*), sum(cost) FROM surprises \
-    WHERE at >= ?1 AND at < ?2 GROUP BY 1";
+    WHERE at >= ?1 AND at < ?2 AND kind <> 'recovery' GROUP BY 1";
 const REFUNDS: &str = "SELECT (coalesce(ended_at, started_at) - ?1) / ?3, count(*), 0 FROM vends \
     WHERE kind = 'paid' AND outcome IN ('refunded', 'interrupted') \
     AND coalesce(ended_at, started_at) >= ?1 AND coalesce(ended_at, started_at) < ?2 GROUP BY 1";
@@ -324,7 +326,8 @@ impl Rolling {
             )?,
             spend: hourly(
                 conn,
-                "SELECT at / 3600, sum(cost) FROM surprises WHERE at >= ?1 AND at < ?2 GROUP BY 1",
+                "SELECT at / 3600, sum(cost) FROM surprises WHERE at >= ?1 AND at < ?2 \
+                 AND kind <> 'recovery' GROUP BY 1",
                 from,
                 to,
             )?,
@@ -425,6 +428,7 @@ pub(super) fn period_books(
             happy: total(&|r| r.feedback.happy),
             unhappy: total(&|r| r.feedback.unhappy),
         },
+        recovery: super::recovery::tally(conn, period.from.secs(), period.to.secs())?,
         series,
     })
 }
@@ -450,7 +454,7 @@ fn promise(conn: &Connection, period: &Period) -> rusqlite::Result<PromiseKept> 
 fn by_kind(conn: &Connection, period: &Period) -> rusqlite::Result<Vec<KindTally>> {
     let mut stmt = conn.prepare(
         "SELECT kind, count(*), sum(cost) FROM surprises WHERE at >= ?1 AND at < ?2 \
-         GROUP BY kind ORDER BY count(*) DESC, kind",
+         AND kind <> 'recovery' GROUP BY kind ORDER BY count(*) DESC, kind",
     )?;
     let rows = stmt.query_map(params![period.from.secs(), period.to.secs()], |r| {
         Ok(KindTally {

@@ -195,20 +195,26 @@ fn surprise_history(tx: &Transaction<'_>, since: i64) -> Result<SurpriseHistory,
     )?;
     let awards = time_amounts(
         tx,
-        "SELECT at, cost FROM surprises WHERE at >= ?1 ORDER BY at, id",
+        "SELECT at, cost FROM surprises WHERE at >= ?1 AND kind <> 'recovery' ORDER BY at, id",
         since,
     )?;
-    let last_surprise: Option<i64> =
-        tx.query_row("SELECT max(vend_id) FROM surprises", [], |r| r.get(0))?;
+    let last_surprise: Option<i64> = tx.query_row(
+        "SELECT max(vend_id) FROM surprises WHERE kind <> 'recovery'",
+        [],
+        |r| r.get(0),
+    )?;
     let streak: i64 = tx.query_row(
         "SELECT count(*) FROM vends WHERE kind = 'paid' AND outcome = 'delivered' AND id > ?1",
         [last_surprise.unwrap_or(0)],
         |r| r.get(0),
     )?;
+    let (recovery_offers, recovery_taken) = super::recovery::history(tx, since)?;
     Ok(SurpriseHistory {
         sales,
         awards,
         streak: u32::try_from(streak).unwrap_or(u32::MAX),
+        recovery_offers,
+        recovery_taken,
     })
 }
 

@@ -136,6 +136,8 @@ pub struct BooksReport {
     pub surprises: Vec<SurpriseTotals>,
     /// Total surprise cost.
     pub surprise_cost: Cents,
+    /// Failures made right (offers, free items, their value), apart from surprises.
+    pub recovery: super::RecoveryTally,
     /// Faults.
     pub faults: Vec<FaultCount>,
     /// Vends a power cut interrupted.
@@ -175,7 +177,7 @@ fn surprise_totals(conn: &Connection) -> rusqlite::Result<Vec<SurpriseTotals>> {
     all(
         conn,
         "SELECT name, kind, count(*), sum(cost), sum(delivered), sum(status = 'partial') \
-         FROM surprises GROUP BY name, kind ORDER BY name",
+         FROM surprises WHERE kind <> 'recovery' GROUP BY name, kind ORDER BY name",
         |r| {
             Ok(SurpriseTotals {
                 name: r.get(0)?,
@@ -249,6 +251,7 @@ pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalErro
         refunds,
         surprise_cost: surprises.iter().map(|s| s.cost).sum(),
         surprises,
+        recovery: super::recovery::tally(conn, i64::MIN, i64::MAX)?,
         faults,
         interrupted: count("SELECT count(*) FROM vends WHERE outcome = 'interrupted'")?,
         open_vends: count("SELECT count(*) FROM vends WHERE outcome IS NULL")?,
@@ -334,6 +337,21 @@ impl BooksReport {
                 s.partial
             );
         }
+        let r = &self.recovery;
+        let _ = writeln!(out, "\nMade right (apart from surprises)");
+        let _ = writeln!(
+            out,
+            "  offers {:>6}  (after a failed vend {}, after \"not happy\" {}, apologies only {})",
+            r.offers, r.after_failure, r.after_unhappy, r.apologies
+        );
+        let _ = writeln!(
+            out,
+            "  free items {:>6} x  {:>10}  delivered {}  lapsed unused {}",
+            r.items,
+            m(r.value),
+            r.delivered,
+            r.lapsed
+        );
     }
 
     /// Faults per column and the inventory.

@@ -522,6 +522,6 @@ fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
     );
     assert_eq!(lines[2].outcome, "refunded");
     let csv = sales_csv(&lines);
-    assert!(csv.starts_with("time,column,product,price,outcome,reason,surprise,surprise_cost\r\n"));
+    assert!(csv.starts_with("time,column,product,price,outcome,reason,surprise,surprise_cost,made_right,made_right_value\r\n"));
     assert_eq!(csv.lines().count(), 4);
 }

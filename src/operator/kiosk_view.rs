@@ -123,6 +123,8 @@ pub(super) enum Tone {
     Failure,
     /// A surprise!
     Surprise,
+    /// Something went wrong and is being made right: the refund, then the offer.
+    MakeItRight,
     /// Not selling.
     OutOfService,
 }
@@ -134,7 +136,8 @@ fn tone(screen: Option<&Screen>, out_of_service: bool) -> Tone {
     match screen {
         None | Some(Screen::Welcome { .. }) => Tone::Idle,
         Some(Screen::Credit { .. } | Screen::InsertMore { .. } | Screen::PayingOut { .. })
-        | Some(Screen::CreditKept { .. }) => Tone::Info,
+        | Some(Screen::CreditKept { .. } | Screen::NotInOffer { .. }) => Tone::Info,
+        Some(Screen::MakeItRight { .. }) => Tone::MakeItRight,
         Some(Screen::Vending { .. } | Screen::Retrying { .. } | Screen::PleaseWait) => {
             Tone::Progress
         }
@@ -200,6 +203,8 @@ pub(super) struct Selection {
     reason_text: Option<String>,
     /// What the button does, for screen readers ("Choose Cola, €1.50").
     label: String,
+    /// Free now: a failure is being made right and the customer may choose it on the house.
+    free: bool,
 }
 
 /// Why a selection cannot be bought.
@@ -227,7 +232,13 @@ impl Unbuyable {
     }
 }
 
-fn selection(button: usize, c: &ColumnView, machine_down: bool, words: &Words<'_>) -> Selection {
+fn selection(
+    button: usize,
+    c: &ColumnView,
+    machine_down: bool,
+    free: bool,
+    words: &Words<'_>,
+) -> Selection {
     let reason = if machine_down {
         Some(Unbuyable::OutOfService)
     } else if c.stock == 0 {
@@ -239,7 +250,11 @@ fn selection(button: usize, c: &ColumnView, machine_down: bool, words: &Words<'_
             ColumnStatus::Disabled => Some(Unbuyable::Disabled),
         }
     };
-    let price_text = words.money(c.price);
+    let price_text = if free {
+        words.text("page-free", &[])
+    } else {
+        words.money(c.price)
+    };
     let reason_text = reason.map(|r| words.text(r.message_id(), &[]));
     let product = Arg::Text(&c.product);
     let label = match &reason_text {
@@ -263,6 +278,7 @@ fn selection(button: usize, c: &ColumnView, machine_down: bool, words: &Words<'_
         reason,
         reason_text,
         label,
+        free,
     }
 }
 
@@ -319,7 +335,8 @@ pub(super) fn kiosk_view(state: &ApiState, s: &Status, lang: Language) -> KioskV
         .enumerate()
         .filter_map(|(i, column)| {
             let c = s.columns.get(column.index())?;
-            Some(selection(i + 1, c, down, &words))
+            let free = s.offer_columns.contains(&c.column);
+            Some(selection(i + 1, c, down, free, &words))
         })
         .collect();
     let display_text = s.screen.as_ref().map_or_else(

@@ -14,6 +14,7 @@ use crate::i18n::Language;
 use crate::localtime::TimeWindow;
 use crate::model::{ColumnId, ColumnSpec, ShowPattern};
 use crate::money::Cents;
+use crate::surprise::RecoveryPolicy;
 
 /// Most surprises a catalogue may hold (the engine keeps their eligibility in a fixed array, so a
 /// decision allocates nothing).
@@ -228,6 +229,8 @@ pub struct SurpriseConfig {
     pub policy: Policy,
     /// The surprises.
     pub catalogue: Vec<Surprise>,
+    /// Making it right when something goes wrong (`[recovery]`).
+    pub recovery: RecoveryPolicy,
 }
 
 impl SurpriseConfig {
@@ -239,6 +242,7 @@ impl SurpriseConfig {
                 ..Policy::default()
             },
             catalogue: Vec::new(),
+            recovery: RecoveryPolicy::default(),
         }
     }
 

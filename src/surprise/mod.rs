@@ -13,6 +13,7 @@
 //! checks (stock for every item, value cap, rolling budget, daily pacing); pick one by weight.
 
 pub mod config;
+mod recovery;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -24,6 +25,10 @@ use serde::Serialize;
 pub use config::{
     Conditions, ItemSource, KindName, Pacing, Policy, Surprise, SurpriseConfig, SurpriseKind,
     MAX_SURPRISES,
+};
+
+pub use recovery::{
+    OfferKind, RecoveryHeld, RecoveryOffer, RecoveryPolicy, RecoveryTotals, RecoveryTrigger,
 };
 
 use crate::i18n::Language;
@@ -217,6 +222,7 @@ pub struct SurpriseEngine {
     window_sales: u64,
     window_cost: u64,
     totals: EngineTotals,
+    recovery: recovery::RecoveryMemory,
 }
 
 impl SurpriseEngine {
@@ -236,6 +242,7 @@ impl SurpriseEngine {
             window_sales: 0,
             window_cost: 0,
             totals: EngineTotals::default(),
+            recovery: recovery::RecoveryMemory::default(),
         }
     }
 

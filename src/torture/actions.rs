@@ -89,6 +89,7 @@ impl Run<'_> {
         match controller.apply_surprises(&text, "torture") {
             Ok(_) => {
                 self.check.policy = cfg.policy.clone();
+                self.check.recovery = cfg.recovery.clone();
                 self.surprises_now = cfg;
             }
             // A change the books cannot record is refused, and the old one stays.

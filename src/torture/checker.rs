@@ -1,13 +1,15 @@
 //! The invariants of the fault campaign that follow the controller's trace, step by step: one
 //! delivery per vend and a motor only for an open vend, and surprises within the caps and budgets
-//! of the policy in force.
+//! of the policy in force, and offers to make a failure right only after one, within their own
+//! caps and budget.
 
 use serde::Serialize;
 
 use crate::localtime::LocalTime;
-use crate::surprise::Policy;
+use crate::money::Cents;
+use crate::surprise::{OfferKind, Policy, RecoveryPolicy, RecoveryTrigger};
 use crate::trace::{TraceEntry, TraceRecord};
-use crate::vend::{Command, Notice};
+use crate::vend::{ColumnId, Command, FailReason, Notice};
 
 /// Follows the controller's commands, step by step.
 pub(super) struct Checker {
@@ -17,6 +19,15 @@ pub(super) struct Checker {
     pub(super) awards: Vec<(LocalTime, u64)>,
     pub(super) delivered_now: Option<u64>,
     pub(super) stock_changed: bool,
+    /// Making failures right, as the policy in force says.
+    pub(super) recovery: RecoveryPolicy,
+    /// A paid vend failed in this step by the column's fault (a jam, no drop).
+    pub(super) failed_now: bool,
+    /// A free choice open: the columns it covers and the most it may be worth.
+    pub(super) offer: Option<(Vec<ColumnId>, Cents)>,
+    /// Offers made (times), and free items taken (time, value).
+    pub(super) offers: Vec<LocalTime>,
+    pub(super) taken: Vec<(LocalTime, u64)>,
 }
 
 /// A check's result: a broken invariant and what was seen.
@@ -32,6 +43,9 @@ pub enum Invariant {
     OneMotor,
     /// Surprises only after a paid delivery, within the policy's caps, value cap and budget.
     SurpriseCaps,
+    /// Offers to make it right only after a failed paid vend, never with a surprise, a free
+    /// item only from an open offer, within `max_per_day` and the recovery budget.
+    RecoveryRules,
     /// A motor runs only for an open vend, and a vend has at most one delivery.
     OneDeliveryPerVend,
     /// Every record matches its seal.
@@ -61,6 +75,7 @@ impl Invariant {
             Invariant::ControllerError => "controller-error",
             Invariant::OneMotor => "one-motor",
             Invariant::SurpriseCaps => "surprise-caps",
+            Invariant::RecoveryRules => "recovery-rules",
             Invariant::OneDeliveryPerVend => "one-delivery-per-vend",
             Invariant::BooksSealed => "books-sealed",
             Invariant::BooksBalance => "books-balance",
@@ -130,10 +145,24 @@ impl Checker {
                 }
                 self.stock_changed = true;
             }
-            Command::Notice(Notice::VendFailed { .. })
-            | Command::Notice(Notice::SurpriseItemFailed { .. }) => self.open = None,
+            Command::Notice(Notice::VendFailed { reason, .. }) => {
+                self.open = None;
+                self.failed_now = matches!(reason, FailReason::Jammed | FailReason::NoDrop);
+            }
+            Command::Notice(Notice::SurpriseItemFailed { .. }) => self.open = None,
+            Command::Notice(n @ Notice::RecoveryOffered { .. })
+            | Command::Notice(n @ Notice::RecoveryTaken { .. })
+            | Command::Notice(n @ Notice::RecoveryLapsed { .. }) => {
+                self.recovery(Checker::local(start, record.t_ms), n)?;
+            }
             Command::Notice(Notice::Restocked { .. }) => self.stock_changed = true,
             Command::Notice(Notice::SurpriseAwarded { cost, .. }) => {
+                if self.failed_now {
+                    return Err((
+                        Invariant::RecoveryRules,
+                        "a surprise in the same step as a failed vend".into(),
+                    ));
+                }
                 let Some(price) = self.delivered_now else {
                     return Err((
                         Invariant::SurpriseCaps,
@@ -143,6 +172,69 @@ impl Checker {
                 self.award(Checker::local(start, record.t_ms), cost.get(), price)?;
             }
             _ => {}
+        }
+        Ok(())
+    }
+
+    /// An offer, a free item taken, or an offer's end.
+    fn recovery(&mut self, t: LocalTime, notice: &Notice) -> Checked {
+        let fail = |d: String| Err((Invariant::RecoveryRules, d));
+        let r = &self.recovery;
+        match notice {
+            Notice::RecoveryOffered {
+                trigger,
+                offer,
+                columns,
+                allowance,
+                ..
+            } => {
+                if *trigger == RecoveryTrigger::FailedVend && !self.failed_now {
+                    return fail("an offer without a failed paid vend in the same step".into());
+                }
+                if self.delivered_now.is_some() {
+                    return fail("an offer in the same step as a delivery".into());
+                }
+                if r.offer == OfferKind::None {
+                    return fail("an offer while `offer = \"none\"`".into());
+                }
+                self.offers.push(t);
+                let today = self.offers.iter().filter(|o| o.day() == t.day()).count();
+                if today > r.max_per_day as usize {
+                    return fail(format!("{today} offers in a day (cap {})", r.max_per_day));
+                }
+                self.offer = (*offer == OfferKind::FreeItem).then(|| (columns.clone(), *allowance));
+            }
+            Notice::RecoveryTaken { column, value, .. } => {
+                let Some((columns, allowance)) = self.offer.take() else {
+                    return fail(format!(
+                        "a free item from column {column} with no offer open"
+                    ));
+                };
+                if !columns.contains(column) || *value > allowance {
+                    return fail(format!(
+                        "a free item from column {column} worth {value}: the offer covered {columns:?} up to {allowance}"
+                    ));
+                }
+                self.taken.push((t, value.get()));
+                // Every sale so far is at least the window's: the budget can be no larger.
+                let window = i64::from(self.policy.budget_window_hours) * 3_600;
+                let given: u64 = self
+                    .taken
+                    .iter()
+                    .filter(|(a, _)| t.secs() - a.secs() < window)
+                    .map(|(_, v)| v)
+                    .sum();
+                let sales: u64 = self.sales.iter().map(|(_, p)| p).sum();
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let bps = (r.budget_percent * 100.0).round() as u128;
+                let budget = (u128::from(sales) * bps / 10_000).max(u128::from(r.min_budget.get()));
+                if u128::from(given) > budget {
+                    return fail(format!(
+                        "free items worth {given} over the recovery budget {budget}"
+                    ));
+                }
+            }
+            _ => self.offer = None,
         }
         Ok(())
     }

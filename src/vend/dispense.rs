@@ -34,6 +34,9 @@ impl VendCore {
     }
 
     pub(super) fn select(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        if self.offer.is_some() && self.vend.is_none() && !self.door_open && !self.storage_full {
+            return self.select_in_offer(column, out);
+        }
         let Some(col) = self.columns.get(column.index()) else {
             return;
         };
@@ -174,6 +177,7 @@ impl VendCore {
         match v.kind {
             VendKind::Paid => {
                 self.ledger.spent = self.ledger.spent.saturating_add(v.price);
+                self.paid_vend_finished(v.column);
                 out.push(Command::Notice(Notice::VendDelivered {
                     column: v.column,
                     product: product.clone(),
@@ -331,6 +335,10 @@ impl VendCore {
         // A stuck sensor or an opened door is not the column's fault.
         if blame_column {
             self.fault_column(v.column, reason, out);
+        }
+        self.paid_vend_finished(v.column);
+        if self.make_it_right_after_failure(v, reason, out) {
+            return;
         }
         let credit = self.credit;
         self.show(

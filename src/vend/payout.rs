@@ -9,6 +9,7 @@ impl VendCore {
             out.push(Command::Display(Screen::PleaseWait));
             return;
         }
+        self.lapse_offer(Lapse::CreditReturned, out);
         if self.storage_full {
             // Paying out is money moving: it waits until the books can record it.
             let credit = self.credit;

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::model::{ColumnId, LampRole, ShowPattern};
 use crate::money::Cents;
-use crate::surprise::KindName;
+use crate::surprise::{KindName, OfferKind, RecoveryTrigger};
 
 use super::Screen;
 
@@ -79,6 +79,8 @@ pub enum Event {
         /// The column.
         column: ColumnId,
     },
+    /// The customer answered "not happy" to "how was it?".
+    Unhappy,
     /// The books' disk has run out of room (or has room again): while it is full the machine
     /// takes no money and starts no vend; what is under way finishes and the credit is kept.
     Storage {
@@ -130,6 +132,8 @@ pub enum Refusal {
     NotForSale,
     /// The books cannot record a sale: the disk is full.
     StorageFull,
+    /// A free choice is open and does not cover this column.
+    NotInOffer,
 }
 
 /// Something worth recording, counting or telling an operator.
@@ -299,6 +303,35 @@ pub enum Notice {
     Storage {
         /// True when full.
         full: bool,
+    },
+    /// Something went wrong for a customer and the machine offers to make it right.
+    RecoveryOffered {
+        /// The column of the vend that went wrong.
+        column: ColumnId,
+        /// What went wrong.
+        trigger: RecoveryTrigger,
+        /// A free choice, or an apology only.
+        offer: OfferKind,
+        /// The columns a free choice covers.
+        columns: Vec<ColumnId>,
+        /// The most the free item may be worth.
+        allowance: Cents,
+        /// Seconds the free choice stays open (0 for an apology).
+        expires_s: u32,
+    },
+    /// The customer chose their free item: its vend follows like a surprise item's.
+    RecoveryTaken {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+        /// Its price: what the gesture is worth, counted against the recovery budget.
+        value: Cents,
+    },
+    /// A free choice ended without an item.
+    RecoveryLapsed {
+        /// Why.
+        why: super::Lapse,
     },
     /// A surprise finished; `partial` when fewer items were delivered than promised.
     SurpriseCompleted {

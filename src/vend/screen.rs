@@ -84,6 +84,26 @@ pub enum Screen {
         /// Credit now held.
         credit: Cents,
     },
+    /// Something went wrong and the machine makes it right: the refund first, then the offer.
+    MakeItRight {
+        /// The product that went wrong.
+        product: String,
+        /// What went back to credit (zero after an unhappy answer).
+        refunded: Cents,
+        /// Credit now held.
+        credit: Cents,
+        /// A free choice is open (otherwise an apology).
+        free: bool,
+        /// The operator's words for the offer (none: the catalogue's apology).
+        message: Option<String>,
+        /// Those words in the other languages the operator wrote them in.
+        translations: Vec<(Language, String)>,
+    },
+    /// A free choice is open and does not cover the column pressed.
+    NotInOffer {
+        /// Product chosen.
+        product: String,
+    },
     /// A coin was not recognised.
     CoinNotRecognised,
     /// Coins are being paid back.

@@ -121,6 +121,9 @@ impl VendCore {
         }
         self.door_open = open;
         out.push(Command::Notice(Notice::Door { open }));
+        if open {
+            self.lapse_offer(Lapse::DoorOpened, out);
+        }
         if let Some(run) = self.payout.filter(|_| open) {
             if run.pulse_until.is_some() {
                 // The coin of a pulse already under way has left the hopper.

@@ -943,3 +943,5 @@ fn what_holds_every_surprise_back_is_named() {
     core.surprises_mut().set_paused(true);
     assert_eq!(core.surprises_held(), Some(SurpriseHold::Paused));
 }
+
+mod recovery;

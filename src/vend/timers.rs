@@ -10,6 +10,8 @@ pub(super) enum Timer {
     Vend,
     /// The payout hopper's pulse.
     Payout,
+    /// A free choice offered to make things right lapses.
+    Offer,
     /// The surprise light show (and its lamp).
     Show,
     /// The surprise lamp's next step in the show's pattern.
@@ -20,10 +22,11 @@ pub(super) enum Timer {
 
 impl VendCore {
     /// Every running timer with its deadline.
-    fn timers(&self) -> [(Timer, Option<Timestamp>); 5] {
+    fn timers(&self) -> [(Timer, Option<Timestamp>); 6] {
         [
             (Timer::Vend, self.vend.map(|v| self.phase_deadline(&v))),
             (Timer::Payout, self.payout.map(|p| p.deadline())),
+            (Timer::Offer, self.offer.as_ref().map(|o| o.until)),
             (Timer::Show, self.show_until),
             (Timer::Blink, self.blink_at),
             (Timer::Screen, self.screen_until),

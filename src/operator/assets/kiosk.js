@@ -139,6 +139,7 @@
       b.querySelector(".why").textContent = sel.reason_text || t("reason-out-of-service", "");
       b.setAttribute("aria-label", sel.label);
       b.dataset.reason = sel.reason || "";
+      b.classList.toggle("free", !!sel.free && !down);
       if (b.disabled !== down) b.disabled = down;
     });
   }

@@ -11,6 +11,24 @@ pub(super) struct RawFile {
     pub(super) policy: RawPolicy,
     #[serde(default)]
     pub(super) surprises: Vec<RawSurprise>,
+    #[serde(default)]
+    pub(super) recovery: Option<RawRecovery>,
+}
+
+/// `[recovery]`: making it right when a vend fails.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRecovery {
+    pub(super) offer: String,
+    pub(super) offer_s: Option<i64>,
+    pub(super) max_per_day: Option<i64>,
+    pub(super) budget_percent: Option<f64>,
+    pub(super) min_budget_cents: Option<i64>,
+    #[serde(default)]
+    pub(super) on_unhappy: bool,
+    pub(super) message: Option<String>,
+    #[serde(default)]
+    pub(super) messages: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -20,6 +20,8 @@ const MAX_AMOUNT_CENTS: u64 = 100_000;
 /// The most a pacing budget may hold, in cents.
 const MAX_BUDGET_CENTS: u64 = 10_000_000;
 
+mod recovery;
+
 struct Checker<'m> {
     columns: &'m [ColumnSpec],
     issues: Vec<Issue>,
@@ -194,8 +196,17 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
             catalogue.push(surprise);
         }
     }
+    let recovery = raw
+        .recovery
+        .as_ref()
+        .map(|r| recovery::recovery(&mut c, r))
+        .unwrap_or_default();
     if c.issues.is_empty() {
-        Ok(SurpriseConfig { policy, catalogue })
+        Ok(SurpriseConfig {
+            policy,
+            catalogue,
+            recovery,
+        })
     } else {
         Err(c.issues)
     }
@@ -409,8 +420,18 @@ fn translations(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Vec<(Langua
             .filter_map(|lang| Some((lang, default_message(s.kind, lang)?)))
             .collect();
     }
+    messages(c, path, &s.messages)
+}
+
+/// `messages`: a text in other languages, by language code, each one line of 1 to 120
+/// characters.
+fn messages(
+    c: &mut Checker<'_>,
+    path: &str,
+    messages: &std::collections::BTreeMap<String, String>,
+) -> Vec<(Language, String)> {
     let mut out = Vec::new();
-    for (code, text) in &s.messages {
+    for (code, text) in messages {
         let field = format!(
             "{path}.messages.{}",
             code.chars().take(20).collect::<String>()
