@@ -83,4 +83,5 @@ recovery-message = Das tut uns leid. Danke für Ihre Geduld.
 recovery-refunded = { $product } konnte nicht ausgegeben werden: { $amount } sind wieder in Ihrem Guthaben
 recovery-unhappy = Schade, dass es nicht gepasst hat.
 not-in-offer = { $product } gehört nicht zu unserem Angebot: wählen Sie etwas anderes oder drücken Sie Geldrückgabe
+odds = Heute bekommt jeder { $n }. Kauf eine Überraschung: { $prizes }
 page-free = Gratis

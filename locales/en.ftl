@@ -86,4 +86,5 @@ recovery-message = We are sorry. Thank you for your patience.
 recovery-refunded = { $product } could not be delivered: { $amount } is back in your credit
 recovery-unhappy = Sorry it was not right.
 not-in-offer = { $product } is not part of our offer: choose another, or press coin return for your money
+odds = 1 in { $n } purchases gets a surprise today: { $prizes }
 page-free = Free

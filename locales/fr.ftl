@@ -83,4 +83,5 @@ recovery-message = Nous sommes désolés. Merci de votre patience.
 recovery-refunded = { $product } n'a pas pu être servi : { $amount } sont revenus sur votre crédit
 recovery-unhappy = Désolé que ce ne soit pas parfait.
 not-in-offer = { $product } ne fait pas partie de notre offre : choisissez autre chose, ou appuyez sur rendu de monnaie
+odds = Aujourd'hui, 1 achat sur { $n } reçoit une surprise : { $prizes }
 page-free = Offert

@@ -80,4 +80,5 @@ recovery-message = ご迷惑をおかけしました。ご辛抱ありがとう�
 recovery-refunded = { $product } をお出しできませんでした：{ $amount } は残高に戻りました
 recovery-unhappy = ご満足いただけず申し訳ありません。
 not-in-offer = { $product } はこのサービスの対象外です：他の商品を選ぶか、返却ボタンを押してください
+odds = 本日は { $n } 回に 1 回、サプライズがあります：{ $prizes }
 page-free = 無料

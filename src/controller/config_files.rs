@@ -162,11 +162,36 @@ impl Controller {
                 message: e.to_string(),
             })?;
         self.core.surprises_mut().set_config(config);
+        self.refresh_campaigns();
         self.files.surprises_text = text;
         self.files.surprise_version = Some(version);
         self.files.last_error = None;
         tracing::info!(version, source, "surprise config in force");
         Ok(Applied { version, changed })
+    }
+
+    /// Give the engine what each campaign has awarded so far, from the books (at start, and
+    /// when a config adds or changes campaigns). If the books cannot say, the engine keeps its
+    /// own count.
+    pub(super) fn refresh_campaigns(&mut self) {
+        let campaigns = self.core.surprises().config().campaigns.clone();
+        let mut spent = Vec::with_capacity(campaigns.len());
+        for c in &campaigns {
+            match self.journal.awards_of(&c.surprises, c.start, c.end) {
+                Ok((awards, cost)) => spent.push((
+                    c.name.clone(),
+                    crate::surprise::CampaignSpend {
+                        awards: u32::try_from(awards).unwrap_or(u32::MAX),
+                        cost,
+                    },
+                )),
+                Err(e) => {
+                    tracing::warn!("campaign {} not read from the books: {e}", c.name);
+                    return;
+                }
+            }
+        }
+        self.core.surprises_mut().set_campaign_spend(&spent);
     }
 
     /// A config change was refused: keep running on the current one, and say why.

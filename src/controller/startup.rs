@@ -209,6 +209,7 @@ impl Controller {
             &history.recovery_taken,
             self.local_clock.utc_offset(),
         );
+        self.refresh_campaigns();
         if let Some(OnOpen(hook)) = &starting.on_open {
             hook(recovery);
         }

@@ -85,6 +85,9 @@ pub struct Status {
     /// A failure is being made right: the columns the customer may now choose from, free
     /// (empty when no free choice is open).
     pub offer_columns: Vec<ColumnId>,
+    /// The odds the kiosk discloses (`disclose_odds`), while surprises can come and nothing
+    /// has gone wrong: never a promotion during a problem.
+    pub odds: Option<crate::surprise::Odds>,
 }
 
 impl Status {
@@ -119,6 +122,7 @@ impl Status {
             alerts: Vec::new(),
             time_zone: String::new(),
             offer_columns: Vec::new(),
+            odds: None,
         }
     }
 }
@@ -198,6 +202,9 @@ impl Controller {
             feedback_open: self.feedback_open,
             vends_finished: self.vends_finished,
             offer_columns: self.core.offer().map(|o| o.columns).unwrap_or_default(),
+            odds: (self.core.surprises_held().is_none() && self.core.offer().is_none())
+                .then(|| self.core.surprises().odds(self.local))
+                .flatten(),
             machine: self.config.name.clone(),
             currency: self.config.currency.clone(),
             hardware: self.hardware.clone(),

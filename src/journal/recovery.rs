@@ -1,7 +1,8 @@
 //! Making failures right, as the books tell it: offers (events `recovery_offered` and
 //! `recovery_lapsed`) and free items taken (rows of kind `recovery` in `surprises`, their vends
 //! referring to them), counted apart from surprises for the reports, the dashboard and the
-//! engine's memory after a restart.
+//! engine's memory after a restart; and what a set of surprises was awarded over a period (a
+//! campaign's tally).
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
@@ -98,4 +99,30 @@ pub(super) fn history(conn: &Connection, since: i64) -> rusqlite::Result<History
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((offers, taken))
+}
+
+impl super::Journal {
+    /// What the surprises named in `surprises` were awarded over `[from, to)`: (count, cost).
+    /// A campaign's tally, from the books (the engine's own count restarts with the kiosk).
+    pub fn awards_of(
+        &self,
+        surprises: &[String],
+        from: LocalTime,
+        to: LocalTime,
+    ) -> Result<(u64, Cents), super::JournalError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT count(*), coalesce(sum(cost), 0) FROM surprises \
+             WHERE kind <> 'recovery' AND name = ?1 AND at >= ?2 AND at < ?3",
+        )?;
+        let (mut count, mut cost) = (0u64, Cents::ZERO);
+        for name in surprises {
+            let (n, c): (i64, i64) =
+                stmt.query_row(params![name, from.secs(), to.secs()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+            count += u64::try_from(n).unwrap_or(0);
+            cost = cost.saturating_add(cents(c));
+        }
+        Ok((count, cost))
+    }
 }

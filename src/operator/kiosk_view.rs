@@ -19,6 +19,9 @@ use super::ApiState;
 pub(super) struct KioskView {
     /// The language every text below is in.
     lang: Language,
+    /// The disclosed odds in words ("1 in 5 purchases gets a surprise today: ..."), when the
+    /// policy discloses them and nothing has gone wrong.
+    odds: Option<String>,
     machine: String,
     currency: String,
     hardware: String,
@@ -343,8 +346,18 @@ pub(super) fn kiosk_view(state: &ApiState, s: &Status, lang: Language) -> KioskV
         || s.display.clone(),
         |screen| display::text_in(lang, screen, &s.currency),
     );
+    let odds = s.odds.as_ref().map(|o| {
+        words.text(
+            "odds",
+            &[
+                ("n", Arg::Count(u64::from(o.one_in))),
+                ("prizes", Arg::Text(&o.prizes.join(", "))),
+            ],
+        )
+    });
     KioskView {
         lang,
+        odds,
         machine: s.machine.clone(),
         currency: s.currency.clone(),
         hardware: s.hardware.clone(),

@@ -14,7 +14,7 @@ use crate::i18n::Language;
 use crate::localtime::TimeWindow;
 use crate::model::{ColumnId, ColumnSpec, ShowPattern};
 use crate::money::Cents;
-use crate::surprise::RecoveryPolicy;
+use crate::surprise::{Campaign, RecoveryPolicy};
 
 /// Most surprises a catalogue may hold (the engine keeps their eligibility in a fixed array, so a
 /// decision allocates nothing).
@@ -166,6 +166,8 @@ pub struct Surprise {
     pub translations: Vec<(Language, String)>,
     /// When it may be chosen.
     pub when: Conditions,
+    /// The campaign it belongs to (index into [`SurpriseConfig::campaigns`]), if any.
+    pub campaign: Option<usize>,
 }
 
 /// Spreading a daily budget over opening hours.
@@ -203,6 +205,8 @@ pub struct Policy {
     pub pity_after: Option<u32>,
     /// Optional daily pacing.
     pub pacing: Option<Pacing>,
+    /// Show customers the chance of a surprise and what can be won.
+    pub disclose_odds: bool,
 }
 
 impl Default for Policy {
@@ -218,6 +222,7 @@ impl Default for Policy {
             budget_window_hours: 168,
             pity_after: None,
             pacing: None,
+            disclose_odds: false,
         }
     }
 }
@@ -231,6 +236,8 @@ pub struct SurpriseConfig {
     pub catalogue: Vec<Surprise>,
     /// Making it right when something goes wrong (`[recovery]`).
     pub recovery: RecoveryPolicy,
+    /// Promotions with a window, a budget and a most number of awards (`[[campaigns]]`).
+    pub campaigns: Vec<Campaign>,
 }
 
 impl SurpriseConfig {
@@ -243,6 +250,7 @@ impl SurpriseConfig {
             },
             catalogue: Vec::new(),
             recovery: RecoveryPolicy::default(),
+            campaigns: Vec::new(),
         }
     }
 

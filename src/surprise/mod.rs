@@ -12,6 +12,7 @@
 //! cooldown); keep the catalogue entries whose conditions match and that pass the per-surprise
 //! checks (stock for every item, value cap, rolling budget, daily pacing); pick one by weight.
 
+mod campaign;
 pub mod config;
 mod recovery;
 
@@ -27,6 +28,7 @@ pub use config::{
     MAX_SURPRISES,
 };
 
+pub use campaign::{Campaign, CampaignSpend, Odds, Preset};
 pub use recovery::{
     OfferKind, RecoveryHeld, RecoveryOffer, RecoveryPolicy, RecoveryTotals, RecoveryTrigger,
 };
@@ -54,11 +56,13 @@ pub enum Cap {
     Pacing,
     /// Not enough stock for the surprise's items.
     Stock,
+    /// Its campaign's budget or awards are spent, or its preset bounds the prize.
+    Campaign,
 }
 
 impl Cap {
     /// Every cap, in report order.
-    pub const ALL: [Cap; 7] = [
+    pub const ALL: [Cap; 8] = [
         Cap::PerHour,
         Cap::PerDay,
         Cap::Cooldown,
@@ -66,6 +70,7 @@ impl Cap {
         Cap::Budget,
         Cap::Pacing,
         Cap::Stock,
+        Cap::Campaign,
     ];
 
     /// The name of the setting in `surprises.toml` that makes this cap.
@@ -78,6 +83,7 @@ impl Cap {
             Cap::Budget => "budget_percent",
             Cap::Pacing => "pacing",
             Cap::Stock => "stock",
+            Cap::Campaign => "campaigns",
         }
     }
 
@@ -223,6 +229,8 @@ pub struct SurpriseEngine {
     window_cost: u64,
     totals: EngineTotals,
     recovery: recovery::RecoveryMemory,
+    /// What each campaign of the config has given, in config order.
+    campaign_spend: Vec<CampaignSpend>,
 }
 
 impl SurpriseEngine {
@@ -243,6 +251,7 @@ impl SurpriseEngine {
             window_cost: 0,
             totals: EngineTotals::default(),
             recovery: recovery::RecoveryMemory::default(),
+            campaign_spend: Vec::new(),
         }
     }
 
@@ -254,7 +263,15 @@ impl SurpriseEngine {
     /// Swap in a new configuration, keeping the memory of past surprises and sales, so that a
     /// config change can never reset a cap.
     pub fn set_config(&mut self, config: SurpriseConfig) {
+        let spent: Vec<(String, CampaignSpend)> = self
+            .config
+            .campaigns
+            .iter()
+            .map(|c| c.name.clone())
+            .zip(self.campaign_spend.iter().copied())
+            .collect();
         self.config = config;
+        self.set_campaign_spend(&spent);
     }
 
     /// Pause or resume every surprise (an operator switch, on top of `policy.enabled`).
@@ -483,6 +500,14 @@ impl SurpriseEngine {
     fn candidate_cap(&self, s: &Surprise, facts: &VendFacts<'_>) -> Option<Cap> {
         let p = &self.config.policy;
         let cost = s.cost.get();
+        if let Some(k) = s.campaign {
+            if self
+                .campaign_hold(k, s.cost, facts.price, facts.now)
+                .is_some()
+            {
+                return Some(Cap::Campaign);
+            }
+        }
         // f64 is exact for any realistic price; the multiple is the operator's own number.
         #[allow(clippy::cast_precision_loss)]
         let value_limit = p.max_value_multiple * facts.price.get() as f64;
@@ -577,7 +602,14 @@ impl SurpriseEngine {
         let mut total = 0.0;
         let mut eligible = [false; MAX_SURPRISES];
         for (i, s) in self.config.catalogue.iter().enumerate().take(MAX_SURPRISES) {
-            if !Self::conditions_match(&s.when, facts) {
+            if !Self::conditions_match(&s.when, facts)
+                || s.campaign.is_some_and(|k| {
+                    self.config
+                        .campaigns
+                        .get(k)
+                        .is_none_or(|c| !c.running(facts.now))
+                })
+            {
                 continue;
             }
             match self.candidate_cap(s, facts) {
@@ -618,7 +650,10 @@ impl SurpriseEngine {
                 _ => None,
             },
         };
-        let (cost, cost_cents) = (s.cost.get(), s.cost);
+        let (cost, cost_cents, campaign) = (s.cost.get(), s.cost, s.campaign);
+        if let Some(k) = campaign {
+            self.campaign_award(k, cost_cents);
+        }
         self.streak = 0;
         self.recent.push_back(facts.steady);
         self.day_count += 1;

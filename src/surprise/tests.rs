@@ -1016,3 +1016,5 @@ same = true
         "an hour on, nothing caps"
     );
 }
+
+mod campaigns;

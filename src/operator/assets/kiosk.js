@@ -308,6 +308,9 @@
     if (display.textContent !== s.display) display.textContent = s.display || "\u00a0";
     display.className = "display tone-" + s.tone;
     $("credit").textContent = s.credit_text;
+    const odds = $("odds");
+    if (odds.textContent !== (s.odds || "")) odds.textContent = s.odds || "";
+    odds.hidden = !s.odds;
     $("coin-return").disabled = !!s.out_of_service;
     renderLamps(s);
     renderGrid(s);

@@ -13,6 +13,22 @@ pub(super) struct RawFile {
     pub(super) surprises: Vec<RawSurprise>,
     #[serde(default)]
     pub(super) recovery: Option<RawRecovery>,
+    #[serde(default)]
+    pub(super) campaigns: Vec<RawCampaign>,
+}
+
+/// `[[campaigns]]`: a promotion over some of the surprises.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCampaign {
+    pub(super) name: String,
+    pub(super) start: String,
+    pub(super) end: String,
+    pub(super) surprises: Vec<String>,
+    pub(super) budget_cents: i64,
+    pub(super) max_awards: i64,
+    pub(super) planned_sales_cents: Option<i64>,
+    pub(super) preset: Option<String>,
 }
 
 /// `[recovery]`: making it right when a vend fails.
@@ -44,6 +60,7 @@ pub(super) struct RawPolicy {
     pub(super) budget_window_hours: i64,
     pub(super) pity_after: i64,
     pub(super) pacing: Option<RawPacing>,
+    pub(super) disclose_odds: bool,
 }
 
 impl Default for RawPolicy {
@@ -60,6 +77,7 @@ impl Default for RawPolicy {
             budget_window_hours: p.budget_window_hours.into(),
             pity_after: 0,
             pacing: None,
+            disclose_odds: false,
         }
     }
 }

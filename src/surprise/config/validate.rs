@@ -20,6 +20,7 @@ const MAX_AMOUNT_CENTS: u64 = 100_000;
 /// The most a pacing budget may hold, in cents.
 const MAX_BUDGET_CENTS: u64 = 10_000_000;
 
+mod campaigns;
 mod recovery;
 
 struct Checker<'m> {
@@ -171,6 +172,7 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
         budget_window_hours,
         pity_after: (pity > 0).then_some(pity),
         pacing,
+        disclose_odds: p.disclose_odds,
     };
 
     if raw.surprises.len() > MAX_SURPRISES {
@@ -201,11 +203,13 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
         .as_ref()
         .map(|r| recovery::recovery(&mut c, r))
         .unwrap_or_default();
+    let campaigns = campaigns::campaigns(&mut c, &raw.campaigns, &mut catalogue);
     if c.issues.is_empty() {
         Ok(SurpriseConfig {
             policy,
             catalogue,
             recovery,
+            campaigns,
         })
     } else {
         Err(c.issues)
@@ -244,6 +248,7 @@ fn surprise(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Option<Surprise
         message,
         translations,
         when,
+        campaign: None,
     })
 }
 
