@@ -568,6 +568,7 @@ mod alerting;
 mod columns;
 mod config_files;
 mod dispatch;
+mod gifts;
 mod requests;
 mod startup;
 mod status;
@@ -576,6 +577,7 @@ mod trace_sink;
 
 pub(crate) use config_files::rejection as config_rejection;
 pub use dispatch::Dispatch;
+pub use gifts::{GiftRefusal, GiftWaiting};
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, PeriodError, Request};
 pub use startup::OnOpen;
 pub use status::{ColumnView, Status};

@@ -263,6 +263,8 @@ mod tests {
             ("coin", Arg::Text("€2.00")),
             ("reason", Arg::Text("sold out")),
             ("symbol", Arg::Text("€")),
+            ("n", Arg::Count(5)),
+            ("prizes", Arg::Text("A flower, Light show")),
         ];
         for lang in Language::ALL {
             for id in cat.ids(lang) {

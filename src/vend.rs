@@ -32,7 +32,9 @@ use crate::localtime::LocalTime;
 use crate::money::Cents;
 use crate::surprise::{SurpriseConfig, SurpriseEngine, VendFacts};
 
-pub use protocol::{ColumnStatus, Command, Event, FailReason, Notice, Refusal, SurpriseHold};
+pub use protocol::{
+    AwardOrigin, ColumnStatus, Command, Event, FailReason, Notice, Refusal, SurpriseHold,
+};
 pub use recovery::{Lapse, OfferView, RECOVERY_NAME, UNHAPPY_WINDOW};
 pub use screen::{Reveal, RevealItem, Screen};
 use timers::Timer;
@@ -197,6 +199,10 @@ pub struct VendCore {
     offer: Option<recovery::Offer>,
     /// The last paid vend to finish, for an unhappy answer about it.
     last_paid: Option<recovery::LastPaid>,
+    /// An operator's gift for the next paying customer: catalogue index, overriding the caps.
+    gift: Option<(usize, bool)>,
+    /// Recent presses while no credit is held (time in ms, column), for secret sequences.
+    presses: VecDeque<(u64, ColumnId)>,
 }
 
 impl VendCore {
@@ -238,6 +244,8 @@ impl VendCore {
             storage_full: false,
             offer: None,
             last_paid: None,
+            gift: None,
+            presses: VecDeque::new(),
         }
     }
 
@@ -608,6 +616,7 @@ mod payout;
 mod protocol;
 mod recovery;
 mod screen;
+mod secret;
 mod service;
 mod surprise_run;
 mod timers;

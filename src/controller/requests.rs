@@ -5,7 +5,7 @@ use serde::Serialize;
 use tokio::sync::oneshot;
 
 use super::config_files::{patch_policy, whole_config};
-use super::{Controller, ControllerError};
+use super::{Controller, ControllerError, GiftRefusal, GiftWaiting};
 use crate::config::ColumnEdit;
 use crate::journal::{
     BooksCheck, BooksReport, BudgetRule, ConfigVersion, Journal, JournalError, Period, PeriodBooks,
@@ -136,6 +136,24 @@ pub enum Request {
         /// The answer.
         reply: oneshot::Sender<Result<Vec<ConfigVersion>, String>>,
     },
+    /// Give a surprise to the next paying customer ("make their day").
+    Gift {
+        /// The surprise's name.
+        surprise: String,
+        /// Give it even beyond the caps and budgets.
+        override_caps: bool,
+        /// Who asks (for the journal).
+        source: String,
+        /// The answer: the gift waiting, or why not.
+        reply: oneshot::Sender<Result<GiftWaiting, GiftRefusal>>,
+    },
+    /// Cancel the gift waiting, if any.
+    CancelGift {
+        /// Who asks (for the journal).
+        source: String,
+        /// The answer: what was waiting.
+        reply: oneshot::Sender<Option<GiftWaiting>>,
+    },
     /// Pause or resume every surprise.
     PauseSurprises {
         /// True to pause.
@@ -196,6 +214,18 @@ impl Controller {
         self.sync_local_time(now);
         match request {
             Request::Event(event) => return self.feed(now, event),
+            Request::Gift {
+                surprise,
+                override_caps,
+                source,
+                reply,
+            } => {
+                let answer = self.queue_gift(&surprise, override_caps, &source)?;
+                let _ = reply.send(answer);
+            }
+            Request::CancelGift { source, reply } => {
+                let _ = reply.send(self.cancel_gift(&source)?);
+            }
             Request::ApplySurprises {
                 text,
                 format,

@@ -88,6 +88,8 @@ pub struct Status {
     /// The odds the kiosk discloses (`disclose_odds`), while surprises can come and nothing
     /// has gone wrong: never a promotion during a problem.
     pub odds: Option<crate::surprise::Odds>,
+    /// An operator's gift waiting for the next paying customer.
+    pub gift_waiting: Option<super::GiftWaiting>,
 }
 
 impl Status {
@@ -123,6 +125,7 @@ impl Status {
             time_zone: String::new(),
             offer_columns: Vec::new(),
             odds: None,
+            gift_waiting: None,
         }
     }
 }
@@ -202,6 +205,7 @@ impl Controller {
             feedback_open: self.feedback_open,
             vends_finished: self.vends_finished,
             offer_columns: self.core.offer().map(|o| o.columns).unwrap_or_default(),
+            gift_waiting: self.gift_waiting(),
             odds: (self.core.surprises_held().is_none() && self.core.offer().is_none())
                 .then(|| self.core.surprises().odds(self.local))
                 .flatten(),

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection};
 
 use super::{col_no, reason_text, sql_cents, status_text, JournalError};
-use crate::vend::{ColumnId, ColumnStatus, Notice};
+use crate::vend::{AwardOrigin, ColumnId, ColumnStatus, Notice};
 
 /// Rows opened by earlier notices that later ones refer to.
 pub(super) struct Open {
@@ -249,9 +249,14 @@ fn surprise(
             cost,
             items,
             message,
+            origin,
             ..
         } => {
             let planned: u32 = items.iter().map(|(_, n)| n).sum();
+            // A secret comes with no purchase; a gift is an operator's, and booked as such.
+            let vend = (*origin != AwardOrigin::Secret)
+                .then_some(open.last_paid)
+                .flatten();
             let kind = serde_json::to_value(kind)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
@@ -260,17 +265,18 @@ fn surprise(
                 tx,
                 "INSERT INTO surprises (at, vend_id, name, kind, cost, planned, status, message) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7)",
-                params![
-                    at,
-                    open.last_paid,
-                    name,
-                    kind,
-                    sql_cents(*cost),
-                    planned,
-                    message
-                ],
+                params![at, vend, name, kind, sql_cents(*cost), planned, message],
             )?;
             open.surprise = Some(tx.last_insert_rowid());
+            if *origin != AwardOrigin::Chance {
+                let detail = serde_json::json!({ "surprise": name, "vend_id": vend });
+                let kind = if *origin == AwardOrigin::Gift {
+                    "gift_given"
+                } else {
+                    "secret_found"
+                };
+                event(tx, at, kind, None, &detail.to_string())?;
+            }
         }
         Notice::SurpriseCompleted { partial, .. } => {
             if let Some(s) = open.surprise.take() {

@@ -116,8 +116,8 @@ impl super::Journal {
         )?;
         let (mut count, mut cost) = (0u64, Cents::ZERO);
         for name in surprises {
-            let (n, c): (i64, i64) =
-                stmt.query_row(params![name, from.secs(), to.secs()], |r| {
+            let (n, c): (i64, i64) = stmt
+                .query_row(params![name, from.secs(), to.secs()], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })?;
             count += u64::try_from(n).unwrap_or(0);

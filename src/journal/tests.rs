@@ -47,6 +47,7 @@ fn one_to_share() -> Notice {
         cost: Cents::new(90),
         items: vec![(col(1), 1)],
         message: "A second Cola".into(),
+        origin: crate::vend::AwardOrigin::Chance,
     }
 }
 

@@ -13,6 +13,7 @@
 
 mod auth;
 mod config_api;
+mod gift_api;
 mod guard;
 mod kiosk_api;
 mod kiosk_view;
@@ -188,6 +189,10 @@ pub fn router(state: ApiState) -> Router {
             post(config_api::rollback),
         )
         .route("/api/surprises/pause", post(machine_api::pause))
+        .route(
+            "/api/surprises/gift",
+            post(gift_api::give).delete(gift_api::cancel),
+        )
         .route("/api/surprises/resume", post(machine_api::resume))
         .route("/api/columns/{column}", patch(machine_api::edit_column))
         .route(

@@ -14,7 +14,7 @@ use crate::i18n::Language;
 use crate::localtime::TimeWindow;
 use crate::model::{ColumnId, ColumnSpec, ShowPattern};
 use crate::money::Cents;
-use crate::surprise::{Campaign, RecoveryPolicy};
+use crate::surprise::{Campaign, RecoveryPolicy, Secret};
 
 /// Most surprises a catalogue may hold (the engine keeps their eligibility in a fixed array, so a
 /// decision allocates nothing).
@@ -238,6 +238,8 @@ pub struct SurpriseConfig {
     pub recovery: RecoveryPolicy,
     /// Promotions with a window, a budget and a most number of awards (`[[campaigns]]`).
     pub campaigns: Vec<Campaign>,
+    /// Secret button sequences (`[[secrets]]`).
+    pub secrets: Vec<Secret>,
 }
 
 impl SurpriseConfig {
@@ -251,6 +253,7 @@ impl SurpriseConfig {
             catalogue: Vec::new(),
             recovery: RecoveryPolicy::default(),
             campaigns: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 

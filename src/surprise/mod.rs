@@ -15,6 +15,7 @@
 mod campaign;
 pub mod config;
 mod recovery;
+mod secret;
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub use campaign::{Campaign, CampaignSpend, Odds, Preset};
 pub use recovery::{
     OfferKind, RecoveryHeld, RecoveryOffer, RecoveryPolicy, RecoveryTotals, RecoveryTrigger,
 };
+pub use secret::{Secret, SecretAnswer, SecretGift, SECRET_LENGTH};
 
 use crate::i18n::Language;
 use crate::localtime::LocalTime;
@@ -231,6 +233,9 @@ pub struct SurpriseEngine {
     recovery: recovery::RecoveryMemory,
     /// What each campaign of the config has given, in config order.
     campaign_spend: Vec<CampaignSpend>,
+    /// The local day of the secrets' counts, and each secret's answers that day.
+    secret_day: i64,
+    secret_counts: Vec<u32>,
 }
 
 impl SurpriseEngine {
@@ -252,6 +257,8 @@ impl SurpriseEngine {
             totals: EngineTotals::default(),
             recovery: recovery::RecoveryMemory::default(),
             campaign_spend: Vec::new(),
+            secret_day: i64::MIN,
+            secret_counts: Vec::new(),
         }
     }
 
@@ -498,13 +505,26 @@ impl SurpriseEngine {
 
     /// Per-surprise checks beyond the conditions; returns the cap that rules it out.
     fn candidate_cap(&self, s: &Surprise, facts: &VendFacts<'_>) -> Option<Cap> {
+        self.candidate_cap_priced(s, facts, true)
+    }
+
+    /// [`Self::candidate_cap`], with the value cap (a multiple of the purchase price) only when
+    /// there is a purchase.
+    fn candidate_cap_priced(
+        &self,
+        s: &Surprise,
+        facts: &VendFacts<'_>,
+        priced: bool,
+    ) -> Option<Cap> {
         let p = &self.config.policy;
         let cost = s.cost.get();
         if let Some(k) = s.campaign {
-            if self
-                .campaign_hold(k, s.cost, facts.price, facts.now)
-                .is_some()
-            {
+            let price = if priced {
+                facts.price
+            } else {
+                Cents::new(u64::MAX)
+            };
+            if self.campaign_hold(k, s.cost, price, facts.now).is_some() {
                 return Some(Cap::Campaign);
             }
         }
@@ -512,7 +532,7 @@ impl SurpriseEngine {
         #[allow(clippy::cast_precision_loss)]
         let value_limit = p.max_value_multiple * facts.price.get() as f64;
         #[allow(clippy::cast_precision_loss)]
-        if cost as f64 > value_limit {
+        if priced && cost as f64 > value_limit {
             return Some(Cap::ValueCap);
         }
         // Budget: (cost so far + this one) <= percent/100 * sales, in basis points to stay exact.
@@ -573,12 +593,51 @@ impl SurpriseEngine {
         self.streak = streak;
     }
 
-    /// Decide on a paid vend whose item was just confirmed delivered.
-    pub fn decide(&mut self, facts: &VendFacts<'_>) -> Decision {
+    /// Count a paid vend's sale in the window and the totals.
+    fn record_sale(&mut self, facts: &VendFacts<'_>) {
         self.roll_time(facts.now, facts.steady);
         self.add_to_window(facts.price.get(), 0);
         self.totals.vends += 1;
         self.totals.sales = self.totals.sales.saturating_add(facts.price);
+    }
+
+    /// Decide on a paid vend whose item was just confirmed delivered, with an operator's gift
+    /// waiting (catalogue index, and whether it overrides the caps): the gift when it can be
+    /// given now (the `bool` says so), otherwise the usual decision.
+    pub fn decide_with_gift(
+        &mut self,
+        facts: &VendFacts<'_>,
+        gift: Option<(usize, bool)>,
+    ) -> (Decision, bool) {
+        let Some((index, override_caps)) = gift else {
+            return (self.decide(facts), false);
+        };
+        self.record_sale(facts);
+        if !self.config.policy.enabled || self.paused {
+            return (Decision::none(), false);
+        }
+        match self.gift(index, facts, override_caps) {
+            Ok(award) => {
+                let decision = Decision {
+                    lucky: true,
+                    forced: false,
+                    bound: Caps::default(),
+                    award: Some(award),
+                };
+                (decision, true)
+            }
+            Err(_) => (self.decide_recorded(facts), false),
+        }
+    }
+
+    /// Decide on a paid vend whose item was just confirmed delivered.
+    pub fn decide(&mut self, facts: &VendFacts<'_>) -> Decision {
+        self.record_sale(facts);
+        self.decide_recorded(facts)
+    }
+
+    /// [`Self::decide`], the sale already counted.
+    fn decide_recorded(&mut self, facts: &VendFacts<'_>) -> Decision {
         let policy = &self.config.policy;
         if !policy.enabled || self.paused {
             self.streak = 0;
@@ -637,6 +696,13 @@ impl SurpriseEngine {
         let Some(index) = chosen else {
             return decision;
         };
+        decision.award = Some(self.grant(index, facts));
+        decision
+    }
+
+    /// Award catalogue entry `index` on `facts`: its items and show, booked against every cap,
+    /// budget and campaign (the caller has checked they allow it).
+    pub(super) fn grant(&mut self, index: usize, facts: &VendFacts<'_>) -> Award {
         let s = &self.config.catalogue[index];
         let items = Self::resolve_items(&s.kind, facts);
         let award = Award {
@@ -662,8 +728,7 @@ impl SurpriseEngine {
         self.add_to_window(0, cost);
         self.totals.surprises += 1;
         self.totals.cost = self.totals.cost.saturating_add(cost_cents);
-        decision.award = Some(award);
-        decision
+        award
     }
 
     /// The display text for an award: the surprise's message with `{product}` and `{count}`

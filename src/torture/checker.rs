@@ -9,7 +9,7 @@ use crate::localtime::LocalTime;
 use crate::money::Cents;
 use crate::surprise::{OfferKind, Policy, RecoveryPolicy, RecoveryTrigger};
 use crate::trace::{TraceEntry, TraceRecord};
-use crate::vend::{ColumnId, Command, FailReason, Notice};
+use crate::vend::{AwardOrigin, ColumnId, Command, FailReason, Notice};
 
 /// Follows the controller's commands, step by step.
 pub(super) struct Checker {
@@ -156,6 +156,18 @@ impl Checker {
                 self.recovery(Checker::local(start, record.t_ms), n)?;
             }
             Command::Notice(Notice::Restocked { .. }) => self.stock_changed = true,
+            Command::Notice(Notice::SurpriseAwarded {
+                cost,
+                origin: AwardOrigin::Secret,
+                ..
+            }) => {
+                // No purchase: every cap and budget but the value multiple.
+                self.award(
+                    Checker::local(start, record.t_ms),
+                    cost.get(),
+                    u64::MAX / 1_000_000,
+                )?;
+            }
             Command::Notice(Notice::SurpriseAwarded { cost, .. }) => {
                 if self.failed_now {
                     return Err((

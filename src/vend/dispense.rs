@@ -5,6 +5,7 @@ use super::*;
 
 impl VendCore {
     pub(super) fn coin(&mut self, value: Cents, out: &mut Vec<Command>) {
+        self.forget_presses();
         self.credit = self.credit.saturating_add(value);
         self.ledger.inserted = self.ledger.inserted.saturating_add(value);
         out.push(Command::Notice(Notice::CreditIn {
@@ -37,6 +38,15 @@ impl VendCore {
         if self.offer.is_some() && self.vend.is_none() && !self.door_open && !self.storage_full {
             return self.select_in_offer(column, out);
         }
+        // With no credit nothing can be vended: a press may be part of a secret.
+        if self.credit == Cents::ZERO
+            && self.payment == PaymentMode::Coin
+            && self.vend.is_none()
+            && self.payout.is_none()
+            && self.secret_press(column, out)
+        {
+            return;
+        }
         let Some(col) = self.columns.get(column.index()) else {
             return;
         };
@@ -58,6 +68,7 @@ impl VendCore {
         if self.door_open {
             return self.refuse(column, Refusal::DoorOpen, Screen::Service, out);
         }
+
         if self.storage_full {
             let credit = self.credit;
             return self.refuse(

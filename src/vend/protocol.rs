@@ -284,6 +284,8 @@ pub enum Notice {
         items: Vec<(ColumnId, u32)>,
         /// The message shown.
         message: String,
+        /// Chance, an operator's gift, or a secret sequence.
+        origin: AwardOrigin,
     },
     /// A surprise item was seen falling.
     SurpriseItemDelivered {
@@ -344,6 +346,18 @@ pub enum Notice {
         /// Fewer delivered than promised.
         partial: bool,
     },
+}
+
+/// Where a surprise came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AwardOrigin {
+    /// The policy's odds, after a paid delivery.
+    Chance,
+    /// An operator's gift to the next paying customer, after their delivery.
+    Gift,
+    /// A secret sequence of buttons (no purchase: its column is the last button pressed).
+    Secret,
 }
 
 /// Something the machine must do now.

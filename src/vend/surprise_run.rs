@@ -15,11 +15,7 @@ impl VendCore {
         if self.door_open || self.faulted() {
             return;
         }
-        let stock: Vec<u32> = self
-            .columns
-            .iter()
-            .map(|c| if self.can_dispense(c) { c.stock } else { 0 })
-            .collect();
+        let stock = self.dispensable_stock();
         let facts = VendFacts {
             now: self.local,
             steady: self.steady,
@@ -27,10 +23,30 @@ impl VendCore {
             price,
             stock: &stock,
         };
-        let Some(award) = self.engine.decide(&facts).award else {
+        let (decision, gift_given) = self.engine.decide_with_gift(&facts, self.gift);
+        let Some(award) = decision.award else {
             return;
         };
+        let origin = if gift_given {
+            self.gift = None;
+            AwardOrigin::Gift
+        } else {
+            AwardOrigin::Chance
+        };
         let (message, translations) = self.engine.messages_for(&award, |c| self.product(c));
+        self.present(column, award, message, translations, origin, out);
+    }
+
+    /// Announce an award (its notice, the display, the show, the lamp) and line up its items.
+    pub(super) fn present(
+        &mut self,
+        column: ColumnId,
+        award: crate::surprise::Award,
+        message: String,
+        translations: Vec<(crate::i18n::Language, String)>,
+        origin: AwardOrigin,
+        out: &mut Vec<Command>,
+    ) {
         out.push(Command::Notice(Notice::SurpriseAwarded {
             column,
             name: award.name.clone(),
@@ -38,6 +54,7 @@ impl VendCore {
             cost: award.cost,
             items: award.items.clone(),
             message: message.clone(),
+            origin,
         }));
         // The surprise lamp stays lit for the show, or for as long as the message is shown.
         let lit_for = award.show.map_or(self.timings.message, |(_, d)| d);

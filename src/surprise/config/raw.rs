@@ -15,6 +15,27 @@ pub(super) struct RawFile {
     pub(super) recovery: Option<RawRecovery>,
     #[serde(default)]
     pub(super) campaigns: Vec<RawCampaign>,
+    #[serde(default)]
+    pub(super) secrets: Vec<RawSecret>,
+}
+
+/// `[[secrets]]`: a button sequence that answers with a surprise or a message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecret {
+    pub(super) name: String,
+    pub(super) sequence: Vec<i64>,
+    pub(super) within_ms: i64,
+    pub(super) surprise: Option<String>,
+    pub(super) message: Option<String>,
+    #[serde(default)]
+    pub(super) messages: std::collections::BTreeMap<String, String>,
+    #[serde(default = "one")]
+    pub(super) max_per_day: i64,
+}
+
+fn one() -> i64 {
+    1
 }
 
 /// `[[campaigns]]`: a promotion over some of the surprises.

@@ -22,6 +22,7 @@ const MAX_BUDGET_CENTS: u64 = 10_000_000;
 
 mod campaigns;
 mod recovery;
+mod secrets;
 
 struct Checker<'m> {
     columns: &'m [ColumnSpec],
@@ -204,12 +205,14 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
         .map(|r| recovery::recovery(&mut c, r))
         .unwrap_or_default();
     let campaigns = campaigns::campaigns(&mut c, &raw.campaigns, &mut catalogue);
+    let secrets = secrets::secrets(&mut c, &raw.secrets, &catalogue);
     if c.issues.is_empty() {
         Ok(SurpriseConfig {
             policy,
             catalogue,
             recovery,
             campaigns,
+            secrets,
         })
     } else {
         Err(c.issues)

@@ -50,7 +50,11 @@ fn a_campaigns_surprise_fires_only_inside_its_window_and_ends_by_itself() {
     );
     let mut engine = SurpriseEngine::new(cfg, 1);
     let before = LocalTime::from_ymd_hm(2026, 11, 25, 10, 0).expect("date");
-    assert_eq!(awards(&mut engine, before, 6, 10), 0, "not before the start");
+    assert_eq!(
+        awards(&mut engine, before, 6, 10),
+        0,
+        "not before the start"
+    );
     // 11:00 to 12:59, one vend every 10 minutes: 12 awards, then nothing from 13:00.
     let start = LocalTime::from_ymd_hm(2026, 11, 25, 11, 0).expect("date");
     assert_eq!(awards(&mut engine, start, 12, 10), 12);
@@ -71,7 +75,11 @@ fn a_campaign_stops_at_its_budget_and_at_its_awards() {
         50,
     );
     let mut engine = SurpriseEngine::new(cfg, 1);
-    assert_eq!(awards(&mut engine, noon(), 10, 1), 2, "50 + 50 fit in 120, a third does not");
+    assert_eq!(
+        awards(&mut engine, noon(), 10, 1),
+        2,
+        "50 + 50 fit in 120, a third does not"
+    );
     let d = engine.decide(&facts(noon().plus_secs(3_600), 1, 150, &FULL_STOCK));
     assert!(d.award.is_none() && d.bound.contains(Cap::Campaign));
 
@@ -85,7 +93,8 @@ fn a_campaign_stops_at_its_budget_and_at_its_awards() {
 
 #[test]
 fn what_a_campaign_gave_survives_a_restart_and_a_config_change() {
-    let lines = "start = \"2026-11-01\"\nend = \"2026-11-30\"\nbudget_cents = 150\nmax_awards = 1000";
+    let lines =
+        "start = \"2026-11-01\"\nend = \"2026-11-30\"\nbudget_cents = 150\nmax_awards = 1000";
     let mut engine = SurpriseEngine::new(campaign(lines, 50), 1);
     engine.set_campaign_spend(&[(
         "Winter".into(),
@@ -111,15 +120,21 @@ fn presets_refuse_prizes_and_totals_the_law_does_not_allow() {
         )
     };
     assert!(parse(&text(2_000, lottery)).is_ok());
-    let e = parse(&text(2_001, lottery)).expect_err("prize too large").to_string();
+    let e = parse(&text(2_001, lottery))
+        .expect_err("prize too large")
+        .to_string();
     assert!(e.contains("campaigns[0].preset"), "{e}");
     assert!(e.contains("at most 2000 with a purchase of 100"), "{e}");
     // All prizes at most 2% of planned sales: 4,001 of 200,000 is too much.
     let over = lottery.replace("budget_cents = 4000", "budget_cents = 4001");
-    let e = parse(&text(100, &over)).expect_err("total too large").to_string();
+    let e = parse(&text(100, &over))
+        .expect_err("total too large")
+        .to_string();
     assert!(e.contains("campaigns[0].budget_cents"), "{e}");
     let unplanned = lottery.replace("planned_sales_cents = 200000\n", "");
-    let e = parse(&text(100, &unplanned)).expect_err("no planned sales").to_string();
+    let e = parse(&text(100, &unplanned))
+        .expect_err("no planned sales")
+        .to_string();
     assert!(e.contains("campaigns[0].planned_sales_cents"), "{e}");
     // Every buyer: under 1,000, at most 200.
     let every = "start = \"2026-11-01\"\nend = \"2026-11-30\"\nbudget_cents = 4000\nmax_awards = 10\npreset = \"jp-every-buyer\"";

@@ -39,10 +39,17 @@ pub(super) fn campaigns(
         let end = parse_bound(&rc.end, true).map_err(|e| c.issue(format!("{path}.end"), e));
         if let (Ok(s), Ok(e)) = (start, end) {
             if e <= s {
-                c.issue(format!("{path}.end"), format!("{e} is not after the start {s}"));
+                c.issue(
+                    format!("{path}.end"),
+                    format!("{e} is not after the start {s}"),
+                );
             }
         }
-        let budget = c.cents(&format!("{path}.budget_cents"), rc.budget_cents, MAX_BUDGET_CENTS);
+        let budget = c.cents(
+            &format!("{path}.budget_cents"),
+            rc.budget_cents,
+            MAX_BUDGET_CENTS,
+        );
         let max_awards = c.count(&format!("{path}.max_awards"), rc.max_awards, 1, 1_000_000);
         let planned_sales = rc
             .planned_sales_cents
