@@ -51,6 +51,10 @@ enum Cmd {
         /// Currency symbol for the text report.
         #[arg(long, default_value = "€")]
         currency: String,
+        /// Directory holding surprises.toml, for each campaign's awards against its budget and
+        /// planned sales (default: ./config, else /etc/happiness; left out if there is none).
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Print one CSV row per paid vend in the period instead (time, column, product, price,
         /// outcome, reason, surprise, surprise cost).
         #[arg(long, conflicts_with = "json")]
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
             data,
             json,
             currency,
+            config,
             csv,
             from,
             to,
@@ -102,7 +107,8 @@ fn main() -> ExitCode {
             if csv {
                 cli::report::sales_csv(&dir, from.as_deref(), to.as_deref(), days)
             } else {
-                cli::report::report(&dir, json, &currency)
+                let campaigns = cli::report::campaigns_from(&cli::config_dir(config));
+                cli::report::report(&dir, json, &currency, &campaigns)
             }
         }
         Cmd::Run(args) => {

@@ -7,6 +7,7 @@ use std::io::Write as _;
 
 use happiness::journal::{Journal, JournalError, PeriodQuery};
 use happiness::localtime::{parse_bound, LocalTime};
+use happiness::surprise::{Campaign, CampaignSpend};
 
 /// The exit code for books that cannot be read: 5 when the file is there but damaged, 2 when
 /// there is none.
@@ -65,14 +66,54 @@ pub fn sales_csv(dir: &Path, from: Option<&str>, to: Option<&str>, days: Option<
     ExitCode::from(verdict)
 }
 
-pub fn report(dir: &Path, json: bool, currency: &str) -> ExitCode {
-    let report = match Journal::open_read_only(dir).and_then(|j| j.report()) {
-        Ok(report) => report,
+/// The campaigns of the surprise config in `dir`, if it has a valid one (the report is about the
+/// books: a config that cannot be read only leaves the campaigns out, with a warning).
+pub fn campaigns_from(dir: &Path) -> Vec<Campaign> {
+    if !dir.join(happiness::config::MACHINE_FILE).exists() {
+        return Vec::new();
+    }
+    match super::load_configs(dir) {
+        Ok((_, surprises)) => surprises.campaigns,
+        Err(_) => {
+            eprintln!(
+                "warning: campaigns left out: the config in {} is not valid",
+                dir.display()
+            );
+            Vec::new()
+        }
+    }
+}
+
+pub fn report(dir: &Path, json: bool, currency: &str, campaigns: &[Campaign]) -> ExitCode {
+    let (report, campaigns) = match Journal::open_read_only(dir).and_then(|j| {
+        let report = j.report()?;
+        let mut out = Vec::new();
+        for c in campaigns {
+            let (awards, cost) = j.awards_of(&c.surprises, c.start, c.end)?;
+            let spent = CampaignSpend {
+                awards: u32::try_from(awards).unwrap_or(u32::MAX),
+                cost,
+            };
+            out.push(c.report(spent, LocalTime::now()));
+        }
+        Ok((report, out))
+    }) {
+        Ok(both) => both,
         // A file that is there but damaged is not "no journal": say which it is.
         Err(e) => return unreadable(&e),
     };
     if json {
-        match serde_json::to_string_pretty(&report) {
+        let mut value = match serde_json::to_value(&report) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("error: cannot encode the report: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let (Some(map), Ok(list)) = (value.as_object_mut(), serde_json::to_value(&campaigns)) {
+            map.insert("campaigns".into(), list);
+        }
+        match serde_json::to_string_pretty(&value) {
             Ok(text) => println!("{text}"),
             Err(e) => {
                 eprintln!("error: cannot encode the report: {e}");
@@ -80,7 +121,15 @@ pub fn report(dir: &Path, json: bool, currency: &str) -> ExitCode {
             }
         }
     } else {
-        println!("{}", report.to_text(currency));
+        let mut text = report.to_text(currency);
+        if !campaigns.is_empty() {
+            text.push_str("\nCampaigns\n");
+            for c in &campaigns {
+                text.push_str(&c.to_text(currency));
+                text.push('\n');
+            }
+        }
+        println!("{text}");
     }
     // The same verdict whatever the format: a script reading JSON must not be told "fine" about
     // books that do not balance.

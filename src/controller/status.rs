@@ -90,6 +90,12 @@ pub struct Status {
     pub odds: Option<crate::surprise::Odds>,
     /// An operator's gift waiting for the next paying customer.
     pub gift_waiting: Option<super::GiftWaiting>,
+    /// The names of the surprises in the catalogue, in order (for the console's gift).
+    pub catalogue: Vec<String>,
+    /// Each campaign: what it gave against its budget, awards and planned sales.
+    pub campaigns: Vec<crate::surprise::CampaignReport>,
+    /// Failures made right since start: offers, free items and their value.
+    pub recovery: crate::surprise::RecoveryTotals,
 }
 
 impl Status {
@@ -126,6 +132,9 @@ impl Status {
             offer_columns: Vec::new(),
             odds: None,
             gift_waiting: None,
+            catalogue: Vec::new(),
+            campaigns: Vec::new(),
+            recovery: crate::surprise::RecoveryTotals::default(),
         }
     }
 }
@@ -206,6 +215,11 @@ impl Controller {
             vends_finished: self.vends_finished,
             offer_columns: self.core.offer().map(|o| o.columns).unwrap_or_default(),
             gift_waiting: self.gift_waiting(),
+            catalogue: (self.core.surprises().config().catalogue.iter())
+                .map(|s| s.name.clone())
+                .collect(),
+            campaigns: self.core.surprises().campaign_reports(self.local),
+            recovery: self.core.surprises().recovery_totals(),
             odds: (self.core.surprises_held().is_none() && self.core.offer().is_none())
                 .then(|| self.core.surprises().odds(self.local))
                 .flatten(),

@@ -13,6 +13,7 @@ const OPERATOR_JS: &str = include_str!("assets/operator.js");
 const DASHBOARD_JS: &str = include_str!("assets/dashboard.js");
 const EVENTS_JS: &str = include_str!("assets/events.js");
 const COLUMNS_JS: &str = include_str!("assets/columns.js");
+const HAPPINESS_JS: &str = include_str!("assets/happiness.js");
 
 /// The customer display (and, on the simulator, the virtual machine front).
 pub async fn kiosk() -> Html<&'static str> {
@@ -34,6 +35,7 @@ pub async fn asset(Path(name): Path<String>) -> Response {
         "dashboard.js" => (DASHBOARD_JS, "text/javascript; charset=utf-8"),
         "events.js" => (EVENTS_JS, "text/javascript; charset=utf-8"),
         "columns.js" => (COLUMNS_JS, "text/javascript; charset=utf-8"),
+        "happiness.js" => (HAPPINESS_JS, "text/javascript; charset=utf-8"),
         _ => return (StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     ([(header::CONTENT_TYPE, kind)], body).into_response()

@@ -93,6 +93,95 @@ impl Campaign {
     }
 }
 
+/// A campaign's figures for operators: what it gave against its budget, awards and planned
+/// sales.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CampaignReport {
+    /// Its name.
+    pub name: String,
+    /// First moment (local).
+    pub start: String,
+    /// First moment after it (local).
+    pub end: String,
+    /// `upcoming`, `running` or `ended` at the time of the report.
+    pub state: &'static str,
+    /// Surprises awarded, and the most it may award.
+    pub awards: u32,
+    /// The most it may award.
+    pub max_awards: u32,
+    /// What they cost.
+    pub cost: Cents,
+    /// Its total budget.
+    pub budget: Cents,
+    /// Cost as a percentage of the budget.
+    pub budget_used_percent: f64,
+    /// The sales the operator planned, if stated.
+    pub planned_sales: Option<Cents>,
+    /// Cost as a percentage of the planned sales.
+    pub cost_of_planned_percent: Option<f64>,
+    /// The legal preset it keeps to.
+    pub preset: Option<Preset>,
+}
+
+impl Campaign {
+    /// The campaign's figures at `now`, given what it has awarded.
+    pub fn report(&self, spent: CampaignSpend, now: LocalTime) -> CampaignReport {
+        #[allow(clippy::cast_precision_loss)]
+        let percent = |part: Cents, whole: Cents| part.get() as f64 * 100.0 / whole.get() as f64;
+        CampaignReport {
+            name: self.name.clone(),
+            start: self.start.to_string(),
+            end: self.end.to_string(),
+            state: if now < self.start {
+                "upcoming"
+            } else if now < self.end {
+                "running"
+            } else {
+                "ended"
+            },
+            awards: spent.awards,
+            max_awards: self.max_awards,
+            cost: spent.cost,
+            budget: self.budget,
+            budget_used_percent: if self.budget > Cents::ZERO {
+                percent(spent.cost, self.budget)
+            } else {
+                0.0
+            },
+            planned_sales: self.planned_sales,
+            cost_of_planned_percent: self
+                .planned_sales
+                .filter(|p| *p > Cents::ZERO)
+                .map(|p| percent(spent.cost, p)),
+            preset: self.preset,
+        }
+    }
+}
+
+impl CampaignReport {
+    /// One line for people, amounts with `currency`.
+    pub fn to_text(&self, currency: &str) -> String {
+        let m = |c: Cents| c.with_symbol(currency);
+        let mut line = format!(
+            "  {:<24} {:<8} {:>4} of {:<4} awards  {:>10} of {} ({:.0}% of the budget)",
+            self.name,
+            self.state,
+            self.awards,
+            self.max_awards,
+            m(self.cost),
+            m(self.budget),
+            self.budget_used_percent
+        );
+        if let (Some(planned), Some(share)) = (self.planned_sales, self.cost_of_planned_percent) {
+            line.push_str(&format!(", {share:.2}% of planned sales {}", m(planned)));
+        }
+        if let Some(p) = self.preset {
+            line.push_str(&format!(" [{}]", p.as_str()));
+        }
+        line
+    }
+}
+
 /// What a campaign has given so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CampaignSpend {
@@ -171,6 +260,16 @@ impl SurpriseEngine {
     /// What each campaign of the config in force has given, in config order.
     pub fn campaign_spend(&self) -> &[CampaignSpend] {
         &self.campaign_spend
+    }
+
+    /// Every campaign's figures at `now`.
+    pub fn campaign_reports(&self, now: LocalTime) -> Vec<CampaignReport> {
+        self.config
+            .campaigns
+            .iter()
+            .enumerate()
+            .map(|(k, c)| c.report(self.campaign_spend.get(k).copied().unwrap_or_default(), now))
+            .collect()
     }
 
     /// Take over what each campaign has given, by name (from the books, after a restart or a

@@ -29,7 +29,7 @@ pub use config::{
     MAX_SURPRISES,
 };
 
-pub use campaign::{Campaign, CampaignSpend, Odds, Preset};
+pub use campaign::{Campaign, CampaignReport, CampaignSpend, Odds, Preset};
 pub use recovery::{
     OfferKind, RecoveryHeld, RecoveryOffer, RecoveryPolicy, RecoveryTotals, RecoveryTrigger,
 };

@@ -154,6 +154,12 @@
     box.appendChild(sentence("Promise kept:", p.paid ?
       `${pct(p.ratio)}: ${p.delivered} of ${p.paid} paid vends delivered` + (p.refunded ? `, ${p.refunded} refunded to credit` : "") :
       "no paid vends yet", p.ratio !== null && p.ratio < 0.95 ? "bad" : ""));
+    const r = b.recovery;
+    box.appendChild(sentence("Made right:", r.offers ?
+      `${r.offers} ${r.offers === 1 ? "offer" : "offers"} after a failure or an unhappy answer; ` +
+      `${r.items} free ${r.items === 1 ? "item" : "items"} taken, worth ${m(r.value)}` +
+      (r.lapsed ? `; ${r.lapsed} lapsed unused` : "") + " (apart from surprises)" :
+      "nothing went wrong that needed making right"));
     box.appendChild(sentence("How was it?", `${b.feedback.happy} happy, ${b.feedback.unhappy} not happy`));
     return box;
   }

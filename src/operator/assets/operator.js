@@ -51,6 +51,7 @@
     $("version").textContent = s.surprise_version ? "(version " + s.surprise_version + " in force)" : "";
     for (const z of document.querySelectorAll(".zone")) z.textContent = "(times in " + s.time_zone + ")";
     window.Columns.render(s, { api, refresh: refreshStatus });
+    window.Happiness.render(s, { api, refresh: refreshStatus, money });
     showAlerts(s.alerts);
   }
 
