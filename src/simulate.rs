@@ -4,8 +4,11 @@
 //! vends a day, when in the day, weekdays versus weekends), with stock that sells down and is
 //! restocked daily (or never), and reports the surprise rate, counts and value per surprise, value
 //! as a share of sales, how often each cap and budget held a surprise back, the longest run of
-//! vends without one, and stock consumed. It simulates the policy, not the mechanics: every vend
-//! delivers (mechanical faults are the fault campaign's business).
+//! vends without one, and stock consumed. It simulates the policy, not the mechanics: a paid vend
+//! fails only at the `failure_rate` given (to see what making failures right costs: the offer
+//! `[recovery]` allows, and the free item the customer then takes), and every other vend delivers
+//! (the mechanics of faults are the fault campaign's business). Campaigns are reported one by
+//! one.
 
 use std::str::FromStr;
 use std::time::Instant;
@@ -18,7 +21,7 @@ use crate::config::MachineConfig;
 use crate::localtime::LocalTime;
 use crate::model::{ColumnId, ColumnSpec};
 use crate::money::Cents;
-use crate::surprise::{Cap, SurpriseConfig, SurpriseEngine, VendFacts};
+use crate::surprise::{Cap, OfferKind, RecoveryTrigger, SurpriseConfig, SurpriseEngine, VendFacts};
 
 /// When customers come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -113,6 +116,9 @@ pub struct SimulateOptions {
     /// without changes.
     #[serde(rename = "tz", serialize_with = "zone_name")]
     pub zone: Option<jiff::tz::TimeZone>,
+    /// The share of paid vends that fail (a jam, no drop), refunded and made right as
+    /// `[recovery]` says.
+    pub failure_rate: f64,
 }
 
 fn zone_name<S: serde::Serializer>(
@@ -148,13 +154,17 @@ impl Default for SimulateOptions {
             // A Monday.
             start: LocalTime::from_ymd_hm(2026, 1, 5, 0, 0).unwrap_or_default(),
             zone: None,
+            failure_rate: DEFAULT_FAILURE_RATE,
         }
     }
 }
 
+/// Failed paid vends assumed when none is given: one in 200.
+pub const DEFAULT_FAILURE_RATE: f64 = 0.005;
+
 mod report;
 
-pub use report::{CapLine, Report, StockLine, SurpriseLine};
+pub use report::{CapLine, RecoveryLine, Report, StockLine, SurpriseLine};
 
 /// Run the simulation.
 pub fn simulate(
@@ -175,6 +185,8 @@ pub fn simulate(
             .collect(),
         stock: columns.iter().map(|c| c.stock).collect(),
         tally: Tally::new(columns.len(), surprises.catalogue.len()),
+        failures: ChaCha8Rng::seed_from_u64(options.seed ^ 0xfa11_0000_0000_0001),
+        failure_rate: options.failure_rate.clamp(0.0, 1.0),
     };
     let hours = options.profile.hours();
     let mut day = 0i64;
@@ -202,8 +214,13 @@ pub fn simulate(
         }
         day += 1;
     }
-    run.tally
-        .report(options, surprises, columns, day, started.elapsed())
+    let end = options.start.plus_secs(day * 86_400);
+    let campaigns = run.engine.campaign_reports(end);
+    let mut report = run
+        .tally
+        .report(options, surprises, columns, day, started.elapsed());
+    report.campaigns = campaigns;
+    report
 }
 
 /// When today's customers come, in seconds after midnight, in order: the day's expected number
@@ -248,6 +265,10 @@ struct Run<'a> {
     for_sale: Vec<usize>,
     stock: Vec<u32>,
     tally: Tally,
+    /// Whether a paid vend fails: a stream of its own, so that the customers are the same
+    /// whatever the rate.
+    failures: ChaCha8Rng,
+    failure_rate: f64,
 }
 
 impl Run<'_> {
@@ -269,6 +290,10 @@ impl Run<'_> {
         let Some(column) = ColumnId::from_index(c) else {
             return true;
         };
+        if self.failure_rate > 0.0 && self.failures.random::<f64>() < self.failure_rate {
+            self.make_it_right(c, now);
+            return true;
+        }
         self.stock[c] -= 1;
         t.sold[c] += 1;
         t.vends += 1;
@@ -310,6 +335,46 @@ impl Run<'_> {
     }
 }
 
+impl Run<'_> {
+    /// A paid vend from column `c` failed (its price back in credit): the offer `[recovery]`
+    /// allows, and the free item the customer takes (the one they wanted, else the cheapest
+    /// within the offer).
+    fn make_it_right(&mut self, c: usize, now: LocalTime) {
+        let steady = steady_secs(self.zone, now);
+        let t = &mut self.tally;
+        t.recovery.failed += 1;
+        let Ok(offer) = self
+            .engine
+            .offer_recovery(now, steady, RecoveryTrigger::FailedVend)
+        else {
+            return;
+        };
+        t.recovery.offers += 1;
+        if offer.kind != OfferKind::FreeItem {
+            t.recovery.apologies += 1;
+            return;
+        }
+        // The failed column is out of order now; the customer picks among the others.
+        let fits =
+            |i: usize| i != c && self.stock[i] > 0 && self.columns[i].price <= offer.allowance;
+        let pick = self
+            .for_sale
+            .iter()
+            .copied()
+            .filter(|&i| fits(i))
+            .min_by_key(|&i| self.columns[i].price);
+        let Some(i) = pick else {
+            t.recovery.apologies += 1;
+            return;
+        };
+        let value = self.columns[i].price;
+        self.engine.record_recovery(now, steady, value);
+        self.stock[i] -= 1;
+        t.recovery.items += 1;
+        t.recovery.value = t.recovery.value.saturating_add(value);
+    }
+}
+
 /// What a run counts.
 struct Tally {
     /// Per surprise: times awarded and value.
@@ -328,6 +393,7 @@ struct Tally {
     streak: u64,
     longest: u64,
     sales: Cents,
+    recovery: RecoveryLine,
 }
 
 impl Tally {
@@ -346,6 +412,7 @@ impl Tally {
             streak: 0,
             longest: 0,
             sales: Cents::ZERO,
+            recovery: RecoveryLine::default(),
         }
     }
 
@@ -424,6 +491,11 @@ impl Tally {
             turned_away: self.turned_away,
             elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             decisions_per_second,
+            recovery: RecoveryLine {
+                value_percent_of_sales: 100.0 * ratio(self.recovery.value.get(), self.sales.get()),
+                ..self.recovery
+            },
+            campaigns: Vec::new(),
         }
     }
 }

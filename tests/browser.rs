@@ -226,6 +226,18 @@ async fn a_jam_shows_progress_then_the_refund_then_any_drink_free_and_the_column
     let mut rig = start().await;
     let c = &rig.client;
     open_kiosk(c, &rig.base, "", (800, 480)).await;
+    // The shipped policy discloses its odds, on the Pi's screen without scrolling.
+    eventually(c, "the odds disclosed", async |c| {
+        text_of(c, "#odds")
+            .await
+            .starts_with("1 in 5 purchases gets a surprise today")
+    })
+    .await;
+    assert!(
+        fits_the_screen(c).await,
+        "the odds push the page off the screen"
+    );
+    screenshot(c, "kiosk-800x480-odds").await;
     let stdin = rig.kiosk.0.stdin.as_mut().expect("kiosk stdin");
     stdin.write_all(b"jam 1\n").expect("script");
     stdin.flush().expect("flush");
@@ -258,6 +270,10 @@ async fn a_jam_shows_progress_then_the_refund_then_any_drink_free_and_the_column
         "{display}"
     );
     assert!(shown(c, "#display.tone-make_it_right").await);
+    assert!(
+        !shown(c, "#odds").await,
+        "no promotion while something went wrong"
+    );
     let colour = js(
         c,
         "return getComputedStyle(document.getElementById('display')).backgroundColor",

@@ -37,12 +37,22 @@ pub struct SimulateArgs {
     /// days are simulated as the kiosk lives them. Without it, local time has no such changes.
     #[arg(long)]
     tz: Option<String>,
+    /// The share of paid vends that fail (0 to 1), to see what `[recovery]` costs.
+    #[arg(long, default_value_t = happiness::simulate::DEFAULT_FAILURE_RATE)]
+    failure_rate: f64,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run_simulation(args: SimulateArgs) -> ExitCode {
+    if !(0.0..=1.0).contains(&args.failure_rate) {
+        eprintln!(
+            "error: --failure-rate {} is not a share between 0 and 1 (0.005: one vend in 200)",
+            args.failure_rate
+        );
+        return ExitCode::from(2);
+    }
     let dir = config_dir(args.config);
     let (machine, surprises) = match load_configs(&dir) {
         Ok(both) => both,
@@ -83,6 +93,7 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
         profile: args.profile,
         restock: args.restock,
         start,
+        failure_rate: args.failure_rate,
     };
     let report = simulate(&machine, &surprises, &options);
     let text = if args.json {

@@ -186,6 +186,7 @@ pub(super) async fn preview(
         restock: crate::simulate::Restock::Daily,
         start: crate::localtime::LocalTime::from_secs(0),
         zone: None,
+        failure_rate: crate::simulate::DEFAULT_FAILURE_RATE,
     };
     let currency = machine.currency.clone();
     let report =

@@ -89,6 +89,27 @@ pub struct Report {
     pub elapsed_ms: u64,
     /// Surprise decisions per second of wall time.
     pub decisions_per_second: f64,
+    /// Failed paid vends and what making them right cost (apart from surprises).
+    pub recovery: RecoveryLine,
+    /// Each campaign at the end: awards and cost against its budget and planned sales.
+    pub campaigns: Vec<crate::surprise::CampaignReport>,
+}
+
+/// Failed paid vends and what making them right cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct RecoveryLine {
+    /// Paid vends that failed (refunded to credit).
+    pub failed: u64,
+    /// Offers made.
+    pub offers: u64,
+    /// Of them, an apology only (off its daily count's or budget's room, or nothing fit).
+    pub apologies: u64,
+    /// Free items taken.
+    pub items: u64,
+    /// Their value.
+    pub value: Cents,
+    /// Their value as a share of sales.
+    pub value_percent_of_sales: f64,
 }
 
 /// `n` with a thin separator every three digits: 100,000.
@@ -222,6 +243,22 @@ impl Report {
             self.value_percent_of_sales,
             self.budget_percent
         );
+        let r = &self.recovery;
+        let _ = writeln!(
+            out,
+            "Made right (at a failure rate of {:.2}%): {} failed vends, {} offers ({} apologies only), \
+             {} free items worth {} = {:.2}% of sales, apart from surprises",
+            100.0 * o.failure_rate,
+            grouped(r.failed),
+            grouped(r.offers),
+            grouped(r.apologies),
+            grouped(r.items),
+            m(r.value),
+            r.value_percent_of_sales
+        );
+        for c in &self.campaigns {
+            let _ = writeln!(out, "Campaign{}", c.to_text(currency));
+        }
         for w in self.stock_warnings() {
             let _ = writeln!(out, "{w}");
         }
