@@ -526,3 +526,5 @@ fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
     assert!(csv.starts_with("time,column,product,price,outcome,reason,surprise,surprise_cost,made_right,made_right_value\r\n"));
     assert_eq!(csv.lines().count(), 4);
 }
+
+mod recovery;

@@ -1018,3 +1018,4 @@ same = true
 }
 
 mod campaigns;
+mod recovery;

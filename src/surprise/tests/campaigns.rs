@@ -166,3 +166,23 @@ fn bad_campaigns_name_their_field() {
     let e = parse(&twice).expect_err("in two campaigns").to_string();
     assert!(e.contains("campaigns[1].surprises[0]"), "{e}");
 }
+
+#[test]
+fn the_campaign_example_in_the_shipped_config_is_valid_when_uncommented() {
+    let example: String = SURPRISES
+        .lines()
+        .skip_while(|l| *l != "# [[campaigns]]")
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| format!("{}\n", l.trim_start_matches('#').trim_start()))
+        .collect();
+    assert!(
+        example.contains("preset = \"jp-general-lottery\""),
+        "{example}"
+    );
+    let cfg = config(&format!("{SURPRISES}\n{example}"));
+    assert_eq!(cfg.campaigns.len(), 1);
+    assert_eq!(
+        cfg.campaigns[0].surprises,
+        vec!["A flower", "Afternoon treats"]
+    );
+}
