@@ -409,3 +409,53 @@ async fn an_operator_sees_alerts_changes_a_price_and_restocks_from_the_console()
     }
     rig.client.clone().close().await.expect("close the browser");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_makes_a_customers_day_with_a_gift_from_the_console() {
+    if !browser_available() {
+        return;
+    }
+    let rig = start().await;
+    let c = &rig.client;
+    set_viewport(c, 390, 844).await;
+    c.goto(&format!("{}/operator", rig.base))
+        .await
+        .expect("operator page");
+    type_into(c, "#token", TOKEN).await;
+    click(c, "#login").await;
+    eventually(c, "the catalogue in the gift list", async |c| {
+        text_of(c, "#gift-surprise").await.contains("A flower")
+    })
+    .await;
+    assert!(text_of(c, "#no-campaigns").await.contains("No campaigns"));
+    assert!(text_of(c, "#made-right")
+        .await
+        .contains("No failure has needed making right"));
+    js(
+        c,
+        "document.getElementById('gift-surprise').value = 'A flower'; \
+         document.getElementById('gift-override').checked = true;",
+    )
+    .await;
+    click(c, "#gift").await;
+    eventually(c, "the gift waiting", async |c| {
+        text_of(c, "#gift-state")
+            .await
+            .contains("\u{201c}A flower\u{201d} waits for the next paying customer, even beyond")
+    })
+    .await;
+    assert!(shown(c, "#gift-cancel").await);
+    assert!(
+        fits_the_screen(c).await,
+        "the console is wider than a phone"
+    );
+    js(c, "document.getElementById('happiness').scrollIntoView()").await;
+    screenshot(c, "operator-gift-phone").await;
+    // The next customer gets it; the console says nothing waits any more.
+    sell(&rig.base, 1).await;
+    eventually(c, "the gift given", async |c| {
+        !shown(c, "#gift-cancel").await
+    })
+    .await;
+    rig.client.clone().close().await.expect("close the browser");
+}
