@@ -77,34 +77,14 @@ pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
             message,
             translations,
             ..
-        } => {
-            let first = if *refunded > Cents::ZERO {
-                t(
-                    "recovery-refunded",
-                    &[
-                        ("product", Arg::Text(product)),
-                        ("amount", Arg::Text(&m(refunded))),
-                    ],
-                )
-            } else {
-                t("recovery-unhappy", &[])
-            };
-            let offer = translations
-                .iter()
-                .find(|(l, _)| *l == lang)
-                .map(|(_, text)| text.clone())
-                .or_else(|| message.clone())
-                .unwrap_or_else(|| t("recovery-message", &[]));
-            // The money first, in a sentence of its own; then the offer.
-            let stop = if first.ends_with(['.', '。', '!', '！']) {
-                ""
-            } else if lang == Language::Japanese {
-                "。"
-            } else {
-                "."
-            };
-            format!("{first}{stop} {offer}")
-        }
+        } => make_it_right(
+            lang,
+            product,
+            *refunded,
+            message.as_deref(),
+            translations,
+            currency,
+        ),
         Screen::NotInOffer { product } => t("not-in-offer", &[("product", Arg::Text(product))]),
         Screen::CoinNotRecognised => t("coin-not-recognised", &[]),
         Screen::PayingOut { amount } => t("paying-out", &[("amount", Arg::Text(&m(amount)))]),
@@ -128,6 +108,46 @@ pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
             t("storage-full-credit", &[("credit", Arg::Text(&m(credit)))])
         }
     }
+}
+
+/// The money first, in a sentence of its own, then the offer: the operator's words in `lang`
+/// if they wrote them, else in the machine's language, else the catalogue's apology.
+fn make_it_right(
+    lang: Language,
+    product: &str,
+    refunded: Cents,
+    message: Option<&str>,
+    translations: &[(Language, String)],
+    currency: &str,
+) -> String {
+    let cat = catalogue();
+    let first = if refunded > Cents::ZERO {
+        let amount = cat.money(lang, refunded, currency);
+        cat.text(
+            lang,
+            "recovery-refunded",
+            &[
+                ("product", Arg::Text(product)),
+                ("amount", Arg::Text(&amount)),
+            ],
+        )
+    } else {
+        cat.text(lang, "recovery-unhappy", &[])
+    };
+    let offer = translations
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .map(|(_, text)| text.clone())
+        .or_else(|| message.map(str::to_string))
+        .unwrap_or_else(|| cat.text(lang, "recovery-message", &[]));
+    let stop = if first.ends_with(['.', '。', '!', '！']) {
+        ""
+    } else if lang == Language::Japanese {
+        "。"
+    } else {
+        "."
+    };
+    format!("{first}{stop} {offer}")
 }
 
 #[cfg(test)]

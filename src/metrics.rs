@@ -312,6 +312,20 @@ impl Metrics {
                     .inc();
                 self.surprise_value.inc_by(cost.get());
             }
+            Notice::RecoveryOffered { .. } | Notice::RecoveryTaken { .. } => {
+                self.observe_recovery(notice);
+            }
+            Notice::CreditIn { credit, .. } | Notice::CoinPaidOut { credit, .. } => {
+                self.credit
+                    .set(i64::try_from(credit.get()).unwrap_or(i64::MAX));
+            }
+            _ => {}
+        }
+    }
+
+    /// An offer to make a failure right, or the free item taken.
+    fn observe_recovery(&self, notice: &Notice) {
+        match notice {
             Notice::RecoveryOffered { trigger, offer, .. } => {
                 self.recovery_offers
                     .get_or_create(&Offer {
@@ -323,10 +337,6 @@ impl Metrics {
             Notice::RecoveryTaken { value, .. } => {
                 self.recovery_items.inc();
                 self.recovery_value.inc_by(value.get());
-            }
-            Notice::CreditIn { credit, .. } | Notice::CoinPaidOut { credit, .. } => {
-                self.credit
-                    .set(i64::try_from(credit.get()).unwrap_or(i64::MAX));
             }
             _ => {}
         }

@@ -58,6 +58,26 @@ impl Controller {
         })
     }
 
+    /// A gift asked for or cancelled: answered once applied.
+    pub(super) fn on_gift_request(&mut self, request: Request) -> Result<(), ControllerError> {
+        match request {
+            Request::Gift {
+                surprise,
+                override_caps,
+                source,
+                reply,
+            } => {
+                let answer = self.queue_gift(&surprise, override_caps, &source)?;
+                let _ = reply.send(answer);
+            }
+            Request::CancelGift { source, reply } => {
+                let _ = reply.send(self.cancel_gift(&source)?);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Queue the surprise called `name` for the next paying customer, journaled with `source`.
     pub(super) fn queue_gift(
         &mut self,

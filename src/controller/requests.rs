@@ -214,17 +214,8 @@ impl Controller {
         self.sync_local_time(now);
         match request {
             Request::Event(event) => return self.feed(now, event),
-            Request::Gift {
-                surprise,
-                override_caps,
-                source,
-                reply,
-            } => {
-                let answer = self.queue_gift(&surprise, override_caps, &source)?;
-                let _ = reply.send(answer);
-            }
-            Request::CancelGift { source, reply } => {
-                let _ = reply.send(self.cancel_gift(&source)?);
+            request @ (Request::Gift { .. } | Request::CancelGift { .. }) => {
+                self.on_gift_request(request)?;
             }
             Request::ApplySurprises {
                 text,

@@ -213,6 +213,27 @@ impl Report {
             .collect()
     }
 
+    /// What making failures right cost, and each campaign.
+    fn write_recovery_and_campaigns(&self, out: &mut String, currency: &str) {
+        use std::fmt::Write as _;
+        let r = &self.recovery;
+        let _ = writeln!(
+            out,
+            "Made right (at a failure rate of {:.2}%): {} failed vends, {} offers ({} an apology only), \
+             {} free items worth {} = {:.2}% of sales, apart from surprises",
+            100.0 * self.options.failure_rate,
+            grouped(r.failed),
+            grouped(r.offers),
+            grouped(r.apologies),
+            grouped(r.items),
+            r.value.with_symbol(currency),
+            r.value_percent_of_sales
+        );
+        for c in &self.campaigns {
+            let _ = writeln!(out, "Campaign{}", c.to_text(currency));
+        }
+    }
+
     /// The report for people; `currency` goes before amounts.
     pub fn to_text(&self, currency: &str) -> String {
         use std::fmt::Write as _;
@@ -243,22 +264,7 @@ impl Report {
             self.value_percent_of_sales,
             self.budget_percent
         );
-        let r = &self.recovery;
-        let _ = writeln!(
-            out,
-            "Made right (at a failure rate of {:.2}%): {} failed vends, {} offers ({} apologies only), \
-             {} free items worth {} = {:.2}% of sales, apart from surprises",
-            100.0 * o.failure_rate,
-            grouped(r.failed),
-            grouped(r.offers),
-            grouped(r.apologies),
-            grouped(r.items),
-            m(r.value),
-            r.value_percent_of_sales
-        );
-        for c in &self.campaigns {
-            let _ = writeln!(out, "Campaign{}", c.to_text(currency));
-        }
+        self.write_recovery_and_campaigns(&mut out, currency);
         for w in self.stock_warnings() {
             let _ = writeln!(out, "{w}");
         }

@@ -156,36 +156,33 @@ impl Checker {
                 self.recovery(Checker::local(start, record.t_ms), n)?;
             }
             Command::Notice(Notice::Restocked { .. }) => self.stock_changed = true,
-            Command::Notice(Notice::SurpriseAwarded {
-                cost,
-                origin: AwardOrigin::Secret,
-                ..
-            }) => {
-                // No purchase: every cap and budget but the value multiple.
-                self.award(
-                    Checker::local(start, record.t_ms),
-                    cost.get(),
-                    u64::MAX / 1_000_000,
-                )?;
-            }
-            Command::Notice(Notice::SurpriseAwarded { cost, .. }) => {
-                if self.failed_now {
-                    return Err((
-                        Invariant::RecoveryRules,
-                        "a surprise in the same step as a failed vend".into(),
-                    ));
-                }
-                let Some(price) = self.delivered_now else {
-                    return Err((
-                        Invariant::SurpriseCaps,
-                        "a surprise without a paid delivery in the same step".into(),
-                    ));
-                };
-                self.award(Checker::local(start, record.t_ms), cost.get(), price)?;
+            Command::Notice(Notice::SurpriseAwarded { cost, origin, .. }) => {
+                self.awarded(Checker::local(start, record.t_ms), cost.get(), *origin)?;
             }
             _ => {}
         }
         Ok(())
+    }
+
+    /// A surprise: by chance or a gift after a paid delivery in the same step (never with a
+    /// failure), or a secret with no purchase (every cap and budget but the value multiple).
+    fn awarded(&mut self, t: LocalTime, cost: u64, origin: AwardOrigin) -> Checked {
+        if origin == AwardOrigin::Secret {
+            return self.award(t, cost, u64::MAX / 1_000_000);
+        }
+        if self.failed_now {
+            return Err((
+                Invariant::RecoveryRules,
+                "a surprise in the same step as a failed vend".into(),
+            ));
+        }
+        let Some(price) = self.delivered_now else {
+            return Err((
+                Invariant::SurpriseCaps,
+                "a surprise without a paid delivery in the same step".into(),
+            ));
+        };
+        self.award(t, cost, price)
     }
 
     /// An offer, a free item taken, or an offer's end.

@@ -34,17 +34,23 @@ impl VendCore {
         self.show(screen, out);
     }
 
-    pub(super) fn select(&mut self, column: ColumnId, out: &mut Vec<Command>) {
-        if self.offer.is_some() && self.vend.is_none() && !self.door_open && !self.storage_full {
-            return self.select_in_offer(column, out);
+    /// A press that is not a purchase: a free choice while a failure is made right, or part
+    /// of a secret while no credit is held. Returns whether it was handled.
+    fn press_outside_a_sale(&mut self, column: ColumnId, out: &mut Vec<Command>) -> bool {
+        let idle = self.vend.is_none() && self.payout.is_none();
+        if self.offer.is_some() && idle && !self.door_open && !self.storage_full {
+            self.select_in_offer(column, out);
+            return true;
         }
         // With no credit nothing can be vended: a press may be part of a secret.
-        if self.credit == Cents::ZERO
+        self.credit == Cents::ZERO
             && self.payment == PaymentMode::Coin
-            && self.vend.is_none()
-            && self.payout.is_none()
+            && idle
             && self.secret_press(column, out)
-        {
+    }
+
+    pub(super) fn select(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        if self.press_outside_a_sale(column, out) {
             return;
         }
         let Some(col) = self.columns.get(column.index()) else {

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::raw::{RawFile, RawKind, RawSurprise, RawWhen};
+use super::raw::{RawFile, RawKind, RawPolicy, RawSurprise, RawWhen};
 use super::{
     Conditions, ItemSource, Pacing, Policy, Surprise, SurpriseConfig, SurpriseKind, MAX_SURPRISES,
 };
@@ -113,7 +113,53 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
         columns,
         issues: Vec::new(),
     };
-    let p = &raw.policy;
+    let policy = policy(&mut c, &raw.policy);
+
+    if raw.surprises.len() > MAX_SURPRISES {
+        c.issue(
+            "surprises",
+            format!(
+                "{} surprises is more than the {MAX_SURPRISES} a catalogue may hold",
+                raw.surprises.len()
+            ),
+        );
+    }
+    let mut names = HashSet::new();
+    let mut catalogue = Vec::new();
+    for (i, s) in raw.surprises.iter().enumerate() {
+        let path = format!("surprises[{i}]");
+        if let Some(surprise) = surprise(&mut c, &path, s) {
+            if !names.insert(surprise.name.to_lowercase()) {
+                c.issue(
+                    format!("{path}.name"),
+                    format!("\"{}\" is used by another surprise", surprise.name),
+                );
+            }
+            catalogue.push(surprise);
+        }
+    }
+    let recovery = raw
+        .recovery
+        .as_ref()
+        .map(|r| recovery::recovery(&mut c, r))
+        .unwrap_or_default();
+    let campaigns = campaigns::campaigns(&mut c, &raw.campaigns, &mut catalogue);
+    let secrets = secrets::secrets(&mut c, &raw.secrets, &catalogue);
+    if c.issues.is_empty() {
+        Ok(SurpriseConfig {
+            policy,
+            catalogue,
+            recovery,
+            campaigns,
+            secrets,
+        })
+    } else {
+        Err(c.issues)
+    }
+}
+
+/// `[policy]`: odds, caps, budgets and pacing.
+fn policy(c: &mut Checker<'_>, p: &RawPolicy) -> Policy {
     let probability = c.unit_interval("policy.probability", p.probability);
     if !(0.0..=100.0).contains(&p.budget_percent) {
         c.issue(
@@ -162,7 +208,7 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
             }
         }
     });
-    let policy = Policy {
+    Policy {
         enabled: p.enabled,
         probability,
         max_per_hour,
@@ -174,48 +220,6 @@ pub(super) fn validate(raw: RawFile, columns: &[ColumnSpec]) -> Result<SurpriseC
         pity_after: (pity > 0).then_some(pity),
         pacing,
         disclose_odds: p.disclose_odds,
-    };
-
-    if raw.surprises.len() > MAX_SURPRISES {
-        c.issue(
-            "surprises",
-            format!(
-                "{} surprises is more than the {MAX_SURPRISES} a catalogue may hold",
-                raw.surprises.len()
-            ),
-        );
-    }
-    let mut names = HashSet::new();
-    let mut catalogue = Vec::new();
-    for (i, s) in raw.surprises.iter().enumerate() {
-        let path = format!("surprises[{i}]");
-        if let Some(surprise) = surprise(&mut c, &path, s) {
-            if !names.insert(surprise.name.to_lowercase()) {
-                c.issue(
-                    format!("{path}.name"),
-                    format!("\"{}\" is used by another surprise", surprise.name),
-                );
-            }
-            catalogue.push(surprise);
-        }
-    }
-    let recovery = raw
-        .recovery
-        .as_ref()
-        .map(|r| recovery::recovery(&mut c, r))
-        .unwrap_or_default();
-    let campaigns = campaigns::campaigns(&mut c, &raw.campaigns, &mut catalogue);
-    let secrets = secrets::secrets(&mut c, &raw.secrets, &catalogue);
-    if c.issues.is_empty() {
-        Ok(SurpriseConfig {
-            policy,
-            catalogue,
-            recovery,
-            campaigns,
-            secrets,
-        })
-    } else {
-        Err(c.issues)
     }
 }
 
