@@ -186,3 +186,65 @@ fn the_campaign_example_in_the_shipped_config_is_valid_when_uncommented() {
         vec!["A flower", "Afternoon treats"]
     );
 }
+
+#[test]
+fn bad_secrets_name_their_field_once() {
+    let base = "[[surprises]]\nname = \"Prize\"\nkind = \"message\"\nweight = 1\ncost_cents = 0\nmessage = \"hi\"\n\n";
+    let long: Vec<String> = (0..1000).map(|_| "1".to_string()).collect();
+    let cases = [
+        (
+            format!(
+                "sequence = [{}]\nwithin_ms = 1000\nmessage = \"m\"",
+                long.join(", ")
+            ),
+            "secrets[0].sequence",
+            1,
+        ),
+        (
+            "sequence = [1, 2]\nwithin_ms = 1000\nmessage = \"m\"".to_string(),
+            "secrets[0].sequence",
+            1,
+        ),
+        (
+            "sequence = [1, 2, 5]\nwithin_ms = 1000\nmessage = \"m\"".to_string(),
+            "secrets[0].sequence[2]",
+            1,
+        ),
+        (
+            "sequence = [1, 2, 9]\nwithin_ms = 1000\nmessage = \"m\"".to_string(),
+            "secrets[0].sequence[2]",
+            1,
+        ),
+        (
+            "sequence = [1, 2, 3]\nwithin_ms = 10\nmessage = \"m\"".to_string(),
+            "secrets[0].within_ms",
+            1,
+        ),
+        (
+            "sequence = [1, 2, 3]\nwithin_ms = 1000\nsurprise = \"Nope\"".to_string(),
+            "secrets[0].surprise",
+            1,
+        ),
+        (
+            "sequence = [1, 2, 3]\nwithin_ms = 1000".to_string(),
+            "secrets[0].surprise",
+            1,
+        ),
+    ];
+    for (lines, field, count) in cases {
+        let e = parse(&format!("{base}[[secrets]]\nname = \"S\"\n{lines}\n"))
+            .expect_err(field)
+            .to_string();
+        assert!(e.contains(field), "{field}: {e}");
+        assert_eq!(e.matches("secrets[").count(), count, "{e}");
+    }
+    let overlapping = format!(
+        "{base}[[secrets]]\nname = \"A\"\nsequence = [1, 2, 3]\nwithin_ms = 1000\nmessage = \"a\"\n\n\
+         [[secrets]]\nname = \"B\"\nsequence = [4, 1, 2, 3]\nwithin_ms = 1000\nmessage = \"b\"\n"
+    );
+    let e = parse(&overlapping).expect_err("overlap").to_string();
+    assert!(
+        e.contains("secrets[1].sequence") && e.contains("ends like"),
+        "{e}"
+    );
+}
