@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --test browser --test console
 for shot in kiosk-800x480-surprise kiosk-800x480-jammed kiosk-800x480-deutsch kiosk-800x480-attract \
-            kiosk-phone-surprise kiosk-desktop-surprise dashboard-desktop operator-alerts-phone; do
+            kiosk-phone-surprise kiosk-desktop-surprise dashboard-desktop operator-alerts-phone \
+            kiosk-800x480-odds operator-gift-phone; do
   cp "target/screenshots/$shot.png" "docs/screenshots/$shot.png"
 done
 echo "docs/screenshots updated"

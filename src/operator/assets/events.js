@@ -55,7 +55,14 @@
       case "restocked": return ["operator", `Column ${n.column} now holds ${n.stock}.`];
       case "column_reset": return ["operator", `Column ${n.column} is in service.`];
       case "column_disabled": return ["operator", `Column ${n.column} is out of service.`];
-      case "surprise_awarded": return ["surprises", `Surprise: ${n.name} (${n.kind.replace(/_/g, " ")}) after a ${columnWord(n.column)}, costing ${m(n.cost)}.`];
+      case "surprise_awarded": return ["surprises", n.origin === "secret" ?
+        `Secret found: ${n.name} (${n.kind.replace(/_/g, " ")}), costing ${m(n.cost)}.` :
+        `${n.origin === "gift" ? "Gift given" : "Surprise"}: ${n.name} (${n.kind.replace(/_/g, " ")}) after a ${columnWord(n.column)}, costing ${m(n.cost)}.`];
+      case "recovery_offered": return ["surprises", n.offer === "free_item" ?
+        `Made right: column ${n.column} failed, so the customer may choose any of column ${n.columns.join(", ")} free (up to ${m(n.allowance)}, for ${n.expires_s} s).` :
+        `Made right: an apology after column ${n.column}${n.trigger === "unhappy" ? "'s unhappy customer" : " failed"}.`];
+      case "recovery_taken": return ["surprises", `Made right: a free ${n.product} from column ${n.column} (worth ${m(n.value)}).`];
+      case "recovery_lapsed": return ["surprises", `The free choice lapsed (${n.why.replace(/_/g, " ")}).`];
       case "surprise_completed": return n.partial ? ["surprises", `Surprise ${n.name} only partly handed out (${n.delivered} of ${n.planned}).`] : null;
       case "surprise_item_failed": return ["faults", `A surprise item from column ${n.column} failed: ${reason(n.reason)}.`];
       case "storage": return ["faults", n.full ? "The disk holding the books is full: nothing is sold." : "The disk has room again: selling."];
