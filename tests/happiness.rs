@@ -8,35 +8,15 @@ use common::rig::{wait_for, Rig, TOKEN};
 use reqwest::StatusCode;
 
 async fn post_json(rig: &Rig, path: &str, body: &str) -> (StatusCode, serde_json::Value) {
-    let r = rig
-        .authed(rig.http.post(rig.url(path)))
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    let code = r.status();
-    (code, r.json().await.unwrap_or_default())
+    rig.send_json(rig.http.post(rig.url(path)), body).await
 }
 
 async fn press(rig: &Rig, button: usize) {
-    let r = rig
-        .http
-        .post(rig.url(&format!("/api/sim/press/{button}")))
-        .send()
-        .await
-        .expect("press");
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    rig.sim(&format!("press/{button}")).await;
 }
 
 async fn coin(rig: &Rig, cents: u64) {
-    let r = rig
-        .http
-        .post(rig.url(&format!("/api/sim/coin/{cents}")))
-        .send()
-        .await
-        .expect("coin");
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    rig.sim(&format!("coin/{cents}")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

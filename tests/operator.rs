@@ -122,29 +122,12 @@ async fn the_books_over_a_period_and_the_sales_export() {
     rig.stop().await;
 }
 
-/// Send `body` as JSON with the operator's token; the status and the answer.
-async fn send(
-    rig: &Rig,
-    request: reqwest::RequestBuilder,
-    body: &str,
-) -> (StatusCode, serde_json::Value) {
-    let r = rig
-        .authed(request)
-        .header("Content-Type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("request");
-    let code = r.status();
-    (code, r.json().await.unwrap_or_default())
-}
-
 async fn patch(rig: &Rig, path: &str, body: &str) -> (StatusCode, serde_json::Value) {
-    send(rig, rig.http.patch(rig.url(path)), body).await
+    rig.send_json(rig.http.patch(rig.url(path)), body).await
 }
 
 async fn post(rig: &Rig, path: &str, body: &str) -> (StatusCode, serde_json::Value) {
-    send(rig, rig.http.post(rig.url(path)), body).await
+    rig.send_json(rig.http.post(rig.url(path)), body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

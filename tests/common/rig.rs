@@ -103,6 +103,34 @@ impl Rig {
         r.json().await.expect("json")
     }
 
+    /// Send `body` as JSON with the operator's token; the status and the answer.
+    pub async fn send_json(
+        &self,
+        request: reqwest::RequestBuilder,
+        body: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        let r = self
+            .authed(request)
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let code = r.status();
+        (code, r.json().await.unwrap_or_default())
+    }
+
+    /// Act on the simulated machine (`coin/200`, `press/3`, `take`): 204 expected.
+    pub async fn sim(&self, action: &str) {
+        let r = self
+            .http
+            .post(self.url(&format!("/api/sim/{action}")))
+            .send()
+            .await
+            .expect("simulator");
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{action}");
+    }
+
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("surprises.toml")
     }
