@@ -137,6 +137,32 @@ async fn a_gift_waits_for_the_next_paying_customer_and_is_booked_as_a_surprise()
     let books = rig.json("/api/books?period=today").await;
     assert_eq!(books["surprises"]["count"], 1, "{books}");
     assert_eq!(books["surprises_by_kind"][0]["kind"], "gift");
+    // A waiting gift follows its surprise into a new config, or goes when the surprise does.
+    let (code, _) = post_json(&rig, "/api/surprises/gift", r#"{"surprise": "Light show"}"#).await;
+    assert_eq!(code, StatusCode::OK);
+    let shipped = std::fs::read_to_string(rig.config_path()).expect("surprises.toml");
+    let without = |text: &str, name: &str| -> String {
+        let start = text
+            .find(&format!("[[surprises]]\nname = \"{name}\""))
+            .expect("the surprise");
+        let end = text[start + 1..]
+            .find("[[surprises]]")
+            .map_or(text.len(), |i| start + 1 + i);
+        format!("{}{}", &text[..start], &text[end..])
+    };
+    let reordered = without(&shipped, "Thank-you note");
+    assert_eq!(rig.put_toml(&reordered).await.status(), StatusCode::OK);
+    assert_eq!(
+        rig.json("/api/status").await["gift_waiting"]["surprise"],
+        "Light show"
+    );
+    assert_eq!(
+        rig.put_toml(&without(&reordered, "Light show"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert!(rig.json("/api/status").await["gift_waiting"].is_null());
     // Nothing waits now: cancelling says so.
     let r = rig
         .authed(rig.http.delete(rig.url("/api/surprises/gift")))

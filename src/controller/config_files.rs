@@ -161,12 +161,19 @@ impl Controller {
             .map_err(|e| ConfigRejection::Storage {
                 message: e.to_string(),
             })?;
+        let gift = self.gift_waiting();
         self.core.surprises_mut().set_config(config);
         self.refresh_campaigns();
+        if let Some(gift) = gift {
+            self.carry_gift_over(&gift);
+        }
         self.files.surprises_text = text;
         self.files.surprise_version = Some(version);
         self.files.last_error = None;
         tracing::info!(version, source, "surprise config in force");
+        // The status says so before the asker hears back: a page that reads it on the answer
+        // sees the new config (and what moved with it, such as a waiting gift).
+        self.publish();
         Ok(Applied { version, changed })
     }
 

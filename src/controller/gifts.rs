@@ -143,6 +143,34 @@ impl Controller {
         }))
     }
 
+    /// A new surprise config is in force: the waiting gift names the same surprise in it (its
+    /// place in the catalogue may have changed), or is dropped, with a word in the books and
+    /// the log, when the catalogue no longer has it.
+    pub(super) fn carry_gift_over(&mut self, gift: &GiftWaiting) {
+        self.core.cancel_gift();
+        match self.core.surprises().surprise_named(&gift.surprise) {
+            Some(index) => {
+                self.core.queue_gift(index, gift.override_caps);
+            }
+            None => {
+                tracing::warn!(
+                    "the gift \"{}\" is dropped: the new surprise config has no such surprise",
+                    gift.surprise
+                );
+                let detail = serde_json::json!({
+                    "surprise": gift.surprise,
+                    "by": "config change: no longer in the catalogue",
+                });
+                if let Err(e) =
+                    self.journal
+                        .record_event(self.local, "gift_cancelled", &detail.to_string())
+                {
+                    tracing::warn!("gift drop not recorded: {e}");
+                }
+            }
+        }
+    }
+
     /// Cancel the waiting gift; returns what was waiting.
     pub(super) fn cancel_gift(
         &mut self,
