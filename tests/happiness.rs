@@ -206,3 +206,56 @@ async fn the_secret_menu_answers_three_buttons_with_no_credit_and_the_odds_are_d
     assert_eq!(books["surprises_by_kind"][0]["kind"], "message");
     rig.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unhappy_tap_is_made_right_once_when_the_operator_allows_it() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let shipped = std::fs::read_to_string(rig.config_path()).expect("surprises.toml");
+    let allowed = shipped.replacen("on_unhappy = false", "on_unhappy = true", 1);
+    assert_ne!(allowed, shipped);
+    assert_eq!(rig.put_toml(&allowed).await.status(), StatusCode::OK);
+    // Water, with exact coins: nothing left in credit.
+    coin(&rig, 100).await;
+    assert!(wait_for(async || rig.json("/api/status").await["credit"] == 100).await);
+    press(&rig, 3).await;
+    assert!(
+        wait_for(async || {
+            let s = rig.json("/api/status").await;
+            s["feedback_open"] == true && s["vending"] == false
+        })
+        .await,
+        "the Water is delivered and the question asked"
+    );
+    let tap = async || {
+        rig.http
+            .post(rig.url("/api/kiosk/feedback"))
+            .json(&serde_json::json!({ "happy": false }))
+            .send()
+            .await
+            .expect("feedback")
+            .status()
+    };
+    assert!(tap().await.is_success());
+    assert!(
+        wait_for(async || {
+            rig.json("/api/status").await["offer_columns"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+        })
+        .await,
+        "the unhappy customer is offered a drink"
+    );
+    let kiosk = rig.json("/api/kiosk/state").await;
+    assert!(
+        kiosk["display"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Sorry it was not right.")),
+        "{}",
+        kiosk["display"]
+    );
+    // A second answer for the same vend is refused: one offer per vend.
+    assert_eq!(tap().await, StatusCode::CONFLICT);
+    let books = rig.json("/api/books?period=today").await;
+    assert_eq!(books["recovery"]["after_unhappy"], 1, "{books}");
+    rig.stop().await;
+}
