@@ -15,8 +15,11 @@ async fn press(rig: &Rig, button: usize) {
     rig.sim(&format!("press/{button}")).await;
 }
 
-async fn coin(rig: &Rig, cents: u64) {
+/// Insert `cents` in one coin, wait until the credit shows it, and press `button`.
+async fn pay_and_press(rig: &Rig, cents: u64, button: usize) {
     rig.sim(&format!("coin/{cents}")).await;
+    assert!(wait_for(async || rig.json("/api/status").await["credit"] == cents).await);
+    press(rig, button).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,9 +28,7 @@ async fn a_jam_is_refunded_then_made_right_with_a_free_drink_of_the_customers_ch
     let sim = rig.kiosk.sim.clone().expect("simulator");
     sim.inject(happiness_hardware::sim::Fault::Jam { column: 0 })
         .expect("jam");
-    coin(&rig, 200).await;
-    assert!(wait_for(async || rig.json("/api/status").await["credit"] == 200).await);
-    press(&rig, 1).await;
+    pay_and_press(&rig, 200, 1).await;
     // The shipped [recovery]: the price is back in credit, and every drink that can be had is
     // free for a minute.
     assert!(
@@ -122,9 +123,7 @@ async fn a_gift_waits_for_the_next_paying_customer_and_is_booked_as_a_surprise()
         "A flower"
     );
     // The next paying customer gets it after their Cola.
-    coin(&rig, 200).await;
-    assert!(wait_for(async || rig.json("/api/status").await["credit"] == 200).await);
-    press(&rig, 1).await;
+    pay_and_press(&rig, 200, 1).await;
     assert!(
         wait_for(async || {
             let s = rig.json("/api/status").await;
@@ -215,9 +214,7 @@ async fn an_unhappy_tap_is_made_right_once_when_the_operator_allows_it() {
     assert_ne!(allowed, shipped);
     assert_eq!(rig.put_toml(&allowed).await.status(), StatusCode::OK);
     // Water, with exact coins: nothing left in credit.
-    coin(&rig, 100).await;
-    assert!(wait_for(async || rig.json("/api/status").await["credit"] == 100).await);
-    press(&rig, 3).await;
+    pay_and_press(&rig, 100, 3).await;
     assert!(
         wait_for(async || {
             let s = rig.json("/api/status").await;
