@@ -6,6 +6,7 @@
 //! are reported at once. This module reads files and nothing else: it never touches hardware.
 
 mod edit;
+mod fleet;
 mod issue;
 mod raw;
 mod validate;
@@ -20,6 +21,7 @@ use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, Vend
 use crate::money::Cents;
 
 pub use edit::{edit_column, ColumnEdit};
+pub use fleet::{BrokerUrl, FleetConfig, FleetParts, MachineId, DEFAULT_KEEP_ALIVE_S};
 pub(crate) use issue::{locate as locate_issues, parse_toml};
 pub use issue::{ConfigError, Issue};
 
@@ -72,6 +74,8 @@ pub struct MachineConfig {
     pub sim: SimParams,
     /// When the operator is alerted.
     pub alerts: AlertRules,
+    /// `[fleet]` as far as the file gives it (`run --mqtt` and `--machine-id` complete it).
+    pub fleet: Option<FleetParts>,
 }
 
 /// `[alerts]`: when the operator is told something needs them beyond faults and stock.

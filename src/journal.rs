@@ -28,6 +28,7 @@ mod disk;
 mod error;
 mod export;
 mod open;
+mod outbox;
 mod period;
 mod recover;
 mod recovery;
@@ -44,6 +45,7 @@ pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
 pub use error::JournalError;
 pub use export::{sales_csv, SaleLine};
 pub use open::{OpenOptions, LOCK_FILE};
+pub use outbox::{OutboxBacklog, OutboxEntry};
 pub use period::{
     Bucket, BucketRow, BudgetRule, ColumnTally, FeedbackTally, KindTally, Period, PeriodBooks,
     PeriodQuery, PromiseKept, Tally, MAX_PERIOD_DAYS,
@@ -159,6 +161,10 @@ pub struct Journal {
     limits: StorageLimits,
     /// The data directory's lock, for journals on disk.
     lock: Option<open::DirLock>,
+    /// Records are copied into the outbox for the fleet link.
+    outbox: bool,
+    /// Who asked for the operator's changes recorded now (the controller sets it around one).
+    acting: Option<String>,
 }
 
 fn status_text(status: ColumnStatus) -> (&'static str, Option<&'static str>) {
@@ -267,6 +273,11 @@ impl Journal {
         Ok(())
     }
 
+    /// Name who asks for the operator's changes recorded from now on, until set back to `None`.
+    pub fn set_acting(&mut self, by: Option<String>) {
+        self.acting = by;
+    }
+
     /// Record the notices of one step of the vend core, and the credit after it, in one
     /// transaction. Nothing is written if no notice concerns the books.
     pub fn record(
@@ -294,7 +305,7 @@ impl Journal {
             // A vend row starts with one attempt, and refusals are not books: writing only
             // what matters keeps the step between a press and its motor short.
             for notice in notices.iter().filter(|n| journaled(n)) {
-                apply(conn, at, notice, &mut state)?;
+                apply(conn, at, notice, &mut state, self.acting.as_deref())?;
             }
             // Most steps leave the credit alone (a motor run, a delivery in free vend): the
             // fewer statements stand between a press and its motor, the sooner it turns.

@@ -276,7 +276,10 @@ async fn rollback_restores_an_earlier_version() {
     assert_eq!(current["text"], shipped_surprises());
     let versions = rig.json("/api/config/surprises/versions").await;
     let newest = &versions["versions"][0];
-    assert_eq!(newest["source"], format!("rollback to version {first}"));
+    assert_eq!(
+        newest["source"],
+        format!("rollback to version {first} (api from 127.0.0.1)")
+    );
     assert!(newest["diff"]
         .as_str()
         .unwrap_or("")

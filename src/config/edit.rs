@@ -18,6 +18,20 @@ pub struct ColumnEdit {
 }
 
 impl ColumnEdit {
+    /// A change as JSON (`{"price_cents": 130}`), or why it is not one.
+    pub fn from_json(body: &[u8]) -> Result<ColumnEdit, String> {
+        serde_json::from_slice(body).map_err(|e| {
+            let mut message = format!("not a column change: {e}");
+            if message.contains("unknown field") {
+                message.push_str(
+                    " (pins and the number of columns change only in machine.toml, with a \
+                     restart)",
+                );
+            }
+            message
+        })
+    }
+
     /// Whether it changes nothing.
     pub fn is_empty(&self) -> bool {
         self.product.is_none() && self.price_cents.is_none() && self.low_stock.is_none()

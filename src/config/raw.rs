@@ -34,6 +34,8 @@ pub(super) struct RawFile {
     pub(super) payout: Option<RawPayout>,
     #[serde(default)]
     pub(super) alerts: RawAlerts,
+    #[serde(default)]
+    pub(super) fleet: super::fleet::RawFleet,
 }
 
 #[derive(Debug, Deserialize)]

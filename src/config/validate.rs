@@ -61,6 +61,10 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
     };
     let sim = simulator(&mut v, &raw.simulator, t, &input_timing);
     let alerts = alerts::alerts(&mut v, &raw.alerts);
+    let (fleet, fleet_issues) = super::fleet::fleet(&raw.fleet);
+    for (path, message) in fleet_issues {
+        v.issue(path, message);
+    }
 
     if v.issues.is_empty() {
         Ok(MachineConfig {
@@ -79,6 +83,7 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             input_timing,
             sim,
             alerts,
+            fleet,
         })
     } else {
         Err(v.issues)

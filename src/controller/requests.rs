@@ -83,8 +83,16 @@ pub struct Applied {
 /// never half applied.
 #[derive(Debug)]
 pub enum Request {
-    /// An operator event for the vend core (restock, reset or disable a column).
+    /// An event for the vend core (the script's restock, tests).
     Event(Event),
+    /// An operator's change for the vend core (restock, reset or disable a column), booked
+    /// with who asked.
+    Operator {
+        /// The change.
+        event: Event,
+        /// Who asks (for the journal): `api from 10.0.0.5`, `fleet`.
+        source: String,
+    },
     /// Change a column's product, price or low-stock level while the machine runs.
     EditColumn {
         /// The column.
@@ -123,6 +131,8 @@ pub enum Request {
     RollbackSurprises {
         /// The version.
         version: i64,
+        /// Who asks (for the journal).
+        source: String,
         /// The answer.
         reply: oneshot::Sender<Result<Applied, ConfigRejection>>,
     },
@@ -158,6 +168,8 @@ pub enum Request {
     PauseSurprises {
         /// True to pause.
         paused: bool,
+        /// Who asks (for the journal).
+        source: String,
     },
     /// A customer's answer to "how was it?".
     Feedback {
@@ -214,6 +226,12 @@ impl Controller {
         self.sync_local_time(now);
         match request {
             Request::Event(event) => return self.feed(now, event),
+            Request::Operator { event, source } => {
+                self.journal.set_acting(Some(source));
+                let fed = self.feed(now, event);
+                self.journal.set_acting(None);
+                return fed;
+            }
             request @ (Request::Gift { .. } | Request::CancelGift { .. }) => {
                 self.on_gift_request(request)?;
             }
@@ -245,8 +263,12 @@ impl Controller {
                     .and_then(|t| self.apply_surprises_text(&t, BodyFormat::Toml, &source, true));
                 let _ = reply.send(result);
             }
-            Request::RollbackSurprises { version, reply } => {
-                let _ = reply.send(self.rollback_surprises(version));
+            Request::RollbackSurprises {
+                version,
+                source,
+                reply,
+            } => {
+                let _ = reply.send(self.rollback_surprises(version, &source));
             }
             Request::CurrentSurprises { reply } => {
                 let _ = reply.send((
@@ -261,7 +283,7 @@ impl Controller {
                         .map_err(|e| e.to_string()),
                 );
             }
-            Request::PauseSurprises { paused } => self.pause_surprises(paused)?,
+            Request::PauseSurprises { paused, source } => self.pause_surprises(paused, &source)?,
             Request::Feedback { happy, reply } => {
                 let answer = self.feedback(happy)?;
                 let _ = reply.send(answer);
@@ -309,12 +331,16 @@ impl Controller {
     }
 
     /// Put an earlier surprise config version back in force (written to the file too).
-    fn rollback_surprises(&mut self, version: i64) -> Result<Applied, ConfigRejection> {
+    fn rollback_surprises(
+        &mut self,
+        version: i64,
+        source: &str,
+    ) -> Result<Applied, ConfigRejection> {
         match self.journal.config_text(SURPRISES_FILE, version) {
             Ok(Some(text)) => self.apply_surprises_text(
                 &text,
                 BodyFormat::Toml,
-                &format!("rollback to version {version}"),
+                &format!("rollback to version {version} ({source})"),
                 true,
             ),
             Ok(None) => Err(ConfigRejection::NoSuchVersion { version }),
@@ -326,7 +352,7 @@ impl Controller {
 
     /// Pause or resume every surprise. Recorded first: an operator action the books cannot
     /// hold is not taken.
-    fn pause_surprises(&mut self, paused: bool) -> Result<(), ControllerError> {
+    fn pause_surprises(&mut self, paused: bool, source: &str) -> Result<(), ControllerError> {
         if self.core.surprises().paused() == paused {
             return Ok(());
         }
@@ -335,7 +361,7 @@ impl Controller {
         } else {
             "surprises_resumed"
         };
-        match self.journal.record_event(self.local, kind, "operator") {
+        match self.journal.record_event(self.local, kind, source) {
             Ok(()) => self.core.surprises_mut().set_paused(paused),
             Err(e) if e.is_storage_full() => tracing::warn!("surprises not {kind}: {e}"),
             Err(e) => return Err(e.into()),

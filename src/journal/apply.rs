@@ -78,11 +78,13 @@ fn take_stock(tx: &Connection, at: i64, column: ColumnId) -> rusqlite::Result<us
 
 /// Write one notice of a step into the tables, inside the step's transaction. Each concern has
 /// its own function; this match only says which.
+/// `by` names who asked for an operator's change (a column restocked, reset or disabled).
 pub(super) fn apply(
     tx: &Connection,
     at: i64,
     notice: &Notice,
     open: &mut Open,
+    by: Option<&str>,
 ) -> Result<(), JournalError> {
     match notice {
         Notice::CreditIn { .. }
@@ -106,7 +108,7 @@ pub(super) fn apply(
         Notice::ColumnFaulted { .. }
         | Notice::ColumnReset { .. }
         | Notice::ColumnDisabled { .. }
-        | Notice::Restocked { .. } => column(tx, at, notice),
+        | Notice::Restocked { .. } => column(tx, at, notice, by),
         Notice::SensorFault { .. }
         | Notice::UnexpectedDrop { .. }
         | Notice::Door { .. }
@@ -354,8 +356,13 @@ fn recovery(
     Ok(())
 }
 
-/// Column states and stock set by faults and the operator.
-fn column(tx: &Connection, at: i64, notice: &Notice) -> Result<(), JournalError> {
+/// Column states and stock set by faults and the operator (`by`: who asked).
+fn column(tx: &Connection, at: i64, notice: &Notice, by: Option<&str>) -> Result<(), JournalError> {
+    let said = |what: String| match by {
+        Some(who) if what.is_empty() => format!("by {who}"),
+        Some(who) => format!("{what} by {who}"),
+        None => what,
+    };
     match notice {
         Notice::ColumnFaulted { column, reason } => {
             let why = reason_text(*reason);
@@ -369,7 +376,15 @@ fn column(tx: &Connection, at: i64, notice: &Notice) -> Result<(), JournalError>
             )?;
         }
         Notice::ColumnReset { column } => {
-            set_status(tx, at, *column, ColumnStatus::InService, "column_reset", "")?;
+            let detail = said(String::new());
+            set_status(
+                tx,
+                at,
+                *column,
+                ColumnStatus::InService,
+                "column_reset",
+                &detail,
+            )?;
         }
         Notice::ColumnDisabled { column } => {
             set_status(
@@ -378,7 +393,7 @@ fn column(tx: &Connection, at: i64, notice: &Notice) -> Result<(), JournalError>
                 *column,
                 ColumnStatus::Disabled,
                 "column_disabled",
-                "",
+                &said(String::new()),
             )?;
         }
         Notice::Restocked { column, stock } => {
@@ -392,7 +407,7 @@ fn column(tx: &Connection, at: i64, notice: &Notice) -> Result<(), JournalError>
                 at,
                 "restock",
                 Some(col_no(*column)),
-                &format!("stock {stock}"),
+                &said(format!("stock {stock}")),
             )?;
         }
         _ => {}

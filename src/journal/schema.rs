@@ -101,4 +101,16 @@ CREATE INDEX events_by_time ON events (at);
 CREATE INDEX feedback_by_time ON feedback (at);
 "#,
     ),
+    // The fleet link's outbox: one JSON object per record, written by triggers in the same
+    // transaction as the record, deleted once the broker has it. AUTOINCREMENT: a sequence
+    // number is never given twice, even after the rows before it are gone. Not sealed: it is a
+    // queue of copies, not books.
+    Step::Sql(
+        r#"
+CREATE TABLE outbox (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    payload TEXT NOT NULL
+);
+"#,
+    ),
 ];

@@ -97,6 +97,8 @@ impl Journal {
             disk,
             limits,
             lock: None,
+            outbox: false,
+            acting: None,
         }
     }
 

@@ -114,11 +114,11 @@ pub(super) async fn rollback(
             format!("`{version}` is not a version number"),
         )
     })?;
-    applied(ask(&state, |reply| Request::RollbackSurprises {
-        version,
-        reply,
-    }))
-    .await
+    let source = format!("api from {}", peer.ip());
+    let applied = state.actions.rollback(version, &source).await?;
+    Ok(Json(
+        json!({ "version": applied.version, "changed": applied.changed }),
+    ))
 }
 
 /// What a surprise policy would do on this machine's recent traffic, before it is saved.

@@ -17,7 +17,6 @@ use crate::config::ColumnEdit;
 use crate::controller::{ColumnView, PeriodError, Request, Status};
 use crate::journal::{Bucket, PeriodQuery};
 use crate::localtime::parse_bound;
-use crate::vend::{ColumnId, ColumnStatus, Event};
 
 use super::*;
 
@@ -37,7 +36,7 @@ pub(super) async fn pause(
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
     authorize(&state, &headers, peer)?;
-    set_paused(&state, true).await
+    set_paused(&state, true, peer).await
 }
 
 pub(super) async fn resume(
@@ -46,56 +45,19 @@ pub(super) async fn resume(
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
     authorize(&state, &headers, peer)?;
-    set_paused(&state, false).await
+    set_paused(&state, false, peer).await
 }
 
 /// Pause or resume surprises and answer, once applied, with the state now in force; 503 when
 /// the books could not record it (a full disk), so nothing changed.
-async fn set_paused(state: &ApiState, paused: bool) -> ApiResult<Json<serde_json::Value>> {
-    tell(state, Request::PauseSurprises { paused }).await?;
-    let now = state.status.borrow().surprises_paused;
-    if now != paused {
-        return Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not applied: the books could not record it (is the disk full?)",
-        ));
-    }
+async fn set_paused(
+    state: &ApiState,
+    paused: bool,
+    peer: SocketAddr,
+) -> ApiResult<Json<serde_json::Value>> {
+    let source = format!("api from {}", peer.ip());
+    let now = state.actions.set_paused(paused, &source).await?;
     Ok(Json(serde_json::json!({ "surprises_paused": now })))
-}
-
-/// A column number from a URL, or 404 saying how many columns there are.
-fn column_number(state: &ApiState, text: &str) -> ApiResult<ColumnId> {
-    let count = state.machine.columns.len();
-    text.parse::<usize>()
-        .ok()
-        .filter(|n| (1..=count).contains(n))
-        .and_then(ColumnId::from_number)
-        .ok_or_else(|| {
-            error(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "there is no column {} (this machine has {count})",
-                    text.chars().take(20).collect::<String>()
-                ),
-            )
-        })
-}
-
-/// The column as the status shows it now, or 503 when the machine is not selling.
-fn column_view(state: &ApiState, column: ColumnId) -> ApiResult<ColumnView> {
-    state
-        .status
-        .borrow()
-        .columns
-        .iter()
-        .find(|c| c.column == column)
-        .cloned()
-        .ok_or_else(|| {
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the machine is not selling",
-            )
-        })
 }
 
 /// The body of a restock: `{"count": N}`, the items loaded; none fills the column.
@@ -103,32 +65,6 @@ fn column_view(state: &ApiState, column: ColumnId) -> ApiResult<ColumnView> {
 #[serde(deny_unknown_fields)]
 struct Restock {
     count: u32,
-}
-
-/// How many items a restock loads into `column`: the count asked for (refused when it would
-/// overfill the column), or what fills it.
-fn restock_count(view: &ColumnView, capacity: u32, body: &[u8]) -> ApiResult<u32> {
-    let room = capacity.saturating_sub(view.stock);
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(room);
-    }
-    let Restock { count } = serde_json::from_slice(body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("the body must be {{\"count\": N}}, the items loaded: {e}"),
-        )
-    })?;
-    if count == 0 || count > room {
-        return Err(error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "count: {count} will not fit: column {} holds {} of {capacity}, so 1 to {room} \
-                 more fit",
-                view.column, view.stock
-            ),
-        ));
-    }
-    Ok(count)
 }
 
 pub(super) async fn column_action(
@@ -139,55 +75,23 @@ pub(super) async fn column_action(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ColumnView>> {
     authorize(&state, &headers, peer)?;
-    let column = column_number(&state, &column)?;
-    let capacity = state.machine.columns[column.index()].capacity;
-    let before = column_view(&state, column)?;
-    let (event, load) = match action.as_str() {
-        "restock" => {
-            let count = restock_count(&before, capacity, &body)?;
-            (Event::Load { column, count }, count)
-        }
-        "enable" | "reset" => (Event::ResetColumn { column }, 0),
-        "disable" => (Event::DisableColumn { column }, 0),
-        other => {
-            return Err(error(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "unknown column action `{}` (restock, enable, disable)",
-                    other.chars().take(20).collect::<String>()
-                ),
-            ))
-        }
+    let column = state.actions.column(&column)?;
+    let count = if action == "restock" && !body.iter().all(u8::is_ascii_whitespace) {
+        let Restock { count } = serde_json::from_slice(&body).map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("the body must be {{\"count\": N}}, the items loaded: {e}"),
+            )
+        })?;
+        Some(count)
+    } else {
+        None
     };
-    tell(&state, Request::Event(event)).await?;
-    // The answer is the column as it is now; an action the machine could not carry out (the
-    // books full, the machine out of service) is a conflict that says what stands instead.
-    let view = column_view(&state, column)?;
-    let applied = match event {
-        Event::Load { .. } => view.stock == before.stock + load,
-        Event::ResetColumn { .. } => view.status == ColumnStatus::InService,
-        _ => view.status == ColumnStatus::Disabled,
-    };
-    if !applied {
-        let why = state
-            .status
-            .borrow()
-            .out_of_service
-            .clone()
-            .unwrap_or_else(|| "the machine refused it".into());
-        return Err(ApiError(
-            StatusCode::CONFLICT,
-            serde_json::json!({
-                "error": format!("column {column} could not be changed: {why}"),
-                "column": view,
-            }),
-        ));
-    }
-    // On the simulator the operator's hands are virtual: the items go into the simulated
-    // column too, or it would run dry while the books say it is full.
-    if let (Event::Load { .. }, Some(sim)) = (event, &state.sim) {
-        let _ = sim.load(column.number(), load);
-    }
+    let source = format!("api from {}", peer.ip());
+    let view = state
+        .actions
+        .column_action(column, &action, count, &source)
+        .await?;
     Ok(Json(view))
 }
 
@@ -201,35 +105,12 @@ pub(super) async fn edit_column(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ColumnView>> {
     authorize(&state, &headers, peer)?;
-    let column = column_number(&state, &column)?;
-    let edit: ColumnEdit = serde_json::from_slice(&body).map_err(|e| {
-        let mut message = format!("not a column change: {e}");
-        if message.contains("unknown field") {
-            message.push_str(
-                " (pins and the number of columns change only in machine.toml, with a restart)",
-            );
-        }
-        error(StatusCode::BAD_REQUEST, message)
-    })?;
-    let (reply, answer) = oneshot::channel();
+    let column = state.actions.column(&column)?;
+    let edit = ColumnEdit::from_json(&body).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
     let source = format!("api from {}", peer.ip());
-    tell(
-        &state,
-        Request::EditColumn {
-            column,
-            edit,
-            source,
-            reply,
-        },
-    )
-    .await?;
-    answer.await.map_err(|_| {
-        error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the controller has stopped",
-        )
-    })??;
-    Ok(Json(column_view(&state, column)?))
+    Ok(Json(
+        state.actions.edit_column(column, edit, &source).await?,
+    ))
 }
 
 /// A period in a URL: `from` and `to` (dates, local times or RFC 3339), or `period` (`today`,

@@ -11,6 +11,7 @@
 //! customer pages and read-only status are served, and the server refuses to listen anywhere but
 //! on loopback.
 
+pub mod actions;
 mod auth;
 mod config_api;
 mod gift_api;
@@ -33,7 +34,6 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use happiness_hardware::sim::SimHandle;
 use serde_json::json;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{broadcast, oneshot, watch as tokio_watch};
 
 use crate::config::MachineConfig;
@@ -52,7 +52,6 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// What the HTTP handlers share.
 #[derive(Clone)]
 pub struct ApiState {
-    requests: UnboundedSender<Request>,
     status: tokio_watch::Receiver<Status>,
     events: broadcast::Sender<TraceRecord>,
     sim: Option<SimHandle>,
@@ -62,6 +61,8 @@ pub struct ApiState {
     machine: Arc<MachineConfig>,
     /// Host names the console answers to besides IP addresses and `localhost`.
     host_names: Arc<Vec<String>>,
+    /// The operator's actions, shared with the fleet link.
+    actions: actions::Actions,
 }
 
 impl ApiState {
@@ -74,7 +75,6 @@ impl ApiState {
         host_names: Vec<String>,
     ) -> Self {
         ApiState {
-            requests: kiosk.requests(),
             status: kiosk.status.clone(),
             events,
             sim: kiosk.sim.clone(),
@@ -83,6 +83,12 @@ impl ApiState {
             limiter: Arc::new(Mutex::new(Limiter::default())),
             machine: Arc::clone(&kiosk.config),
             host_names: Arc::new(host_names),
+            actions: actions::Actions::new(
+                kiosk.requests(),
+                kiosk.status.clone(),
+                Arc::clone(&kiosk.config),
+                kiosk.sim.clone(),
+            ),
         }
     }
 }
@@ -112,6 +118,21 @@ impl From<ConfigRejection> for ApiError {
     }
 }
 
+impl From<actions::ActionError> for ApiError {
+    fn from(e: actions::ActionError) -> Self {
+        use actions::ActionError as E;
+        let code = match &e {
+            E::BadRequest(_) => StatusCode::BAD_REQUEST,
+            E::NotFound(_) => StatusCode::NOT_FOUND,
+            E::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            E::Conflict { .. } => StatusCode::CONFLICT,
+            E::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            E::Config(r) => return ApiError::from(r.clone()),
+        };
+        ApiError(code, e.to_json())
+    }
+}
+
 type ApiResult<T> = Result<T, ApiError>;
 
 /// A button number from a URL, or 400 quoting (the start of) what was sent instead.
@@ -131,25 +152,13 @@ async fn ask<T>(
     state: &ApiState,
     make: impl FnOnce(oneshot::Sender<T>) -> Request,
 ) -> ApiResult<T> {
-    let (tx, rx) = oneshot::channel();
-    state.requests.send(make(tx)).map_err(|_| {
-        error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the controller has stopped",
-        )
-    })?;
-    rx.await.map_err(|_| {
-        error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the controller has stopped",
-        )
-    })
+    Ok(state.actions.ask(make).await?)
 }
 
 /// Hand the controller a request and answer once it is carried out and the status shows it, so
 /// that a client reading the status next never sees the world from before its own action.
 async fn tell(state: &ApiState, request: Request) -> ApiResult<()> {
-    ask(state, |reply| Request::Then(Box::new(request), reply)).await
+    Ok(state.actions.tell(request).await?)
 }
 
 /// The router for the whole console.
