@@ -148,6 +148,7 @@ fn latency(journal: JournalLocation, presses: u64) -> (f64, f64, f64, f64) {
                 surprises_text: String::new(),
                 metrics: Some(Arc::clone(&metrics)),
                 journal_options: Default::default(),
+                outbox: false,
             };
             let kiosk = Kiosk::start(setup, Backend::Sim, sink).expect("kiosk");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

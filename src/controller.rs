@@ -177,6 +177,8 @@ pub struct Controller {
     vends_finished: u64,
     /// Until the books have passed their checks: what waits for them.
     starting: Option<startup::Starting>,
+    /// Today's sales and surprises.
+    today: today::Today,
 }
 
 impl Controller {
@@ -399,6 +401,7 @@ impl Controller {
         {
             self.last_sale = Some(self.local);
         }
+        self.count_today(&cmds);
         if let Some(cause) = cause {
             self.record(at, cause);
         }
@@ -573,6 +576,7 @@ mod requests;
 mod startup;
 mod status;
 mod stop;
+mod today;
 mod trace_sink;
 
 pub(crate) use config_files::rejection as config_rejection;
@@ -581,4 +585,5 @@ pub use gifts::{GiftRefusal, GiftWaiting};
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, PeriodError, Request};
 pub use startup::OnOpen;
 pub use status::{ColumnView, Status};
+pub use today::Today;
 pub use trace_sink::TraceSink;

@@ -420,6 +420,17 @@ impl Journal {
         Ok(out)
     }
 
+    /// When the last paid item was delivered, if ever.
+    pub fn last_sale(&self) -> Result<Option<LocalTime>, JournalError> {
+        let at: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT max(ended_at) FROM vends WHERE kind = 'paid' AND outcome = 'delivered'",
+            )?
+            .query_row([], |r| r.get(0))?;
+        Ok(at.map(LocalTime::from_secs))
+    }
+
     /// Vends with an intent and no outcome.
     pub fn open_vends(&self) -> Result<u64, JournalError> {
         let n: i64 = self

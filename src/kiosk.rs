@@ -45,6 +45,8 @@ pub struct KioskConfig {
     pub metrics: Option<Arc<Metrics>>,
     /// How a journal on disk is opened (new books, free-space rules).
     pub journal_options: OpenOptions,
+    /// Copy every record into the journal's outbox for the fleet link.
+    pub outbox: bool,
 }
 
 /// Where the journal lives.
@@ -70,6 +72,7 @@ impl KioskConfig {
             surprises_text: String::new(),
             metrics: None,
             journal_options: OpenOptions::default(),
+            outbox: false,
         }
     }
 }
@@ -158,10 +161,13 @@ impl Kiosk {
         let clock = Clock::start();
         // Opening is quick whatever the history: the checks that grow with it run below, after
         // the kiosk is ready, and selling waits for them.
-        let journal = match &setup.journal {
+        let mut journal = match &setup.journal {
             JournalLocation::Memory => Journal::open_in_memory()?,
             JournalLocation::Dir(dir) => Journal::open_dir_with(dir, &setup.journal_options)?,
         };
+        if setup.outbox {
+            journal.enable_outbox()?;
+        }
 
         let dispatch = Dispatch::new();
         let hardware = open_backend(backend, &config, setup.seed, &clock, &dispatch)?;

@@ -17,6 +17,7 @@
 //! - [`script`]: the line commands (`press 1`, `coin 200`, ...) that drive a simulated kiosk;
 //! - [`trace`]: the stream of what the machine saw and did, as text or JSON lines;
 //! - [`journal`]: the SQLite books, two-phase vend records and recovery;
+//! - [`fleet`]: many kiosks and one operator over an MQTT broker (state, events, commands);
 //! - [`torture`]: the seeded whole-machine simulation and fault campaign.
 //!
 //! Pins, drivers and the simulator's physics live in the `happiness-hardware` crate.
@@ -25,6 +26,7 @@ pub mod alerts;
 pub mod config;
 pub mod controller;
 pub mod display;
+pub mod fleet;
 pub mod i18n;
 pub mod journal;
 pub mod kiosk;

@@ -39,6 +39,10 @@ enum Cmd {
     /// Fault campaign: the whole machine in virtual time, one seed per run, invariants checked
     /// after every step. Exits non-zero on any violation.
     Torture(TortureArgs),
+    /// The fleet over MQTT: every machine's state in one table (live at a terminal), commands
+    /// to one machine (`send`), a surprise config to many (`push-surprises`), and the fleet
+    /// page (`serve`).
+    Fleet(cli::fleet::FleetArgs),
     /// The books: sales, refunds, surprises, faults, interrupted vends, and the money balance.
     Report {
         /// Directory holding journal.db (default: /var/lib/happiness, else
@@ -111,6 +115,16 @@ fn main() -> ExitCode {
                 cli::report::report(&dir, json, &currency, &campaigns)
             }
         }
+        Cmd::Fleet(args) => match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(cli::fleet::fleet(args)),
+            Err(e) => {
+                eprintln!("error: cannot start the runtime: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Cmd::Run(args) => {
             // One thread runs the controller and everything around it: no hand-offs between
             // worker threads on the path from a button to a motor, and nothing to wake when idle.

@@ -7,6 +7,7 @@ use happiness::config::{MachineConfig, MACHINE_FILE};
 use happiness::surprise::SurpriseConfig;
 
 pub mod check;
+pub mod fleet;
 pub mod report;
 pub mod run;
 pub mod simulate;

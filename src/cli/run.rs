@@ -9,10 +9,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::ValueEnum;
+use happiness::config::{BrokerUrl, FleetConfig, FleetParts, MachineId};
 use happiness::controller::{LocalClock, TraceSink};
+use happiness::fleet::mqtt::CredentialFiles;
+use happiness::fleet::{Credentials, FleetLink};
 use happiness::journal::{OpenOptions, StorageLimits};
 use happiness::kiosk::{is_raspberry_pi, Backend, JournalLocation, Kiosk, KioskConfig};
 use happiness::metrics::Metrics;
+use happiness::operator::actions::Actions;
 use happiness::operator::{self, Console, Token};
 use happiness::script::{self, Outcome};
 use happiness::surprise::config::SURPRISES_FILE;
@@ -90,6 +94,13 @@ pub struct RunArgs {
     /// disk fills up (bytes, or with KiB, MiB or GiB).
     #[arg(long, default_value = "4MiB", value_parser = parse_size)]
     reserve: u64,
+    /// The fleet's MQTT broker, `mqtt://host:port` or `mqtts://host:port` (wins over
+    /// `[fleet] broker` in machine.toml). Without either, the machine is in no fleet.
+    #[arg(long, value_name = "URL")]
+    mqtt: Option<String>,
+    /// This machine's id in the fleet (wins over `[fleet] id`).
+    #[arg(long, value_name = "ID")]
+    machine_id: Option<String>,
 }
 
 /// Exit code of `run` when the books need an operator (damaged, altered, emptied or missing):
@@ -124,6 +135,7 @@ struct Plan {
     backend: Backend,
     setup: KioskConfig,
     events: Option<EventsFormat>,
+    fleet: Option<(FleetConfig, Credentials)>,
 }
 
 /// The names the console answers to: those given, and this machine's host name (plain and
@@ -197,6 +209,13 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
     if let JournalLocation::Dir(dir) = &journal {
         tracing::info!(dir = %dir.display(), "journal");
     }
+    let fleet = fleet_link(
+        &machine,
+        args.mqtt.as_deref(),
+        args.machine_id.as_deref(),
+        &dir,
+    )
+    .map_err(|e| refuse(format!("error: {e}")))?;
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
     let setup = KioskConfig {
         machine: Arc::new(machine),
@@ -215,6 +234,7 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
                 reserve: args.reserve,
             },
         },
+        outbox: fleet.is_some(),
     };
     Ok(Plan {
         host_names: host_names(args.host_names),
@@ -224,7 +244,46 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
         backend,
         setup,
         events: args.events,
+        fleet,
     })
+}
+
+/// The fleet link from `[fleet]` and the flags (which win), with its credentials read; none
+/// when neither names a broker.
+fn fleet_link(
+    machine: &happiness::config::MachineConfig,
+    mqtt: Option<&str>,
+    machine_id: Option<&str>,
+    dir: &std::path::Path,
+) -> Result<Option<(FleetConfig, Credentials)>, String> {
+    let broker = mqtt
+        .map(BrokerUrl::parse)
+        .transpose()
+        .map_err(|e| format!("--mqtt: {e}"))?;
+    let id = machine_id
+        .map(MachineId::parse)
+        .transpose()
+        .map_err(|e| format!("--machine-id: {e}"))?;
+    let Some(config) = FleetParts::resolve(machine.fleet.as_ref(), broker, id)? else {
+        return Ok(None);
+    };
+    let credentials = CredentialFiles::of(&config)
+        .load(&config.broker, dir)
+        .map_err(|e| format!("[fleet]: {e}"))?;
+    Ok(Some((config, credentials)))
+}
+
+/// Start the fleet link, if the machine is in a fleet.
+fn start_fleet(kiosk: &Kiosk, fleet: Option<(FleetConfig, Credentials)>) -> Option<FleetLink> {
+    let (config, credentials) = fleet?;
+    tracing::info!(id = %config.id, broker = %config.broker, "fleet link starting");
+    let actions = Actions::new(
+        kiosk.requests(),
+        kiosk.status.clone(),
+        Arc::clone(&kiosk.config),
+        kiosk.sim.clone(),
+    );
+    Some(FleetLink::start(config, credentials, actions))
 }
 
 /// Run the kiosk until the script ends (on the simulator), a signal, or the controller stops.
@@ -258,6 +317,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    let fleet = start_fleet(&kiosk, plan.fleet);
     // The display, the pages and the API answer now, whatever the books' size: the checks that
     // grow with it are still running, and selling waits for them.
     kiosk.announce();
@@ -293,6 +353,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let failed = follow_script(&kiosk, &config.name, prompt, shutdown).await;
 
+    // The fleet hears that the machine goes (its state turns offline) while it still can.
+    if let Some(link) = fleet {
+        link.stop().await;
+    }
     // Stopping switches every motor off first and inhibits the coin acceptor; nothing after that
     // may keep the process alive.
     let stopping = async {

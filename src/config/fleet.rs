@@ -1,5 +1,5 @@
 //! `[fleet]` in `machine.toml`: the broker this machine reports to and takes commands from, and
-//! the name it goes by there. Plain data and its checks; the link itself is `crate::fleet`'s.
+//! the name it goes by there. Plain data and its checks; the link itself is the fleet module's.
 
 use std::fmt;
 use std::path::PathBuf;

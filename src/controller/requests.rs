@@ -8,8 +8,8 @@ use super::config_files::{patch_policy, whole_config};
 use super::{Controller, ControllerError, GiftRefusal, GiftWaiting};
 use crate::config::ColumnEdit;
 use crate::journal::{
-    BooksCheck, BooksReport, BudgetRule, ConfigVersion, Journal, JournalError, Period, PeriodBooks,
-    PeriodQuery, SaleLine,
+    BooksCheck, BooksReport, BudgetRule, ConfigVersion, Journal, JournalError, OutboxBacklog,
+    OutboxEntry, Period, PeriodBooks, PeriodQuery, SaleLine,
 };
 use crate::surprise::config::SURPRISES_FILE;
 use crate::vend::{ColumnId, Event};
@@ -199,6 +199,20 @@ pub enum Request {
     },
     /// The config files changed on disk (or SIGHUP): reload what changed.
     ReloadFromDisk,
+    /// Copies of records waiting for the fleet's broker, after a sequence number.
+    Outbox {
+        /// Only those after this (0: from the first).
+        after: u64,
+        /// At most this many.
+        limit: usize,
+        /// The answer: the copies, and how many wait in all.
+        reply: oneshot::Sender<Result<(Vec<OutboxEntry>, OutboxBacklog), String>>,
+    },
+    /// The broker has every copy up to `upto`: they may go.
+    OutboxDelivered {
+        /// The last sequence number the broker acknowledged, with all before it.
+        upto: u64,
+    },
     /// Carry out the request, publish the status it leads to, then answer: whoever waits for the
     /// answer reads a status that already shows the request's effect.
     Then(Box<Request>, oneshot::Sender<()>),
@@ -300,6 +314,24 @@ impl Controller {
                 let _ = reply.send(self.over_period(&query, Journal::sales_lines));
             }
             Request::ReloadFromDisk => self.reload_from_disk(),
+            Request::Outbox {
+                after,
+                limit,
+                reply,
+            } => {
+                let read = self
+                    .journal
+                    .outbox_after(after, limit)
+                    .and_then(|entries| Ok((entries, self.journal.outbox_backlog()?)));
+                let _ = reply.send(read.map_err(|e| e.to_string()));
+            }
+            Request::OutboxDelivered { upto } => {
+                // Copies the broker has are only a queue's: on a full disk they stay until
+                // there is room, and nothing is lost either way.
+                if let Err(e) = self.journal.outbox_delivered(upto) {
+                    tracing::warn!("delivered fleet events not yet cleared from the outbox: {e}");
+                }
+            }
             Request::OpenBooks { checked } => self.open_books(checked)?,
             Request::Announce => self.announce(),
             Request::Then(request, reply) => {
@@ -322,7 +354,7 @@ impl Controller {
     }
 
     /// The surprise budget rule in force, for measuring spend against it.
-    fn budget_rule(&self) -> BudgetRule {
+    pub(super) fn budget_rule(&self) -> BudgetRule {
         let policy = &self.core.surprises().config().policy;
         BudgetRule {
             percent: policy.budget_percent,

@@ -99,6 +99,7 @@ impl Controller {
             last_sale: None,
             feedback_open: false,
             vends_finished: 0,
+            today: super::Today::default(),
             starting: Some(Starting {
                 inputs: Vec::new(),
                 requests: Vec::new(),
@@ -210,6 +211,7 @@ impl Controller {
             self.local_clock.utc_offset(),
         );
         self.refresh_campaigns();
+        self.load_today();
         if let Some(OnOpen(hook)) = &starting.on_open {
             hook(recovery);
         }

@@ -96,6 +96,8 @@ pub struct Status {
     pub campaigns: Vec<crate::surprise::CampaignReport>,
     /// Failures made right since start: offers, free items and their value.
     pub recovery: crate::surprise::RecoveryTotals,
+    /// Today's paid sales, surprises and their cost, and the last sale.
+    pub today: super::Today,
 }
 
 impl Status {
@@ -135,6 +137,7 @@ impl Status {
             catalogue: Vec::new(),
             campaigns: Vec::new(),
             recovery: crate::surprise::RecoveryTotals::default(),
+            today: super::Today::default(),
         }
     }
 }
@@ -220,6 +223,7 @@ impl Controller {
                 .collect(),
             campaigns: self.core.surprises().campaign_reports(self.local),
             recovery: self.core.surprises().recovery_totals(),
+            today: self.today.clone(),
             odds: (self.core.surprises_held().is_none() && self.core.offer().is_none())
                 .then(|| self.core.surprises().odds(self.local))
                 .flatten(),

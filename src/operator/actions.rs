@@ -106,6 +106,16 @@ impl Actions {
         self.status.borrow().clone()
     }
 
+    /// The status as it changes.
+    pub fn status_channel(&self) -> watch::Receiver<Status> {
+        self.status.clone()
+    }
+
+    /// Hand the controller a request that needs no answer.
+    pub fn send(&self, request: Request) -> Result<(), ActionError> {
+        self.requests.send(request).map_err(|_| stopped())
+    }
+
     /// Ask the controller and wait for its answer.
     pub async fn ask<T>(
         &self,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap, StatusCode};
@@ -118,7 +119,7 @@ impl Token {
 
 /// Counts failed authentications per address.
 #[derive(Debug, Default)]
-pub(super) struct Limiter {
+pub struct Limiter {
     failures: HashMap<IpAddr, (u32, Instant)>,
 }
 
@@ -153,48 +154,93 @@ impl Limiter {
     }
 }
 
-/// Checks the bearer token. Operator reads and writes need it; without a configured token they
-/// are refused outright.
+/// Who may use an operator's pages and API: the token, if there is one, and the limit on wrong
+/// tokens per address. The kiosk's console and the fleet page share these rules.
+#[derive(Clone, Default)]
+pub struct Gate {
+    token: Option<Token>,
+    limiter: Arc<Mutex<Limiter>>,
+}
+
+impl Gate {
+    /// The rules for `token` (none: operator data is refused, and reads are public, which only
+    /// a server on loopback may allow).
+    pub fn new(token: Option<Token>) -> Gate {
+        Gate {
+            token,
+            limiter: Arc::default(),
+        }
+    }
+
+    /// Whether there is a token.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// Checks the bearer token. Operator reads and writes need it; without a configured token
+    /// they are refused outright.
+    pub fn check(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<(), (StatusCode, String)> {
+        let Some(token) = &self.token else {
+            return Err((
+                StatusCode::FORBIDDEN,
+                "the operator API is off: start with HAPPINESS_TOKEN set (or --token-file)".into(),
+            ));
+        };
+        let offered = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        // No token is not a failed login (a page polling before anyone typed the token, or any
+        // page on the network): it neither counts nor is refused for other people's failures.
+        let Some(offered) = offered else {
+            return Err((
+                StatusCode::UNAUTHORIZED,
+                "missing token: send `Authorization: Bearer <token>`".into(),
+            ));
+        };
+        let ip = peer.ip();
+        let mut limiter = self
+            .limiter
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The correct token always gets in (operators behind one SSH tunnel share an address),
+        // and clears the address's count; the limit slows the guessing of wrong ones.
+        if token.matches(offered) {
+            limiter.succeed(ip);
+            return Ok(());
+        }
+        if limiter.blocked(ip) {
+            return Err((
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many wrong tokens from this address: wait a minute".into(),
+            ));
+        }
+        limiter.fail(ip);
+        Err((StatusCode::UNAUTHORIZED, "wrong token".into()))
+    }
+
+    /// Reads of status are public only when there is no token (and then the server is on
+    /// loopback only).
+    pub fn check_read(
+        &self,
+        headers: &HeaderMap,
+        peer: SocketAddr,
+    ) -> Result<(), (StatusCode, String)> {
+        if self.token.is_none() {
+            return Ok(());
+        }
+        self.check(headers, peer)
+    }
+}
+
+/// Checks the bearer token for the console's operator API.
 pub(super) fn authorize(state: &ApiState, headers: &HeaderMap, peer: SocketAddr) -> ApiResult<()> {
-    let Some(token) = &state.token else {
-        return Err(error(
-            StatusCode::FORBIDDEN,
-            "the operator API is off: start the kiosk with HAPPINESS_TOKEN set (or --token-file)",
-        ));
-    };
-    let offered = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    // No token is not a failed login (a page polling before anyone typed the token, or any page
-    // on the network): it neither counts nor is refused for other people's failures.
-    let Some(offered) = offered else {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "missing token: send `Authorization: Bearer <token>`",
-        ));
-    };
-    let ip = peer.ip();
-    let mut limiter = state
-        .limiter
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    // The correct token always gets in (operators behind one SSH tunnel share an address), and
-    // clears the address's count; the limit slows the guessing of wrong ones.
-    if token.matches(offered) {
-        limiter.succeed(ip);
-        return Ok(());
-    }
-    if limiter.blocked(ip) {
-        return Err(error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many wrong tokens from this address: wait a minute",
-        ));
-    }
-    limiter.fail(ip);
-    Err(error(StatusCode::UNAUTHORIZED, "wrong token"))
+    state
+        .gate
+        .check(headers, peer)
+        .map_err(|(code, message)| error(code, message))
 }
 
 /// Status is public only when there is no token (and then the server is on loopback only).
@@ -203,8 +249,8 @@ pub(super) fn authorize_status(
     headers: &HeaderMap,
     peer: SocketAddr,
 ) -> ApiResult<()> {
-    if state.token.is_none() {
-        return Ok(());
-    }
-    authorize(state, headers, peer)
+    state
+        .gate
+        .check_read(headers, peer)
+        .map_err(|(code, message)| error(code, message))
 }

@@ -18,13 +18,13 @@ const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Check the request's `Host` and (for a change) `Origin`, then add the security headers.
-pub(super) async fn guard(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(hosts): State<Hosts>, request: Request, next: Next) -> Response {
     let host = host_of(request.headers());
-    if !host.as_deref().is_some_and(|h| state.host_allowed(h)) {
+    if !host.as_deref().is_some_and(|h| hosts.allowed(h)) {
         return error(
             StatusCode::MISDIRECTED_REQUEST,
             format!(
-                "this kiosk does not answer to the host name `{}`: use its address, or start it \
+                "this server does not answer to the host name `{}`: use its address, or start it \
                  with --host-name",
                 host.unwrap_or_default()
             ),
@@ -93,11 +93,20 @@ fn same_origin(headers: &HeaderMap) -> bool {
     authority.is_some_and(|a| a.eq_ignore_ascii_case(host.trim()))
 }
 
-impl ApiState {
+/// The names a server answers to besides IP addresses and `localhost`.
+#[derive(Debug, Clone, Default)]
+pub struct Hosts(std::sync::Arc<Vec<String>>);
+
+impl Hosts {
+    /// IP addresses, `localhost`, and `names`.
+    pub fn new(names: Vec<String>) -> Hosts {
+        Hosts(std::sync::Arc::new(names))
+    }
+
     /// IP addresses (which DNS cannot point elsewhere), `localhost`, and the configured names.
-    pub(super) fn host_allowed(&self, host: &str) -> bool {
+    pub fn allowed(&self, host: &str) -> bool {
         host.parse::<std::net::IpAddr>().is_ok()
             || host == "localhost"
-            || self.host_names.iter().any(|n| n.eq_ignore_ascii_case(host))
+            || self.0.iter().any(|n| n.eq_ignore_ascii_case(host))
     }
 }

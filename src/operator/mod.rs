@@ -25,7 +25,7 @@ mod sim_api;
 pub mod watch;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -42,8 +42,9 @@ use crate::trace::TraceRecord;
 
 use crate::metrics::Metrics;
 
-use auth::{authorize, authorize_status, Limiter};
-pub use auth::{Token, TokenError};
+use auth::{authorize, authorize_status};
+pub use auth::{Gate, Token, TokenError};
+pub use guard::{guard, Hosts};
 pub use server::{serve_with, ServeLimits};
 
 /// Largest request body accepted.
@@ -56,11 +57,10 @@ pub struct ApiState {
     events: broadcast::Sender<TraceRecord>,
     sim: Option<SimHandle>,
     metrics: Arc<Metrics>,
-    token: Option<Token>,
-    limiter: Arc<Mutex<Limiter>>,
+    gate: Gate,
     machine: Arc<MachineConfig>,
-    /// Host names the console answers to besides IP addresses and `localhost`.
-    host_names: Arc<Vec<String>>,
+    /// The host names the console answers to.
+    hosts: Hosts,
     /// The operator's actions, shared with the fleet link.
     actions: actions::Actions,
 }
@@ -79,10 +79,9 @@ impl ApiState {
             events,
             sim: kiosk.sim.clone(),
             metrics,
-            token,
-            limiter: Arc::new(Mutex::new(Limiter::default())),
+            gate: Gate::new(token),
             machine: Arc::clone(&kiosk.config),
-            host_names: Arc::new(host_names),
+            hosts: Hosts::new(host_names),
             actions: actions::Actions::new(
                 kiosk.requests(),
                 kiosk.status.clone(),
@@ -214,7 +213,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/metrics", get(machine_api::metrics_text))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.hosts.clone(),
             guard::guard,
         ))
         .with_state(state)

@@ -1,6 +1,6 @@
 use std::net::IpAddr;
 
-use super::auth::MAX_FAILURES;
+use super::auth::{Limiter, MAX_FAILURES};
 use super::*;
 
 #[test]

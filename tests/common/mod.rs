@@ -67,6 +67,7 @@ pub fn with_surprises(
         surprises_text: String::new(),
         metrics: None,
         journal_options: happiness::journal::OpenOptions::default(),
+        outbox: false,
     }
 }
 

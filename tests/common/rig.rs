@@ -47,6 +47,7 @@ impl Rig {
             surprises_text: read("surprises.toml"),
             metrics: Some(Arc::clone(&metrics)),
             journal_options: Default::default(),
+            outbox: false,
         };
         let kiosk = Kiosk::start(setup, Backend::Sim, sink).expect("kiosk");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
