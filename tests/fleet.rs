@@ -1,0 +1,525 @@
+//! The fleet over a real Mosquitto broker: three simulated kiosks (real processes) report their
+//! state and every record of their books, ride out a broker outage without losing one, answer
+//! commands, and go offline by their last will when killed.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use common::fleet::{broker_available, KioskProc, Mosquitto, Watcher};
+use happiness::config::{BrokerUrl, MachineId};
+use happiness::fleet::client::Broker;
+use serde_json::{json, Value};
+
+const IDS: [&str; 3] = ["k1", "k2", "k3"];
+
+fn events_topic(id: &str) -> String {
+    format!("happiness/{id}/events")
+}
+
+fn state_topic(id: &str) -> String {
+    format!("happiness/{id}/state")
+}
+
+/// Every event's `seq` came in order: each new one is the next, and any other is one already
+/// seen (a copy sent again after a reconnect). Returns the last.
+fn check_sequence(id: &str, events: &[Value]) -> u64 {
+    let mut seen = BTreeSet::new();
+    let mut last = 0;
+    for e in events {
+        let seq = e["seq"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{id}: no seq in {e}"));
+        assert_eq!(e["machine"], id, "{e}");
+        if seq > last {
+            assert_eq!(seq, last + 1, "{id}: seq {seq} came after {last}: a gap");
+            last = seq;
+        } else {
+            assert!(seen.contains(&seq), "{id}: seq {seq} out of order");
+        }
+        seen.insert(seq);
+    }
+    last
+}
+
+fn delivered_sales(events: &[Value]) -> usize {
+    events
+        .iter()
+        .filter(|e| e["type"] == "vend_ended" && e["kind"] == "paid" && e["outcome"] == "delivered")
+        .map(|e| e["id"].as_u64())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_kiosks_lose_nothing_to_a_broker_outage_and_a_killed_one_goes_offline() {
+    if !broker_available() {
+        return;
+    }
+    let mut broker = Mosquitto::start().await;
+    let watcher = Watcher::start(broker.port, &["happiness/+/events", "happiness/+/state"]).await;
+    let mut kiosks = Vec::new();
+    for id in IDS {
+        kiosks.push(KioskProc::start(id, &broker.url()).await);
+    }
+    // Two sales on each, seen on their events topics.
+    for k in &kiosks {
+        k.sell(1).await;
+        k.sell(2).await;
+    }
+    watcher
+        .wait_until(20, "two sales from each kiosk", |w| {
+            IDS.iter()
+                .all(|id| delivered_sales(&w.on(&events_topic(id))) == 2)
+        })
+        .await;
+
+    // The broker goes away; the kiosks keep selling.
+    broker.stop();
+    for k in &kiosks {
+        k.sell(3).await;
+        k.sell(1).await;
+        let s = k.status().await;
+        assert_eq!(
+            s["today"]["sales"], 4,
+            "{}: selling without the broker",
+            k.id
+        );
+    }
+    broker.resume().await;
+    watcher
+        .wait_until(30, "every sale after the outage", |w| {
+            IDS.iter()
+                .all(|id| delivered_sales(&w.on(&events_topic(id))) == 4)
+        })
+        .await;
+    // Nothing lost and nothing out of order, and every record the books made during the
+    // outage arrived (coins, vends, surprises...), up to the last the kiosk had when the
+    // outbox was empty again.
+    for k in &kiosks {
+        let state = wait_state(&watcher, &k.id, |s| {
+            s["outbox"] == 0 && s["today"]["sales"] == 4
+        })
+        .await;
+        let events = watcher.on(&events_topic(&k.id));
+        let last = check_sequence(&k.id, &events);
+        assert!(last >= 12, "{}: {last} records for 4 sales", k.id);
+        let coins = events.iter().filter(|e| e["type"] == "coin").count();
+        assert!(coins >= 4, "{}: {coins} coins", k.id);
+        assert_eq!(state["online"], true);
+    }
+
+    // The retained state matches each kiosk's own status.
+    for k in &kiosks {
+        let status = k.status().await;
+        let stock: Vec<Value> = (status["columns"].as_array().expect("columns").iter())
+            .map(|c| c["stock"].clone())
+            .collect();
+        let state = wait_state(&watcher, &k.id, |s| {
+            let shown: Vec<Value> = (s["columns"].as_array().into_iter().flatten())
+                .map(|c| c["stock"].clone())
+                .collect();
+            shown == stock
+        })
+        .await;
+        assert_eq!(state["credit"], status["credit"]);
+        assert_eq!(state["today"]["sales"], status["today"]["sales"]);
+        assert_eq!(
+            state["today"]["sales_value"],
+            status["today"]["sales_value"]
+        );
+        assert_eq!(state["surprise_version"], status["surprise_version"]);
+        assert_eq!(state["paused"], status["surprises_paused"]);
+        assert_eq!(state["display"], status["display"]);
+    }
+    // A fresh look at the broker's retained states gives the same table (the fleet view).
+    let url = BrokerUrl::parse(&broker.url()).expect("url");
+    let fleet = Broker {
+        url,
+        credentials: Default::default(),
+    };
+    let table = fleet
+        .snapshot(Duration::from_millis(500))
+        .await
+        .expect("snapshot");
+    let rows = table.rows();
+    assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), IDS);
+    assert!(
+        rows.iter().all(|r| r.online && r.sales_today == 4),
+        "{rows:?}"
+    );
+
+    // Killed without a goodbye: its last will says it is gone.
+    kiosks[2].kill();
+    wait_state(&watcher, "k3", |s| s["online"] == false).await;
+    // The others said goodbye themselves... once they stop; until then they are online.
+    let states: BTreeMap<&str, Value> = IDS[..2]
+        .iter()
+        .map(|id| {
+            (
+                *id,
+                watcher
+                    .on(&state_topic(id))
+                    .last()
+                    .cloned()
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(states.values().all(|s| s["online"] == true), "{states:?}");
+}
+
+/// The newest state of `id` once it satisfies `check` (waiting up to 20 s).
+async fn wait_state(watcher: &Watcher, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let topic = state_topic(id);
+    watcher
+        .wait_until(20, &format!("{id}'s state"), |w| {
+            w.on(&topic).last().is_some_and(&check)
+        })
+        .await;
+    watcher.on(&topic).last().cloned().unwrap_or_default()
+}
+
+fn operator(broker: &Mosquitto) -> Broker {
+    Broker {
+        url: BrokerUrl::parse(&broker.url()).expect("url"),
+        credentials: Default::default(),
+    }
+}
+
+async fn ask(fleet: &Broker, id: &str, action: &str, args: Value) -> Value {
+    let id = MachineId::parse(id).expect("id");
+    fleet
+        .send(&id, action, &args, Duration::from_secs(15))
+        .await
+        .unwrap_or_else(|e| panic!("{action}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_round_trips_and_is_booked_as_the_fleets() {
+    if !broker_available() {
+        return;
+    }
+    let broker = Mosquitto::start().await;
+    let watcher = Watcher::start(broker.port, &["happiness/+/events", "happiness/+/reply"]).await;
+    let k1 = KioskProc::start("k1", &broker.url()).await;
+    let k2 = KioskProc::start("k2", &broker.url()).await;
+    let fleet = operator(&broker);
+
+    let r = ask(&fleet, "k1", "status", json!({})).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["result"]["machine"], k1.status().await["machine"]);
+
+    let r = ask(&fleet, "k1", "disable", json!({"column": 2})).await;
+    assert_eq!(r["result"]["status"]["status"], "disabled", "{r}");
+    let s = k1.status().await;
+    assert_eq!(s["columns"][1]["status"]["status"], "disabled");
+    let r = ask(&fleet, "k1", "enable", json!({"column": 2})).await;
+    assert_eq!(r["result"]["status"]["status"], "in_service", "{r}");
+
+    let stock = k1.status().await["columns"][0]["stock"]
+        .as_u64()
+        .expect("stock");
+    let r = ask(&fleet, "k1", "restock", json!({"column": 1, "count": 1})).await;
+    assert_eq!(r["result"]["stock"].as_u64(), Some(stock + 1), "{r}");
+    let r = ask(&fleet, "k1", "restock", json!({"column": 1, "count": 99})).await;
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("count: 99 will not fit")),
+        "{r}"
+    );
+
+    let r = ask(
+        &fleet,
+        "k1",
+        "set_price",
+        json!({"column": "1", "price_cents": 170}),
+    )
+    .await;
+    assert_eq!(r["result"]["price"], 170, "{r}");
+    assert_eq!(k1.status().await["columns"][0]["price"], 170);
+    let r = ask(
+        &fleet,
+        "k1",
+        "set_price",
+        json!({"column": 1, "price_cents": -5}),
+    )
+    .await;
+    assert_eq!(r["ok"], false, "{r}");
+    assert!(
+        r["error"].as_str().is_some_and(|e| e.contains("price")),
+        "{r}"
+    );
+
+    let r = ask(&fleet, "k1", "pause", json!({})).await;
+    assert_eq!(r["result"]["surprises_paused"], true, "{r}");
+    assert_eq!(k1.status().await["surprises_paused"], true);
+    let r = ask(&fleet, "k1", "resume", json!({})).await;
+    assert_eq!(r["result"]["surprises_paused"], false, "{r}");
+
+    // A new surprise config, then back.
+    let shipped = std::fs::read_to_string(k1.config.path().join("surprises.toml")).expect("text");
+    let before = k1.status().await["surprise_version"]
+        .as_i64()
+        .expect("version");
+    let changed = shipped.replacen("probability = 0.2", "probability = 0.3", 1);
+    assert_ne!(changed, shipped, "the shipped config has probability = 0.2");
+    let r = ask(&fleet, "k1", "put_surprises", json!({"text": changed})).await;
+    assert_eq!(r["result"]["changed"], true, "{r}");
+    let version = r["result"]["version"].as_i64().expect("version");
+    assert_eq!(k1.status().await["surprise_version"], version);
+    let r = ask(&fleet, "k1", "rollback", json!({"version": before})).await;
+    assert_eq!(r["ok"], true, "{r}");
+    let r = ask(&fleet, "k1", "rollback", json!({"version": 999})).await;
+    assert_eq!(r["ok"], false, "{r}");
+
+    // A bad file is refused by every machine with the field named, and changes nothing.
+    let bad = shipped.replacen("probability = 0.2", "probability = 7", 1);
+    let ids = [
+        MachineId::parse("k1").expect("id"),
+        MachineId::parse("k2").expect("id"),
+    ];
+    let answers = fleet
+        .send_many(
+            &ids,
+            "put_surprises",
+            &json!({"text": bad}),
+            Duration::from_secs(15),
+        )
+        .await
+        .expect("push");
+    for (id, answer) in &answers {
+        let reply = answer.as_ref().expect("a reply");
+        assert_eq!(reply["ok"], false, "{id}: {reply}");
+        let error = reply["error"].as_str().unwrap_or_default();
+        assert!(error.contains("policy.probability"), "{id}: {error}");
+        assert_eq!(reply["issues"][0]["path"], "policy.probability", "{reply}");
+    }
+    assert_eq!(answers.len(), 2);
+    let v2 = k2.status().await["surprise_version"].clone();
+
+    // Malformed and unknown commands get an error reply and change nothing.
+    for (body, want) in [
+        ("not json", "not a command"),
+        (r#"{"id": "x1", "action": "explode"}"#, "unknown action"),
+        (
+            r#"{"id": "x2", "action": "restock", "args": {"column": 9}}"#,
+            "there is no column 9",
+        ),
+    ] {
+        publish(&broker, "happiness/k1/cmd", body.as_bytes()).await;
+        watcher
+            .wait_until(10, want, |w| {
+                w.on("happiness/k1/reply").iter().any(|r| {
+                    r["ok"] == false && r["error"].as_str().is_some_and(|e| e.contains(want))
+                })
+            })
+            .await;
+    }
+
+    // A command on k2's topic is k2's alone: k1 does nothing, k2 answers.
+    publish(
+        &broker,
+        "happiness/k2/cmd",
+        br#"{"id": "for-k2", "action": "disable", "args": {"column": 3}}"#,
+    )
+    .await;
+    watcher
+        .wait_until(10, "k2's answer", |w| {
+            w.on("happiness/k2/reply")
+                .iter()
+                .any(|r| r["id"] == "for-k2")
+        })
+        .await;
+    assert_eq!(
+        k2.status().await["columns"][2]["status"]["status"],
+        "disabled"
+    );
+    assert_eq!(
+        k1.status().await["columns"][2]["status"]["status"],
+        "in_service"
+    );
+    assert!(watcher
+        .on("happiness/k1/reply")
+        .iter()
+        .all(|r| r["id"] != "for-k2"));
+    assert_eq!(k2.status().await["surprise_version"], v2);
+
+    // The books say the fleet asked.
+    watcher
+        .wait_until(10, "the fleet's changes in k1's events", |w| {
+            let events = w.on("happiness/k1/events");
+            let by_fleet = |t: &str| {
+                events.iter().any(|e| {
+                    e["type"] == t
+                        && (e["detail"].as_str().is_some_and(|d| d.contains("by fleet"))
+                            || e["source"].as_str().is_some_and(|d| d.contains("fleet")))
+                })
+            };
+            by_fleet("restock")
+                && by_fleet("column_disabled")
+                && by_fleet("column_reset")
+                && by_fleet("config_version")
+                && events
+                    .iter()
+                    .any(|e| e["type"] == "surprises_paused" && e["detail"] == "fleet")
+        })
+        .await;
+}
+
+/// Publish one message as an anonymous client.
+async fn publish(broker: &Mosquitto, topic: &str, body: &[u8]) {
+    let status = std::process::Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port.to_string(),
+            "-q",
+            "1",
+            "-t",
+            topic,
+            "-s",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().expect("stdin").write_all(body)?;
+            c.wait()
+        })
+        .expect("mosquitto_pub");
+    assert!(status.success());
+}
+
+/// The shipped ACL, on a plain listener with passwords: a kiosk cannot publish another
+/// kiosk's state or read its commands, and only the operator can send commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_acl_keeps_each_kiosk_to_its_own_topics() {
+    if !broker_available() {
+        return;
+    }
+    let acl =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/mosquitto/happiness.acl");
+    let mut broker = Mosquitto::configure(&format!(
+        "allow_anonymous false\npassword_file {{dir}}/passwd\nacl_file {}\n",
+        acl.display()
+    ));
+    let passwd = broker.dir().join("passwd");
+    for (i, (user, password)) in [
+        ("fleet-operator", "op-secret"),
+        ("k1", "k1-secret"),
+        ("k2", "k2-secret"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut cmd = std::process::Command::new("mosquitto_passwd");
+        if i == 0 {
+            cmd.arg("-c");
+        }
+        let status = cmd
+            .arg("-b")
+            .arg(&passwd)
+            .args([user, password])
+            .status()
+            .expect("mosquitto_passwd");
+        assert!(status.success());
+    }
+    broker.resume().await;
+
+    let op = Watcher::start_as(
+        broker.port,
+        "operator",
+        Some(("fleet-operator", "op-secret")),
+        &["happiness/+/state", "happiness/+/reply"],
+    )
+    .await;
+    let k2_cmds = Watcher::start_as(
+        broker.port,
+        "k2-client",
+        Some(("k2", "k2-secret")),
+        &["happiness/k2/cmd"],
+    )
+    .await;
+    let k1_snoop = Watcher::start_as(
+        broker.port,
+        "k1-client",
+        Some(("k1", "k1-secret")),
+        &["happiness/k2/cmd"],
+    )
+    .await;
+
+    let port = broker.port.to_string();
+    let publish_as = |user: &str, password: &str, topic: &str, body: &str| {
+        std::process::Command::new("mosquitto_pub")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-q",
+                "1",
+                "-u",
+                user,
+                "-P",
+                password,
+                "-t",
+                topic,
+                "-m",
+                body,
+            ])
+            .status()
+            .expect("mosquitto_pub")
+    };
+    // k1 may write its own state, not k2's (the broker drops it); its own arrives.
+    publish_as(
+        "k1",
+        "k1-secret",
+        "happiness/k2/state",
+        r#"{"id": "k2", "online": true, "forged": true}"#,
+    );
+    publish_as(
+        "k1",
+        "k1-secret",
+        "happiness/k1/state",
+        r#"{"id": "k1", "online": true}"#,
+    );
+    op.wait_until(10, "k1's own state", |w| {
+        !w.on("happiness/k1/state").is_empty()
+    })
+    .await;
+    // A kiosk cannot send commands; the operator can, and only k2 reads k2's.
+    publish_as(
+        "k1",
+        "k1-secret",
+        "happiness/k2/cmd",
+        r#"{"id": "from-k1", "action": "status"}"#,
+    );
+    publish_as(
+        "fleet-operator",
+        "op-secret",
+        "happiness/k2/cmd",
+        r#"{"id": "from-op", "action": "status"}"#,
+    );
+    k2_cmds
+        .wait_until(10, "the operator's command", |w| {
+            !w.on("happiness/k2/cmd").is_empty()
+        })
+        .await;
+    // Messages on one topic arrive in order: by the operator's command, k1's came or never will.
+    let got: Vec<Value> = k2_cmds.on("happiness/k2/cmd");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["id"], "from-op");
+    assert!(
+        op.on("happiness/k2/state").is_empty(),
+        "k1 forged k2's state"
+    );
+    assert!(
+        k1_snoop.on("happiness/k2/cmd").is_empty(),
+        "k1 read k2's commands"
+    );
+}
