@@ -320,6 +320,34 @@ async fn every_command_round_trips_and_is_booked_as_the_fleets() {
             .await;
     }
 
+    // The same command twice (a redelivery, a retry) is carried out once and answered twice.
+    let stock = k1.status().await["columns"][3]["stock"]
+        .as_u64()
+        .expect("stock");
+    let once = br#"{"id": "same-1", "action": "restock", "args": {"column": 4, "count": 1}}"#;
+    let answers = |w: &Watcher| {
+        w.on("happiness/k1/reply")
+            .iter()
+            .filter(|r| r["id"] == "same-1")
+            .count()
+    };
+    publish(&broker, "happiness/k1/cmd", once).await;
+    watcher
+        .wait_until(10, "the answer", |w| answers(w) == 1)
+        .await;
+    publish(&broker, "happiness/k1/cmd", once).await;
+    watcher
+        .wait_until(10, "two answers to one command", |w| answers(w) == 2)
+        .await;
+    let replies: Vec<Value> = (watcher.on("happiness/k1/reply").into_iter())
+        .filter(|r| r["id"] == "same-1")
+        .collect();
+    assert_eq!(replies[0], replies[1]);
+    assert_eq!(
+        k1.status().await["columns"][3]["stock"].as_u64(),
+        Some(stock + 1)
+    );
+
     // A command on k2's topic is k2's alone: k1 does nothing, k2 answers.
     publish(
         &broker,
@@ -347,6 +375,56 @@ async fn every_command_round_trips_and_is_booked_as_the_fleets() {
         .iter()
         .all(|r| r["id"] != "for-k2"));
     assert_eq!(k2.status().await["surprise_version"], v2);
+
+    // The same from the command line: the table, one command, a push to all.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_happiness"))
+            .arg("fleet")
+            .args(["--mqtt", &broker.url()])
+            .args(args)
+            .output()
+            .expect("happiness fleet");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (code, table) = cli(&["--json"]);
+    assert_eq!(code, Some(0));
+    let table: Value = serde_json::from_str(&table).expect("json table");
+    let ids: Vec<&str> = (table["machines"].as_array().expect("machines").iter())
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["k1", "k2"]);
+    let (code, out) = cli(&["send", "k2", "enable", r#"{"column": 3}"#]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = cli(&["send", "k2", "enable", r#"{"column": 30}"#]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("there is no column 30"), "{out}");
+    let bad_file = k1.config.path().join("bad-surprises.toml");
+    std::fs::write(&bad_file, &bad).expect("bad file");
+    let (code, out) = cli(&["push-surprises", bad_file.to_str().expect("path"), "--all"]);
+    assert_eq!(code, Some(1), "{out}");
+    for id in ["k1", "k2"] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{id}: refused: policy.probability"))),
+            "{out}"
+        );
+    }
+    let good_file = k1.config.path().join("good-surprises.toml");
+    std::fs::write(&good_file, &changed).expect("good file");
+    let (code, out) = cli(&[
+        "push-surprises",
+        good_file.to_str().expect("path"),
+        "--to",
+        "k1",
+        "--to",
+        "k2",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.lines().all(|l| l.contains(": version ")), "{out}");
+    assert_eq!(out.lines().count(), 2, "{out}");
 
     // The books say the fleet asked.
     watcher

@@ -71,6 +71,7 @@ impl FleetLink {
             actions,
             status: status_tx,
             delivered: 0,
+            commands: Recent::default(),
         };
         let task = tokio::spawn(link.run(stopped));
         FleetLink {
@@ -98,8 +99,13 @@ impl FleetLink {
 enum Msg {
     /// Outbox copies read (or why not).
     Batch(Result<(Vec<OutboxEntry>, OutboxBacklog), String>),
-    /// A command's reply, to publish.
-    Reply(Vec<u8>),
+    /// A command's reply, to publish (and remember, by the command's id).
+    Reply {
+        /// The command's id, when it had one.
+        id: Option<String>,
+        /// The reply.
+        reply: serde_json::Value,
+    },
 }
 
 /// How a session ended.
@@ -119,6 +125,65 @@ struct Link {
     status: watch::Sender<LinkStatus>,
     /// Every copy up to this one is at the broker (across connections).
     delivered: u64,
+    /// Commands being carried out, and the latest replies, by command id.
+    commands: Recent,
+}
+
+/// The commands a link is carrying out and the replies it gave last, by command id: a command
+/// that arrives again (a redelivery, an operator's retry) is answered with the reply already
+/// given rather than carried out twice (a restock of 4 must not load 8).
+#[derive(Debug, Default)]
+struct Recent {
+    running: std::collections::HashSet<String>,
+    order: std::collections::VecDeque<String>,
+    replies: std::collections::HashMap<String, serde_json::Value>,
+}
+
+/// Replies remembered for repeated commands.
+const REMEMBERED: usize = 256;
+/// Commands carried out at once; more get a refusal that says so.
+const MAX_RUNNING: usize = 8;
+
+/// What to do with a command that arrives.
+#[derive(Debug, PartialEq)]
+enum Arrival {
+    /// Carry it out.
+    Run,
+    /// Answer again with this reply, already given.
+    Repeat(serde_json::Value),
+    /// It is being carried out: its reply will come.
+    Running,
+    /// Too many are being carried out.
+    Busy,
+}
+
+impl Recent {
+    fn arrive(&mut self, id: &str) -> Arrival {
+        if let Some(reply) = self.replies.get(id) {
+            return Arrival::Repeat(reply.clone());
+        }
+        if self.running.contains(id) {
+            return Arrival::Running;
+        }
+        if self.running.len() >= MAX_RUNNING {
+            return Arrival::Busy;
+        }
+        self.running.insert(id.to_string());
+        Arrival::Run
+    }
+
+    fn answered(&mut self, id: &str, reply: &serde_json::Value) {
+        if !self.running.remove(id) {
+            return;
+        }
+        if self.order.len() >= REMEMBERED {
+            if let Some(old) = self.order.pop_front() {
+                self.replies.remove(&old);
+            }
+        }
+        self.order.push_back(id.to_string());
+        self.replies.insert(id.to_string(), reply.clone());
+    }
 }
 
 /// A session's progress.
@@ -363,15 +428,31 @@ impl Link {
                     tracing::warn!(topic = %p.topic, "fleet link: ignored a message on a topic that is not this machine's commands");
                     return Ok(());
                 }
+                let command = match parse_command(&p.payload) {
+                    Ok(command) => command,
+                    Err(bad) => {
+                        let reply = reply_err(bad.id.as_deref(), &bad.error, None);
+                        return self.publish_reply(s, &reply);
+                    }
+                };
+                match self.commands.arrive(&command.id) {
+                    Arrival::Run => {}
+                    Arrival::Repeat(reply) => return self.publish_reply(s, &reply),
+                    Arrival::Running => return Ok(()),
+                    Arrival::Busy => {
+                        let error = format!(
+                            "busy: {MAX_RUNNING} commands are being carried out; send it again \
+                             after their replies"
+                        );
+                        return self.publish_reply(s, &reply_err(Some(&command.id), &error, None));
+                    }
+                }
                 let tx = s.tx.clone();
                 let actions = self.actions.clone();
-                let payload = p.payload.to_vec();
                 tokio::spawn(async move {
-                    let reply = match parse_command(&payload) {
-                        Ok(command) => super::command::carry_out(&actions, command).await,
-                        Err(bad) => reply_err(bad.id.as_deref(), &bad.error, None),
-                    };
-                    let _ = tx.send(Msg::Reply(serde_json::to_vec(&reply).unwrap_or_default()));
+                    let id = Some(command.id.clone());
+                    let reply = super::command::carry_out(&actions, command).await;
+                    let _ = tx.send(Msg::Reply { id, reply });
                 });
             }
             _ => {}
@@ -404,13 +485,22 @@ impl Link {
                 s.fetching = false;
                 tracing::warn!("fleet link: cannot read the outbox: {e}");
             }
-            Msg::Reply(body) => {
-                s.client
-                    .try_publish(&self.topics.reply, QoS::AtLeastOnce, false, body)
-                    .map_err(|e| format!("cannot hand a reply to the client: {e}"))?;
-                s.acks.queued(Tag::Other);
+            Msg::Reply { id, reply } => {
+                if let Some(id) = &id {
+                    self.commands.answered(id, &reply);
+                }
+                self.publish_reply(s, &reply)?;
             }
         }
+        Ok(())
+    }
+
+    fn publish_reply(&self, s: &mut Session, reply: &serde_json::Value) -> Result<(), String> {
+        let body = serde_json::to_vec(reply).unwrap_or_default();
+        s.client
+            .try_publish(&self.topics.reply, QoS::AtLeastOnce, false, body)
+            .map_err(|e| format!("cannot hand a reply to the client: {e}"))?;
+        s.acks.queued(Tag::Other);
         Ok(())
     }
 
@@ -455,5 +545,34 @@ impl Link {
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_command_gets_the_same_reply_and_runs_once() {
+        let mut r = Recent::default();
+        assert_eq!(r.arrive("a"), Arrival::Run);
+        assert_eq!(r.arrive("a"), Arrival::Running);
+        let reply = serde_json::json!({"id": "a", "ok": true});
+        r.answered("a", &reply);
+        assert_eq!(r.arrive("a"), Arrival::Repeat(reply));
+        for i in 0..MAX_RUNNING {
+            assert_eq!(r.arrive(&format!("b{i}")), Arrival::Run);
+        }
+        assert_eq!(r.arrive("c"), Arrival::Busy);
+        for i in 0..REMEMBERED + 1 {
+            let id = format!("d{i}");
+            r.running.insert(id.clone());
+            r.answered(&id, &serde_json::json!(i));
+        }
+        assert_eq!(r.replies.len(), REMEMBERED);
+        assert!(
+            !r.replies.contains_key("a"),
+            "the oldest reply is forgotten"
+        );
     }
 }
