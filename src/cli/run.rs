@@ -623,7 +623,14 @@ pub async fn print_trace(
         let ready = if !open {
             order.drain()
         } else {
-            match tokio::time::timeout(QUIET, rx.recv()).await {
+            // With nothing held back there is nothing to flush on a quiet spell: wait for the
+            // next record without a timer, so that an idle kiosk does not wake up.
+            let next = if order.is_empty() {
+                Ok(rx.recv().await)
+            } else {
+                tokio::time::timeout(QUIET, rx.recv()).await
+            };
+            match next {
                 Ok(Some(record)) => {
                     order.push(record);
                     order.ready(WINDOW_MS)

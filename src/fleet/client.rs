@@ -28,6 +28,9 @@ pub struct Connected {
     pub client: AsyncClient,
     /// Must be polled for anything to happen.
     pub eventloop: EventLoop,
+    /// Messages that came while the subscriptions were being confirmed (retained states come
+    /// at once after the first), to be taken before any polled.
+    pub early: Vec<rumqttc::Publish>,
 }
 
 fn unique(prefix: &str) -> String {
@@ -55,6 +58,7 @@ impl Broker {
                 .map_err(|e| e.to_string())?;
         }
         let mut confirmed = 0;
+        let mut early = Vec::new();
         let wait = async {
             while confirmed < topics.len() {
                 match eventloop.poll().await {
@@ -73,6 +77,7 @@ impl Broker {
                         }
                         confirmed += 1;
                     }
+                    Ok(Event::Incoming(Packet::Publish(p))) => early.push(p),
                     Ok(_) => {}
                     Err(e) => return Err(format!("cannot reach the broker at {}: {e}", self.url)),
                 }
@@ -82,7 +87,11 @@ impl Broker {
         tokio::time::timeout(Duration::from_secs(10), wait)
             .await
             .map_err(|_| format!("the broker at {} did not answer within 10 s", self.url))??;
-        Ok(Connected { client, eventloop })
+        Ok(Connected {
+            client,
+            eventloop,
+            early,
+        })
     }
 
     /// The fleet as the retained states tell it: everything that arrives until `settle` passes
@@ -90,6 +99,9 @@ impl Broker {
     pub async fn snapshot(&self, settle: Duration) -> Result<FleetView, String> {
         let mut c = self.connect(&[format!("{ROOT}/+/state")]).await?;
         let mut view = FleetView::new();
+        for p in c.early.drain(..) {
+            view.on_message(&p.topic, &p.payload);
+        }
         loop {
             match tokio::time::timeout(settle, c.eventloop.poll()).await {
                 Err(_) => break,
@@ -111,6 +123,9 @@ impl Broker {
             .connect(&[format!("{ROOT}/+/state"), format!("{ROOT}/+/events")])
             .await?;
         let mut view = FleetView::new();
+        for p in c.early.drain(..) {
+            view.on_message(&p.topic, &p.payload);
+        }
         changed(&view);
         loop {
             match c.eventloop.poll().await {

@@ -104,6 +104,32 @@ pub async fn start_with(surprises: Option<&str>) -> Rig {
         let _ = stdin.write_all(b"");
     }
     let kiosk = Reaped(kiosk);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_http(&format!("{base}/kiosk")).await;
+    let Browser {
+        driver,
+        profile,
+        client,
+    } = browser().await;
+    Rig {
+        kiosk,
+        _driver: driver,
+        config,
+        _profile: profile,
+        base,
+        client,
+    }
+}
+
+/// A headless Chromium driven through ChromeDriver, and what must live as long as it.
+pub struct Browser {
+    pub driver: Reaped,
+    pub profile: tempfile::TempDir,
+    pub client: Client,
+}
+
+/// Start Chromium under ChromeDriver.
+pub async fn browser() -> Browser {
     let driver_port = free_port();
     let driver = Reaped(
         Command::new(CHROMEDRIVER)
@@ -113,8 +139,6 @@ pub async fn start_with(surprises: Option<&str>) -> Rig {
             .spawn()
             .expect("spawn chromedriver"),
     );
-    let base = format!("http://127.0.0.1:{port}");
-    wait_http(&format!("{base}/kiosk")).await;
     wait_http(&format!("http://127.0.0.1:{driver_port}/status")).await;
     let profile = tempfile::tempdir().expect("profile dir");
     let mut caps = serde_json::Map::new();
@@ -135,12 +159,9 @@ pub async fn start_with(surprises: Option<&str>) -> Rig {
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .expect("a Chromium session");
-    Rig {
-        kiosk,
-        _driver: driver,
-        config,
-        _profile: profile,
-        base,
+    Browser {
+        driver,
+        profile,
         client,
     }
 }
