@@ -186,29 +186,8 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
             .unwrap_or(0)
     });
     tracing::info!(seed, "random seed (replay with --seed)");
-    let tz = std::env::var("TZ").ok();
-    match happiness::localtime::time_zone_problem(
-        tz.as_deref(),
-        std::path::Path::new("/usr/share/zoneinfo"),
-    ) {
-        Some(problem) => tracing::warn!("{problem}"),
-        None => tracing::info!(
-            offset = %chrono::Local::now().offset(),
-            tz = tz.as_deref().unwrap_or("(system)"),
-            "local time zone"
-        ),
-    }
-    let journal = match (args.data, backend) {
-        (Some(dir), _) => JournalLocation::Dir(dir),
-        (None, Backend::Rpi) => JournalLocation::Dir(default_data_dir(true)),
-        (None, Backend::Sim) => {
-            tracing::info!("the simulator keeps its books in memory: pass --data DIR to keep them");
-            JournalLocation::Memory
-        }
-    };
-    if let JournalLocation::Dir(dir) = &journal {
-        tracing::info!(dir = %dir.display(), "journal");
-    }
+    log_time_zone();
+    let journal = journal_location(args.data, backend);
     let fleet = fleet_link(
         &machine,
         args.mqtt.as_deref(),
@@ -246,6 +225,39 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
         events: args.events,
         fleet,
     })
+}
+
+/// Say which time zone the books' times are in, or what is wrong with it.
+fn log_time_zone() {
+    let tz = std::env::var("TZ").ok();
+    match happiness::localtime::time_zone_problem(
+        tz.as_deref(),
+        std::path::Path::new("/usr/share/zoneinfo"),
+    ) {
+        Some(problem) => tracing::warn!("{problem}"),
+        None => tracing::info!(
+            offset = %chrono::Local::now().offset(),
+            tz = tz.as_deref().unwrap_or("(system)"),
+            "local time zone"
+        ),
+    }
+}
+
+/// Where the books are: `--data`, else on a Pi the default data directory, else (the
+/// simulator) in memory.
+fn journal_location(data: Option<PathBuf>, backend: Backend) -> JournalLocation {
+    let journal = match (data, backend) {
+        (Some(dir), _) => JournalLocation::Dir(dir),
+        (None, Backend::Rpi) => JournalLocation::Dir(default_data_dir(true)),
+        (None, Backend::Sim) => {
+            tracing::info!("the simulator keeps its books in memory: pass --data DIR to keep them");
+            JournalLocation::Memory
+        }
+    };
+    if let JournalLocation::Dir(dir) = &journal {
+        tracing::info!(dir = %dir.display(), "journal");
+    }
+    journal
 }
 
 /// The fleet link from `[fleet]` and the flags (which win), with its credentials read; none
@@ -353,6 +365,30 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let failed = follow_script(&kiosk, &config.name, prompt, shutdown).await;
 
+    let result = stop_everything(kiosk, printer, fleet, console).await?;
+    match result {
+        Err(e) if e.books_need_operator() => {
+            eprintln!("error: the controller stopped: {e}");
+            return Ok(ExitCode::from(BOOKS_NEED_OPERATOR));
+        }
+        other => other.context("the controller stopped with an error")?,
+    }
+    Ok(if failed {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Stop in order: the fleet hears that the machine goes, the kiosk stops (every motor off, the
+/// acceptor inhibited), the trace drains, the web server goes. Bounded: a kiosk that does not
+/// stop within 10 s is an error.
+async fn stop_everything(
+    kiosk: Kiosk,
+    printer: tokio::task::JoinHandle<()>,
+    fleet: Option<FleetLink>,
+    console: Option<Console>,
+) -> anyhow::Result<Result<(), happiness::kiosk::KioskError>> {
     // The fleet hears that the machine goes (its state turns offline) while it still can.
     if let Some(link) = fleet {
         link.stop().await;
@@ -374,18 +410,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(c) = console {
         let _ = tokio::time::timeout(std::time::Duration::from_millis(300), c.stop()).await;
     }
-    match result {
-        Err(e) if e.books_need_operator() => {
-            eprintln!("error: the controller stopped: {e}");
-            return Ok(ExitCode::from(BOOKS_NEED_OPERATOR));
-        }
-        other => other.context("the controller stopped with an error")?,
-    }
-    Ok(if failed {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(result)
 }
 
 /// Serve the pages and the API on `addr`. Vending does not depend on them: a failure is logged

@@ -240,15 +240,57 @@ impl Controller {
         self.sync_local_time(now);
         match request {
             Request::Event(event) => return self.feed(now, event),
-            Request::Operator { event, source } => {
-                self.journal.set_acting(Some(source));
-                let fed = self.feed(now, event);
-                self.journal.set_acting(None);
-                return fed;
-            }
+            Request::Operator { event, source } => return self.operator_event(event, source),
             request @ (Request::Gift { .. } | Request::CancelGift { .. }) => {
                 self.on_gift_request(request)?;
             }
+            Request::EditColumn {
+                column,
+                edit,
+                source,
+                reply,
+            } => {
+                let _ = reply.send(self.edit_column(column, &edit, &source));
+            }
+            request @ (Request::ApplySurprises { .. }
+            | Request::PatchSurprisePolicy { .. }
+            | Request::RollbackSurprises { .. }
+            | Request::CurrentSurprises { .. }
+            | Request::SurpriseVersions { .. }) => self.on_config_request(request),
+            Request::PauseSurprises { paused, source } => self.pause_surprises(paused, &source)?,
+            Request::Feedback { happy, reply } => {
+                let answer = self.feedback(happy)?;
+                let _ = reply.send(answer);
+            }
+            Request::Books { reply } => {
+                let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
+            }
+            Request::PeriodBooks { query, reply } => {
+                let rule = self.budget_rule();
+                let now = self.local;
+                let _ = reply.send(self.over_period(&query, |j, p| j.period_books(p, rule, now)));
+            }
+            Request::Sales { query, reply } => {
+                let _ = reply.send(self.over_period(&query, Journal::sales_lines));
+            }
+            Request::ReloadFromDisk => self.reload_from_disk(),
+            request @ (Request::Outbox { .. } | Request::OutboxDelivered { .. }) => {
+                self.on_outbox_request(request);
+            }
+            Request::OpenBooks { checked } => self.open_books(checked)?,
+            Request::Announce => self.announce(),
+            Request::Then(request, reply) => {
+                self.on_request(*request)?;
+                self.publish();
+                let _ = reply.send(());
+            }
+        }
+        Ok(())
+    }
+
+    /// A change to the surprise config, or a question about it.
+    fn on_config_request(&mut self, request: Request) {
+        match request {
             Request::ApplySurprises {
                 text,
                 format,
@@ -258,14 +300,6 @@ impl Controller {
                 let result = whole_config(&text, format)
                     .and_then(|()| self.apply_surprises_text(&text, format, &source, true));
                 let _ = reply.send(result);
-            }
-            Request::EditColumn {
-                column,
-                edit,
-                source,
-                reply,
-            } => {
-                let _ = reply.send(self.edit_column(column, &edit, &source));
             }
             Request::PatchSurprisePolicy {
                 text,
@@ -297,23 +331,22 @@ impl Controller {
                         .map_err(|e| e.to_string()),
                 );
             }
-            Request::PauseSurprises { paused, source } => self.pause_surprises(paused, &source)?,
-            Request::Feedback { happy, reply } => {
-                let answer = self.feedback(happy)?;
-                let _ = reply.send(answer);
-            }
-            Request::Books { reply } => {
-                let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
-            }
-            Request::PeriodBooks { query, reply } => {
-                let rule = self.budget_rule();
-                let now = self.local;
-                let _ = reply.send(self.over_period(&query, |j, p| j.period_books(p, rule, now)));
-            }
-            Request::Sales { query, reply } => {
-                let _ = reply.send(self.over_period(&query, Journal::sales_lines));
-            }
-            Request::ReloadFromDisk => self.reload_from_disk(),
+            _ => {}
+        }
+    }
+
+    /// An operator's change for the core, booked with who asked.
+    fn operator_event(&mut self, event: Event, source: String) -> Result<(), ControllerError> {
+        let now = self.clock.now();
+        self.journal.set_acting(Some(source));
+        let fed = self.feed(now, event);
+        self.journal.set_acting(None);
+        fed
+    }
+
+    /// The fleet link reads the outbox, or says what the broker has.
+    fn on_outbox_request(&mut self, request: Request) {
+        match request {
             Request::Outbox {
                 after,
                 limit,
@@ -332,15 +365,8 @@ impl Controller {
                     tracing::warn!("delivered fleet events not yet cleared from the outbox: {e}");
                 }
             }
-            Request::OpenBooks { checked } => self.open_books(checked)?,
-            Request::Announce => self.announce(),
-            Request::Then(request, reply) => {
-                self.on_request(*request)?;
-                self.publish();
-                let _ = reply.send(());
-            }
+            _ => {}
         }
-        Ok(())
     }
 
     /// A question about the books over the period `query` names, at the machine's time.

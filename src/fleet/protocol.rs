@@ -197,63 +197,64 @@ pub fn parse_command(payload: &[u8]) -> Result<Command, BadCommand> {
             ))
         }
     };
-    let some = Some(id.clone());
-    let action = (|| -> Result<Action, String> {
-        let no_args = |a: Action| {
-            if env.args.is_null() || env.args == json!({}) {
-                Ok(a)
-            } else {
-                Err(format!("{} takes no args", env.action))
-            }
-        };
-        Ok(match env.action.as_str() {
-            "status" => no_args(Action::Status)?,
-            "pause" => no_args(Action::Pause)?,
-            "resume" => no_args(Action::Resume)?,
-            "restock" => {
-                let a: ColumnArgs = args("restock", env.args.clone())?;
-                Action::Restock {
-                    column: column_text(&a.column)?,
-                    count: a.count,
-                }
-            }
-            "enable" | "disable" => {
-                let a: ColumnArgs = args(&env.action, env.args.clone())?;
-                if a.count.is_some() {
-                    return Err(format!("args of {}: count is for restock", env.action));
-                }
-                let column = column_text(&a.column)?;
-                if env.action == "enable" {
-                    Action::Enable { column }
-                } else {
-                    Action::Disable { column }
-                }
-            }
-            "set_price" => {
-                let a: PriceArgs = args("set_price", env.args.clone())?;
-                Action::SetPrice {
-                    column: column_text(&a.column)?,
-                    price_cents: a.price_cents,
-                }
-            }
-            "put_surprises" => {
-                let a: TextArgs = args("put_surprises", env.args.clone())?;
-                Action::PutSurprises { text: a.text }
-            }
-            "rollback" => {
-                let a: VersionArgs = args("rollback", env.args.clone())?;
-                Action::Rollback { version: a.version }
-            }
-            other => {
-                return Err(format!(
-                    "unknown action `{}` (one of: {ACTIONS})",
-                    other.chars().take(40).collect::<String>()
-                ))
-            }
-        })
-    })()
-    .map_err(|e| bad(some, e))?;
+    let action = action_of(&env).map_err(|e| bad(Some(id.clone()), e))?;
     Ok(Command { id, action })
+}
+
+/// The action a well-formed command asks for, with its arguments checked.
+fn action_of(env: &Envelope) -> Result<Action, String> {
+    let no_args = |a: Action| {
+        if env.args.is_null() || env.args == json!({}) {
+            Ok(a)
+        } else {
+            Err(format!("{} takes no args", env.action))
+        }
+    };
+    Ok(match env.action.as_str() {
+        "status" => no_args(Action::Status)?,
+        "pause" => no_args(Action::Pause)?,
+        "resume" => no_args(Action::Resume)?,
+        "restock" => {
+            let a: ColumnArgs = args("restock", env.args.clone())?;
+            Action::Restock {
+                column: column_text(&a.column)?,
+                count: a.count,
+            }
+        }
+        "enable" | "disable" => {
+            let a: ColumnArgs = args(&env.action, env.args.clone())?;
+            if a.count.is_some() {
+                return Err(format!("args of {}: count is for restock", env.action));
+            }
+            let column = column_text(&a.column)?;
+            if env.action == "enable" {
+                Action::Enable { column }
+            } else {
+                Action::Disable { column }
+            }
+        }
+        "set_price" => {
+            let a: PriceArgs = args("set_price", env.args.clone())?;
+            Action::SetPrice {
+                column: column_text(&a.column)?,
+                price_cents: a.price_cents,
+            }
+        }
+        "put_surprises" => {
+            let a: TextArgs = args("put_surprises", env.args.clone())?;
+            Action::PutSurprises { text: a.text }
+        }
+        "rollback" => {
+            let a: VersionArgs = args("rollback", env.args.clone())?;
+            Action::Rollback { version: a.version }
+        }
+        other => {
+            return Err(format!(
+                "unknown action `{}` (one of: {ACTIONS})",
+                other.chars().take(40).collect::<String>()
+            ))
+        }
+    })
 }
 
 /// A successful reply.

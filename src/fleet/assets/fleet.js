@@ -48,12 +48,15 @@
       state.appendChild(text("i", undefined, "dot " + (r.online ? "online" : "offline")));
       state.appendChild(document.createTextNode(r.online ? "online" : "offline"));
       tr.appendChild(cell("Online", state, "state"));
+      // A machine known only by its last will has no figures to show.
+      const known = r.name !== "" || r.sales_today > 0;
+      const figure = (n, cents) => known ? n + " · " + money(cents, r.currency) : "-";
       tr.appendChild(cell("Last sale", r.last_sale || "-"));
-      tr.appendChild(cell("Sales today", r.sales_today + " · " + money(r.sales_value_today, r.currency), "sales"));
-      tr.appendChild(cell("Surprises today", r.surprises_today + " · " + money(r.surprise_cost_today, r.currency), "surprises"));
+      tr.appendChild(cell("Sales today", figure(r.sales_today, r.sales_value_today), "sales"));
+      tr.appendChild(cell("Surprises today", figure(r.surprises_today, r.surprise_cost_today), "surprises"));
       const alerts = r.out_of_service ? [r.out_of_service].concat(r.alerts) : r.alerts;
-      tr.appendChild(cell("Alerts", list(alerts), "alerts"));
-      tr.appendChild(cell("Faults", r.faults.length ? "column " + r.faults.join(", ") : "-", "faults"));
+      tr.appendChild(cell("Alerts", list(alerts), alerts.length ? "machine-alerts" : ""));
+      tr.appendChild(cell("Faults", r.faults.length ? "column " + r.faults.join(", ") : "-", r.faults.length ? "faults" : ""));
       return tr;
     }));
   }
