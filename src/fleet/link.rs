@@ -428,6 +428,14 @@ impl Link {
                     tracing::warn!(topic = %p.topic, "fleet link: ignored a message on a topic that is not this machine's commands");
                     return Ok(());
                 }
+                // A retained command would come again with every subscription (every reconnect,
+                // every restart) and be carried out each time: it is refused.
+                if p.retain {
+                    let id = parse_command(&p.payload).ok().map(|c| c.id);
+                    let error = "a retained command is not carried out (it would be again at \
+                                 every reconnect): publish commands without the retain flag";
+                    return self.publish_reply(s, &reply_err(id.as_deref(), error, None));
+                }
                 let command = match parse_command(&p.payload) {
                     Ok(command) => command,
                     Err(bad) => {

@@ -171,6 +171,9 @@ fn tls_config(
     }
 }
 
+/// The largest packet either side takes: 1 MiB.
+pub const MAX_PACKET: usize = 1 << 20;
+
 /// Options for one connection as `client_id`.
 pub fn options(
     client_id: &str,
@@ -182,8 +185,10 @@ pub fn options(
     o.set_keep_alive(keep_alive);
     // Every connection starts afresh: the outbox, not the client, remembers what is unsent.
     o.set_clean_session(true);
-    let limit = super::protocol::MAX_COMMAND_BYTES + 4096;
-    o.set_max_packet_size(limit, limit);
+    // Well above the largest command and event, so that an oversized command gets a refusal
+    // that says so instead of breaking the connection (the broker's own limit, in the shipped
+    // Mosquitto config, is lower still).
+    o.set_max_packet_size(MAX_PACKET, MAX_PACKET);
     o.set_inflight(100);
     o.set_request_channel_capacity(1024);
     if let Some(user) = &credentials.username {
