@@ -601,3 +601,68 @@ async fn the_shipped_acl_keeps_each_kiosk_to_its_own_topics() {
         "k1 read k2's commands"
     );
 }
+
+/// A command published with the retain flag is carried out once, when it comes live; when the
+/// broker hands it out again with a new subscription (here after a broker restart) it is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retained_command_is_not_carried_out_again_at_a_reconnect() {
+    if !broker_available() {
+        return;
+    }
+    let mut broker = Mosquitto::start().await;
+    let watcher = Watcher::start(broker.port, &["happiness/k1/reply"]).await;
+    let k1 = KioskProc::start("k1", &broker.url()).await;
+    // The kiosk's link subscribes to its commands once it is up: its first state tells.
+    let states = Watcher::start_as(broker.port, "states", None, &["happiness/k1/state"]).await;
+    states
+        .wait_until(10, "k1 online", |w| !w.on("happiness/k1/state").is_empty())
+        .await;
+    let stock = k1.status().await["columns"][0]["stock"]
+        .as_u64()
+        .expect("stock");
+    let status = std::process::Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port.to_string(),
+            "-q",
+            "1",
+            "-r",
+        ])
+        .args(["-t", "happiness/k1/cmd"])
+        .args([
+            "-m",
+            r#"{"id": "kept", "action": "restock", "args": {"column": 1, "count": 1}}"#,
+        ])
+        .status()
+        .expect("mosquitto_pub");
+    assert!(status.success());
+    let replies = |w: &Watcher| {
+        w.on("happiness/k1/reply")
+            .into_iter()
+            .filter(|r| r["id"] == "kept")
+            .collect::<Vec<_>>()
+    };
+    watcher
+        .wait_until(10, "the live command's answer", |w| replies(w).len() == 1)
+        .await;
+    assert_eq!(replies(&watcher)[0]["ok"], true);
+    broker.stop();
+    broker.resume().await;
+    watcher
+        .wait_until(30, "the retained copy refused", |w| replies(w).len() == 2)
+        .await;
+    let refusal = &replies(&watcher)[1];
+    assert_eq!(refusal["ok"], false, "{refusal}");
+    assert!(
+        refusal["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("retained")),
+        "{refusal}"
+    );
+    assert_eq!(
+        k1.status().await["columns"][0]["stock"].as_u64(),
+        Some(stock + 1)
+    );
+}
