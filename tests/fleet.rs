@@ -666,3 +666,125 @@ async fn a_retained_command_is_not_carried_out_again_at_a_reconnect() {
         Some(stock + 1)
     );
 }
+
+/// Certificates for a broker on `localhost`, signed by a CA of the test's own (openssl).
+fn certificates(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=happiness test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "broker.key",
+        "-out",
+        "broker.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "broker.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "broker.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+}
+
+/// The fleet over TLS: a kiosk configured by `[fleet]` in machine.toml (broker `mqtts://`, its
+/// CA file beside it) reports and answers; an operator without the CA is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fleet_runs_over_tls_with_the_ca_from_machine_toml() {
+    if !broker_available() {
+        return;
+    }
+    let tls_port = common::browser::free_port();
+    let mut broker = Mosquitto::configure(&format!(
+        "allow_anonymous true\nlistener {tls_port} 127.0.0.1\ncafile {{dir}}/ca.crt\n\
+         certfile {{dir}}/broker.crt\nkeyfile {{dir}}/broker.key\n"
+    ));
+    certificates(broker.dir());
+    broker.resume().await;
+    let watcher = Watcher::start(broker.port, &["happiness/+/state"]).await;
+    let ca = std::fs::read(broker.dir().join("ca.crt")).expect("ca");
+    let fleet = format!(
+        "\n[fleet]\nbroker = \"mqtts://localhost:{tls_port}\"\nid = \"secure\"\nca_file = \"fleet-ca.pem\"\n"
+    );
+    let kiosk = KioskProc::start_with("secure", &[], &fleet, &[("fleet-ca.pem", &ca)]).await;
+    watcher
+        .wait_until(15, "the state over TLS", |w| {
+            w.on("happiness/secure/state")
+                .last()
+                .is_some_and(|s| s["online"] == true)
+        })
+        .await;
+    let url = BrokerUrl::parse(&format!("mqtts://localhost:{tls_port}")).expect("url");
+    let files = happiness::fleet::mqtt::CredentialFiles {
+        ca_file: Some(broker.dir().join("ca.crt")),
+        ..Default::default()
+    };
+    let operator = Broker {
+        credentials: files.load(&url, broker.dir()).expect("credentials"),
+        url: url.clone(),
+    };
+    let r = ask(&operator, "secure", "status", json!({})).await;
+    assert_eq!(
+        r["result"]["machine"],
+        kiosk.status().await["machine"],
+        "{r}"
+    );
+    // Without the CA (the system's roots do not know it) the connection is refused; on a
+    // machine with no system roots at all, the credentials themselves say to give a CA file.
+    match happiness::fleet::mqtt::CredentialFiles::default().load(&url, broker.dir()) {
+        Ok(credentials) => {
+            let stranger = Broker { credentials, url };
+            let e = stranger
+                .snapshot(Duration::from_millis(200))
+                .await
+                .expect_err("an unknown CA");
+            assert!(e.contains("UnknownIssuer"), "{e}");
+        }
+        Err(e) => assert!(e.to_string().contains("ca_file"), "{e}"),
+    }
+}

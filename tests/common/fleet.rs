@@ -247,9 +247,24 @@ pub struct KioskProc {
 impl KioskProc {
     /// Start machine `id` reporting to the broker at `url`.
     pub async fn start(id: &str, url: &str) -> KioskProc {
+        KioskProc::start_with(id, &["--mqtt", url, "--machine-id", id], "", &[]).await
+    }
+
+    /// Start machine `id` with `flags`, `fleet` appended to its machine.toml and `files`
+    /// (name, content) in its config directory.
+    pub async fn start_with(
+        id: &str,
+        flags: &[&str],
+        fleet: &str,
+        files: &[(&str, &[u8])],
+    ) -> KioskProc {
         let config = tempfile::tempdir().expect("tempdir");
         let data = tempfile::tempdir().expect("tempdir");
-        std::fs::write(config.path().join("machine.toml"), super::fast_machine()).expect("machine");
+        let machine = super::fast_machine() + fleet;
+        std::fs::write(config.path().join("machine.toml"), machine).expect("machine");
+        for (name, content) in files {
+            std::fs::write(config.path().join(name), content).expect("config file");
+        }
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/surprises.toml");
         std::fs::copy(shipped, config.path().join("surprises.toml")).expect("surprises");
         let port = free_port();
@@ -269,7 +284,7 @@ impl KioskProc {
             .arg(data.path())
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
-            .args(["--mqtt", url, "--machine-id", id])
+            .args(flags)
             .env("HAPPINESS_TOKEN", TOKEN)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
