@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::record_paid_vend;
+use common::{cpu_ticks, fast_machine, percentile, record_paid_vend, switches};
 
 use happiness::config::MachineConfig;
 use happiness::controller::{LocalClock, TraceSink};
@@ -49,53 +49,10 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The shipped machine with quick mechanics, free vend and big columns, so that thousands of
-/// vends fit in minutes. The controller's path is the same; only the simulated physics is fast.
-fn fast_machine() -> String {
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/machine.toml");
-    let mut text = std::fs::read_to_string(shipped).expect("machine.toml");
-    for (from, to) in [
-        ("payment = \"coin\"", "payment = \"free\""),
-        ("drop_window_ms = 1500", "drop_window_ms = 200"),
-        ("max_motor_on_ms = 3000", "max_motor_on_ms = 300"),
-        ("timed_turn_ms = 1300", "timed_turn_ms = 60"),
-        ("nudge_pause_ms = 250", "nudge_pause_ms = 20"),
-        ("message_ms = 4000", "message_ms = 50"),
-        ("button_debounce_ms = 20", "button_debounce_ms = 2"),
-        ("home_debounce_ms = 5", "home_debounce_ms = 1"),
-        ("turn_ms = 1200", "turn_ms = 40"),
-        ("home_width_ms = 100", "home_width_ms = 5"),
-        ("release_at_ms = 900", "release_at_ms = 30"),
-        ("fall_ms = 250", "fall_ms = 5"),
-        ("beam_block_ms = 30", "beam_block_ms = 3"),
-        ("press_hold_ms = 120", "press_hold_ms = 5"),
-    ] {
-        assert!(text.contains(from), "fixture lacks {from}");
-        text = text.replacen(from, to, 1);
-    }
-    text.replace("capacity = 8\n", "capacity = 1000\n")
-        .replace("capacity = 10\n", "capacity = 1000\n")
-        .replace("stock = 6\n", "stock = 1000\n")
-        .replace("stock = 10\n", "stock = 1000\n")
-}
-
 fn config_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("machine.toml"), fast_machine()).expect("write");
     dir
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let i = ((sorted.len() as f64 * p) as usize).min(sorted.len() - 1);
-    sorted[i]
 }
 
 /// Press-to-motor latency inside one process: the wall time from the simulated finger pressing
@@ -372,41 +329,6 @@ fn journal_with_history(dir: &Path, vends: u64) -> u64 {
     std::fs::metadata(dir.join("journal.db")).map_or(0, |m| m.len())
 }
 
-fn proc_cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name in parentheses; utime and stime are the 14th and 15th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let get = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    get(11) + get(12)
-}
-
-fn proc_switches(pid: u32) -> u64 {
-    let mut total = 0;
-    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in tasks.flatten() {
-            let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
-            for line in status.lines() {
-                if line.starts_with("voluntary_ctxt_switches")
-                    || line.starts_with("nonvoluntary_ctxt_switches")
-                {
-                    total += line
-                        .split_whitespace()
-                        .nth(1)
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .unwrap_or(0);
-                }
-            }
-        }
-    }
-    total
-}
-
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
@@ -426,9 +348,9 @@ fn idle(secs: u64) -> (f64, f64, u64) {
     // Let the start-up display timers run out.
     std::thread::sleep(Duration::from_secs(2));
     let pid = proc.child.id();
-    let (c0, s0) = (proc_cpu_ticks(pid), proc_switches(pid));
+    let (c0, s0) = (cpu_ticks(&format!("/proc/{pid}/stat")), switches(pid));
     std::thread::sleep(Duration::from_secs(secs));
-    let (c1, s1) = (proc_cpu_ticks(pid), proc_switches(pid));
+    let (c1, s1) = (cpu_ticks(&format!("/proc/{pid}/stat")), switches(pid));
     // Clock ticks are 1/100 s on Linux.
     #[allow(clippy::cast_precision_loss)]
     let cpu_percent = (c1 - c0) as f64 / (secs as f64 * 100.0) * 100.0;

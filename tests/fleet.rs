@@ -448,29 +448,15 @@ async fn every_command_round_trips_and_is_booked_as_the_fleets() {
         .await;
 }
 
-/// Publish one message as an anonymous client.
+/// Publish one command as an anonymous client.
 async fn publish(broker: &Mosquitto, topic: &str, body: &[u8]) {
-    let status = std::process::Command::new("mosquitto_pub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port.to_string(),
-            "-q",
-            "1",
-            "-t",
-            topic,
-            "-s",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin.take().expect("stdin").write_all(body)?;
-            c.wait()
-        })
-        .expect("mosquitto_pub");
-    assert!(status.success());
+    assert!(common::fleet::publish(
+        broker.port,
+        topic,
+        body,
+        false,
+        None
+    ));
 }
 
 /// The shipped ACL, on a plain listener with passwords: a kiosk cannot publish another
@@ -531,27 +517,14 @@ async fn the_shipped_acl_keeps_each_kiosk_to_its_own_topics() {
     )
     .await;
 
-    let port = broker.port.to_string();
     let publish_as = |user: &str, password: &str, topic: &str, body: &str| {
-        std::process::Command::new("mosquitto_pub")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-q",
-                "1",
-                "-u",
-                user,
-                "-P",
-                password,
-                "-t",
-                topic,
-                "-m",
-                body,
-            ])
-            .status()
-            .expect("mosquitto_pub")
+        common::fleet::publish(
+            broker.port,
+            topic,
+            body.as_bytes(),
+            false,
+            Some((user, password)),
+        )
     };
     // k1 may write its own state, not k2's (the broker drops it); its own arrives.
     publish_as(
@@ -620,24 +593,14 @@ async fn a_retained_command_is_not_carried_out_again_at_a_reconnect() {
     let stock = k1.status().await["columns"][0]["stock"]
         .as_u64()
         .expect("stock");
-    let status = std::process::Command::new("mosquitto_pub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port.to_string(),
-            "-q",
-            "1",
-            "-r",
-        ])
-        .args(["-t", "happiness/k1/cmd"])
-        .args([
-            "-m",
-            r#"{"id": "kept", "action": "restock", "args": {"column": 1, "count": 1}}"#,
-        ])
-        .status()
-        .expect("mosquitto_pub");
-    assert!(status.success());
+    let kept = br#"{"id": "kept", "action": "restock", "args": {"column": 1, "count": 1}}"#;
+    assert!(common::fleet::publish(
+        broker.port,
+        "happiness/k1/cmd",
+        kept,
+        true,
+        None
+    ));
     let replies = |w: &Watcher| {
         w.on("happiness/k1/reply")
             .into_iter()

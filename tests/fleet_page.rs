@@ -43,20 +43,14 @@ fn state(id: &str, online: bool, sales: u64, jammed: bool) -> String {
 }
 
 fn retain(broker: &Mosquitto, id: &str, body: &str) {
-    let status = Command::new("mosquitto_pub")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port.to_string(),
-            "-q",
-            "1",
-            "-r",
-        ])
-        .args(["-t", &format!("happiness/{id}/state"), "-m", body])
-        .status()
-        .expect("mosquitto_pub");
-    assert!(status.success());
+    let topic = format!("happiness/{id}/state");
+    assert!(common::fleet::publish(
+        broker.port,
+        &topic,
+        body.as_bytes(),
+        true,
+        None
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -125,6 +125,43 @@ impl Mosquitto {
     }
 }
 
+/// Publish one message (QoS 1) with mosquitto_pub, as `login` (user, password) or anonymously,
+/// retained or not; returns whether the broker took it.
+pub fn publish(
+    port: u16,
+    topic: &str,
+    body: &[u8],
+    retain: bool,
+    login: Option<(&str, &str)>,
+) -> bool {
+    let mut cmd = Command::new("mosquitto_pub");
+    cmd.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-q",
+        "1",
+        "-t",
+        topic,
+        "-s",
+    ]);
+    if retain {
+        cmd.arg("-r");
+    }
+    if let Some((user, password)) = login {
+        cmd.args(["-u", user, "-P", password]);
+    }
+    cmd.stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().expect("stdin").write_all(body)?;
+            c.wait()
+        })
+        .expect("mosquitto_pub")
+        .success()
+}
+
 /// Every message on the topics it follows, in the order they came; survives a broker restart
 /// (its session is persistent).
 #[derive(Clone)]
