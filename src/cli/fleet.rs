@@ -172,18 +172,34 @@ async fn table(broker: &Broker, json: bool, once: bool) -> Result<ExitCode, Stri
         print!("{}", broker.snapshot(SETTLE).await?.to_text());
         return Ok(ExitCode::SUCCESS);
     }
-    let draw = |view: &FleetView| {
-        // Clear the screen and draw the table from the top left.
-        let mut out = std::io::stdout().lock();
-        let _ = write!(out, "\x1b[2J\x1b[H{}", view.to_text());
-        let _ = writeln!(out, "\n(live; Ctrl-C to stop)");
-        let _ = out.flush();
+    // A busy fleet changes the table hundreds of times a second: it is drawn at most a few
+    // times a second, always ending on the latest.
+    let latest: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let note = |view: &FleetView| {
+        *latest.borrow_mut() = Some(view.to_text());
+    };
+    let draw = async {
+        let mut every = tokio::time::interval(REDRAW);
+        loop {
+            every.tick().await;
+            if let Some(text) = latest.borrow_mut().take() {
+                // Clear the screen and draw the table from the top left.
+                let mut out = std::io::stdout().lock();
+                let _ = write!(out, "\x1b[2J\x1b[H{text}");
+                let _ = writeln!(out, "\n(live; Ctrl-C to stop)");
+                let _ = out.flush();
+            }
+        }
     };
     tokio::select! {
-        r = broker.watch(draw) => r.map(|()| ExitCode::SUCCESS),
+        r = broker.watch(note) => r.map(|()| ExitCode::SUCCESS),
+        () = draw => Ok(ExitCode::SUCCESS),
         _ = tokio::signal::ctrl_c() => Ok(ExitCode::SUCCESS),
     }
 }
+
+/// How often the live table is drawn again, at most.
+const REDRAW: Duration = Duration::from_millis(250);
 
 fn machine_id(text: &str) -> Result<MachineId, String> {
     MachineId::parse(text)

@@ -150,12 +150,21 @@ impl FleetView {
             .into_iter()
             .map(|r| {
                 let money = |v: u64| Cents::new(v).with_symbol(&r.currency);
+                // A machine known only by its last will has no figures to show.
+                let known = !r.name.is_empty() || r.sales_today > 0;
+                let figure = |n: u64, v: u64| {
+                    if known {
+                        format!("{n} {}", money(v))
+                    } else {
+                        "-".to_string()
+                    }
+                };
                 [
                     r.id.clone(),
                     if r.online { "yes" } else { "no" }.to_string(),
                     r.last_sale.clone().unwrap_or_else(|| "-".into()),
-                    format!("{} {}", r.sales_today, money(r.sales_value_today)),
-                    format!("{} {}", r.surprises_today, money(r.surprise_cost_today)),
+                    figure(r.sales_today, r.sales_value_today),
+                    figure(r.surprises_today, r.surprise_cost_today),
                     r.alerts.len().to_string(),
                     if r.faults.is_empty() {
                         "-".to_string()
