@@ -250,5 +250,11 @@ mod tests {
                 .is_some_and(|l| l.starts_with("b ") && l.contains(" no ")),
             "{text}"
         );
+        assert!(v.on_message("happiness/c/state", br#"{"id": "c", "online": false}"#));
+        let c = v.to_text().lines().nth(3).unwrap_or_default().to_string();
+        assert!(
+            c.starts_with("c ") && !c.contains("0.00"),
+            "only a last will: no figures: {c}"
+        );
     }
 }
