@@ -122,6 +122,8 @@ pub enum RecordedVend {
     Paid,
     /// An item of a surprise: nothing was paid for it.
     Surprise,
+    /// An operator's service test: nothing was paid for it.
+    Test,
 }
 
 impl RecordedVend {
@@ -130,6 +132,7 @@ impl RecordedVend {
         match self {
             RecordedVend::Paid => "paid",
             RecordedVend::Surprise => "surprise",
+            RecordedVend::Test => "test",
         }
     }
 }
@@ -139,6 +142,7 @@ impl rusqlite::types::FromSql for RecordedVend {
         match value.as_str()? {
             "paid" => Ok(RecordedVend::Paid),
             "surprise" => Ok(RecordedVend::Surprise),
+            "test" => Ok(RecordedVend::Test),
             other => Err(rusqlite::types::FromSqlError::Other(
                 format!("`{other}` is not a kind of vend").into(),
             )),

@@ -264,6 +264,7 @@ fn describe_event(event: &Event, currency: &str) -> String {
         Event::DisableColumn { column } => format!("operator takes column {column} out of service"),
         Event::Storage { full: true } => "the books' disk is full".into(),
         Event::Storage { full: false } => "the books' disk has room again".into(),
+        Event::TestVend { column } => format!("operator tests column {column}"),
         Event::Unhappy => "customer answers: not happy".into(),
     }
 }
@@ -350,6 +351,15 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
         }
         Notice::SurpriseItemDelivered { column, product } => {
             format!("surprise item delivered: {product} from column {column}")
+        }
+        Notice::TestVendStarted {
+            column, product, ..
+        } => format!("TEST vend started: {product} from column {column}, nothing paid"),
+        Notice::TestVendDelivered { column, product } => {
+            format!("TEST vend delivered {product} from column {column}")
+        }
+        Notice::TestVendFailed { column, reason } => {
+            format!("TEST vend from column {column} FAILED ({reason})")
         }
         Notice::SurpriseItemFailed { column, reason } => {
             format!("surprise item from column {column} FAILED ({reason})")

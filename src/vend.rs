@@ -102,6 +102,8 @@ enum Phase {
 enum VendKind {
     Paid,
     Surprise,
+    /// An operator's service test: nothing paid, nothing promised.
+    Test,
 }
 
 /// A surprise whose items are being dispensed.
@@ -469,6 +471,7 @@ impl VendCore {
             Event::SensorCleared { sensor } => self.sensor(sensor, false, &mut out),
             Event::Door { open } => self.door(open, &mut out),
             Event::Storage { full } => self.storage(full, &mut out),
+            Event::TestVend { column } => self.test_vend(column, &mut out),
             Event::Unhappy => self.unhappy(&mut out),
         }
         self.update_lamps(&mut out);

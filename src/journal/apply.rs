@@ -98,7 +98,10 @@ pub(super) fn apply(
         | Notice::VendDelivered { .. }
         | Notice::VendFailed { .. }
         | Notice::SurpriseItemDelivered { .. }
-        | Notice::SurpriseItemFailed { .. } => vend(tx, at, notice, open),
+        | Notice::SurpriseItemFailed { .. }
+        | Notice::TestVendStarted { .. }
+        | Notice::TestVendDelivered { .. }
+        | Notice::TestVendFailed { .. } => vend(tx, at, notice, open),
         Notice::RecoveryOffered { .. }
         | Notice::RecoveryTaken { .. }
         | Notice::RecoveryLapsed { .. } => recovery(tx, at, notice, open),
@@ -195,6 +198,26 @@ fn vend(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<()
             )?;
             open.vend = Some(tx.last_insert_rowid());
         }
+        Notice::TestVendStarted {
+            column,
+            product,
+            value,
+        } => {
+            if let Some(id) = open.vend {
+                return Err(JournalError::Inconsistent(format!(
+                    "test vend started while vend {id} is still open"
+                )));
+            }
+            // A test vend's price is what the item is worth (the audit's test-vend value):
+            // nothing was paid, and every sum of money reads only paid vends.
+            exec(
+                tx,
+                "INSERT INTO vends (kind, column_no, product, price, started_at) \
+                 VALUES ('test', ?1, ?2, ?3, ?4)",
+                params![col_no(*column), product, sql_cents(*value), at],
+            )?;
+            open.vend = Some(tx.last_insert_rowid());
+        }
         Notice::MotorRun { attempt, .. } => {
             if let Some(id) = open.vend {
                 exec(
@@ -228,6 +251,13 @@ fn vend(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<()
                     [s],
                 )?;
             }
+        }
+        Notice::TestVendDelivered { column, .. } => {
+            close_vend(tx, at, &mut open.vend, "delivered", None)?;
+            take_stock(tx, at, *column)?;
+        }
+        Notice::TestVendFailed { reason, .. } => {
+            close_vend(tx, at, &mut open.vend, "failed", Some(reason_text(*reason)))?;
         }
         Notice::SurpriseItemFailed { reason, .. } => {
             close_vend(tx, at, &mut open.vend, "failed", Some(reason_text(*reason)))?;

@@ -119,6 +119,14 @@ const COPIES: &[Copy] = &[
         object: "'record', 'feedback', 'type', 'feedback', 'id', NEW.id, 'at', AT(NEW.at), \
                  'happy', json(CASE WHEN NEW.happy THEN 'true' ELSE 'false' END)",
     },
+    Copy {
+        name: "outbox_audit_read",
+        table: "audit_reads",
+        on: "INSERT",
+        when: "",
+        object: "'record', 'audit', 'type', CASE WHEN NEW.reset THEN 'audit_read_reset' \
+                 ELSE 'audit_read' END, 'id', NEW.id, 'at', AT(NEW.at), 'reader', NEW.reader",
+    },
 ];
 
 /// One record's copy waiting for the broker.

@@ -97,7 +97,7 @@ fn close_interrupted(
         )?;
         let back = match v.kind {
             RecordedVend::Paid => v.price,
-            RecordedVend::Surprise => Cents::ZERO,
+            RecordedVend::Surprise | RecordedVend::Test => Cents::ZERO,
         };
         refunded = refunded.saturating_add(back);
         exec(

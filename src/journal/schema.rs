@@ -6,7 +6,18 @@ pub(super) enum Step {
     Sql(&'static str),
     /// Seal every record and install the triggers that keep them sealed ([`super::seal`]).
     Seals,
+    /// Seal a table made by an earlier step of the same migration list.
+    SealTable(&'static str),
+    /// Let `vends.kind` be `test` (an operator's service test): the CHECK constraint is widened
+    /// in place, as SQLite documents for changes that no stored row can violate, so the sealed
+    /// rows keep their ids and seals.
+    AllowTestVends,
 }
+
+/// The CHECK on `vends.kind` before and after [`Step::AllowTestVends`].
+pub(super) const VEND_KINDS_BEFORE: &str = "CHECK (kind IN ('paid', 'surprise'))";
+/// See [`VEND_KINDS_BEFORE`].
+pub(super) const VEND_KINDS_AFTER: &str = "CHECK (kind IN ('paid', 'surprise', 'test'))";
 
 /// The schema, one migration per version (index 0 takes an empty database to version 1).
 pub(super) const MIGRATIONS: &[Step] = &[
@@ -113,4 +124,20 @@ CREATE TABLE outbox (
 );
 "#,
     ),
+    // The audit (EVA-DTS): service test vends, and every read of the audit data with the
+    // lifetime counters at that moment, so that "since the last reset" is now minus the
+    // counters of the last read with reset.
+    Step::AllowTestVends,
+    Step::Sql(
+        r#"
+CREATE TABLE audit_reads (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    reset    INTEGER NOT NULL CHECK (reset IN (0, 1)),
+    reader   TEXT NOT NULL,
+    counters TEXT NOT NULL
+);
+"#,
+    ),
+    Step::SealTable("audit_reads"),
 ];

@@ -131,6 +131,8 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<u64, Journal
         match step {
             Step::Sql(sql) => tx.execute_batch(sql)?,
             Step::Seals => seal::install(&tx)?,
+            Step::SealTable(table) => seal::install_table(&tx, table)?,
+            Step::AllowTestVends => allow_test_vends(&tx)?,
         }
         tx.pragma_update(
             None,
@@ -141,6 +143,25 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<u64, Journal
         commits += 1;
     }
     Ok(commits)
+}
+
+/// Widen the CHECK on `vends.kind` to admit test vends, editing the table's definition in
+/// place (SQLite's documented way for a change no stored row can violate: every row that was
+/// valid stays valid). The schema version is bumped so every connection reads the new one.
+fn allow_test_vends(tx: &Connection) -> rusqlite::Result<()> {
+    use super::schema::{VEND_KINDS_AFTER, VEND_KINDS_BEFORE};
+    let version: i64 = tx.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+    tx.pragma_update(None, "writable_schema", true)?;
+    let changed = tx.execute(
+        "UPDATE sqlite_schema SET sql = replace(sql, ?1, ?2) \
+         WHERE type = 'table' AND name = 'vends' AND instr(sql, ?1) > 0",
+        [VEND_KINDS_BEFORE, VEND_KINDS_AFTER],
+    );
+    tx.pragma_update(None, "writable_schema", false)?;
+    if changed? != 1 {
+        return Err(rusqlite::Error::InvalidQuery);
+    }
+    tx.pragma_update(None, "schema_version", version + 1)
 }
 
 /// A connection to the named in-memory database shared by every connection that names it.

@@ -212,12 +212,19 @@ impl VendCore {
                     product,
                 }));
             }
+            VendKind::Test => out.push(Command::Notice(Notice::TestVendDelivered {
+                column: v.column,
+                product,
+            })),
         }
         if let Phase::Turning { .. } = v.phase {
             // Let the spiral finish its turn so it parks at home for the next vend.
             self.vend = Some(v);
         } else {
             self.end_vend(out);
+            if v.kind == VendKind::Test {
+                self.refresh_idle(out);
+            }
         }
     }
 
@@ -327,6 +334,18 @@ impl VendCore {
 
     pub(super) fn fail(&mut self, v: Vend, reason: FailReason, out: &mut Vec<Command>) {
         let blame_column = matches!(reason, FailReason::NoDrop | FailReason::Jammed);
+        if v.kind == VendKind::Test {
+            out.push(Command::Notice(Notice::TestVendFailed {
+                column: v.column,
+                reason,
+            }));
+            if blame_column {
+                self.fault_column(v.column, reason, out);
+            }
+            self.end_vend(out);
+            self.refresh_idle(out);
+            return;
+        }
         if v.kind == VendKind::Surprise {
             out.push(Command::Notice(Notice::SurpriseItemFailed {
                 column: v.column,

@@ -79,6 +79,12 @@ pub enum Event {
         /// The column.
         column: ColumnId,
     },
+    /// The operator tests a column: one item through sure-vend, without payment, booked as a
+    /// test vend (never a sale, never a surprise).
+    TestVend {
+        /// The column.
+        column: ColumnId,
+    },
     /// The customer answered "not happy" to "how was it?".
     Unhappy,
     /// The books' disk has run out of room (or has room again): while it is full the machine
@@ -334,6 +340,29 @@ pub enum Notice {
     RecoveryLapsed {
         /// Why.
         why: super::Lapse,
+    },
+    /// An operator's test vend began (its intent, like `VendStarted`, but nothing is paid).
+    TestVendStarted {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+        /// The column's price: what the item is worth in the audit's test-vend value.
+        value: Cents,
+    },
+    /// The test vend's item was seen falling.
+    TestVendDelivered {
+        /// The column.
+        column: ColumnId,
+        /// Product.
+        product: String,
+    },
+    /// The test vend did not deliver (the column is taken out of service as after a sale).
+    TestVendFailed {
+        /// The column.
+        column: ColumnId,
+        /// Why.
+        reason: FailReason,
     },
     /// A surprise finished; `partial` when fewer items were delivered than promised.
     SurpriseCompleted {

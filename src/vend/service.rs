@@ -44,6 +44,51 @@ impl VendCore {
         }
     }
 
+    /// The operator tests a column: one item through sure-vend with nothing paid. A column out
+    /// of service may be tested (that is how a repair is checked); what would make the result
+    /// meaningless or unsafe is refused: a vend or payout under way, a customer's free choice
+    /// open, the door open, the books full, an empty column, a stuck drop sensor.
+    pub(super) fn test_vend(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        let Some(col) = self.columns.get(column.index()) else {
+            return;
+        };
+        let refusal = if self.vend.is_some() || self.payout.is_some() || self.offer.is_some() {
+            Some(Refusal::Busy)
+        } else if self.door_open {
+            Some(Refusal::DoorOpen)
+        } else if self.storage_full {
+            Some(Refusal::StorageFull)
+        } else if self.sensor_stuck(col.spec.sensor) {
+            Some(Refusal::OutOfOrder)
+        } else if col.stock == 0 {
+            Some(Refusal::SoldOut)
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            // The customer's screen stays as it is: the answer goes to the operator.
+            out.push(Command::Notice(Notice::Refused { column, reason }));
+            return;
+        }
+        out.push(Command::Notice(Notice::TestVendStarted {
+            column,
+            product: col.spec.product.clone(),
+            value: col.spec.price,
+        }));
+        out.push(Command::Display(Screen::Service));
+        self.screen_until = None;
+        self.vend = Some(Vend {
+            kind: VendKind::Test,
+            column,
+            price: Cents::ZERO,
+            attempt: 0,
+            phase: Phase::Pausing { until: self.now },
+            delivered: false,
+            jammed: false,
+        });
+        self.run_motor(out);
+    }
+
     pub(super) fn reset_column(&mut self, column: ColumnId, out: &mut Vec<Command>) {
         self.set_column_status(column, ColumnStatus::InService, out);
     }

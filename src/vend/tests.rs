@@ -946,3 +946,4 @@ fn what_holds_every_surprise_back_is_named() {
 
 mod recovery;
 mod secrets;
+mod test_vends;
