@@ -23,6 +23,7 @@
 //! Pins, drivers and the simulator's physics live in the `happiness-hardware` crate.
 
 pub mod alerts;
+pub mod audit;
 pub mod config;
 pub mod controller;
 pub mod display;
