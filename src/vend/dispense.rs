@@ -334,27 +334,21 @@ impl VendCore {
 
     pub(super) fn fail(&mut self, v: Vend, reason: FailReason, out: &mut Vec<Command>) {
         let blame_column = matches!(reason, FailReason::NoDrop | FailReason::Jammed);
-        if v.kind == VendKind::Test {
-            out.push(Command::Notice(Notice::TestVendFailed {
-                column: v.column,
-                reason,
+        if v.kind != VendKind::Paid {
+            // Nothing was paid for a surprise's item or a test: nothing goes back to credit.
+            let column = v.column;
+            out.push(Command::Notice(if v.kind == VendKind::Test {
+                Notice::TestVendFailed { column, reason }
+            } else {
+                Notice::SurpriseItemFailed { column, reason }
             }));
             if blame_column {
-                self.fault_column(v.column, reason, out);
+                self.fault_column(column, reason, out);
             }
             self.end_vend(out);
-            self.refresh_idle(out);
-            return;
-        }
-        if v.kind == VendKind::Surprise {
-            out.push(Command::Notice(Notice::SurpriseItemFailed {
-                column: v.column,
-                reason,
-            }));
-            if blame_column {
-                self.fault_column(v.column, reason, out);
+            if v.kind == VendKind::Test {
+                self.refresh_idle(out);
             }
-            self.end_vend(out);
             return;
         }
         self.vend = None;
