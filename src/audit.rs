@@ -1,7 +1,114 @@
-//! The industry's audit data (EVA-DTS, the "DEX file"): the envelope's integrity check.
+//! The industry's audit data (EVA-DTS 6.1, the "DEX file"): the counters it reports, the
+//! segments that carry them and the envelope's integrity check.
 //!
-//! Owns the CRC-16 that the `G85` segment carries. It must not read the books, the clock or a
-//! file: it turns bytes into a check value, and will turn counters into segments.
+//! Owns the file's grammar: which segment says what, lifetime and interim ("since the last
+//! reset") counters, wrapping at the fields' digits, the `G85` CRC and the `SE` count. It must
+//! not read the books, the clock or a file: the journal counts ([`Counters`]), this module
+//! writes; so the same numbers always make the same bytes.
+
+mod file;
+
+pub use file::{write_file, AuditColumn, AuditEvent, AuditFile, AuditReads, SelectionStatus};
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Counts and values wrap past eight digits, as the standard's `N0 8` fields do.
+pub const WRAP: u64 = 100_000_000;
+
+/// A number of vends and what they were worth, in the currency's minor unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// How many.
+    pub count: u64,
+    /// Worth, in minor units (cents).
+    pub value: u64,
+}
+
+impl Tally {
+    /// One more vend worth `value`.
+    pub fn add(&mut self, value: u64) {
+        self.count = self.count.saturating_add(1);
+        self.value = self.value.saturating_add(value);
+    }
+
+    /// What was counted after `earlier` (never below zero: a damaged earlier read counts as 0).
+    fn since(self, earlier: Tally) -> Tally {
+        Tally {
+            count: self.count.saturating_sub(earlier.count),
+            value: self.value.saturating_sub(earlier.value),
+        }
+    }
+}
+
+/// One column's vends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnCounters {
+    /// Paid vends delivered (`PA2`).
+    pub paid: Tally,
+    /// Service test vends delivered (`PA3`).
+    pub test: Tally,
+    /// Free vends delivered: surprises, failures made right, free-vend mode (`PA4`).
+    pub free: Tally,
+}
+
+/// The machine's counters since its books began: stored with every read, so that "since the
+/// last reset" is now minus the counters stored with the last read with reset.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Paid vends delivered (`VA1`; all payment is cash, so `CA2` too).
+    pub paid: Tally,
+    /// Service test vends delivered (`VA2`).
+    pub test: Tally,
+    /// Free vends delivered (`VA3`).
+    pub free: Tally,
+    /// Coins inserted, all to the cash box (`CA3`).
+    pub cash_in: u64,
+    /// Coins the payout hopper paid back (`CA4`).
+    pub cash_out: u64,
+    /// Per column number.
+    #[serde(default)]
+    pub columns: BTreeMap<u32, ColumnCounters>,
+    /// Per event id (`EA2`): how often it happened.
+    #[serde(default)]
+    pub events: BTreeMap<String, u64>,
+}
+
+impl Counters {
+    /// What was counted after `earlier`: the interim counters when `earlier` is the last reset.
+    pub fn since(&self, earlier: &Counters) -> Counters {
+        let none = ColumnCounters::default();
+        Counters {
+            paid: self.paid.since(earlier.paid),
+            test: self.test.since(earlier.test),
+            free: self.free.since(earlier.free),
+            cash_in: self.cash_in.saturating_sub(earlier.cash_in),
+            cash_out: self.cash_out.saturating_sub(earlier.cash_out),
+            columns: self
+                .columns
+                .iter()
+                .map(|(n, c)| {
+                    let e = earlier.columns.get(n).unwrap_or(&none);
+                    let c = ColumnCounters {
+                        paid: c.paid.since(e.paid),
+                        test: c.test.since(e.test),
+                        free: c.free.since(e.free),
+                    };
+                    (*n, c)
+                })
+                .collect(),
+            events: self
+                .events
+                .iter()
+                .map(|(id, n)| {
+                    let e = earlier.events.get(id).copied().unwrap_or(0);
+                    (id.clone(), n.saturating_sub(e))
+                })
+                .collect(),
+        }
+    }
+}
 
 /// CRC-16/ARC, as EVA-DTS's `G85` asks: polynomial 0x8005 reflected (0xA001), initial value 0,
 /// no final xor.

@@ -5,6 +5,7 @@
 //! the file, the field path (`columns[2].motor_pin`) and what is wrong, and all validation problems
 //! are reported at once. This module reads files and nothing else: it never touches hardware.
 
+mod audit;
 mod edit;
 mod fleet;
 mod issue;
@@ -20,6 +21,7 @@ use crate::i18n::Language;
 use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 use crate::money::Cents;
 
+pub use audit::{AuditIdentity, IsoCurrency};
 pub use edit::{edit_column, ColumnEdit};
 pub use fleet::{BrokerUrl, FleetConfig, FleetParts, MachineId, DEFAULT_KEEP_ALIVE_S};
 pub(crate) use issue::{locate as locate_issues, parse_toml};
@@ -76,6 +78,8 @@ pub struct MachineConfig {
     pub alerts: AlertRules,
     /// `[fleet]` as far as the file gives it (`run --mqtt` and `--machine-id` complete it).
     pub fleet: Option<FleetParts>,
+    /// `[audit]`: how the machine names itself in its audit file.
+    pub audit: AuditIdentity,
 }
 
 /// `[alerts]`: when the operator is told something needs them beyond faults and stock.

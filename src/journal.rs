@@ -22,6 +22,7 @@ use crate::money::Cents;
 use crate::vend::{ColumnId, ColumnStatus, FailReason, Notice, Restored};
 
 mod apply;
+mod audit;
 mod check;
 mod configs;
 mod disk;
@@ -38,6 +39,7 @@ mod seal;
 mod setup;
 
 use apply::{apply, exec, journaled, Open};
+pub use audit::{AuditRequest, MAX_EVENT_LINES};
 pub use check::{check_books_in, BooksCheck};
 pub use configs::ConfigVersion;
 use disk::Disk;

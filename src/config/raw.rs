@@ -36,6 +36,8 @@ pub(super) struct RawFile {
     pub(super) alerts: RawAlerts,
     #[serde(default)]
     pub(super) fleet: super::fleet::RawFleet,
+    #[serde(default)]
+    pub(super) audit: super::audit::RawAudit,
 }
 
 #[derive(Debug, Deserialize)]

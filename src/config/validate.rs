@@ -62,7 +62,8 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
     let sim = simulator(&mut v, &raw.simulator, t, &input_timing);
     let alerts = alerts::alerts(&mut v, &raw.alerts);
     let (fleet, fleet_issues) = super::fleet::fleet(&raw.fleet);
-    for (path, message) in fleet_issues {
+    let (audit, audit_issues) = super::audit::audit(&raw.audit, &currency);
+    for (path, message) in fleet_issues.into_iter().chain(audit_issues) {
         v.issue(path, message);
     }
 
@@ -84,6 +85,7 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             sim,
             alerts,
             fleet,
+            audit,
         })
     } else {
         Err(v.issues)

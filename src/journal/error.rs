@@ -135,6 +135,14 @@ pub enum JournalError {
         /// How many were found.
         count: usize,
     },
+    /// The books do not check out, so no figures are given from them (the audit file).
+    #[error("no audit from these books: {why}; see `happiness report`, which shows what is wrong")]
+    Unvouched {
+        /// `happiness report`'s exit code: 4 unbalanced, 5 damaged or altered.
+        code: u8,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 impl JournalError {

@@ -527,4 +527,5 @@ fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
     assert_eq!(csv.lines().count(), 4);
 }
 
+mod audit;
 mod recovery;

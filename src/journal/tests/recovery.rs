@@ -7,7 +7,7 @@ use crate::vend::{Lapse, RECOVERY_NAME};
 
 /// A Cola that jammed and was refunded, then a free Water (column 3, 100) taken to make it
 /// right; and, later, a Cola with "One to share".
-fn books_with_a_failure_made_right() -> Journal {
+pub(super) fn books_with_a_failure_made_right() -> Journal {
     let mut j = fresh();
     j.record(t(1), &[&coin(200, 200)], Cents::new(200))
         .expect("coin");
