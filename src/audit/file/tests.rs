@@ -184,10 +184,12 @@ fn the_segments_carry_the_counters_lifetime_first_then_interim() {
 
 #[test]
 fn counters_wrap_at_eight_digits() {
-    let mut big = Counters::default();
-    big.paid = Tally {
-        count: 100_000_003,
-        value: 123_456_789_012,
+    let big = Counters {
+        paid: Tally {
+            count: 100_000_003,
+            value: 123_456_789_012,
+        },
+        ..Counters::default()
     };
     let file = sample(&big, &Counters::default(), "Cola");
     assert!(file.contains("\r\nVA1*56789012*3*0*0\r\n"), "{file}");
