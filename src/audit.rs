@@ -110,6 +110,27 @@ impl Counters {
     }
 }
 
+/// Longest reader name (`EA304`).
+pub const MAX_READER: usize = 30;
+
+/// Check who reads the audit data: 1 to 30 of plain ASCII letters, digits and punctuation other
+/// than the field separator `*` (the name is recorded and written in `EA3`).
+pub fn check_reader(reader: &str) -> Result<(), String> {
+    if reader.trim().is_empty() || reader.chars().count() > MAX_READER {
+        return Err(format!("a reader's name is 1 to {MAX_READER} characters"));
+    }
+    match reader
+        .chars()
+        .find(|c| !(' '..='~').contains(c) || *c == '*')
+    {
+        Some(bad) => Err(format!(
+            "`{}` cannot be written in the audit file (plain ASCII other than `*`)",
+            bad.escape_default()
+        )),
+        None => Ok(()),
+    }
+}
+
 /// CRC-16/ARC, as EVA-DTS's `G85` asks: polynomial 0x8005 reflected (0xA001), initial value 0,
 /// no final xor.
 pub fn crc16_arc(bytes: &[u8]) -> u16 {
@@ -135,6 +156,14 @@ pub fn g85(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reader_name_must_fit_the_file() {
+        assert!(check_reader("route-7").is_ok());
+        for bad in ["", "  ", "a*b", "Zoë", "x\r\nSE*1", &"r".repeat(31)] {
+            assert!(check_reader(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn crc16_arc_gives_the_standard_check_value() {

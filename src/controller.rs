@@ -179,6 +179,8 @@ pub struct Controller {
     starting: Option<startup::Starting>,
     /// Today's sales and surprises.
     today: today::Today,
+    /// A service test vend whose asker waits for its outcome.
+    test_vend: Option<service::PendingTest>,
 }
 
 impl Controller {
@@ -402,6 +404,7 @@ impl Controller {
             self.last_sale = Some(self.local);
         }
         self.count_today(&cmds);
+        self.answer_test_vend(&cmds);
         if let Some(cause) = cause {
             self.record(at, cause);
         }
@@ -573,6 +576,7 @@ mod config_files;
 mod dispatch;
 mod gifts;
 mod requests;
+mod service;
 mod startup;
 mod status;
 mod stop;
@@ -583,6 +587,7 @@ pub(crate) use config_files::rejection as config_rejection;
 pub use dispatch::Dispatch;
 pub use gifts::{GiftRefusal, GiftWaiting};
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, PeriodError, Request};
+pub use service::{AuditError, TestVendOutcome, TestVendRefusal, TestVendReply};
 pub use startup::OnOpen;
 pub use status::{ColumnView, Status};
 pub use today::Today;

@@ -43,6 +43,13 @@ enum Cmd {
     /// to one machine (`send`), a surprise config to many (`push-surprises`), and the fleet
     /// page (`serve`).
     Fleet(cli::fleet::FleetArgs),
+    /// The EVA-DTS audit file (the "DEX file" route drivers and telemetry read) from the books.
+    ///
+    /// Every read is recorded; `--reset` is the read with reset of a cash collection. Beside a
+    /// running kiosk the file is printed without recording the read, and a reset is refused
+    /// (exit 3: use the kiosk's `POST /api/audit/reset`). Exit 2 without books, 4 when they do
+    /// not balance, 5 when they are damaged or altered: no figures are printed then.
+    Audit(cli::audit::AuditArgs),
     /// The books: sales, refunds, surprises, faults, interrupted vends, and the money balance.
     Report {
         /// Directory holding journal.db (default: /var/lib/happiness, else
@@ -95,6 +102,7 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Cmd::CheckConfig { dir } => cli::check::check_config(&cli::config_dir(dir)),
+        Cmd::Audit(args) => cli::audit::audit(args),
         Cmd::Simulate(args) => cli::simulate::run_simulation(args),
         Cmd::Torture(args) => cli::torture::torture(args),
         Cmd::Report {

@@ -11,6 +11,7 @@ use std::time::Duration;
 use happiness_hardware::sim::{Fault, SimHandle};
 use happiness_hardware::Timestamp;
 
+use crate::controller::{Request, TestVendOutcome};
 use crate::kiosk::Kiosk;
 use crate::money::Cents;
 use crate::vend::{ColumnId, Event};
@@ -39,6 +40,8 @@ pub enum ScriptCommand {
     Restock(Option<usize>),
     /// The operator puts a faulted column N (1-based) back in service.
     Reset(usize),
+    /// The operator runs column N (1-based) through a service test vend.
+    TestVend(usize),
     /// Wait this long.
     Wait(Duration),
     /// Take the items out of the tray.
@@ -68,6 +71,7 @@ commands (one per line; a bare number presses that button):
   load N COUNT     put COUNT more items into column N (the controller is not told)
   restock [N]      the operator fills column N (or every column) and tells the controller
   reset N          the operator puts faulted column N back in service
+  test N           the operator test-vends column N (no payment; booked as a test vend)
   stuck on|off     the drop beam reads blocked, or recovers
   bounce on|off    switches bounce on every change
   take             take the items out of the tray
@@ -173,6 +177,7 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
             None => ScriptCommand::Restock(None),
         },
         "reset" => ScriptCommand::Reset(number(arg, "column number")?),
+        "test" | "test-vend" => ScriptCommand::TestVend(number(arg, "column number")?),
         "take" => ScriptCommand::Take,
         "status" | "s" => ScriptCommand::Status,
         "help" | "h" | "?" => ScriptCommand::Help,
@@ -242,6 +247,7 @@ pub async fn execute(kiosk: &Kiosk, cmd: ScriptCommand) -> Result<Outcome, Strin
                 .await
                 .map_err(|e| e.to_string())?;
         }
+        ScriptCommand::TestVend(n) => return test_vend(kiosk, n).await.map(Outcome::Continue),
         ScriptCommand::Wait(d) => tokio::time::sleep(d).await,
         ScriptCommand::Take => return Ok(Outcome::Continue(take(kiosk)?)),
         ScriptCommand::Status => return Ok(Outcome::Continue(status_text(kiosk))),
@@ -249,6 +255,41 @@ pub async fn execute(kiosk: &Kiosk, cmd: ScriptCommand) -> Result<Outcome, Strin
         ScriptCommand::Quit => return Ok(Outcome::Quit),
     }
     Ok(Outcome::Continue(String::new()))
+}
+
+/// Test-vend column `n` and say how it went, once it is over.
+async fn test_vend(kiosk: &Kiosk, n: usize) -> Result<String, String> {
+    let column = ColumnId::from_number(n)
+        .filter(|c| c.index() < kiosk.config.columns.len())
+        .ok_or_else(|| format!("there is no column {n}"))?;
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    kiosk
+        .send(Request::TestVend {
+            column,
+            source: "console".into(),
+            reply,
+        })
+        .map_err(|e| e.to_string())?;
+    match answer.await {
+        Ok(Ok(TestVendOutcome::Delivered {
+            product,
+            fault: None,
+        })) => Ok(format!(
+            "column {n} tested: {product} dropped into the tray"
+        )),
+        Ok(Ok(TestVendOutcome::Delivered {
+            product,
+            fault: Some(fault),
+        })) => Ok(format!(
+            "column {n} tested: {product} dropped, but then FAILED ({fault}); it is out of \
+             service until reset"
+        )),
+        Ok(Ok(TestVendOutcome::Failed { reason })) => Ok(format!(
+            "column {n} tested: FAILED ({reason}); it is out of service until reset"
+        )),
+        Ok(Err(why)) => Err(format!("column {n} was not tested: {why}")),
+        Err(_) => Err("the controller has stopped".into()),
+    }
 }
 
 /// The pulses of the coin worth `value`, or which coins the machine does take.

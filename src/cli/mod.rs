@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use happiness::config::{MachineConfig, MACHINE_FILE};
 use happiness::surprise::SurpriseConfig;
 
+pub mod audit;
 pub mod check;
 pub mod fleet;
 pub mod report;

@@ -178,6 +178,24 @@ pub enum Request {
         /// The answer: refused when no finished vend is waiting for one (one answer per vend).
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// Run a column through sure-vend without payment: an operator's service test.
+    TestVend {
+        /// The column.
+        column: ColumnId,
+        /// Who asks (for the journal).
+        source: String,
+        /// The answer: once the test is over, or at once when refused.
+        reply: super::TestVendReply,
+    },
+    /// The EVA-DTS audit file, the read recorded (with reset: the interim counters start again).
+    Audit {
+        /// A read with reset.
+        reset: bool,
+        /// Who reads (checked by the caller: plain ASCII without `*`).
+        reader: String,
+        /// The file, or why there is none.
+        reply: oneshot::Sender<Result<String, super::AuditError>>,
+    },
     /// The books.
     Books {
         /// The answer.
@@ -262,6 +280,9 @@ impl Controller {
                 let answer = self.feedback(happy)?;
                 let _ = reply.send(answer);
             }
+            request @ (Request::TestVend { .. } | Request::Audit { .. }) => {
+                self.on_service_request(request)?;
+            }
             Request::Books { reply } => {
                 let _ = reply.send(self.journal.report().map_err(|e| e.to_string()));
             }
@@ -336,7 +357,11 @@ impl Controller {
     }
 
     /// An operator's change for the core, booked with who asked.
-    fn operator_event(&mut self, event: Event, source: String) -> Result<(), ControllerError> {
+    pub(super) fn operator_event(
+        &mut self,
+        event: Event,
+        source: String,
+    ) -> Result<(), ControllerError> {
         let now = self.clock.now();
         self.journal.set_acting(Some(source));
         let fed = self.feed(now, event);

@@ -100,6 +100,7 @@ impl Controller {
             feedback_open: false,
             vends_finished: 0,
             today: super::Today::default(),
+            test_vend: None,
             starting: Some(Starting {
                 inputs: Vec::new(),
                 requests: Vec::new(),

@@ -237,6 +237,7 @@ impl Controller {
             m.set_out_of_service(status.out_of_service.is_some());
         }
         self.status.send_replace(status);
+        self.send_test_vend_answer();
     }
 }
 

@@ -8,7 +8,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{oneshot, watch};
 
 use crate::config::{ColumnEdit, MachineConfig};
-use crate::controller::{Applied, BodyFormat, ColumnView, ConfigRejection, Request, Status};
+use crate::controller::{
+    Applied, AuditError, BodyFormat, ColumnView, ConfigRejection, Request, Status, TestVendOutcome,
+};
 use crate::vend::{ColumnId, ColumnStatus, Event};
 use happiness_hardware::sim::SimHandle;
 use std::sync::Arc;
@@ -190,7 +192,7 @@ impl Actions {
             "disable" => (Event::DisableColumn { column }, 0),
             other => {
                 return Err(ActionError::NotFound(format!(
-                    "unknown column action `{}` (restock, enable, disable)",
+                    "unknown column action `{}` (restock, enable, disable, test-vend)",
                     other.chars().take(20).collect::<String>()
                 )))
             }
@@ -223,6 +225,51 @@ impl Actions {
             let _ = sim.load(column.number(), load);
         }
         Ok(view)
+    }
+
+    /// Run a column through a service test vend (no payment, booked as a test vend): the
+    /// outcome once the item has dropped or every nudge has missed, with the column as it is
+    /// then; a conflict saying why when the machine refuses (busy, door open, empty...).
+    pub async fn test_vend(
+        &self,
+        column: ColumnId,
+        source: &str,
+    ) -> Result<(TestVendOutcome, ColumnView), ActionError> {
+        let source = source.to_string();
+        let answer = self
+            .ask(|reply| Request::TestVend {
+                column,
+                source,
+                reply,
+            })
+            .await?;
+        match answer {
+            Ok(outcome) => Ok((outcome, self.column_view(column)?)),
+            Err(why) => Err(ActionError::Conflict {
+                message: format!("column {column} was not tested: {why}"),
+                column: self.column_view(column).ok(),
+            }),
+        }
+    }
+
+    /// The EVA-DTS audit file, the read recorded as `reader`'s (with `reset`: the interim
+    /// counters start again). A conflict when the books do not check out.
+    pub async fn audit(&self, reset: bool, reader: &str) -> Result<String, ActionError> {
+        crate::audit::check_reader(reader).map_err(ActionError::BadRequest)?;
+        let reader = reader.to_string();
+        self.ask(|reply| Request::Audit {
+            reset,
+            reader,
+            reply,
+        })
+        .await?
+        .map_err(|e| match e {
+            AuditError::Unvouched(message) => ActionError::Conflict {
+                message,
+                column: None,
+            },
+            AuditError::Books(message) => ActionError::Unavailable(message),
+        })
     }
 
     /// Change a column's product, price or low-stock level (in force from the next vend,

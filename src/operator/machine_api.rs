@@ -73,9 +73,17 @@ pub(super) async fn column_action(
     headers: HeaderMap,
     UrlPath((column, action)): UrlPath<(String, String)>,
     body: axum::body::Bytes,
-) -> ApiResult<Json<ColumnView>> {
+) -> ApiResult<Response> {
     authorize(&state, &headers, peer)?;
     let column = state.actions.column(&column)?;
+    let source = format!("api from {}", peer.ip());
+    if action == "test-vend" {
+        // Answered once the item has dropped or every nudge has missed.
+        let (outcome, view) = state.actions.test_vend(column, &source).await?;
+        let mut body = serde_json::to_value(outcome).unwrap_or_default();
+        body["column"] = serde_json::to_value(view).unwrap_or_default();
+        return Ok(Json(body).into_response());
+    }
     let count = if action == "restock" && !body.iter().all(u8::is_ascii_whitespace) {
         let Restock { count } = serde_json::from_slice(&body).map_err(|e| {
             error(
@@ -87,12 +95,11 @@ pub(super) async fn column_action(
     } else {
         None
     };
-    let source = format!("api from {}", peer.ip());
     let view = state
         .actions
         .column_action(column, &action, count, &source)
         .await?;
-    Ok(Json(view))
+    Ok(Json(view).into_response())
 }
 
 /// `PATCH /api/columns/{n}` with `{"price_cents": 130}`, `{"product": "..."}` or

@@ -12,6 +12,7 @@
 //! on loopback.
 
 pub mod actions;
+mod audit_api;
 mod auth;
 mod config_api;
 mod gift_api;
@@ -208,6 +209,8 @@ pub fn router(state: ApiState) -> Router {
             post(machine_api::column_action),
         )
         .route("/api/books", get(machine_api::books))
+        .route("/api/audit.dex", get(audit_api::read))
+        .route("/api/audit/reset", post(audit_api::reset))
         .route("/api/sales.csv", get(machine_api::sales_csv))
         .route("/api/events", get(machine_api::events))
         .route("/metrics", get(machine_api::metrics_text))

@@ -1,6 +1,7 @@
 // The columns table of the console: each row built once and updated in place (a field being
 // typed in is never overwritten), with live edits of product, price and the low-stock alert
-// (PATCH /api/columns/N), restocking with a count, and putting a column in or out of service.
+// (PATCH /api/columns/N), restocking with a count, putting a column in or out of service, and a
+// service test vend (POST /api/columns/N/test-vend: no payment, booked as a test vend).
 (function () {
   "use strict";
   const rows = new Map();
@@ -102,6 +103,24 @@
       b.onclick = async () => { await ctx.api("POST", `/api/columns/${c.column}/${action}`); ctx.refresh(); };
       tr.children[7].appendChild(b);
     }
+    const test = document.createElement("button");
+    test.textContent = "test vend";
+    test.dataset.action = "test";
+    test.title = "Run one item through the column without payment (booked as a test vend)";
+    test.onclick = async () => {
+      error.textContent = "";
+      test.disabled = true;
+      test.textContent = "testing…";
+      const r = await ctx.api("POST", `/api/columns/${c.column}/test-vend`);
+      test.textContent = "test vend";
+      test.disabled = false;
+      if (!r.ok) error.textContent = (r.data && r.data.error) || "not tested";
+      else if (r.data.outcome === "delivered" && r.data.fault) error.textContent = `test vend: ${r.data.product} dropped, but the column then failed (${String(r.data.fault).replace(/_/g, " ")})`;
+      else if (r.data.outcome === "delivered") error.textContent = `test vend: ${r.data.product} dropped`;
+      else error.textContent = `test vend FAILED (${String(r.data.reason).replace(/_/g, " ")}): the column is out of service`;
+      ctx.refresh();
+    };
+    tr.children[7].appendChild(test);
     return { tr, product, price, low };
   }
 
@@ -127,7 +146,7 @@
       row.tr.children[3].textContent = `${c.stock} of ${c.capacity}`;
       row.tr.children[5].textContent = stateText(c);
       row.tr.classList.toggle("attention", c.status.status !== "in_service" || c.stock <= c.low_stock);
-      for (const b of row.tr.children[7].querySelectorAll("button")) {
+      for (const b of row.tr.children[7].querySelectorAll("button[data-action$='able']")) {
         b.disabled = (b.dataset.action === "enable") === (c.status.status === "in_service");
       }
     }

@@ -297,20 +297,40 @@
   $("save").onclick = save;
   $("preview").onclick = preview;
   window.Dashboard.choose(api, (cents) => money(cents, currency));
-  // The export needs the token, so it is fetched here and handed to the browser as a file.
-  $("export").onclick = async (e) => {
-    e.preventDefault();
-    const path = $("export").dataset.path || "/api/sales.csv?period=today";
-    const r = await fetch(path, { headers: { Authorization: "Bearer " + token } });
-    if (!r.ok) { $("dashboard-error").textContent = "the sales could not be exported"; return; }
+  // Downloads need the token, so they are fetched here and handed to the browser as a file.
+  async function download(method, path, name, failed) {
+    const r = await fetch(path, { method, headers: { Authorization: "Bearer " + token } });
+    if (!r.ok) {
+      let why = "";
+      try { why = (await r.json()).error || ""; } catch (_) { why = ""; }
+      $("dashboard-error").textContent = failed + (why ? ": " + why : "");
+      return false;
+    }
     const url = URL.createObjectURL(await r.blob());
     const a = document.createElement("a");
     a.href = url;
-    a.download = "sales.csv";
+    a.download = name;
     document.body.appendChild(a);
     a.click();
     a.remove();
     URL.revokeObjectURL(url);
+    return true;
+  }
+  $("export").onclick = (e) => {
+    e.preventDefault();
+    const path = $("export").dataset.path || "/api/sales.csv?period=today";
+    download("GET", path, "sales.csv", "the sales could not be exported");
+  };
+  const dexName = () => "audit-" + new Date().toISOString().slice(0, 16).replace(/[-:T]/g, "") + ".dex";
+  $("audit").onclick = (e) => {
+    e.preventDefault();
+    download("GET", "/api/audit.dex", dexName(), "no audit file");
+  };
+  $("audit-reset").onclick = async () => {
+    if (!confirm("Read the audit with reset? The interim counters start again from zero.")) return;
+    if (await download("POST", "/api/audit/reset", dexName(), "no audit file")) {
+      $("dashboard-error").textContent = "";
+    }
   };
   $("pause").onclick = async () => { await api("POST", "/api/surprises/pause"); refreshStatus(); };
   $("resume").onclick = async () => { await api("POST", "/api/surprises/resume"); refreshStatus(); };

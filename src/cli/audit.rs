@@ -1,0 +1,126 @@
+//! `happiness audit`: the EVA-DTS audit file from the books, each read recorded; beside a
+//! running kiosk, a look that is not recorded (a reset goes through the kiosk's API then).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use happiness::config::MachineConfig;
+use happiness::journal::{AuditRequest, Journal, JournalError, JOURNAL_FILE};
+use happiness::localtime::LocalTime;
+
+/// What `happiness audit` was asked.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Directory holding journal.db (default: /var/lib/happiness, else
+    /// ~/.local/share/happiness).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Directory holding machine.toml: the machine's names and columns in the file (default:
+    /// ./config, else /etc/happiness).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// A read with reset (at cash collection): the interim counters start again from zero.
+    #[arg(long)]
+    reset: bool,
+    /// Write the file here instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Who reads, as recorded and written in the file (plain ASCII, up to 30 characters).
+    #[arg(long, default_value = "cli")]
+    reader: String,
+}
+
+/// The exit code for a journal problem: 4 unbalanced, 5 damaged or altered, 2 otherwise.
+fn failed(e: &JournalError) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(match e {
+        JournalError::Unvouched { code, .. } => *code,
+        JournalError::Damaged { .. } | JournalError::Altered { .. } => 5,
+        _ => 2,
+    })
+}
+
+/// Run `happiness audit`.
+pub fn audit(args: AuditArgs) -> ExitCode {
+    let dir = args
+        .data
+        .clone()
+        .unwrap_or_else(|| super::default_data_dir(false));
+    let machine = match MachineConfig::load_dir(&super::config_dir(args.config.clone())) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(why) = happiness::audit::check_reader(&args.reader) {
+        eprintln!("error: --reader: {why}");
+        return ExitCode::from(2);
+    }
+    // Opening for writing would start new books where there are none: an audit never does.
+    if !dir.join(JOURNAL_FILE).is_file() {
+        return failed(&JournalError::Missing { path: dir });
+    }
+    let (mut journal, record) = match Journal::open_dir(&dir) {
+        Ok(j) => (j, true),
+        Err(JournalError::InUse { pid, .. }) => {
+            let pid = pid.map_or_else(|| "pid unknown".into(), |p| format!("pid {p}"));
+            if args.reset {
+                eprintln!(
+                    "error: the kiosk is running on these books ({pid}): a read with reset goes \
+                     through it, `POST /api/audit/reset` with the operator token"
+                );
+                return ExitCode::from(3);
+            }
+            eprintln!(
+                "warning: the kiosk is running on these books ({pid}): this read is not \
+                 recorded (GET /api/audit.dex records it)"
+            );
+            match Journal::open_read_only(&dir) {
+                Ok(j) => (j, false),
+                Err(e) => return failed(&e),
+            }
+        }
+        Err(e) => return failed(&e),
+    };
+    let request = AuditRequest {
+        identity: &machine.audit,
+        version: env!("CARGO_PKG_VERSION"),
+        columns: &machine.columns,
+        at: LocalTime::now(),
+        reset: args.reset,
+        reader: &args.reader,
+    };
+    let text = match journal.audit(&request, record) {
+        Ok(text) => text,
+        Err(e) => return failed(&e),
+    };
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = write_atomically(path, text.as_bytes()) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+        // A closed pipe (`| head`) ends the output quietly.
+        None => {
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Write `bytes` to `path` whole or not at all (a file beside it, then renamed over it).
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
