@@ -242,26 +242,33 @@ pub async fn open_kiosk(c: &Client, base: &str, query: &str, (width, height): (u
     .await;
 }
 
-/// Sizes the page itself (not the browser window around it) to `width` x `height`.
+/// Sizes the page itself (not the browser window around it) to `width` x `height`. The window
+/// is resized by what the page still lacks, read back each time: a resize the browser applies
+/// a moment later is measured again rather than taken for done.
 pub async fn set_viewport(client: &Client, width: u32, height: u32) {
-    client
-        .set_window_size(width, height)
-        .await
-        .expect("window size");
-    let inner = js(client, "return [window.innerWidth, window.innerHeight]").await;
-    let got = |i: usize| {
-        inner[i]
-            .as_u64()
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(0)
-    };
-    let (w, h) = (
-        2 * width - got(0).min(width),
-        2 * height - got(1).min(height),
-    );
-    client.set_window_size(w, h).await.expect("window size");
-    let inner = js(client, "return [window.innerWidth, window.innerHeight]").await;
-    assert_eq!(inner, serde_json::json!([width, height]), "the page's size");
+    let target = [i64::from(width), i64::from(height)];
+    let mut inner = [0i64; 2];
+    for attempt in 0..50 {
+        let (w, h) = client.get_window_size().await.expect("window size");
+        let read = js(client, "return [window.innerWidth, window.innerHeight]").await;
+        inner = [0, 1].map(|i| read[i].as_i64().unwrap_or(0));
+        if inner == target {
+            return;
+        }
+        let fit = |now: u64, i: usize| {
+            u32::try_from((i64::try_from(now).unwrap_or(0) + target[i] - inner[i]).max(100))
+                .unwrap_or(width)
+        };
+        client
+            .set_window_size(fit(w, 0), fit(h, 1))
+            .await
+            .expect("window size");
+        if attempt > 0 {
+            // The browser has not caught up with the last resize: give it a moment.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    panic!("the page's size stayed {inner:?}, not {target:?}");
 }
 
 /// Text on the page whose contrast with its background is under WCAG AA: 4.5:1, or 3:1 for
