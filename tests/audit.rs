@@ -333,3 +333,24 @@ fn no_audit_from_books_that_are_missing_or_do_not_balance() {
     let bad = audit(dir.path(), &["--reader", "a*b"]);
     assert_eq!(bad.status.code(), Some(2), "{bad:?}");
 }
+
+#[test]
+fn the_readme_sample_is_a_well_formed_audit_file() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let section = &readme[readme.find("## Audit (EVA-DTS)").expect("the section")..];
+    let start = section.find("```\nDXS*").expect("the sample") + 4;
+    let end = start + section[start..].find("```").expect("its end");
+    let sample = section[start..end].replace('\n', "\r\n");
+    assert_well_formed(&sample);
+    for id in [
+        "ID1", "ID4", "CB1", "VA1", "VA2", "VA3", "CA2", "CA3", "CA4", "PA1", "PA2", "PA3", "PA4",
+        "EA1", "EA2", "EA3",
+    ] {
+        seg(&sample, id);
+        assert!(
+            section.contains(&format!("`{id}")),
+            "the README explains {id}"
+        );
+    }
+}
