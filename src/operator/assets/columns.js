@@ -76,6 +76,10 @@
     low.className = "short";
     tr.children[1].appendChild(product);
     tr.children[1].appendChild(error);
+    // A test vend that went well is news, not an error.
+    const note = document.createElement("div");
+    note.className = "good";
+    tr.children[1].appendChild(note);
     tr.children[2].appendChild(price);
     tr.children[4].appendChild(low);
     const count = document.createElement("input");
@@ -109,6 +113,7 @@
     test.title = "Run one item through the column without payment (booked as a test vend)";
     test.onclick = async () => {
       error.textContent = "";
+      note.textContent = "";
       test.disabled = true;
       test.textContent = "testing…";
       const r = await ctx.api("POST", `/api/columns/${c.column}/test-vend`);
@@ -116,7 +121,7 @@
       test.disabled = false;
       if (!r.ok) error.textContent = (r.data && r.data.error) || "not tested";
       else if (r.data.outcome === "delivered" && r.data.fault) error.textContent = `test vend: ${r.data.product} dropped, but the column then failed (${String(r.data.fault).replace(/_/g, " ")})`;
-      else if (r.data.outcome === "delivered") error.textContent = `test vend: ${r.data.product} dropped`;
+      else if (r.data.outcome === "delivered") note.textContent = `test vend: ${r.data.product} dropped`;
       else error.textContent = `test vend FAILED (${String(r.data.reason).replace(/_/g, " ")}): the column is out of service`;
       ctx.refresh();
     };
