@@ -126,6 +126,21 @@ struct Vend {
     jammed: bool,
 }
 
+impl Vend {
+    /// A vend about to run: no motor run yet, its first one due at `first_run`.
+    fn starting(kind: VendKind, column: ColumnId, price: Cents, first_run: Timestamp) -> Vend {
+        Vend {
+            kind,
+            column,
+            price,
+            attempt: 0,
+            phase: Phase::Pausing { until: first_run },
+            delivered: false,
+            jammed: false,
+        }
+    }
+}
+
 impl PayoutRun {
     /// When the hopper next needs attention: the end of the pulse under way, or the next pulse.
     fn deadline(&self) -> Timestamp {

@@ -172,52 +172,39 @@ fn vend(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<()
             column,
             product,
             price,
-        } => {
-            if let Some(id) = open.vend {
-                return Err(JournalError::Inconsistent(format!(
-                    "vend started while vend {id} is still open"
-                )));
-            }
-            exec(tx,
-                "INSERT INTO vends (kind, column_no, product, price, started_at) VALUES ('paid', ?1, ?2, ?3, ?4)",
-                params![col_no(*column), product, sql_cents(*price), at],
-            )?;
-            open.vend = Some(tx.last_insert_rowid());
-        }
+        } => start_vend(
+            tx,
+            open,
+            "vend",
+            "INSERT INTO vends (kind, column_no, product, price, started_at) \
+             VALUES ('paid', ?1, ?2, ?3, ?4)",
+            params![col_no(*column), product, sql_cents(*price), at],
+        )?,
         Notice::SurpriseItemStarted { column, product } => {
-            if let Some(id) = open.vend {
-                return Err(JournalError::Inconsistent(format!(
-                    "surprise item started while vend {id} is still open"
-                )));
-            }
-            exec(
+            let surprise = open.surprise;
+            start_vend(
                 tx,
+                open,
+                "surprise item",
                 "INSERT INTO vends (kind, column_no, product, price, started_at, surprise_id) \
                  VALUES ('surprise', ?1, ?2, 0, ?3, ?4)",
-                params![col_no(*column), product, at, open.surprise],
+                params![col_no(*column), product, at, surprise],
             )?;
-            open.vend = Some(tx.last_insert_rowid());
         }
+        // A test vend's price is what the item is worth (the audit's test-vend value): nothing
+        // was paid, and every sum of money reads only paid vends.
         Notice::TestVendStarted {
             column,
             product,
             value,
-        } => {
-            if let Some(id) = open.vend {
-                return Err(JournalError::Inconsistent(format!(
-                    "test vend started while vend {id} is still open"
-                )));
-            }
-            // A test vend's price is what the item is worth (the audit's test-vend value):
-            // nothing was paid, and every sum of money reads only paid vends.
-            exec(
-                tx,
-                "INSERT INTO vends (kind, column_no, product, price, started_at) \
-                 VALUES ('test', ?1, ?2, ?3, ?4)",
-                params![col_no(*column), product, sql_cents(*value), at],
-            )?;
-            open.vend = Some(tx.last_insert_rowid());
-        }
+        } => start_vend(
+            tx,
+            open,
+            "test vend",
+            "INSERT INTO vends (kind, column_no, product, price, started_at) \
+             VALUES ('test', ?1, ?2, ?3, ?4)",
+            params![col_no(*column), product, sql_cents(*value), at],
+        )?,
         Notice::MotorRun { attempt, .. } => {
             if let Some(id) = open.vend {
                 exec(
@@ -264,6 +251,24 @@ fn vend(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<()
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// A vend's intent: its row with no outcome yet. At most one vend is ever open.
+fn start_vend(
+    tx: &Connection,
+    open: &mut Open,
+    what: &str,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<(), JournalError> {
+    if let Some(id) = open.vend {
+        return Err(JournalError::Inconsistent(format!(
+            "{what} started while vend {id} is still open"
+        )));
+    }
+    exec(tx, sql, params)?;
+    open.vend = Some(tx.last_insert_rowid());
     Ok(())
 }
 

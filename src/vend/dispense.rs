@@ -124,15 +124,7 @@ impl VendCore {
         }));
         out.push(Command::Display(Screen::Vending { product }));
         self.screen_until = None;
-        self.vend = Some(Vend {
-            kind: VendKind::Paid,
-            column,
-            price,
-            attempt: 0,
-            phase: Phase::Pausing { until: self.now },
-            delivered: false,
-            jammed: false,
-        });
+        self.vend = Some(Vend::starting(VendKind::Paid, column, price, self.now));
         self.run_motor(out);
     }
 

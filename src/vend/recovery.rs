@@ -259,15 +259,12 @@ impl VendCore {
         });
         out.push(Command::Display(Screen::Vending { product }));
         self.screen_until = None;
-        self.vend = Some(Vend {
-            kind: VendKind::Surprise,
+        self.vend = Some(Vend::starting(
+            VendKind::Surprise,
             column,
-            price: Cents::ZERO,
-            attempt: 0,
-            phase: Phase::Pausing { until: self.now },
-            delivered: false,
-            jammed: false,
-        });
+            Cents::ZERO,
+            self.now,
+        ));
         self.run_motor(out);
     }
 

@@ -77,15 +77,12 @@ impl VendCore {
         }));
         out.push(Command::Display(Screen::Service));
         self.screen_until = None;
-        self.vend = Some(Vend {
-            kind: VendKind::Test,
+        self.vend = Some(Vend::starting(
+            VendKind::Test,
             column,
-            price: Cents::ZERO,
-            attempt: 0,
-            phase: Phase::Pausing { until: self.now },
-            delivered: false,
-            jammed: false,
-        });
+            Cents::ZERO,
+            self.now,
+        ));
         self.run_motor(out);
     }
 

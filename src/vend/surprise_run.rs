@@ -116,17 +116,12 @@ impl VendCore {
                     .is_some_and(|c| self.can_dispense(c));
             if ready {
                 // A short pause lets the customer read the surprise before the motor runs.
-                self.vend = Some(Vend {
-                    kind: VendKind::Surprise,
+                self.vend = Some(Vend::starting(
+                    VendKind::Surprise,
                     column,
-                    price: Cents::ZERO,
-                    attempt: 0,
-                    phase: Phase::Pausing {
-                        until: self.now + self.timings.nudge_pause,
-                    },
-                    delivered: false,
-                    jammed: false,
-                });
+                    Cents::ZERO,
+                    self.now + self.timings.nudge_pause,
+                ));
                 return;
             }
         }
