@@ -261,6 +261,14 @@ async fn the_audit_file_of_a_session_agrees_with_the_report_and_resets_as_route_
         "{written}"
     );
 
+    // A file that cannot be written: no read is recorded, no reset happens.
+    let nowhere = dir.path().join("no such dir").join("audit.dex");
+    let lost = audit(
+        dir.path(),
+        &["--reset", "--out", nowhere.to_str().expect("utf-8")],
+    );
+    assert_eq!(lost.status.code(), Some(2), "{lost:?}");
+
     // The cash collection: a read with reset, then a read after it.
     let reset = audit(dir.path(), &["--reset"]);
     assert!(reset.status.success(), "{reset:?}");

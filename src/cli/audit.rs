@@ -84,6 +84,15 @@ pub fn audit(args: AuditArgs) -> ExitCode {
         }
         Err(e) => return failed(&e),
     };
+    // The file is made before the read is recorded: a read with reset never happens for a
+    // file that could not be written.
+    let out = match args.out.as_deref().map(Partial::create).transpose() {
+        Ok(out) => out,
+        Err((path, e)) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
     let request = AuditRequest {
         identity: &machine.audit,
         version: env!("CARGO_PKG_VERSION"),
@@ -96,10 +105,14 @@ pub fn audit(args: AuditArgs) -> ExitCode {
         Ok(text) => text,
         Err(e) => return failed(&e),
     };
-    match &args.out {
-        Some(path) => {
-            if let Err(e) = write_atomically(path, text.as_bytes()) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+    match out {
+        Some(part) => {
+            if let Err((path, e)) = part.finish(text.as_bytes()) {
+                eprintln!(
+                    "error: cannot write {}: {e} (the read is recorded; `happiness audit` shows \
+                     the counters again)",
+                    path.display()
+                );
                 return ExitCode::from(2);
             }
         }
@@ -111,16 +124,41 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Write `bytes` to `path` whole or not at all (a file beside it, then renamed over it).
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".part");
-    let tmp = PathBuf::from(tmp);
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// A file being written beside its destination, renamed over it once whole; removed if
+/// dropped unfinished.
+struct Partial {
+    file: Option<std::fs::File>,
+    part: PathBuf,
+    path: PathBuf,
+}
+
+impl Partial {
+    fn create(path: &Path) -> Result<Partial, (PathBuf, std::io::Error)> {
+        let mut part = path.as_os_str().to_owned();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        let file = std::fs::File::create(&part).map_err(|e| (path.to_path_buf(), e))?;
+        Ok(Partial {
+            file: Some(file),
+            part,
+            path: path.to_path_buf(),
+        })
     }
-    result
+
+    fn finish(mut self, bytes: &[u8]) -> Result<(), (PathBuf, std::io::Error)> {
+        let written = match self.file.take() {
+            Some(mut f) => f.write_all(bytes).and_then(|()| f.sync_all()),
+            None => Ok(()),
+        };
+        written
+            .and_then(|()| std::fs::rename(&self.part, &self.path))
+            .map_err(|e| (self.path.clone(), e))
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        // Renamed away when finished; otherwise nothing half-written is left behind.
+        let _ = std::fs::remove_file(&self.part);
+    }
 }

@@ -36,6 +36,13 @@ async fn act(actions: &Actions, action: Action) -> Result<Value, ActionError> {
         Action::Restock { column, count } => column_action(column, "restock", count).await,
         Action::Enable { column } => column_action(column, "enable", None).await,
         Action::Disable { column } => column_action(column, "disable", None).await,
+        Action::TestVend { column } => {
+            let c = actions.column(&column)?;
+            let (outcome, view) = actions.test_vend(c, SOURCE).await?;
+            let mut result = value(outcome);
+            result["column"] = value(view);
+            Ok(result)
+        }
         Action::Pause | Action::Resume => {
             let paused = actions.set_paused(action == Action::Pause, SOURCE).await?;
             Ok(json!({ "surprises_paused": paused }))

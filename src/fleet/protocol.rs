@@ -72,6 +72,11 @@ pub enum Action {
         /// The column's number.
         column: String,
     },
+    /// Run a column through a service test vend (answered once it is over).
+    TestVend {
+        /// The column's number.
+        column: String,
+    },
     /// Pause every surprise.
     Pause,
     /// Resume them.
@@ -115,7 +120,7 @@ pub struct BadCommand {
 
 /// The actions and what each takes, for error messages.
 pub const ACTIONS: &str = "status, restock {column, count?}, enable {column}, disable {column}, \
-                           pause, resume, set_price {column, price_cents}, put_surprises {text}, \
+                           test_vend {column}, pause, resume, set_price {column, price_cents}, put_surprises {text}, \
                            rollback {version}";
 
 #[derive(Deserialize)]
@@ -221,16 +226,16 @@ fn action_of(env: &Envelope) -> Result<Action, String> {
                 count: a.count,
             }
         }
-        "enable" | "disable" => {
+        "enable" | "disable" | "test_vend" => {
             let a: ColumnArgs = args(&env.action, env.args.clone())?;
             if a.count.is_some() {
                 return Err(format!("args of {}: count is for restock", env.action));
             }
             let column = column_text(&a.column)?;
-            if env.action == "enable" {
-                Action::Enable { column }
-            } else {
-                Action::Disable { column }
+            match env.action.as_str() {
+                "enable" => Action::Enable { column },
+                "disable" => Action::Disable { column },
+                _ => Action::TestVend { column },
             }
         }
         "set_price" => {
@@ -487,6 +492,14 @@ mod tests {
         );
         let c = parse_command(br#"{"id": "8", "action": "status"}"#).expect("status");
         assert_eq!(c.action, Action::Status);
+        let c = parse_command(br#"{"id": "9", "action": "test_vend", "args": {"column": "3"}}"#)
+            .expect("test_vend");
+        assert_eq!(c.action, Action::TestVend { column: "3".into() });
+        let bad = parse_command(
+            br#"{"id": "10", "action": "test_vend", "args": {"column": 3, "count": 1}}"#,
+        )
+        .expect_err("no count");
+        assert!(bad.error.contains("count is for restock"), "{}", bad.error);
         let cases: &[(&[u8], Option<&str>, &str)] = &[
             (b"not json", None, "not a command"),
             (br#"{"action": "status"}"#, None, "missing field `id`"),

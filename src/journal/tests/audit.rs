@@ -165,3 +165,17 @@ fn a_reset_that_would_not_be_recorded_is_refused() {
     let mut j = books();
     assert!(read(&mut j, t(300), true, false).is_err());
 }
+
+#[test]
+fn a_vend_at_price_zero_is_a_free_vend_valued_at_the_columns_price() {
+    // Free-vend mode books every selection as a paid vend of price 0.
+    let mut j = fresh();
+    j.record(t(1), &[&started(3, 0)], Cents::ZERO)
+        .expect("intent");
+    j.record(t(2), &[&delivered(3, 0)], Cents::ZERO)
+        .expect("outcome");
+    let file = read(&mut j, t(10), false, true).expect("audit");
+    has(&file, "VA1*0*0*0*0");
+    has(&file, "VA3*100*1*100*1");
+    has(&file, "PA4*1*100*1*100");
+}
