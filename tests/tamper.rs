@@ -243,6 +243,17 @@ fn edits_with_a_plain_sqlite_client_are_refused_or_caught_naming_the_record() {
             let out = cmd.output().expect("report");
             assert_eq!(out.status.code(), Some(5), "{what} (json {json})");
         }
+        // And the audit gives no figures from them.
+        let out = happiness()
+            .arg("audit")
+            .arg("--data")
+            .arg(copy.path())
+            .arg("--config")
+            .arg(books().join("config"))
+            .output()
+            .expect("audit");
+        assert_eq!(out.status.code(), Some(5), "{what}: {out:?}");
+        assert!(out.stdout.is_empty(), "{what}: figures printed");
     }
     // Dropping the triggers alone is noticed too: later writes would go unsealed.
     let copy = copy_books(&original);
