@@ -52,6 +52,7 @@ pub struct Metrics {
     registry: Registry,
     paid: Counter,
     outcomes: Family<Outcome, Counter>,
+    test_vends: Family<Outcome, Counter>,
     refused: Family<Reason, Counter>,
     faults: Family<Fault, Counter>,
     surprises: Family<Kind, Counter>,
@@ -93,6 +94,7 @@ impl Metrics {
             registry: Registry::default(),
             paid: Counter::default(),
             outcomes: Family::default(),
+            test_vends: Family::default(),
             refused: Family::default(),
             faults: Family::default(),
             surprises: Family::default(),
@@ -124,6 +126,11 @@ impl Metrics {
             "vends",
             "Paid vends by outcome (delivered, refunded)",
             self.outcomes.clone(),
+        );
+        registry.register(
+            "test_vends",
+            "Service test vends by outcome (delivered, failed): never sales",
+            self.test_vends.clone(),
         );
         registry.register(
             "refusals",
@@ -270,6 +277,18 @@ impl Metrics {
                 self.update_ratio();
             }
             Notice::VendFailed { .. } => outcome("refunded"),
+            Notice::TestVendDelivered { .. } | Notice::TestVendFailed { .. } => {
+                let o = if matches!(notice, Notice::TestVendDelivered { .. }) {
+                    "delivered"
+                } else {
+                    "failed"
+                };
+                self.test_vends
+                    .get_or_create(&Outcome {
+                        outcome: o.to_string(),
+                    })
+                    .inc();
+            }
             Notice::Refused { reason, .. } => {
                 let reason = match reason {
                     Refusal::SoldOut => "sold_out",

@@ -84,6 +84,14 @@ async fn a_test_vend_answers_with_its_outcome_and_is_never_a_sale() {
         .expect("request");
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 
+    let metrics = rig.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("happiness_test_vends_total{outcome=\"delivered\"} 1")
+            && metrics.contains("happiness_test_vends_total{outcome=\"failed\"} 1")
+            && !metrics.contains("happiness_paid_vends_total 1"),
+        "{metrics}"
+    );
+
     // The audit: the delivered test vend in VA2 and column 2's PA3; the failed one nowhere.
     let file = dex(&rig).await;
     assert_eq!(line(&file, "VA2*"), "VA2*150*1*150*1");
