@@ -587,7 +587,7 @@ pub(crate) use config_files::rejection as config_rejection;
 pub use dispatch::Dispatch;
 pub use gifts::{GiftRefusal, GiftWaiting};
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, PeriodError, Request};
-pub use service::{AuditError, TestVendOutcome, TestVendRefusal, TestVendReply};
+pub use service::{AuditError, AuditRead, TestVendOutcome, TestVendRefusal, TestVendReply};
 pub use startup::OnOpen;
 pub use status::{ColumnView, Status};
 pub use today::Today;

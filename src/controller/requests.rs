@@ -194,7 +194,7 @@ pub enum Request {
         /// Who reads (checked by the caller: plain ASCII without `*`).
         reader: String,
         /// The file, or why there is none.
-        reply: oneshot::Sender<Result<String, super::AuditError>>,
+        reply: oneshot::Sender<Result<super::AuditRead, super::AuditError>>,
     },
     /// The books.
     Books {

@@ -61,6 +61,16 @@ impl std::fmt::Display for TestVendRefusal {
 /// The answer to a test vend.
 pub type TestVendReply = oneshot::Sender<TestVendAnswer>;
 
+/// An audit file as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRead {
+    /// The file.
+    pub text: String,
+    /// Whether the read is recorded (not when the books' disk is full: a plain read is still
+    /// given then, a read with reset is not).
+    pub recorded: bool,
+}
+
 /// Why no audit file was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditError {
@@ -138,7 +148,21 @@ impl Controller {
                     reset,
                     reader: &reader,
                 };
-                let answer = self.journal.audit(&request, true).map_err(|e| match e {
+                let read = |journal: &mut crate::journal::Journal, record| {
+                    journal.audit(&request, record).map(|text| AuditRead {
+                        text,
+                        recorded: record,
+                    })
+                };
+                // On a full disk the figures can still be read, only not the read recorded.
+                let answer = match read(&mut self.journal, true) {
+                    Err(e) if e.is_storage_full() && !reset => {
+                        tracing::warn!("audit read not recorded: {e}");
+                        read(&mut self.journal, false)
+                    }
+                    other => other,
+                }
+                .map_err(|e| match e {
                     JournalError::Unvouched { .. } => AuditError::Unvouched(e.to_string()),
                     e => AuditError::Books(e.to_string()),
                 });

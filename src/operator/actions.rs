@@ -9,7 +9,8 @@ use tokio::sync::{oneshot, watch};
 
 use crate::config::{ColumnEdit, MachineConfig};
 use crate::controller::{
-    Applied, AuditError, BodyFormat, ColumnView, ConfigRejection, Request, Status, TestVendOutcome,
+    Applied, AuditError, AuditRead, BodyFormat, ColumnView, ConfigRejection, Request, Status,
+    TestVendOutcome,
 };
 use crate::vend::{ColumnId, ColumnStatus, Event};
 use happiness_hardware::sim::SimHandle;
@@ -254,7 +255,7 @@ impl Actions {
 
     /// The EVA-DTS audit file, the read recorded as `reader`'s (with `reset`: the interim
     /// counters start again). A conflict when the books do not check out.
-    pub async fn audit(&self, reset: bool, reader: &str) -> Result<String, ActionError> {
+    pub async fn audit(&self, reset: bool, reader: &str) -> Result<AuditRead, ActionError> {
         crate::audit::check_reader(reader).map_err(ActionError::BadRequest)?;
         let reader = reader.to_string();
         self.ask(|reply| Request::Audit {

@@ -13,13 +13,18 @@ use super::*;
 /// machine's communication id.
 async fn serve(state: &ApiState, reset: bool, peer: SocketAddr) -> ApiResult<Response> {
     let reader = format!("api from {}", peer.ip());
-    let text = state.actions.audit(reset, &reader).await?;
+    let read = state.actions.audit(reset, &reader).await?;
     let name = format!(
         "attachment; filename=\"{}.dex\"",
         state.machine.audit.communication_id()
     );
-    let mut response = text.into_response();
+    let mut response = read.text.into_response();
     let headers = response.headers_mut();
+    // A plain read on a full disk is given without being recorded: the reader is told.
+    headers.insert(
+        "x-audit-recorded",
+        HeaderValue::from_static(if read.recorded { "yes" } else { "no" }),
+    );
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=us-ascii"),

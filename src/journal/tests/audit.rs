@@ -179,3 +179,18 @@ fn a_vend_at_price_zero_is_a_free_vend_valued_at_the_columns_price() {
     has(&file, "VA3*100*1*100*1");
     has(&file, "PA4*1*100*1*100");
 }
+
+#[test]
+fn on_a_full_disk_the_read_cannot_be_recorded_but_the_figures_can_be_read() {
+    let mut j = books();
+    let now = j.stats().commits;
+    j.set_disk_fault(Some(DiskFault {
+        full_at_commit: now,
+        reserve_helps: false,
+    }));
+    let err = read(&mut j, t(300), true, true).expect_err("no room to record");
+    assert!(err.is_storage_full(), "{err}");
+    let file = read(&mut j, t(300), false, false).expect("a look");
+    has(&file, "VA1*150*1*150*1");
+    assert_eq!(j.stats().commits, now);
+}
