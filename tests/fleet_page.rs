@@ -120,19 +120,21 @@ async fn the_fleet_page_shows_every_machine_live_on_a_phone_and_a_desktop() {
                 .is_ok_and(|rows| rows.len() == 3)
         })
         .await;
-        let lobby2 = text_of(c, "tr[data-machine='lobby-2']").await;
-        assert!(lobby2.contains("column 2 (jammed)"), "{lobby2}");
-        assert!(
-            lobby2.contains("Column 2 (Orange soda) is jammed."),
-            "{lobby2}"
-        );
-        let lobby1 = text_of(c, "tr[data-machine='lobby-1']").await;
-        assert!(lobby1.contains("12 · €18.00"), "{lobby1}");
-        assert!(lobby1.contains("2026-11-28 09:15:02"), "{lobby1}");
-        assert!(text_of(c, "tr[data-machine='gym']")
-            .await
-            .contains("offline"));
-        assert!(text_of(c, "#totals").await.contains("2 of 3 online"));
+        // The page redraws its rows as states arrive: a row read while it is being replaced
+        // reads empty, so each is read until it says what it should.
+        eventually(c, "each machine's row", async |c| {
+            let lobby2 = text_of(c, "tr[data-machine='lobby-2']").await;
+            let lobby1 = text_of(c, "tr[data-machine='lobby-1']").await;
+            lobby2.contains("column 2 (jammed)")
+                && lobby2.contains("Column 2 (Orange soda) is jammed.")
+                && lobby1.contains("12 · €18.00")
+                && lobby1.contains("2026-11-28 09:15:02")
+                && text_of(c, "tr[data-machine='gym']")
+                    .await
+                    .contains("offline")
+                && text_of(c, "#totals").await.contains("2 of 3 online")
+        })
+        .await;
         assert!(fits_the_screen(c).await, "{name}: wider than the screen");
         screenshot(c, &format!("fleet-{name}")).await;
     }
