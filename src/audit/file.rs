@@ -98,12 +98,11 @@ pub fn write_file(f: &AuditFile<'_>) -> String {
         &"",
         &text(&id.asset),
     ]);
-    seg(&[
-        &"ID4",
-        &id.currency.decimals,
-        &id.currency.numeric,
-        &id.currency.alpha,
-    ]);
+    match id.currency {
+        Some(c) => seg(&[&"ID4", &c.decimals, &c.numeric, &c.alpha]),
+        // Unknown: the two decimal places of most currencies, no code.
+        None => seg(&[&"ID4", &2]),
+    }
     seg(&[&"CB1", &text(&id.serial), &"HAPPINESS", &text(f.version)]);
     let (l, i) = (f.lifetime, f.interim);
     for (name, life, now) in [

@@ -84,8 +84,9 @@ pub struct AuditIdentity {
     pub location: String,
     /// The operator's asset number (`ID106`).
     pub asset: String,
-    /// The currency amounts are in (`ID4`).
-    pub currency: IsoCurrency,
+    /// The currency amounts are in (`ID4`), when known (`audit.currency`, or a display symbol
+    /// that names one currency).
+    pub currency: Option<IsoCurrency>,
 }
 
 impl AuditIdentity {
@@ -141,25 +142,22 @@ pub(super) fn audit(raw: &RawAudit, symbol: &str) -> (AuditIdentity, Vec<(String
     if serial.is_empty() {
         issue("serial", "must not be empty".into());
     }
+    // A symbol that names no one currency is no error (a machine description that was valid
+    // before the audit existed stays valid): the audit file then states two decimal places and
+    // no currency code, until `audit.currency` says which.
     let currency = match raw.currency.as_deref() {
-        Some(code) => IsoCurrency::from_code(code).ok_or_else(|| {
-            format!(
-                "`{code}` is not a currency the audit knows (ISO 4217 code: {})",
-                IsoCurrency::known()
-            )
+        Some(code) => IsoCurrency::from_code(code).or_else(|| {
+            issues.push((
+                "audit.currency".into(),
+                format!(
+                    "`{code}` is not a currency the audit knows (ISO 4217 code: {})",
+                    IsoCurrency::known()
+                ),
+            ));
+            None
         }),
-        None => IsoCurrency::from_symbol(symbol).ok_or_else(|| {
-            format!(
-                "machine.currency `{symbol}` does not name one ISO currency: set audit.currency \
-                 to one of {}",
-                IsoCurrency::known()
-            )
-        }),
+        None => IsoCurrency::from_symbol(symbol),
     };
-    let currency = currency.unwrap_or_else(|why| {
-        issues.push(("audit.currency".into(), why));
-        CURRENCIES[0].0
-    });
     let identity = AuditIdentity {
         manufacturer: manufacturer.to_string(),
         serial,
@@ -202,11 +200,13 @@ mod tests {
     fn defaults_follow_the_display_symbol() {
         let (id, issues) = checked("", "€");
         assert!(issues.is_empty(), "{issues:?}");
-        assert_eq!(id.currency.alpha, "EUR");
-        assert_eq!((id.currency.numeric, id.currency.decimals), (978, 2));
+        let eur = id.currency.expect("EUR");
+        assert_eq!(eur.alpha, "EUR");
+        assert_eq!((eur.numeric, eur.decimals), (978, 2));
         assert_eq!(id.communication_id(), "HMK0000001");
         let (id, _) = checked("", "¥");
-        assert_eq!((id.currency.alpha, id.currency.decimals), ("JPY", 0));
+        let yen = id.currency.expect("JPY");
+        assert_eq!((yen.alpha, yen.decimals), ("JPY", 0));
     }
 
     #[test]
@@ -217,7 +217,7 @@ mod tests {
         );
         assert!(issues.is_empty(), "{issues:?}");
         assert_eq!(id.communication_id(), "ABC6000123");
-        assert_eq!(id.currency.alpha, "USD");
+        assert_eq!(id.currency.map(|c| c.alpha), Some("USD"));
         let (id, _) = checked("serial = \"42\"", "€");
         assert_eq!(id.communication_id(), "HMK0000042");
     }
@@ -240,9 +240,10 @@ mod tests {
                 "audit.currency"
             ]
         );
-        let (_, issues) = checked("", "Ꝑ");
-        assert_eq!(issues[0].0, "audit.currency");
-        assert!(issues[0].1.contains("set audit.currency"), "{issues:?}");
+        // A symbol naming no one currency leaves it unstated, and is no error.
+        let (id, issues) = checked("", "kr");
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(id.currency, None);
         let (_, issues) = checked("serial = \"  \"", "€");
         assert_eq!(
             issues[0],
