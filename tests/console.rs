@@ -415,6 +415,12 @@ async fn an_operator_sees_alerts_changes_a_price_and_restocks_from_the_console()
             .contains("test vend: Orange soda dropped")
     })
     .await;
+    eventually(c, "the test vend in the live events", async |c| {
+        text_of(c, "#events")
+            .await
+            .contains("Test vend: Orange soda from column 2 dropped.")
+    })
+    .await;
     eventually(c, "the stock after the test vend", async |c| {
         text_of(c, "#columns tbody tr:nth-child(2)")
             .await

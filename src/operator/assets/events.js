@@ -54,6 +54,9 @@
       case "payout_finished": return ["sales", `${n.coins} coins paid back to the customer.`];
       case "restocked": return ["operator", `Column ${n.column} now holds ${n.stock}.`];
       case "column_reset": return ["operator", `Column ${n.column} is in service.`];
+      case "test_vend_started": return ["operator", `Test vend of column ${n.column} (${n.product}): no payment.`];
+      case "test_vend_delivered": return ["operator", `Test vend: ${n.product} from column ${n.column} dropped.`];
+      case "test_vend_failed": return ["faults", `Test vend of column ${n.column} failed: ${reason(n.reason)}.`];
       case "column_disabled": return ["operator", `Column ${n.column} is out of service.`];
       case "surprise_awarded": return ["surprises", n.origin === "secret" ?
         `Secret found: ${n.name} (${n.kind.replace(/_/g, " ")}), costing ${m(n.cost)}.` :
