@@ -17,6 +17,11 @@ async fn post(rig: &Rig, path: &str) -> (StatusCode, serde_json::Value) {
     (code, r.json().await.unwrap_or_default())
 }
 
+/// The status of a request sent without the operator's token.
+async fn without_token(request: reqwest::RequestBuilder) -> StatusCode {
+    request.send().await.expect("request").status()
+}
+
 async fn dex(rig: &Rig) -> String {
     let r = rig.get("/api/audit.dex").await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -76,13 +81,16 @@ async fn a_test_vend_answers_with_its_outcome_and_is_never_a_sale() {
     // Not a column, not an action, no token.
     let (code, _) = post(&rig, "/api/columns/9/test-vend").await;
     assert_eq!(code, StatusCode::NOT_FOUND);
-    let r = rig
-        .http
-        .post(rig.url("/api/columns/2/test-vend"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let (code, body) = post(&rig, "/api/columns/2/test-vends").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("test-vend")),
+        "{body}"
+    );
+    let code = without_token(rig.http.post(rig.url("/api/columns/2/test-vend"))).await;
+    assert_eq!(code, StatusCode::UNAUTHORIZED);
 
     let metrics = rig.get("/metrics").await.text().await.expect("metrics");
     assert!(
@@ -107,13 +115,12 @@ async fn a_test_vend_answers_with_its_outcome_and_is_never_a_sale() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_is_read_and_reset_over_the_api_with_the_token() {
     let rig = Rig::start(Some(common::rig::TOKEN)).await;
-    let r = rig
-        .http
-        .get(rig.url("/api/audit.dex"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    for request in [
+        rig.http.get(rig.url("/api/audit.dex")),
+        rig.http.post(rig.url("/api/audit/reset")),
+    ] {
+        assert_eq!(without_token(request).await, StatusCode::UNAUTHORIZED);
+    }
     rig.sim("coin/200").await;
     assert!(wait_for(async || rig.json("/api/status").await["credit"] == 200).await);
     rig.sim("press/1").await;
