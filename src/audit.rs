@@ -116,19 +116,10 @@ pub const MAX_READER: usize = 30;
 /// Check who reads the audit data: 1 to 30 of plain ASCII letters, digits and punctuation other
 /// than the field separator `*` (the name is recorded and written in `EA3`).
 pub fn check_reader(reader: &str) -> Result<(), String> {
-    if reader.trim().is_empty() || reader.chars().count() > MAX_READER {
+    if reader.trim().is_empty() {
         return Err(format!("a reader's name is 1 to {MAX_READER} characters"));
     }
-    match reader
-        .chars()
-        .find(|c| !(' '..='~').contains(c) || *c == '*')
-    {
-        Some(bad) => Err(format!(
-            "`{}` cannot be written in the audit file (plain ASCII other than `*`)",
-            bad.escape_default()
-        )),
-        None => Ok(()),
-    }
+    crate::config::audit_text(reader, MAX_READER)
 }
 
 /// CRC-16/ARC, as EVA-DTS's `G85` asks: polynomial 0x8005 reflected (0xA001), initial value 0,

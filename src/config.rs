@@ -21,7 +21,7 @@ use crate::i18n::Language;
 use crate::model::{ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, VendTimings};
 use crate::money::Cents;
 
-pub use audit::{AuditIdentity, IsoCurrency};
+pub use audit::{audit_text, fits_a_field, AuditIdentity, IsoCurrency};
 pub use edit::{edit_column, ColumnEdit};
 pub use fleet::{BrokerUrl, FleetConfig, FleetParts, MachineId, DEFAULT_KEEP_ALIVE_S};
 pub(crate) use issue::{locate as locate_issues, parse_toml};

@@ -1,7 +1,7 @@
 //! The audit file's text: segments in the standard's order, fields separated by `*`, trailing
 //! empty fields dropped, CRLF after every segment, the `G85` CRC and the `SE` count.
 
-use crate::config::AuditIdentity;
+use crate::config::{fits_a_field, AuditIdentity};
 use crate::localtime::LocalTime;
 
 use super::{g85, ColumnCounters, Counters, Tally, WRAP};
@@ -259,13 +259,7 @@ fn w(n: u64) -> u64 {
 fn text(s: &str) -> String {
     s.chars()
         .take(30)
-        .map(|c| {
-            if (' '..='~').contains(&c) && c != '*' {
-                c
-            } else {
-                '?'
-            }
-        })
+        .map(|c| if fits_a_field(c) { c } else { '?' })
         .collect::<String>()
         .trim()
         .to_string()

@@ -9,6 +9,8 @@ use happiness::config::MachineConfig;
 use happiness::journal::{AuditRequest, Journal, JournalError, JOURNAL_FILE};
 use happiness::localtime::LocalTime;
 
+use super::unreadable;
+
 /// What `happiness audit` was asked.
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -31,16 +33,6 @@ pub struct AuditArgs {
     reader: String,
 }
 
-/// The exit code for a journal problem: 4 unbalanced, 5 damaged or altered, 2 otherwise.
-fn failed(e: &JournalError) -> ExitCode {
-    eprintln!("error: {e}");
-    ExitCode::from(match e {
-        JournalError::Unvouched { code, .. } => *code,
-        JournalError::Damaged { .. } | JournalError::Altered { .. } => 5,
-        _ => 2,
-    })
-}
-
 /// Run `happiness audit`.
 pub fn audit(args: AuditArgs) -> ExitCode {
     let dir = args
@@ -60,7 +52,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     }
     // Opening for writing would start new books where there are none: an audit never does.
     if !dir.join(JOURNAL_FILE).is_file() {
-        return failed(&JournalError::Missing { path: dir });
+        return unreadable(&JournalError::Missing { path: dir });
     }
     let (mut journal, record) = match Journal::open_dir(&dir) {
         Ok(j) => (j, true),
@@ -79,10 +71,10 @@ pub fn audit(args: AuditArgs) -> ExitCode {
             );
             match Journal::open_read_only(&dir) {
                 Ok(j) => (j, false),
-                Err(e) => return failed(&e),
+                Err(e) => return unreadable(&e),
             }
         }
-        Err(e) => return failed(&e),
+        Err(e) => return unreadable(&e),
     };
     // The file is made before the read is recorded: a read with reset never happens for a
     // file that could not be written.
@@ -103,7 +95,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     };
     let text = match journal.audit(&request, record) {
         Ok(text) => text,
-        Err(e) => return failed(&e),
+        Err(e) => return unreadable(&e),
     };
     match out {
         Some(part) => {

@@ -40,6 +40,18 @@ pub fn config_dir(given: Option<PathBuf>) -> PathBuf {
     })
 }
 
+/// Say why the books gave no answer, and the exit code `report` and `audit` share: 4 when they
+/// do not balance, 5 when the file is damaged or a record altered, 2 otherwise (none there).
+pub fn unreadable(e: &happiness::journal::JournalError) -> ExitCode {
+    use happiness::journal::JournalError;
+    eprintln!("error: {e}");
+    ExitCode::from(match e {
+        JournalError::Unvouched { code, .. } => *code,
+        JournalError::Damaged { .. } | JournalError::Altered { .. } => 5,
+        _ => 2,
+    })
+}
+
 /// Both config files of a directory; or every problem found printed, and exit code 2 (an
 /// invalid config) for the caller to return.
 pub fn load_configs(dir: &Path) -> Result<(MachineConfig, SurpriseConfig), ExitCode> {

@@ -5,20 +5,11 @@ use std::process::ExitCode;
 
 use std::io::Write as _;
 
-use happiness::journal::{Journal, JournalError, PeriodQuery};
+use happiness::journal::{Journal, PeriodQuery};
 use happiness::localtime::{parse_bound, LocalTime};
 use happiness::surprise::{Campaign, CampaignSpend};
 
-/// The exit code for books that cannot be read: 5 when the file is there but damaged, 2 when
-/// there is none.
-fn unreadable(e: &JournalError) -> ExitCode {
-    eprintln!("error: {e}");
-    ExitCode::from(if matches!(e, JournalError::Damaged { .. }) {
-        5
-    } else {
-        2
-    })
-}
+use super::unreadable;
 
 /// `happiness report --csv`: one row per paid vend in the period, with the books' verdict as the
 /// exit code (the rows are printed either way; a warning says when they cannot be vouched for).

@@ -169,15 +169,18 @@ pub(super) fn audit(raw: &RawAudit, symbol: &str) -> (AuditIdentity, Vec<(String
     (identity, issues)
 }
 
-/// A text field of the audit file: printable ASCII without the field separator `*`.
-fn audit_text(value: &str, max: usize) -> Result<(), String> {
+/// Whether `c` can stand in a field of the audit file: printable ASCII, not the field
+/// separator `*`.
+pub fn fits_a_field(c: char) -> bool {
+    (' '..='~').contains(&c) && c != '*'
+}
+
+/// A text field of the audit file: at most `max` characters, each [`fits_a_field`].
+pub fn audit_text(value: &str, max: usize) -> Result<(), String> {
     if value.chars().count() > max {
         return Err(format!("at most {max} characters"));
     }
-    match value
-        .chars()
-        .find(|c| !(' '..='~').contains(c) || *c == '*')
-    {
+    match value.chars().find(|c| !fits_a_field(*c)) {
         Some(bad) => Err(format!(
             "`{}` cannot be written in the audit file (plain ASCII letters, digits and \
              punctuation other than `*`)",
