@@ -28,6 +28,7 @@ mod configs;
 mod disk;
 mod error;
 mod export;
+mod mark;
 mod open;
 mod outbox;
 mod period;
@@ -46,6 +47,7 @@ use disk::Disk;
 pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
 pub use error::JournalError;
 pub use export::{sales_csv, SaleLine};
+pub use mark::MARK_FILE;
 pub use open::{OpenOptions, LOCK_FILE};
 pub use outbox::{OutboxBacklog, OutboxEntry};
 pub use period::{
@@ -171,6 +173,8 @@ pub struct Journal {
     outbox: bool,
     /// Who asked for the operator's changes recorded now (the controller sets it around one).
     acting: Option<String>,
+    /// The commit mark beside books on disk.
+    mark: Option<mark::Mark>,
 }
 
 fn status_text(status: ColumnStatus) -> (&'static str, Option<&'static str>) {
@@ -222,6 +226,29 @@ impl Journal {
         self.stats
     }
 
+    /// Count a commit that has returned, and raise the commit mark to the books' count of record
+    /// writes. A mark that cannot be written is logged, not an error: the commit is done, and a
+    /// lagging mark only misses a loss, it never raises a false one.
+    fn committed(&mut self) {
+        self.stats.commits += 1;
+        self.advance_mark();
+    }
+
+    fn advance_mark(&mut self) {
+        let Some(mark) = self.mark.as_mut() else {
+            return;
+        };
+        let written = mark::books_count(&self.conn)
+            .map_err(|e| e.to_string())
+            .and_then(|count| match count {
+                Some(n) => mark.advance(n).map_err(|e| e.to_string()),
+                None => Ok(()),
+            });
+        if let Err(e) = written {
+            tracing::warn!(journal = %self.path.display(), error = %e, "the commit mark was not written");
+        }
+    }
+
     /// The schema version this program writes.
     pub fn schema_version() -> i64 {
         i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
@@ -234,7 +261,7 @@ impl Journal {
             "INSERT INTO feedback (at, happy) VALUES (?1, ?2)",
             params![now.secs(), happy],
         )?;
-        self.stats.commits += 1;
+        self.committed();
         Ok(())
     }
 
@@ -250,7 +277,7 @@ impl Journal {
             "INSERT INTO events (at, kind, detail) VALUES (?1, ?2, ?3)",
             params![now.secs(), kind, detail],
         )?;
-        self.stats.commits += 1;
+        self.committed();
         Ok(())
     }
 
@@ -275,7 +302,7 @@ impl Journal {
             params![now.secs(), no, detail],
         )?;
         tx.commit()?;
-        self.stats.commits += 1;
+        self.committed();
         Ok(())
     }
 
@@ -338,7 +365,7 @@ impl Journal {
             }
             return Err(e);
         }
-        self.stats.commits += 1;
+        self.committed();
         self.credit_written = Some(credit);
         self.open_vend = state.vend;
         self.last_paid_vend = state.last_paid;
@@ -394,7 +421,7 @@ impl Journal {
 
     /// The report behind `happiness report`.
     pub fn report(&self) -> Result<BooksReport, JournalError> {
-        books_report(&self.conn)
+        books_report(&self.conn, &self.path)
     }
 
     /// The books over a period as they stand at `now`, surprise spend measured against `rule`

@@ -306,3 +306,107 @@ fn the_kiosk_refuses_to_sell_on_altered_books() {
     );
     let _ = std::fs::remove_dir_all(&copy);
 }
+
+/// Run `sql` with a plain client after lifting the seal triggers, then put them back as they
+/// were: the schema then matches, and only the edit itself is left to find.
+fn edit_behind_the_triggers(dir: &Path, sql: &str) {
+    let conn = Connection::open(dir.join(JOURNAL_FILE)).expect("open");
+    let triggers: Vec<(String, String)> = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("triggers");
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER {name}"))
+            .expect("drop trigger");
+    }
+    conn.execute_batch(sql).expect("edit");
+    for (_, sql) in &triggers {
+        conn.execute_batch(sql).expect("restore trigger");
+    }
+}
+
+/// What `report`, `audit` and `run` say of the books in `dir`: their exit codes and all they
+/// wrote to stderr.
+fn verdicts(dir: &Path) -> ([Option<i32>; 3], String) {
+    let report = happiness()
+        .args(["report", "--data"])
+        .arg(dir)
+        .output()
+        .expect("report");
+    let audit = happiness()
+        .args(["audit", "--data"])
+        .arg(dir)
+        .output()
+        .expect("audit");
+    let run = happiness()
+        .args([
+            "run",
+            "--hardware",
+            "sim",
+            "--events",
+            "none",
+            "--listen",
+            "off",
+        ])
+        .arg("--data")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    let text = [&report, &audit, &run]
+        .iter()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
+        })
+        .collect::<Vec<_>>()
+        .join("\n---\n");
+    (
+        [report.status.code(), audit.status.code(), run.status.code()],
+        text,
+    )
+}
+
+#[test]
+fn a_digest_turned_to_text_is_damage_everywhere() {
+    let copy = copy_books(&data_of(books()));
+    edit_behind_the_triggers(
+        copy.path(),
+        "UPDATE seals SET digest = 'not a digest' WHERE tbl = 'vends'",
+    );
+    let (codes, text) = verdicts(copy.path());
+    assert_eq!(codes, [Some(5); 3], "{text}");
+    assert!(text.contains("vends: its record count or digest"), "{text}");
+}
+
+#[test]
+fn a_schema_version_reset_to_zero_is_damage_everywhere() {
+    let copy = copy_books(&data_of(books()));
+    plain_client(copy.path(), "PRAGMA user_version = 0").expect("edit");
+    let (codes, text) = verdicts(copy.path());
+    assert_eq!(codes, [Some(5); 3], "{text}");
+    assert!(text.contains("schema version reads 0"), "{text}");
+    assert!(!text.contains("is empty"), "{text}");
+    assert!(!text.contains("balanced"), "{text}");
+}
+
+#[test]
+fn a_foreign_sqlite_file_is_not_these_books() {
+    let dir = tempfile::tempdir().expect("dir");
+    let conn = Connection::open(dir.path().join(JOURNAL_FILE)).expect("open");
+    conn.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');")
+        .expect("foreign");
+    drop(conn);
+    let before = std::fs::read(dir.path().join(JOURNAL_FILE)).expect("read");
+    let (codes, text) = verdicts(dir.path());
+    assert_eq!(codes, [Some(5); 3], "{text}");
+    assert!(text.contains("is not this program's books"), "{text}");
+    assert!(text.contains("recipes"), "{text}");
+    assert_eq!(
+        std::fs::read(dir.path().join(JOURNAL_FILE)).expect("read"),
+        before,
+        "nothing was written into it"
+    );
+}

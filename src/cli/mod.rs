@@ -47,7 +47,9 @@ pub fn unreadable(e: &happiness::journal::JournalError) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::from(match e {
         JournalError::Unvouched { code, .. } => *code,
-        JournalError::Damaged { .. } | JournalError::Altered { .. } => 5,
+        JournalError::Damaged { .. }
+        | JournalError::Altered { .. }
+        | JournalError::NotOurBooks { .. } => 5,
         _ => 2,
     })
 }

@@ -315,7 +315,7 @@ impl super::Journal {
                 "INSERT INTO audit_reads (at, reset, reader, counters) VALUES (?1, ?2, ?3, ?4)",
                 params![req.at.secs(), req.reset, req.reader, counters],
             )?;
-            self.stats.commits += 1;
+            self.committed();
         }
         Ok(text)
     }

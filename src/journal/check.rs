@@ -63,12 +63,16 @@ fn check_connection(conn: &Connection, path: &Path) -> Result<BooksCheck, Journa
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(|e| open::classify(path, e))?;
+    // The mark is read before the books' count (inside `mark::missing`), so a commit made
+    // meanwhile by a running kiosk cannot look like a loss.
+    let missing = mark::missing(conn, path).map_err(|e| open::classify(path, e))?;
     // Seals over a file whose structure is broken would only add noise.
-    let seals = if integrity == "ok" {
+    let mut seals = if integrity == "ok" {
         seal::check(conn).map_err(|e| open::classify(path, e))?
     } else {
         SealReport::default()
     };
+    seals.problems.splice(0..0, missing);
     Ok(BooksCheck {
         integrity,
         seals,

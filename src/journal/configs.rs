@@ -40,7 +40,7 @@ impl Journal {
             "INSERT INTO config_versions (at, file, source, content, diff) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![now.secs(), file, source, content, diff],
         )?;
-        self.stats.commits += 1;
+        self.committed();
         Ok((self.conn.last_insert_rowid(), true))
     }
 

@@ -115,6 +115,20 @@ pub enum JournalError {
         /// The file.
         path: PathBuf,
     },
+    /// The journal file is an SQLite database, but not this program's books.
+    #[error(
+        "the journal {} is not this program's books (an SQLite database holding {}): the kiosk \
+         will not sell on it or write into it. Move it aside and put the books back (from a \
+         backup), or start new books with --new-books in an empty directory",
+        path.display(),
+        tables.join(", ")
+    )]
+    NotOurBooks {
+        /// The file.
+        path: PathBuf,
+        /// The tables it holds.
+        tables: Vec<String>,
+    },
     /// A write or read failed.
     #[error("journal: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -153,6 +167,7 @@ impl JournalError {
             self,
             JournalError::Damaged { .. }
                 | JournalError::Altered { .. }
+                | JournalError::NotOurBooks { .. }
                 | JournalError::EmptyJournal { .. }
                 | JournalError::NoBooks { .. }
                 | JournalError::TooNew { .. }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, ErrorCode, OpenFlags, MAIN_DB};
 
 use super::disk::{free_bytes, Disk, StorageLimits};
-use super::{seal, Journal, JournalError, JOURNAL_FILE};
+use super::{mark, seal, Journal, JournalError, JOURNAL_FILE};
 
 /// File name of the lock that keeps a second kiosk off the same books.
 pub const LOCK_FILE: &str = "journal.lock";
@@ -121,6 +121,28 @@ pub(super) fn classify(path: &Path, e: rusqlite::Error) -> JournalError {
     }
 }
 
+/// Whether a database file holds this program's books, judged by its tables (not by its schema
+/// version, which is one more thing that can be damaged).
+pub(super) fn identify(conn: &Connection, path: &Path) -> Result<(), JournalError> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| classify(path, e))?;
+    let ours = ["credit_events", "vends", "inventory", "meta"];
+    if tables.is_empty() {
+        return Err(JournalError::EmptyJournal {
+            path: path.to_path_buf(),
+        });
+    }
+    if !ours.iter().all(|t| tables.iter().any(|found| found == t)) {
+        return Err(JournalError::NotOurBooks {
+            path: path.to_path_buf(),
+            tables,
+        });
+    }
+    Ok(())
+}
+
 /// Files in `dir` other than what a first start leaves behind: the lock, and new books not yet
 /// renamed into place.
 fn other_files(dir: &Path) -> Result<Vec<String>, JournalError> {
@@ -147,6 +169,8 @@ fn create_books(dir: &Path) -> Result<(), JournalError> {
             Err(e) => return Err(io_error(dir, e)),
         }
     }
+    // The mark of books that are no longer here would be taken for these books' own.
+    mark::remove(dir).map_err(|e| io_error(dir, e))?;
     {
         let mut conn = Connection::open(&tmp).map_err(|e| classify(&tmp, e))?;
         seal::register(&conn).map_err(|e| classify(&tmp, e))?;
@@ -251,6 +275,11 @@ impl Journal {
             other => other?,
         };
         journal.lock = Some(lock);
+        // The mark is opened only now: a count below it must be found by the checks, and only
+        // writes from here on raise it (it is never lowered).
+        let mark_path = dir.join(super::MARK_FILE);
+        journal.mark = Some(mark::Mark::open(&mark_path).map_err(|e| io_error(dir, e))?);
+        journal.advance_mark();
         Ok(journal)
     }
 
@@ -295,6 +324,7 @@ impl Journal {
             }
             Err(e) => return Err(classify(&path, e)),
         };
+        identify(&conn, &path)?;
         Ok(Journal::with_connection(
             conn,
             path,

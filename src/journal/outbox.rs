@@ -215,7 +215,7 @@ impl Journal {
             .prepare_cached("DELETE FROM outbox WHERE seq <= ?1")?
             .execute([upto])?;
         if n > 0 {
-            self.stats.commits += 1;
+            self.committed();
         }
         Ok(u64::try_from(n).unwrap_or(0))
     }

@@ -41,7 +41,7 @@ impl Journal {
             return Err(super::disk_full().into());
         }
         tx.commit()?;
-        self.stats.commits += 1;
+        self.committed();
         self.open_vend = None;
         self.open_surprise = None;
         self.open_payout = None;

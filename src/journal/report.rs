@@ -1,5 +1,7 @@
 //! The report behind `happiness report`: money balance, sales, refunds, surprises, faults.
 
+use std::path::Path;
+
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -208,7 +210,9 @@ fn fault_counts(conn: &Connection) -> rusqlite::Result<Vec<FaultCount>> {
     )
 }
 
-pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalError> {
+pub(super) fn books_report(conn: &Connection, path: &Path) -> Result<BooksReport, JournalError> {
+    // Before any figure is read: a commit made meanwhile only raises the books' count.
+    let missing = super::mark::missing(conn, path)?;
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     let money = money_totals(conn)?;
     let sales = all(
@@ -262,10 +266,14 @@ pub(super) fn books_report(conn: &Connection) -> Result<BooksReport, JournalErro
             count("SELECT count(*) FROM feedback WHERE happy = 1")?,
             count("SELECT count(*) FROM feedback WHERE happy = 0")?,
         ),
-        seals: if integrity == "ok" {
-            seal::check(conn)?
-        } else {
-            SealReport::default()
+        seals: {
+            let mut seals = if integrity == "ok" {
+                seal::check(conn)?
+            } else {
+                SealReport::default()
+            };
+            seals.problems.splice(0..0, missing);
+            seals
         },
         integrity,
     })

@@ -140,4 +140,13 @@ CREATE TABLE audit_reads (
 "#,
     ),
     Step::SealTable("audit_reads"),
+    // The count of record writes, for the commit mark beside the books (`super::mark`): every
+    // record sealed bumps it, in the record's own transaction.
+    Step::Sql(
+        r#"
+CREATE TABLE commit_seq (n INTEGER NOT NULL);
+INSERT INTO commit_seq (n) VALUES (0);
+CREATE TRIGGER seals_count AFTER UPDATE ON seals BEGIN UPDATE commit_seq SET n = n + 1; END;
+"#,
+    ),
 ];

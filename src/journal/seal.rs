@@ -452,21 +452,38 @@ fn table_problem(
     t: &Sealed,
     scan: &Scan,
 ) -> rusqlite::Result<Option<SealProblem>> {
-    let recorded: Option<(i64, Vec<u8>)> = conn
+    // Read as they are stored, whatever their type: a count or digest replaced by text is an
+    // alteration to name, not an error that stops the check.
+    let recorded: Option<(Option<i64>, Option<u128>)> = conn
         .query_row(
             "SELECT rows, digest FROM seals WHERE tbl = ?1",
             [t.table],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| {
+                let rows = match r.get_ref(0)? {
+                    ValueRef::Integer(n) => Some(n),
+                    _ => None,
+                };
+                let digest = match r.get_ref(1)? {
+                    ValueRef::Blob(b) if b.len() == 16 => Some(as_u128(ValueRef::Blob(b))),
+                    _ => None,
+                };
+                Ok((rows, digest))
+            },
         )
         .optional()?;
     let problem = match recorded {
         None => "its seal is missing".to_string(),
-        Some((rows, _)) if u64::try_from(rows).ok() != Some(scan.rows) => format!(
+        Some((None, _)) | Some((_, None)) => {
+            "its record count or digest is not one the journal writes: the table of seals was \
+             edited outside the journal"
+                .to_string()
+        }
+        Some((Some(rows), _)) if u64::try_from(rows).ok() != Some(scan.rows) => format!(
             "holds {} records where the journal wrote {rows}: records were deleted or added \
              outside the journal",
             scan.rows
         ),
-        Some((_, digest)) if as_u128(ValueRef::Blob(&digest)) != scan.digest => {
+        Some((_, Some(digest))) if digest != scan.digest => {
             "its records do not add up to the digest the journal wrote: records were replaced \
              outside the journal"
                 .to_string()
@@ -484,18 +501,30 @@ fn table_problem(
 /// definition can change what a column reads (an id that is no longer the row id reads as
 /// nothing) without touching a single record.
 fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<SealProblem>> {
-    // Built once per process: the schema this program writes does not change while it runs.
-    static EXPECTED: std::sync::OnceLock<Option<Schema>> = std::sync::OnceLock::new();
-    let Some(expected) = EXPECTED.get_or_init(|| {
-        let mut fresh = Connection::open_in_memory().ok()?;
-        register(&fresh).ok()?;
-        super::setup::migrate(&mut fresh, std::path::Path::new(":memory:")).ok()?;
-        schema_of(&fresh).ok()
-    }) else {
-        return Ok(Vec::new());
+    let known = super::Journal::schema_version();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let mut problems = Vec::new();
+    if !(1..=known).contains(&version) {
+        problems.push(SealProblem {
+            table: "schema".into(),
+            record: None,
+            problem: format!(
+                "the schema version reads {version}, which this program never writes for books \
+                 that hold records: the file's header was changed outside the journal"
+            ),
+        });
+    }
+    // Books of an earlier version (not yet opened by this program's kiosk, which brings them up
+    // to date) are checked against the schema of their own version.
+    let of = if (1..=known).contains(&version) {
+        version
+    } else {
+        known
+    };
+    let Some(expected) = expected_schema(of) else {
+        return Ok(problems);
     };
     let found = schema_of(conn)?;
-    let mut problems = Vec::new();
     for (key, sql) in expected {
         let (kind, name) = key;
         let problem = match found.get(key) {
@@ -525,6 +554,26 @@ fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<SealProblem>> {
 }
 
 type Schema = std::collections::BTreeMap<(String, String), Option<String>>;
+
+/// The schema this program writes for books of `version`, built once per version per process.
+fn expected_schema(version: i64) -> Option<&'static Schema> {
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<Mutex<Vec<(i64, &'static Schema)>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
+    let mut built = built
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, schema)) = built.iter().find(|(v, _)| *v == version) {
+        return Some(schema);
+    }
+    let mut fresh = Connection::open_in_memory().ok()?;
+    register(&fresh).ok()?;
+    super::setup::migrate_upto(&mut fresh, std::path::Path::new(":memory:"), version).ok()?;
+    // At most one per schema version ever made, for the life of the process.
+    let schema: &'static Schema = Box::leak(Box::new(schema_of(&fresh).ok()?));
+    built.push((version, schema));
+    Some(schema)
+}
 
 fn schema_of(conn: &Connection) -> rusqlite::Result<Schema> {
     let mut stmt = conn.prepare(

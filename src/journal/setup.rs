@@ -46,6 +46,28 @@ impl Journal {
         seal::register(&conn).map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(fail)?;
+        let on_disk = matches!(disk, Disk::Dir { .. });
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(fail)?;
+        let known = Journal::schema_version();
+        if found > known {
+            return Err(JournalError::TooNew { path, found, known });
+        }
+        if on_disk {
+            // Nothing is written to a file before it is known to hold these books.
+            open::identify(&conn, &path)?;
+            if found == 0 {
+                // New books are built whole before they get this name (see `open`): books
+                // without a schema version had their header changed.
+                return Err(JournalError::Damaged {
+                    path,
+                    detail: "its schema version reads 0 although it holds books: the file's \
+                             header was changed outside the journal"
+                        .into(),
+                });
+            }
+        }
         conn.set_prepared_statement_cache_capacity(64);
         let _mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -55,16 +77,7 @@ impl Journal {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -256;",
         )
         .map_err(fail)?;
-        let on_disk = matches!(disk, Disk::Dir { .. });
         let mut journal = Journal::with_connection(conn, path, disk, limits);
-        let found = journal.user_version()?;
-        if on_disk && found == 0 {
-            // New books are built whole before they get this name (see `open`): a journal file
-            // without a schema was made by something else, or emptied.
-            return Err(JournalError::EmptyJournal {
-                path: journal.path.clone(),
-            });
-        }
         if found > 0 && found < Journal::schema_version() {
             let check = journal.integrity()?;
             if check != "ok" {
@@ -99,19 +112,24 @@ impl Journal {
             lock: None,
             outbox: false,
             acting: None,
+            mark: None,
         }
-    }
-
-    pub(super) fn user_version(&self) -> Result<i64, JournalError> {
-        self.conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| open::classify(&self.path, e))
     }
 }
 
 /// Bring the schema of the books behind `conn` up to this program's version, one transaction per
 /// migration. Returns the commits made.
 pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<u64, JournalError> {
+    migrate_upto(conn, path, Journal::schema_version())
+}
+
+/// Bring the schema up to version `upto` (at most this program's): [`migrate`], or the schema
+/// books of an earlier version were written with, for checking them as they are.
+pub(super) fn migrate_upto(
+    conn: &mut Connection,
+    path: &Path,
+    upto: i64,
+) -> Result<u64, JournalError> {
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = Journal::schema_version();
     if found > known {
@@ -125,6 +143,7 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<u64, Journal
     for (i, step) in MIGRATIONS
         .iter()
         .enumerate()
+        .take(usize::try_from(upto).unwrap_or(0))
         .skip(usize::try_from(found).unwrap_or(0))
     {
         let tx = conn.transaction()?;
