@@ -122,6 +122,32 @@ pub fn check_reader(reader: &str) -> Result<(), String> {
     crate::config::audit_text(reader, MAX_READER)
 }
 
+/// The reader's name for a read over the API from `peer`: `api from ADDRESS`, shortened to fit
+/// `EA304` where it can (an IPv4 address mapped into IPv6 is written as IPv4). A long IPv6
+/// address is recorded whole in the books; the file carries its first 30 characters.
+pub fn api_reader(peer: std::net::IpAddr) -> String {
+    let ip = peer.to_canonical();
+    let long = format!("api from {ip}");
+    if long.len() <= MAX_READER {
+        return long;
+    }
+    let short = format!("api {ip}");
+    if short.len() <= MAX_READER {
+        short
+    } else {
+        ip.to_string()
+    }
+}
+
+/// Check a reader's name that the program made itself (the API's `api from ADDRESS`): any
+/// length, since the books keep it whole, but only text a field can carry.
+pub fn check_own_reader(reader: &str) -> Result<(), String> {
+    if reader.trim().is_empty() {
+        return Err("a reader's name cannot be empty".into());
+    }
+    crate::config::audit_text(reader, usize::MAX)
+}
+
 /// CRC-16/ARC, as EVA-DTS's `G85` asks: polynomial 0x8005 reflected (0xA001), initial value 0,
 /// no final xor.
 pub fn crc16_arc(bytes: &[u8]) -> u16 {
@@ -147,6 +173,28 @@ pub fn g85(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_peer_address_makes_a_reader_the_books_take() {
+        use std::net::IpAddr;
+        for (peer, name) in [
+            ("127.0.0.1", "api from 127.0.0.1"),
+            ("::ffff:192.168.178.123", "api from 192.168.178.123"),
+            ("fe80::1", "api from fe80::1"),
+            (
+                "2001:db8:1234:5678:9abc:def0:1234:5678",
+                "2001:db8:1234:5678:9abc:def0:1234:5678",
+            ),
+            ("2001:db8:1234::5678:9ab", "api 2001:db8:1234::5678:9ab"),
+        ] {
+            let ip: IpAddr = peer.parse().expect("address");
+            let reader = api_reader(ip);
+            assert_eq!(reader, name);
+            assert_eq!(check_own_reader(&reader), Ok(()), "{peer}");
+        }
+        // A name an operator types is still held to what the file carries.
+        assert!(check_reader(&"x".repeat(31)).is_err());
+    }
 
     #[test]
     fn a_reader_name_must_fit_the_file() {

@@ -191,7 +191,12 @@ pub fn simulate(
     let hours = options.profile.hours();
     let mut day = 0i64;
     let mut exhausted = false;
+    // Every loop ends: no customers at all (a day of none, or no hours with any) sells nothing,
+    // and failed vends count towards the bound too, so that a failure rate of 1 (every vend
+    // fails) ends after as many customers as vends were asked for.
     while run.tally.vends < options.vends
+        && run.tally.recovery.failed < options.vends
+        && options.per_day > 0
         && !exhausted
         && hours.iter().sum::<u32>() > 0
         && !run.for_sale.is_empty()
@@ -223,6 +228,10 @@ pub fn simulate(
     report
 }
 
+/// The most customers a simulated day holds (`--per-day`): a day's arrivals are drawn and sorted
+/// at once, so this bounds the memory a run takes whatever rate is asked for.
+pub const MAX_PER_DAY: u32 = 1_000_000;
+
 /// When today's customers come, in seconds after midnight, in order: the day's expected number
 /// (by weekday) rounded up or down at random, each at an hour drawn by the profile's weights.
 fn arrivals(
@@ -233,7 +242,8 @@ fn arrivals(
 ) -> Vec<i64> {
     let hour_total: u32 = hours.iter().sum();
     let factor = options.profile.day_factor(day_start.weekday().index());
-    let expected = f64::from(options.per_day) * factor;
+    // A day's arrivals are held at once: at most MAX_PER_DAY of them, whatever was asked.
+    let expected = f64::from(options.per_day.min(MAX_PER_DAY)) * factor;
     // Whole customers: round the expectation up or down at random, unbiased.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let mut today = expected.floor() as u64;

@@ -756,3 +756,61 @@ fn report_csv_exports_one_row_per_paid_vend_with_its_surprise() {
         .expect("report");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Runs `happiness` with `args`, killing it if it has not ended within two minutes (a run that
+/// never ends is the failure looked for): its exit code, stdout and stderr.
+fn bounded(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = happiness()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`happiness {}` did not end", args.join(" "));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn simulate_always_ends_and_refuses_meaningless_rates() {
+    for per_day in ["0", "4294967295", "1000001"] {
+        let (code, _, err) = bounded(&["simulate", "--vends", "1000", "--per-day", per_day]);
+        assert_eq!(code, Some(2), "--per-day {per_day}: {err}");
+        assert!(
+            err.contains(&format!("--per-day {per_day}")) && err.contains("from 1 to 1000000"),
+            "{err}"
+        );
+    }
+    for rate in ["1.5", "-0.1", "NaN"] {
+        let flag = format!("--failure-rate={rate}");
+        let (code, _, err) = bounded(&["simulate", "--vends", "10", &flag]);
+        assert_eq!(code, Some(2), "--failure-rate {rate}: {err}");
+        assert!(err.contains("--failure-rate"), "{err}");
+    }
+    // Every vend fails: the run ends after as many customers as vends were asked for.
+    let (code, out, err) = bounded(&[
+        "simulate",
+        "--vends",
+        "2000",
+        "--failure-rate",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["recovery"]["failed"], 2000, "{report}");
+    // The largest rate allowed is bounded by the work asked, not by the rate.
+    let (code, _, err) = bounded(&["simulate", "--vends", "100", "--per-day", "1000000"]);
+    assert_eq!(code, Some(0), "{err}");
+}

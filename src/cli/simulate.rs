@@ -21,7 +21,7 @@ pub struct SimulateArgs {
     /// Seed: the same seed gives the same report.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Average customers per weekday.
+    /// Average customers per weekday (1 to 1,000,000).
     #[arg(long, default_value_t = 30)]
     per_day: u32,
     /// When customers come: office, station or flat.
@@ -51,6 +51,18 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
             "error: --failure-rate {} is not a share between 0 and 1 (0.005: one vend in 200)",
             args.failure_rate
         );
+        return ExitCode::from(2);
+    }
+    if !(1..=happiness::simulate::MAX_PER_DAY).contains(&args.per_day) {
+        eprintln!(
+            "error: --per-day {} is not a number of customers a day from 1 to {}",
+            args.per_day,
+            happiness::simulate::MAX_PER_DAY
+        );
+        return ExitCode::from(2);
+    }
+    if args.failure_rate.is_nan() {
+        eprintln!("error: --failure-rate is not a number");
         return ExitCode::from(2);
     }
     let dir = config_dir(args.config);

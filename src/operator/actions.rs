@@ -256,7 +256,7 @@ impl Actions {
     /// The EVA-DTS audit file, the read recorded as `reader`'s (with `reset`: the interim
     /// counters start again). A conflict when the books do not check out.
     pub async fn audit(&self, reset: bool, reader: &str) -> Result<AuditRead, ActionError> {
-        crate::audit::check_reader(reader).map_err(ActionError::BadRequest)?;
+        crate::audit::check_own_reader(reader).map_err(ActionError::BadRequest)?;
         let reader = reader.to_string();
         self.ask(|reply| Request::Audit {
             reset,

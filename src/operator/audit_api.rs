@@ -12,7 +12,7 @@ use super::*;
 /// The file as it is served: plain ASCII text with CRLF line endings, named after the
 /// machine's communication id.
 async fn serve(state: &ApiState, reset: bool, peer: SocketAddr) -> ApiResult<Response> {
-    let reader = format!("api from {}", peer.ip());
+    let reader = crate::audit::api_reader(peer.ip());
     let read = state.actions.audit(reset, &reader).await?;
     let name = format!(
         "attachment; filename=\"{}.dex\"",
