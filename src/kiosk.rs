@@ -148,6 +148,8 @@ pub struct Kiosk {
     task: Option<JoinHandle<Result<(), ControllerError>>>,
     /// Closed when the controller task ends, whatever the reason.
     done: watch::Receiver<()>,
+    /// The dispatch, for the process's panic hook (not kept alive by it).
+    panic_stop: std::sync::Weak<Dispatch>,
 }
 
 impl Kiosk {
@@ -200,6 +202,7 @@ impl Kiosk {
             controller.open_books(None)?;
         }
         dispatch.install(controller);
+        let panic_stop = Arc::downgrade(&dispatch);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
         if let JournalLocation::Dir(dir) = &setup.journal {
@@ -229,7 +232,33 @@ impl Kiosk {
             stop: Some(stop_tx),
             task: Some(task),
             done,
+            panic_stop,
         })
+    }
+
+    /// Make any panic in this process, on any thread, stop this kiosk safely (motors off, acceptor
+    /// inhibited, out of service) before it unwinds, and end the kiosk so that the process exits
+    /// non-zero. For the kiosk's own process (`happiness run`); the hook outlives the kiosk and
+    /// does nothing once it is gone.
+    pub fn stop_on_any_panic(&self) {
+        let dispatch = self.panic_stop.clone();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(d) = dispatch.upgrade() {
+                let what = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".into());
+                let at = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                d.stop_on_panic(&format!("{what}{at}"));
+            }
+            previous(info);
+        }));
     }
 
     /// Say in the trace that the kiosk is ready (call once its pages are served too).

@@ -7,6 +7,25 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that never panics: a reader that went away (`| head`, a viewer that quit) closes
+/// stdout, and that must not take a kiosk down mid-vend.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, $($arg)*);
+        let _ = out.flush();
+    }};
+}
+
+/// `eprintln!` that never panics on a closed stderr.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 mod cli;
 
 use cli::run::RunArgs;
@@ -129,7 +148,7 @@ fn main() -> ExitCode {
         {
             Ok(rt) => rt.block_on(cli::fleet::fleet(args)),
             Err(e) => {
-                eprintln!("error: cannot start the runtime: {e}");
+                tell!("error: cannot start the runtime: {e}");
                 ExitCode::FAILURE
             }
         },
@@ -142,14 +161,14 @@ fn main() -> ExitCode {
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    eprintln!("error: cannot start the runtime: {e}");
+                    tell!("error: cannot start the runtime: {e}");
                     return ExitCode::FAILURE;
                 }
             };
             match runtime.block_on(cli::run::run(args)) {
                 Ok(code) => code,
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    tell!("error: {e:#}");
                     ExitCode::FAILURE
                 }
             }

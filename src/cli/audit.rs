@@ -42,12 +42,12 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     let machine = match MachineConfig::load_dir(&super::config_dir(args.config.clone())) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("{e}");
+            tell!("{e}");
             return ExitCode::from(2);
         }
     };
     if let Err(why) = happiness::audit::check_reader(&args.reader) {
-        eprintln!("error: --reader: {why}");
+        tell!("error: --reader: {why}");
         return ExitCode::from(2);
     }
     // Opening for writing would start new books where there are none: an audit never does.
@@ -59,13 +59,13 @@ pub fn audit(args: AuditArgs) -> ExitCode {
         Err(JournalError::InUse { pid, .. }) => {
             let pid = pid.map_or_else(|| "pid unknown".into(), |p| format!("pid {p}"));
             if args.reset {
-                eprintln!(
+                tell!(
                     "error: the kiosk is running on these books ({pid}): a read with reset goes \
                      through it, `POST /api/audit/reset` with the operator token"
                 );
                 return ExitCode::from(3);
             }
-            eprintln!(
+            tell!(
                 "warning: the kiosk is running on these books ({pid}): this read is not \
                  recorded (GET /api/audit.dex records it)"
             );
@@ -81,7 +81,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     let out = match args.out.as_deref().map(Partial::create).transpose() {
         Ok(out) => out,
         Err((path, e)) => {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            tell!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(2);
         }
     };
@@ -100,7 +100,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     match out {
         Some(part) => {
             if let Err((path, e)) = part.finish(text.as_bytes()) {
-                eprintln!(
+                tell!(
                     "error: cannot write {}: {e} (the read is recorded; `happiness audit` shows \
                      the counters again)",
                     path.display()

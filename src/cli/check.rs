@@ -13,7 +13,7 @@ pub fn check_config(dir: &Path) -> ExitCode {
         Ok(both) => both,
         Err(code) => return code,
     };
-    println!(
+    say!(
         "{}: OK: \"{}\", {} columns, {} buttons, {} coins, {:?} payment",
         dir.join(MACHINE_FILE).display(),
         cfg.name,
@@ -24,7 +24,7 @@ pub fn check_config(dir: &Path) -> ExitCode {
     );
     let surprises_file = dir.join(SURPRISES_FILE);
     if surprises_file.exists() {
-        println!(
+        say!(
             "{}: OK: {} surprises, probability {}, {}",
             surprises_file.display(),
             surprises.catalogue.len(),
@@ -36,7 +36,7 @@ pub fn check_config(dir: &Path) -> ExitCode {
             }
         );
     } else {
-        println!("{}: not present: no surprises", surprises_file.display());
+        say!("{}: not present: no surprises", surprises_file.display());
     }
     ExitCode::SUCCESS
 }

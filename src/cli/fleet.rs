@@ -154,7 +154,7 @@ pub async fn fleet(args: FleetArgs) -> ExitCode {
     match outcome.await {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("error: {message}");
+            tell!("error: {message}");
             ExitCode::from(2)
         }
     }
@@ -165,11 +165,13 @@ async fn table(broker: &Broker, json: bool, once: bool) -> Result<ExitCode, Stri
         let view = broker.snapshot(SETTLE).await?;
         let text = serde_json::to_string_pretty(&json!({ "machines": view.rows() }))
             .map_err(|e| e.to_string())?;
-        println!("{text}");
+        say!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
     if once || !std::io::stdout().is_terminal() {
-        print!("{}", broker.snapshot(SETTLE).await?.to_text());
+        let text = broker.snapshot(SETTLE).await?.to_text();
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
         return Ok(ExitCode::SUCCESS);
     }
     // A busy fleet changes the table hundreds of times a second: it is drawn at most a few
@@ -224,7 +226,7 @@ async fn send(
         .await;
     match reply {
         Ok(reply) => {
-            println!(
+            say!(
                 "{}",
                 serde_json::to_string_pretty(&reply).unwrap_or_default()
             );
@@ -235,7 +237,7 @@ async fn send(
             })
         }
         Err(e) => {
-            eprintln!("{id}: {e}");
+            tell!("{id}: {e}");
             Ok(ExitCode::from(1))
         }
     }
@@ -266,7 +268,7 @@ async fn push(
         to.iter().map(|t| machine_id(t)).collect::<Result<_, _>>()?
     };
     if ids.is_empty() {
-        eprintln!("no machine is online to push to");
+        tell!("no machine is online to push to");
         return Ok(ExitCode::from(1));
     }
     let answers = broker
@@ -287,23 +289,23 @@ async fn push(
                 } else {
                     "already in force"
                 };
-                println!("{id}: version {} {changed}", r["version"]);
+                say!("{id}: version {} {changed}", r["version"]);
             }
             Ok(reply) => {
                 all_ok = false;
-                println!(
+                say!(
                     "{id}: refused: {}",
                     reply["error"].as_str().unwrap_or("no reason given")
                 );
             }
             Err(e) => {
                 all_ok = false;
-                println!("{id}: {e}");
+                say!("{id}: {e}");
             }
         }
     }
     for id in offline {
-        println!("{id}: offline, not sent");
+        say!("{id}: offline, not sent");
     }
     Ok(if all_ok {
         ExitCode::SUCCESS

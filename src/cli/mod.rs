@@ -44,7 +44,7 @@ pub fn config_dir(given: Option<PathBuf>) -> PathBuf {
 /// do not balance, 5 when the file is damaged or a record altered, 2 otherwise (none there).
 pub fn unreadable(e: &happiness::journal::JournalError) -> ExitCode {
     use happiness::journal::JournalError;
-    eprintln!("error: {e}");
+    tell!("error: {e}");
     ExitCode::from(match e {
         JournalError::Unvouched { code, .. } => *code,
         JournalError::Damaged { .. }
@@ -64,7 +64,7 @@ pub fn load_configs(dir: &Path) -> Result<(MachineConfig, SurpriseConfig), ExitC
         Ok((machine, surprises))
     };
     load().map_err(|message| {
-        eprintln!("{message}");
+        tell!("{message}");
         ExitCode::from(2)
     })
 }

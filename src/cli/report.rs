@@ -26,14 +26,14 @@ pub fn sales_csv(dir: &Path, from: Option<&str>, to: Option<&str>, days: Option<
             bucket: None,
         },
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             return ExitCode::from(2);
         }
     };
     let period = match query.resolve(LocalTime::now()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            tell!("error: {e}");
             return ExitCode::from(2);
         }
     };
@@ -46,7 +46,7 @@ pub fn sales_csv(dir: &Path, from: Option<&str>, to: Option<&str>, days: Option<
         (Err(e), _) | (_, Err(e)) => return unreadable(&e),
     };
     if verdict != 0 {
-        eprintln!(
+        tell!(
             "warning: the books do not check out (run `happiness report`): these rows cannot be \
              vouched for"
         );
@@ -66,7 +66,7 @@ pub fn campaigns_from(dir: &Path) -> Vec<Campaign> {
     match super::load_configs(dir) {
         Ok((_, surprises)) => surprises.campaigns,
         Err(_) => {
-            eprintln!(
+            tell!(
                 "warning: campaigns left out: the config in {} is not valid",
                 dir.display()
             );
@@ -97,7 +97,7 @@ pub fn report(dir: &Path, json: bool, currency: &str, campaigns: &[Campaign]) ->
         let mut value = match serde_json::to_value(&report) {
             Ok(v) => v,
             Err(e) => {
-                eprintln!("error: cannot encode the report: {e}");
+                tell!("error: cannot encode the report: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -105,9 +105,9 @@ pub fn report(dir: &Path, json: bool, currency: &str, campaigns: &[Campaign]) ->
             map.insert("campaigns".into(), list);
         }
         match serde_json::to_string_pretty(&value) {
-            Ok(text) => println!("{text}"),
+            Ok(text) => say!("{text}"),
             Err(e) => {
-                eprintln!("error: cannot encode the report: {e}");
+                tell!("error: cannot encode the report: {e}");
                 return ExitCode::FAILURE;
             }
         }
@@ -120,7 +120,7 @@ pub fn report(dir: &Path, json: bool, currency: &str, campaigns: &[Campaign]) ->
                 text.push('\n');
             }
         }
-        println!("{text}");
+        say!("{text}");
     }
     // The same verdict whatever the format: a script reading JSON must not be told "fine" about
     // books that do not balance.

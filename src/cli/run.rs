@@ -156,7 +156,7 @@ fn host_names(given: Vec<String>) -> Vec<String> {
 /// code 2.
 fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
     let refuse = |message: String| {
-        eprintln!("{message}");
+        tell!("{message}");
         ExitCode::from(2)
     };
     let dir = config_dir(args.config);
@@ -314,7 +314,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let kiosk = match Kiosk::start(plan.setup, backend, sink) {
         Ok(kiosk) => kiosk,
         Err(e) if e.books_need_operator() => {
-            eprintln!("error: cannot start the kiosk: {e}");
+            tell!("error: cannot start the kiosk: {e}");
             return Ok(ExitCode::from(BOOKS_NEED_OPERATOR));
         }
         Err(e) => {
@@ -322,6 +322,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot start the kiosk on {} hardware", backend.name()))
         }
     };
+    // From here on a panic on any thread (the script's, a server's) stops the machine safely
+    // before it unwinds: motors off, acceptor inhibited, out of service.
+    kiosk.stop_on_any_panic();
     let console = match plan.listen {
         Some(addr) => {
             let console = (plan.token, plan.host_names);
@@ -368,7 +371,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let result = stop_everything(kiosk, printer, fleet, console).await?;
     match result {
         Err(e) if e.books_need_operator() => {
-            eprintln!("error: the controller stopped: {e}");
+            tell!("error: the controller stopped: {e}");
             return Ok(ExitCode::from(BOOKS_NEED_OPERATOR));
         }
         other => other.context("the controller stopped with an error")?,
@@ -490,7 +493,7 @@ async fn follow_script(
     let interactive = std::io::stdin().is_terminal();
     let mut lines = Input::new(prompt);
     if interactive && kiosk.sim.is_some() {
-        println!(
+        say!(
             "{machine} (simulated). Type `help` for commands and the coins it takes, `quit` to \
              stop.\n{}",
             script::customer_status(kiosk)
@@ -546,10 +549,10 @@ async fn follow_script(
         };
         match outcome {
             Ok(Outcome::Quit) => break,
-            Ok(Outcome::Continue(text)) if !text.is_empty() => println!("{text}"),
+            Ok(Outcome::Continue(text)) if !text.is_empty() => say!("{text}"),
             Ok(Outcome::Continue(_)) => {
                 if interactive && kiosk.sim.is_some() {
-                    println!("{}", script::customer_status(kiosk));
+                    say!("{}", script::customer_status(kiosk));
                 }
             }
             Err(message) => report_script_error(&message, interactive, &mut failed),
@@ -562,7 +565,7 @@ async fn follow_script(
 /// typo. The message is cut at [`ECHO_LIMIT`] characters: it may quote the line, and a line can
 /// be megabytes long.
 pub fn report_script_error(message: &str, interactive: bool, failed: &mut bool) {
-    eprintln!("error: {}", cut(message, ECHO_LIMIT));
+    tell!("error: {}", cut(message, ECHO_LIMIT));
     if !interactive {
         *failed = true;
     }

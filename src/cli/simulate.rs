@@ -47,14 +47,14 @@ pub struct SimulateArgs {
 
 pub fn run_simulation(args: SimulateArgs) -> ExitCode {
     if !(0.0..=1.0).contains(&args.failure_rate) {
-        eprintln!(
+        tell!(
             "error: --failure-rate {} is not a share between 0 and 1 (0.005: one vend in 200)",
             args.failure_rate
         );
         return ExitCode::from(2);
     }
     if !(1..=happiness::simulate::MAX_PER_DAY).contains(&args.per_day) {
-        eprintln!(
+        tell!(
             "error: --per-day {} is not a number of customers a day from 1 to {}",
             args.per_day,
             happiness::simulate::MAX_PER_DAY
@@ -62,7 +62,7 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     if args.failure_rate.is_nan() {
-        eprintln!("error: --failure-rate is not a number");
+        tell!("error: --failure-rate is not a number");
         return ExitCode::from(2);
     }
     let dir = config_dir(args.config);
@@ -81,7 +81,7 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
             _ => None,
         });
     let Some(start) = start else {
-        eprintln!(
+        tell!(
             "error: --start: `{}` is not a date like 2026-01-05",
             args.start
         );
@@ -90,7 +90,7 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
     let zone = match args.tz.as_deref().map(jiff::tz::TimeZone::get).transpose() {
         Ok(zone) => zone,
         Err(e) => {
-            eprintln!(
+            tell!(
                 "error: --tz: `{}` is not a time zone this system knows: {e}",
                 args.tz.unwrap_or_default()
             );
@@ -112,7 +112,7 @@ pub fn run_simulation(args: SimulateArgs) -> ExitCode {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => json,
             Err(e) => {
-                eprintln!("error: cannot encode the report: {e}");
+                tell!("error: cannot encode the report: {e}");
                 return ExitCode::FAILURE;
             }
         }

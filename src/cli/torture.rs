@@ -57,7 +57,7 @@ pub fn torture(args: TortureArgs) -> ExitCode {
     let faults = match FaultPlan::named(&args.faults) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: --faults: {e}");
+            tell!("error: --faults: {e}");
             return ExitCode::from(2);
         }
     };
@@ -67,7 +67,7 @@ pub fn torture(args: TortureArgs) -> ExitCode {
         Some("skip-refund") => Some(InjectedBug::SkipRefund),
         Some("skip-stock") => Some(InjectedBug::SkipStock),
         Some(other) => {
-            eprintln!("error: --inject-bug: unknown bug `{other}` (skip-refund, skip-stock)");
+            tell!("error: --inject-bug: unknown bug `{other}` (skip-refund, skip-stock)");
             return ExitCode::from(2);
         }
     };
@@ -94,11 +94,11 @@ pub fn torture(args: TortureArgs) -> ExitCode {
     let report = run_campaign(&campaign, args.start, args.seeds, threads);
     if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(j) => println!("{j}"),
-            Err(e) => eprintln!("error: {e}"),
+            Ok(j) => say!("{j}"),
+            Err(e) => tell!("error: {e}"),
         }
     } else {
-        println!("{}", report.to_text());
+        say!("{}", report.to_text());
     }
     if report.violations.is_empty() {
         ExitCode::SUCCESS
@@ -112,16 +112,16 @@ fn replay(campaign: &Campaign, seed: u64, verbose: bool, json: bool) -> ExitCode
     let outcome = run_seed(campaign, seed);
     if verbose {
         for line in &outcome.trace {
-            println!("{line}");
+            say!("{line}");
         }
     }
     if json {
         match serde_json::to_string_pretty(&outcome) {
-            Ok(j) => println!("{j}"),
-            Err(e) => eprintln!("error: {e}"),
+            Ok(j) => say!("{j}"),
+            Err(e) => tell!("error: {e}"),
         }
     } else {
-        println!(
+        say!(
             "seed {seed}: {} paid vends ({} delivered), {} steps, {:.1} virtual minutes, faults {:?}",
             outcome.vends,
             outcome.delivered,
@@ -130,16 +130,16 @@ fn replay(campaign: &Campaign, seed: u64, verbose: bool, json: bool) -> ExitCode
             outcome.faults
         );
         if matches!(campaign.faults, FaultPlan::Swarm) {
-            println!("fault rates drawn for this seed: {:?}", outcome.rates);
+            say!("fault rates drawn for this seed: {:?}", outcome.rates);
         }
     }
     match outcome.violation {
         Some(v) => {
-            eprintln!("VIOLATION: {v}");
+            tell!("VIOLATION: {v}");
             ExitCode::FAILURE
         }
         None => {
-            println!("no violations");
+            say!("no violations");
             ExitCode::SUCCESS
         }
     }

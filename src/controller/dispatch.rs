@@ -173,6 +173,39 @@ impl Dispatch {
         }
     }
 
+    /// A panic outside a step (any thread of the process: the script's, a server's, a helper's)
+    /// stops the machine the same way a failed step does: out of service, outputs safe, the
+    /// dispatch failed so that the kiosk ends and the process exits for systemd to restart it.
+    /// Called from the process's panic hook, before the panic unwinds. A panic inside a step is
+    /// left to the step's own guard, which holds the lock.
+    pub fn stop_on_panic(&self, what: &str) {
+        if IN_STEP.with(std::cell::Cell::get) {
+            return;
+        }
+        // The lock is held only for the length of one step (milliseconds); a holder that never
+        // lets go is not waited for past this.
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let mut guard = loop {
+            match self.controller.try_lock() {
+                Ok(guard) => break Some(guard),
+                Err(std::sync::TryLockError::Poisoned(p)) => break Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < give_up => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => break None,
+            }
+        };
+        let reason = format!("a panic: {what}");
+        if let Some(c) = guard.as_mut().and_then(|g| g.as_mut()) {
+            if std::panic::catch_unwind(AssertUnwindSafe(|| c.halt(&reason))).is_err() {
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| c.hardware_safe()));
+            }
+        }
+        drop(guard);
+        lock(&self.failed).get_or_insert(ControllerError::Panic(what.to_string()));
+        self.wake.notify_one();
+    }
+
     /// Run one step and publish the status after it. A step that fails or panics leaves the
     /// machine in its safe state at once, and the dispatch failed.
     fn step(
@@ -181,12 +214,14 @@ impl Dispatch {
         f: impl FnOnce(&mut Controller) -> Result<(), ControllerError>,
     ) {
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            IN_STEP.with(|s| s.set(true));
             let result = f(c);
             if result.is_ok() {
                 c.publish();
             }
             result
         }));
+        IN_STEP.with(|s| s.set(false));
         let error = match outcome {
             Ok(Ok(())) => return,
             Ok(Err(e)) => e,
@@ -203,6 +238,11 @@ impl Dispatch {
         lock(&self.failed).get_or_insert(error);
         self.wake.notify_one();
     }
+}
+
+thread_local! {
+    /// Whether this thread is running a step (whose own guard handles a panic in it).
+    static IN_STEP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// How long a stopped controller waits for a coin already on its way in to be counted: the
