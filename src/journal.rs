@@ -24,6 +24,7 @@ use crate::vend::{ColumnId, ColumnStatus, FailReason, Notice, Restored};
 mod apply;
 mod audit;
 mod check;
+mod commands;
 mod configs;
 mod disk;
 mod error;
@@ -42,6 +43,7 @@ mod setup;
 use apply::{apply, exec, journaled, Open};
 pub use audit::{AuditRequest, MAX_EVENT_LINES};
 pub use check::{check_books_in, BooksCheck};
+pub use commands::{CommandSeen, COMMAND_MEMORY_SECS};
 pub use configs::ConfigVersion;
 use disk::Disk;
 pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
@@ -101,6 +103,8 @@ pub struct SurpriseHistory {
     pub recovery_offers: Vec<LocalTime>,
     /// (time, value) of free items given to make failures right, oldest first.
     pub recovery_taken: Vec<(LocalTime, Cents)>,
+    /// The operator paused every surprise and has not resumed them.
+    pub paused: bool,
 }
 
 /// A vend found open at start.

@@ -760,3 +760,105 @@ async fn the_fleet_runs_over_tls_with_the_ca_from_machine_toml() {
         Err(e) => assert!(e.to_string().contains("ca_file"), "{e}"),
     }
 }
+
+/// A command id is carried out once across a restart of the kiosk (a restock sent again with
+/// the same id after a restart loads nothing more), and five copies of one id sent at once get
+/// five identical replies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_id_is_carried_out_once_across_restarts() {
+    if !broker_available() {
+        return;
+    }
+    let broker = Mosquitto::start().await;
+    let watcher = Watcher::start(broker.port, &["happiness/k1/reply"]).await;
+    let mut k1 = KioskProc::start("k1", &broker.url()).await;
+    let states = Watcher::start_as(broker.port, "states", None, &["happiness/k1/state"]).await;
+    let online = |w: &Watcher| {
+        w.on("happiness/k1/state")
+            .last()
+            .is_some_and(|s| s["online"] == true)
+    };
+    states.wait_until(10, "k1 online", online).await;
+    // A column with room for three more: one restock of 1, one of 2, and none beyond.
+    let columns = k1.status().await["columns"].clone();
+    let (c, stock) = columns
+        .as_array()
+        .expect("columns")
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                i,
+                c["stock"].as_u64().unwrap_or(0),
+                c["capacity"].as_u64().unwrap_or(0),
+            )
+        })
+        .find(|(_, stock, capacity)| capacity - stock >= 3)
+        .map(|(i, stock, _)| (i, stock))
+        .expect("a column with room for three");
+    let number = c + 1;
+    let replies = |w: &Watcher, id: &str| {
+        w.on("happiness/k1/reply")
+            .into_iter()
+            .filter(|r| r["id"] == id)
+            .collect::<Vec<_>>()
+    };
+
+    // Five copies at once: carried out once, answered five times alike.
+    let five = format!(
+        r#"{{"id": "five-1", "action": "restock", "args": {{"column": {number}, "count": 1}}}}"#
+    );
+    for _ in 0..5 {
+        publish(&broker, "happiness/k1/cmd", five.as_bytes()).await;
+    }
+    watcher
+        .wait_until(15, "five replies", |w| replies(w, "five-1").len() >= 5)
+        .await;
+    let got = replies(&watcher, "five-1");
+    assert!(
+        got.iter().all(|r| r == &got[0] && r["ok"] == true),
+        "{got:?}"
+    );
+    let after_five = k1
+        .wait_status("restocked once", |s| {
+            s["columns"][c]["stock"].as_u64() == Some(stock + 1)
+        })
+        .await;
+    assert_eq!(after_five["columns"][c]["stock"].as_u64(), Some(stock + 1));
+
+    // The same id again after a restart: the reply it had, and no phantom item.
+    let dup = format!(
+        r#"{{"id": "dup-1", "action": "restock", "args": {{"column": {number}, "count": 2}}}}"#
+    );
+    publish(&broker, "happiness/k1/cmd", dup.as_bytes()).await;
+    watcher
+        .wait_until(10, "the first answer", |w| replies(w, "dup-1").len() == 1)
+        .await;
+    let first = replies(&watcher, "dup-1")[0].clone();
+    assert_eq!(first["ok"], true, "{first}");
+    k1.wait_status("restocked", |s| {
+        s["columns"][c]["stock"].as_u64() == Some(stock + 3)
+    })
+    .await;
+    k1.restart().await;
+    states.wait_until(20, "k1 back online", online).await;
+    publish(&broker, "happiness/k1/cmd", dup.as_bytes()).await;
+    watcher
+        .wait_until(20, "the answer after the restart", |w| {
+            replies(w, "dup-1").len() >= 2
+        })
+        .await;
+    let again = replies(&watcher, "dup-1");
+    assert!(again.iter().all(|r| r == &first), "{again:?}");
+    // A status command after it is answered only after the restock would have been applied.
+    let status = br#"{"id": "after-dup", "action": "status"}"#;
+    publish(&broker, "happiness/k1/cmd", status).await;
+    watcher
+        .wait_until(10, "the status", |w| !replies(w, "after-dup").is_empty())
+        .await;
+    assert_eq!(
+        k1.status().await["columns"][c]["stock"].as_u64(),
+        Some(stock + 3),
+        "the restock was not carried out a second time"
+    );
+}

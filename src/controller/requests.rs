@@ -8,8 +8,8 @@ use super::config_files::{patch_policy, whole_config};
 use super::{Controller, ControllerError, GiftRefusal, GiftWaiting};
 use crate::config::ColumnEdit;
 use crate::journal::{
-    BooksCheck, BooksReport, BudgetRule, ConfigVersion, Journal, JournalError, OutboxBacklog,
-    OutboxEntry, Period, PeriodBooks, PeriodQuery, SaleLine,
+    BooksCheck, BooksReport, BudgetRule, CommandSeen, ConfigVersion, Journal, JournalError,
+    OutboxBacklog, OutboxEntry, Period, PeriodBooks, PeriodQuery, SaleLine,
 };
 use crate::surprise::config::SURPRISES_FILE;
 use crate::vend::{ColumnId, Event};
@@ -231,6 +231,22 @@ pub enum Request {
         /// The last sequence number the broker acknowledged, with all before it.
         upto: u64,
     },
+    /// A fleet command arrived with this id: whether the books know it (and if not, it is now
+    /// recorded as started), so that it is carried out at most once across restarts.
+    FleetCommand {
+        /// The command's id.
+        id: String,
+        /// The answer.
+        reply: oneshot::Sender<Result<CommandSeen, String>>,
+    },
+    /// A fleet command was carried out and got this reply (JSON): kept for a copy that comes
+    /// again.
+    FleetCommandDone {
+        /// The command's id.
+        id: String,
+        /// Its reply.
+        reply: String,
+    },
     /// Carry out the request, publish the status it leads to, then answer: whoever waits for the
     /// answer reads a status that already shows the request's effect.
     Then(Box<Request>, oneshot::Sender<()>),
@@ -295,7 +311,10 @@ impl Controller {
                 let _ = reply.send(self.over_period(&query, Journal::sales_lines));
             }
             Request::ReloadFromDisk => self.reload_from_disk(),
-            request @ (Request::Outbox { .. } | Request::OutboxDelivered { .. }) => {
+            request @ (Request::Outbox { .. }
+            | Request::OutboxDelivered { .. }
+            | Request::FleetCommand { .. }
+            | Request::FleetCommandDone { .. }) => {
                 self.on_outbox_request(request);
             }
             Request::OpenBooks { checked } => self.open_books(checked)?,
@@ -369,7 +388,7 @@ impl Controller {
         fed
     }
 
-    /// The fleet link reads the outbox, or says what the broker has.
+    /// The fleet link reads the outbox, says what the broker has, or looks a command id up.
     fn on_outbox_request(&mut self, request: Request) {
         match request {
             Request::Outbox {
@@ -382,6 +401,18 @@ impl Controller {
                     .outbox_after(after, limit)
                     .and_then(|entries| Ok((entries, self.journal.outbox_backlog()?)));
                 let _ = reply.send(read.map_err(|e| e.to_string()));
+            }
+            Request::FleetCommand { id, reply } => {
+                let local = self.local;
+                let seen = self.journal.command_arrived(local, &id);
+                let _ = reply.send(seen.map_err(|e| e.to_string()));
+            }
+            Request::FleetCommandDone { id, reply } => {
+                // Without the reply kept, a copy of the command that comes again is told its
+                // outcome is not known; it is never carried out twice either way.
+                if let Err(e) = self.journal.command_answered(&id, &reply) {
+                    tracing::warn!(id = %id, "a fleet command's reply was not kept: {e}");
+                }
             }
             Request::OutboxDelivered { upto } => {
                 // Copies the broker has are only a queue's: on a full disk they stay until

@@ -211,6 +211,9 @@ impl Controller {
             &history.recovery_taken,
             self.local_clock.utc_offset(),
         );
+        if history.paused {
+            self.core.surprises_mut().set_paused(true);
+        }
         self.refresh_campaigns();
         self.load_today();
         if let Some(OnOpen(hook)) = &starting.on_open {

@@ -5,11 +5,56 @@ use serde_json::{json, Value};
 
 use super::protocol::{reply_err, reply_ok, Action, Command};
 use crate::config::ColumnEdit;
-use crate::controller::BodyFormat;
+use crate::controller::{BodyFormat, Request};
+use crate::journal::CommandSeen;
 use crate::operator::actions::{ActionError, Actions};
 
 /// Who the books say asked.
 pub(super) const SOURCE: &str = "fleet";
+
+/// Carry a command out at most once, across restarts too: the books are asked first whether its
+/// id was seen within a day (and record it if not), and keep its reply for a copy that comes
+/// again.
+pub(super) async fn at_most_once(actions: &Actions, command: Command) -> Value {
+    let id = command.id.clone();
+    let seen = actions
+        .ask(|reply| Request::FleetCommand {
+            id: id.clone(),
+            reply,
+        })
+        .await
+        .map_err(|e| e.message())
+        .and_then(|r| r);
+    match seen {
+        Ok(CommandSeen::New) => {}
+        Ok(CommandSeen::Answered(text)) => {
+            return serde_json::from_str(&text).unwrap_or_else(|_| {
+                reply_err(Some(&id), "this command was carried out already", None)
+            })
+        }
+        Ok(CommandSeen::Unfinished) => {
+            return reply_err(
+                Some(&id),
+                "this command arrived before a restart and its outcome is not known: it is not \
+                 carried out again (read the status to see whether it took effect)",
+                None,
+            )
+        }
+        Err(why) => {
+            return reply_err(
+                Some(&id),
+                &format!("not carried out: the command could not be recorded ({why})"),
+                None,
+            )
+        }
+    }
+    let reply = carry_out(actions, command).await;
+    let _ = actions.send(Request::FleetCommandDone {
+        id,
+        reply: reply.to_string(),
+    });
+    reply
+}
 
 /// Carry out `command` and give the reply to publish.
 pub(super) async fn carry_out(actions: &Actions, command: Command) -> Value {

@@ -134,7 +134,9 @@ struct Link {
 /// given rather than carried out twice (a restock of 4 must not load 8).
 #[derive(Debug, Default)]
 struct Recent {
-    running: std::collections::HashSet<String>,
+    /// Commands being carried out, each with the copies of it that arrived meanwhile (each
+    /// gets the reply too).
+    running: std::collections::HashMap<String, usize>,
     order: std::collections::VecDeque<String>,
     replies: std::collections::HashMap<String, serde_json::Value>,
 }
@@ -162,20 +164,23 @@ impl Recent {
         if let Some(reply) = self.replies.get(id) {
             return Arrival::Repeat(reply.clone());
         }
-        if self.running.contains(id) {
+        if let Some(copies) = self.running.get_mut(id) {
+            *copies += 1;
             return Arrival::Running;
         }
         if self.running.len() >= MAX_RUNNING {
             return Arrival::Busy;
         }
-        self.running.insert(id.to_string());
+        self.running.insert(id.to_string(), 0);
         Arrival::Run
     }
 
-    fn answered(&mut self, id: &str, reply: &serde_json::Value) {
-        if !self.running.remove(id) {
-            return;
-        }
+    /// A command's reply: remembered, and how many times to send it (once, and once more for
+    /// each copy that arrived while it ran).
+    fn answered(&mut self, id: &str, reply: &serde_json::Value) -> usize {
+        let Some(copies) = self.running.remove(id) else {
+            return 1;
+        };
         if self.order.len() >= REMEMBERED {
             if let Some(old) = self.order.pop_front() {
                 self.replies.remove(&old);
@@ -183,6 +188,7 @@ impl Recent {
         }
         self.order.push_back(id.to_string());
         self.replies.insert(id.to_string(), reply.clone());
+        copies + 1
     }
 }
 
@@ -459,7 +465,7 @@ impl Link {
                 let actions = self.actions.clone();
                 tokio::spawn(async move {
                     let id = Some(command.id.clone());
-                    let reply = super::command::carry_out(&actions, command).await;
+                    let reply = super::command::at_most_once(&actions, command).await;
                     let _ = tx.send(Msg::Reply { id, reply });
                 });
             }
@@ -494,10 +500,12 @@ impl Link {
                 tracing::warn!("fleet link: cannot read the outbox: {e}");
             }
             Msg::Reply { id, reply } => {
-                if let Some(id) = &id {
-                    self.commands.answered(id, &reply);
+                let times = id
+                    .as_deref()
+                    .map_or(1, |id| self.commands.answered(id, &reply));
+                for _ in 0..times {
+                    self.publish_reply(s, &reply)?;
                 }
-                self.publish_reply(s, &reply)?;
             }
         }
         Ok(())
@@ -565,8 +573,9 @@ mod tests {
         let mut r = Recent::default();
         assert_eq!(r.arrive("a"), Arrival::Run);
         assert_eq!(r.arrive("a"), Arrival::Running);
+        assert_eq!(r.arrive("a"), Arrival::Running);
         let reply = serde_json::json!({"id": "a", "ok": true});
-        r.answered("a", &reply);
+        assert_eq!(r.answered("a", &reply), 3, "once, and once for each copy meanwhile");
         assert_eq!(r.arrive("a"), Arrival::Repeat(reply));
         for i in 0..MAX_RUNNING {
             assert_eq!(r.arrive(&format!("b{i}")), Arrival::Run);
@@ -574,7 +583,7 @@ mod tests {
         assert_eq!(r.arrive("c"), Arrival::Busy);
         for i in 0..REMEMBERED + 1 {
             let id = format!("d{i}");
-            r.running.insert(id.clone());
+            r.running.insert(id.clone(), 0);
             r.answered(&id, &serde_json::json!(i));
         }
         assert_eq!(r.replies.len(), REMEMBERED);

@@ -209,7 +209,17 @@ fn surprise_history(tx: &Transaction<'_>, since: i64) -> Result<SurpriseHistory,
         |r| r.get(0),
     )?;
     let (recovery_offers, recovery_taken) = super::recovery::history(tx, since)?;
+    // The operator's pause holds until they resume, restarts included.
+    let last_switch: Option<String> = tx
+        .query_row(
+            "SELECT kind FROM events WHERE kind IN ('surprises_paused', 'surprises_resumed') \
+             ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
     Ok(SurpriseHistory {
+        paused: last_switch.as_deref() == Some("surprises_paused"),
         sales,
         awards,
         streak: u32::try_from(streak).unwrap_or(u32::MAX),

@@ -149,4 +149,15 @@ INSERT INTO commit_seq (n) VALUES (0);
 CREATE TRIGGER seals_count AFTER UPDATE ON seals BEGIN UPDATE commit_seq SET n = n + 1; END;
 "#,
     ),
+    // Fleet commands by id, so that one is carried out at most once across restarts (kept a
+    // day, not sealed: a queue's bookkeeping, like the outbox).
+    Step::Sql(
+        r#"
+CREATE TABLE fleet_commands (
+    id    TEXT PRIMARY KEY,
+    at    INTEGER NOT NULL,
+    reply TEXT
+);
+"#,
+    ),
 ];

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -279,6 +279,39 @@ pub struct KioskProc {
     pub config: tempfile::TempDir,
     _data: tempfile::TempDir,
     http: reqwest::Client,
+    flags: Vec<String>,
+}
+
+/// A kiosk process on the simulator with its config and books in these directories.
+fn spawn_kiosk(config: &Path, data: &Path, port: u16, flags: &[&str]) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_happiness"))
+        .args([
+            "run",
+            "--hardware",
+            "sim",
+            "--events",
+            "none",
+            "--seed",
+            "11",
+        ])
+        .arg("--config")
+        .arg(config)
+        .arg("--data")
+        .arg(data)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(flags)
+        .env("HAPPINESS_TOKEN", TOKEN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn happiness");
+    // An open stdin keeps the simulated kiosk running.
+    if let Some(stdin) = child.stdin.as_mut() {
+        let _ = stdin.write_all(b"");
+    }
+    child
 }
 
 impl KioskProc {
@@ -305,33 +338,7 @@ impl KioskProc {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/surprises.toml");
         std::fs::copy(shipped, config.path().join("surprises.toml")).expect("surprises");
         let port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_happiness"))
-            .args([
-                "run",
-                "--hardware",
-                "sim",
-                "--events",
-                "none",
-                "--seed",
-                "11",
-            ])
-            .arg("--config")
-            .arg(config.path())
-            .arg("--data")
-            .arg(data.path())
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .args(flags)
-            .env("HAPPINESS_TOKEN", TOKEN)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn happiness");
-        // An open stdin keeps the simulated kiosk running.
-        if let Some(stdin) = child.stdin.as_mut() {
-            let _ = stdin.write_all(b"");
-        }
+        let child = spawn_kiosk(config.path(), data.path(), port, flags);
         let kiosk = KioskProc {
             id: id.to_string(),
             child: Some(Reaped(child)),
@@ -339,6 +346,7 @@ impl KioskProc {
             config,
             _data: data,
             http: reqwest::Client::new(),
+            flags: flags.iter().map(|f| f.to_string()).collect(),
         };
         kiosk.wait_selling().await;
         kiosk
@@ -415,6 +423,17 @@ impl KioskProc {
         .await;
         let _ = self.post("/api/sim/return").await;
         let _ = self.post("/api/sim/take").await;
+    }
+
+    /// Kill it (SIGKILL) and start it again on the same config and books, until it sells.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let port = free_port();
+        let flags: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+        let child = spawn_kiosk(self.config.path(), self._data.path(), port, &flags);
+        self.child = Some(Reaped(child));
+        self.base = format!("http://127.0.0.1:{port}");
+        self.wait_selling().await;
     }
 
     /// Kill it without a chance to say goodbye.
