@@ -50,7 +50,7 @@ pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
 pub use error::JournalError;
 pub use export::{sales_csv, SaleLine};
 pub use mark::MARK_FILE;
-pub use open::{OpenOptions, LOCK_FILE};
+pub use open::{book_files, OpenOptions, LOCK_FILE};
 pub use outbox::{OutboxBacklog, OutboxEntry};
 pub use period::{
     Bucket, BucketRow, BudgetRule, ColumnTally, FeedbackTally, KindTally, Period, PeriodBooks,

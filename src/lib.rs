@@ -27,6 +27,7 @@ pub mod audit;
 pub mod config;
 pub mod controller;
 pub mod display;
+pub mod files;
 pub mod fleet;
 pub mod i18n;
 pub mod journal;

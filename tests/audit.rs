@@ -362,3 +362,94 @@ fn the_readme_sample_is_a_well_formed_audit_file() {
         );
     }
 }
+
+/// `--out` writes what the operator asked and never over the books: the journal, its log, lock
+/// and mark, and the config in use are refused by any name (a symlink too), with nothing written;
+/// a symlink elsewhere is written through, a FIFO and a device are written to and stay what they
+/// are, and a file is replaced keeping its mode.
+#[test]
+fn out_never_writes_over_the_books_and_writes_through_what_it_is_given() {
+    use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(config.join("machine.toml"), common::shipped_config_text()).expect("machine");
+    let data = dir.path().join("data");
+    let mut journal = happiness::journal::Journal::open_dir(&data).expect("books");
+    let machine = happiness::config::MachineConfig::load_dir(&config).expect("machine");
+    journal
+        .recover(&machine, LocalTime::from_secs(0), 168)
+        .expect("recover");
+    drop(journal);
+    let books = std::fs::read(data.join("journal.db")).expect("books");
+    let machine_text = std::fs::read(config.join("machine.toml")).expect("config");
+    let link = dir.path().join("innocent.dex");
+    std::os::unix::fs::symlink(data.join("journal.db"), &link).expect("symlink");
+    for target in [
+        data.join("journal.db"),
+        data.join("journal.lock"),
+        data.join("journal.mark"),
+        data.join("../data/journal.db"),
+        config.join("machine.toml"),
+        link,
+    ] {
+        let out = audit(dir.path(), &["--out", target.to_str().expect("utf-8")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", target.display());
+        assert!(err.contains("never written over"), "{err}");
+    }
+    assert_eq!(
+        std::fs::read(data.join("journal.db")).expect("books"),
+        books
+    );
+    assert_eq!(
+        std::fs::read(config.join("machine.toml")).expect("config"),
+        machine_text
+    );
+
+    // A device is written to, and stays a device.
+    let out = audit(dir.path(), &["--out", "/dev/null"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(std::fs::metadata("/dev/null")
+        .expect("meta")
+        .file_type()
+        .is_char_device());
+    // A FIFO gets the file and stays a FIFO.
+    let fifo = dir.path().join("pipe");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .expect("mkfifo");
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read"))
+    };
+    let out = audit(dir.path(), &["--out", fifo.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(reader.join().expect("reader").starts_with("DXS*"));
+    assert!(std::fs::metadata(&fifo)
+        .expect("meta")
+        .file_type()
+        .is_fifo());
+    // A file is replaced, keeping its mode; a symlink to it is written through.
+    let file = dir.path().join("audit.dex");
+    std::fs::write(&file, "old").expect("old");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).expect("mode");
+    let to_file = dir.path().join("latest.dex");
+    std::os::unix::fs::symlink(&file, &to_file).expect("symlink");
+    let out = audit(dir.path(), &["--out", to_file.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(std::fs::read_to_string(&file)
+        .expect("read")
+        .starts_with("DXS*"));
+    assert_eq!(
+        std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777,
+        0o640
+    );
+    assert!(std::fs::symlink_metadata(&to_file)
+        .expect("meta")
+        .file_type()
+        .is_symlink());
+}

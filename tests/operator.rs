@@ -445,3 +445,58 @@ async fn a_policy_is_previewed_on_last_weeks_traffic_before_it_is_saved() {
     );
     rig.stop().await;
 }
+
+/// A config edit through the console keeps the file's mode, writes a symlinked config's target
+/// (the link stays a link) and leaves no temporary file behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_edits_keep_the_files_mode_and_symlink() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let rig = Rig::start(Some(TOKEN)).await;
+    let machine = rig.dir.path().join("machine.toml");
+    std::fs::set_permissions(&machine, std::fs::Permissions::from_mode(0o640)).expect("mode");
+    // surprises.toml becomes a link to a file kept elsewhere.
+    let kept = rig.dir.path().join("kept");
+    std::fs::create_dir(&kept).expect("dir");
+    let surprises = rig.config_path();
+    let real = kept.join("surprises.toml");
+    std::fs::rename(&surprises, &real).expect("move");
+    std::os::unix::fs::symlink(&real, &surprises).expect("symlink");
+
+    let (code, column) = patch(&rig, "/api/columns/1", r#"{"price_cents": 130}"#).await;
+    assert_eq!(code, StatusCode::OK, "{column}");
+    let mode = std::fs::metadata(&machine)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640, "the mode is kept");
+    assert!(std::fs::read_to_string(&machine)
+        .expect("read")
+        .contains("130"));
+
+    let (code, body) = patch(
+        &rig,
+        "/api/config/surprises/policy",
+        r#"{"probability": 0.25}"#,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert!(
+        std::fs::symlink_metadata(&surprises)
+            .expect("meta")
+            .file_type()
+            .is_symlink(),
+        "the link stays a link"
+    );
+    assert!(std::fs::read_to_string(&real)
+        .expect("read")
+        .contains("probability = 0.25"));
+    for dir in [rig.dir.path(), kept.as_path()] {
+        let temps: Vec<_> = std::fs::read_dir(dir)
+            .expect("dir")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(temps.is_empty(), "{temps:?}");
+    }
+}

@@ -2,10 +2,11 @@
 //! running kiosk, a look that is not recorded (a reset goes through the kiosk's API then).
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use happiness::config::MachineConfig;
+use happiness::config::{MachineConfig, MACHINE_FILE};
+use happiness::files::Output;
 use happiness::journal::{AuditRequest, Journal, JournalError, JOURNAL_FILE};
 use happiness::localtime::LocalTime;
 
@@ -78,10 +79,22 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     };
     // The file is made before the read is recorded: a read with reset never happens for a
     // file that could not be written.
-    let out = match args.out.as_deref().map(Partial::create).transpose() {
+    // Never over the books, their companions, or a config in use; through a symlink to its
+    // target; to a FIFO or a device as it is.
+    let mut protected = happiness::journal::book_files(&dir);
+    let config = super::config_dir(args.config.clone());
+    for name in [MACHINE_FILE, happiness::surprise::config::SURPRISES_FILE] {
+        protected.push((config.join(name), "a config file in use".to_string()));
+    }
+    let out = match args
+        .out
+        .as_deref()
+        .map(|path| Output::open(path, &protected))
+        .transpose()
+    {
         Ok(out) => out,
-        Err((path, e)) => {
-            tell!("error: cannot write {}: {e}", path.display());
+        Err(e) => {
+            tell!("error: --out: {e}");
             return ExitCode::from(2);
         }
     };
@@ -99,11 +112,10 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     };
     match out {
         Some(part) => {
-            if let Err((path, e)) = part.finish(text.as_bytes()) {
+            if let Err(e) = part.finish(text.as_bytes()) {
                 tell!(
-                    "error: cannot write {}: {e} (the read is recorded; `happiness audit` shows \
-                     the counters again)",
-                    path.display()
+                    "error: {e} (the read is recorded; `happiness audit` shows the counters \
+                     again)"
                 );
                 return ExitCode::from(2);
             }
@@ -114,43 +126,4 @@ pub fn audit(args: AuditArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-/// A file being written beside its destination, renamed over it once whole; removed if
-/// dropped unfinished.
-struct Partial {
-    file: Option<std::fs::File>,
-    part: PathBuf,
-    path: PathBuf,
-}
-
-impl Partial {
-    fn create(path: &Path) -> Result<Partial, (PathBuf, std::io::Error)> {
-        let mut part = path.as_os_str().to_owned();
-        part.push(".part");
-        let part = PathBuf::from(part);
-        let file = std::fs::File::create(&part).map_err(|e| (path.to_path_buf(), e))?;
-        Ok(Partial {
-            file: Some(file),
-            part,
-            path: path.to_path_buf(),
-        })
-    }
-
-    fn finish(mut self, bytes: &[u8]) -> Result<(), (PathBuf, std::io::Error)> {
-        let written = match self.file.take() {
-            Some(mut f) => f.write_all(bytes).and_then(|()| f.sync_all()),
-            None => Ok(()),
-        };
-        written
-            .and_then(|()| std::fs::rename(&self.part, &self.path))
-            .map_err(|e| (self.path.clone(), e))
-    }
-}
-
-impl Drop for Partial {
-    fn drop(&mut self) {
-        // Renamed away when finished; otherwise nothing half-written is left behind.
-        let _ = std::fs::remove_file(&self.part);
-    }
 }

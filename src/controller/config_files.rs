@@ -353,16 +353,14 @@ fn json_to_toml(body: &str) -> Result<String, ConfigRejection> {
     })
 }
 
-/// Write a file so that a crash leaves either the old or the new text, never half of one.
+/// Write a config file so that a crash leaves either the old or the new text, never half of
+/// one; its mode and owner are kept, a symlinked config's target is written (the link stays),
+/// and a failed write (a full disk) leaves no temporary behind.
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let tmp = path.with_extension("toml.tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)
+    crate::files::write(path, text.as_bytes(), &[]).map_err(|e| match e {
+        crate::files::WriteError::Io { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    })
 }
 
 #[cfg(test)]

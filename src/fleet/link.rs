@@ -575,7 +575,11 @@ mod tests {
         assert_eq!(r.arrive("a"), Arrival::Running);
         assert_eq!(r.arrive("a"), Arrival::Running);
         let reply = serde_json::json!({"id": "a", "ok": true});
-        assert_eq!(r.answered("a", &reply), 3, "once, and once for each copy meanwhile");
+        assert_eq!(
+            r.answered("a", &reply),
+            3,
+            "once, and once for each copy meanwhile"
+        );
         assert_eq!(r.arrive("a"), Arrival::Repeat(reply));
         for i in 0..MAX_RUNNING {
             assert_eq!(r.arrive(&format!("b{i}")), Arrival::Run);

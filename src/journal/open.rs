@@ -207,6 +207,23 @@ fn set_aside(path: &Path) -> Result<PathBuf, JournalError> {
     Ok(aside)
 }
 
+/// The files of the books in `dir`, each with what it is: nothing an operator names as an output
+/// may be written over them.
+pub fn book_files(dir: &Path) -> Vec<(PathBuf, String)> {
+    [
+        (JOURNAL_FILE, "the books"),
+        ("journal.db-wal", "the books' write-ahead log"),
+        ("journal.db-shm", "the books' shared-memory index"),
+        (LOCK_FILE, "the books' lock"),
+        (mark::MARK_FILE, "the books' commit mark"),
+        (super::RESERVE_FILE, "the books' space reserve"),
+        (NEW_FILE, "new books being made"),
+    ]
+    .into_iter()
+    .map(|(name, what)| (dir.join(name), what.to_string()))
+    .collect()
+}
+
 impl Journal {
     /// Open the journal in `dir` for the kiosk with default options: new books are started only
     /// in a new or empty directory.
