@@ -13,7 +13,7 @@ mod common;
 use common::record_paid_vend;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use happiness::config::MachineConfig;
-use happiness::journal::{BudgetRule, Journal, MemoryKeeper, PeriodQuery};
+use happiness::journal::{BudgetRule, Journal, MemoryKeeper, OpenOptions, PeriodQuery, SealKey};
 use happiness::localtime::LocalTime;
 use happiness::money::Cents;
 use happiness::vend::{ColumnId, Notice};
@@ -33,7 +33,12 @@ fn journal(c: &mut Criterion) {
     let start = LocalTime::from_ymd_hm(2026, 1, 5, 8, 0).expect("date");
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut on_disk = Journal::open_dir(dir.path()).expect("journal");
+    // As the kiosk keeps them: sealed with the machine's key, the commit mark beside them.
+    let options = OpenOptions {
+        key: Some(SealKey::generate().expect("key")),
+        ..Default::default()
+    };
+    let mut on_disk = Journal::open_dir_with(dir.path(), &options).expect("journal");
     on_disk.recover(&machine, start, 168).expect("recover");
     let before = on_disk.stats().commits;
     paid_vend(&mut on_disk, start, column);

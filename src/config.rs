@@ -10,6 +10,7 @@ mod edit;
 mod fleet;
 mod issue;
 mod raw;
+mod text;
 mod validate;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ pub use edit::{edit_column, ColumnEdit};
 pub use fleet::{BrokerUrl, FleetConfig, FleetParts, MachineId, DEFAULT_KEEP_ALIVE_S};
 pub(crate) use issue::{locate as locate_issues, parse_toml};
 pub use issue::{ConfigError, Issue};
+pub use text::{one_line_problem, unknown_placeholders};
 
 /// File name of the machine description inside a config directory.
 pub const MACHINE_FILE: &str = "machine.toml";

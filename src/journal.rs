@@ -29,6 +29,7 @@ mod configs;
 mod disk;
 mod error;
 mod export;
+mod key;
 mod mark;
 mod open;
 mod outbox;
@@ -49,6 +50,7 @@ use disk::Disk;
 pub use disk::{DiskFault, StorageLimits, StorageStatus, RESERVE_FILE};
 pub use error::JournalError;
 pub use export::{sales_csv, SaleLine};
+pub use key::{SealKey, KEY_FILE};
 pub use mark::MARK_FILE;
 pub use open::{book_files, OpenOptions, LOCK_FILE};
 pub use outbox::{OutboxBacklog, OutboxEntry};
@@ -179,6 +181,8 @@ pub struct Journal {
     acting: Option<String>,
     /// The commit mark beside books on disk.
     mark: Option<mark::Mark>,
+    /// The machine's seal key, when the books were opened with one.
+    key: Option<SealKey>,
 }
 
 fn status_text(status: ColumnStatus) -> (&'static str, Option<&'static str>) {
@@ -223,6 +227,11 @@ impl Journal {
     /// Where the journal lives.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The seal key the books were opened with, for checks on a connection of their own.
+    pub fn seal_key(&self) -> Option<SealKey> {
+        self.key.clone()
     }
 
     /// Commit counters.
@@ -425,7 +434,7 @@ impl Journal {
 
     /// The report behind `happiness report`.
     pub fn report(&self) -> Result<BooksReport, JournalError> {
-        books_report(&self.conn, &self.path)
+        books_report(&self.conn, &self.path, self.key.as_ref())
     }
 
     /// The books over a period as they stand at `now`, surprise spend measured against `rule`

@@ -17,7 +17,7 @@ use crate::config::MachineConfig;
 use crate::controller::{
     Controller, ControllerError, Dispatch, LocalClock, OnOpen, Request, Setup, Status, TraceSink,
 };
-use crate::journal::{check_books_in, Journal, JournalError, OpenOptions, Recovery};
+use crate::journal::{check_books_in, Journal, JournalError, OpenOptions, Recovery, SealKey};
 use crate::metrics::Metrics;
 use crate::surprise::SurpriseConfig;
 use crate::vend::Event;
@@ -170,6 +170,7 @@ impl Kiosk {
         if setup.outbox {
             journal.enable_outbox()?;
         }
+        let seal_key = journal.seal_key();
 
         let dispatch = Dispatch::new();
         let hardware = open_backend(backend, &config, setup.seed, &clock, &dispatch)?;
@@ -206,7 +207,7 @@ impl Kiosk {
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
         if let JournalLocation::Dir(dir) = &setup.journal {
-            check_books_later(dir.clone(), request_tx.clone());
+            check_books_later(dir.clone(), seal_key, request_tx.clone());
         }
         let (done_tx, done) = watch::channel(());
         let task = tokio::spawn(async move {
@@ -394,9 +395,9 @@ fn open_backend(
 
 /// Check the books in `dir` on a blocking thread, through a connection of their own (they read
 /// the whole file), while the display and the pages already answer; then tell the controller.
-fn check_books_later(dir: PathBuf, controller: UnboundedSender<Request>) {
+fn check_books_later(dir: PathBuf, key: Option<SealKey>, controller: UnboundedSender<Request>) {
     tokio::spawn(async move {
-        let checked = tokio::task::spawn_blocking(move || check_books_in(&dir))
+        let checked = tokio::task::spawn_blocking(move || check_books_in(&dir, key))
             .await
             .unwrap_or_else(|e| {
                 Err(JournalError::Inconsistent(format!(

@@ -99,6 +99,11 @@ enum Cmd {
         /// days to now).
         #[arg(long, requires = "csv", conflicts_with_all = ["from", "to"])]
         days: Option<u32>,
+        /// The books' seal key (default: seal.key in the config directory): books sealed with a
+        /// key are checked with it, and cannot be checked without it (a copy of the books
+        /// elsewhere needs `--key` with the machine's key).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
     },
 }
 
@@ -133,13 +138,19 @@ fn main() -> ExitCode {
             from,
             to,
             days,
+            key,
         } => {
             let dir = data.unwrap_or_else(|| cli::default_data_dir(false));
+            let config = cli::config_dir(config);
+            let key = match cli::seal_key(key, &config) {
+                Ok(key) => key,
+                Err(code) => return code,
+            };
             if csv {
-                cli::report::sales_csv(&dir, from.as_deref(), to.as_deref(), days)
+                cli::report::sales_csv(&dir, key, from.as_deref(), to.as_deref(), days)
             } else {
-                let campaigns = cli::report::campaigns_from(&cli::config_dir(config));
-                cli::report::report(&dir, json, &currency, &campaigns)
+                let campaigns = cli::report::campaigns_from(&config);
+                cli::report::report(&dir, key, json, &currency, &campaigns)
             }
         }
         Cmd::Fleet(args) => match tokio::runtime::Builder::new_current_thread()

@@ -118,6 +118,27 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
     };
     let arg = words.next();
     let verb = verb.to_ascii_lowercase();
+    // A word after a command that takes none is a mistake to name, not to ignore: `quit now`
+    // is not `quit`, and `1 2` is not a press of 1.
+    let takes_none = matches!(
+        verb.as_str(),
+        "return"
+            | "coin-return"
+            | "take"
+            | "status"
+            | "s"
+            | "help"
+            | "h"
+            | "?"
+            | "quit"
+            | "exit"
+            | "q"
+    ) || verb.chars().all(|c| c.is_ascii_digit());
+    if let (true, Some(extra)) = (takes_none, arg) {
+        return Err(ParseError(format!(
+            "`{verb}` takes nothing after it (got `{extra}`)"
+        )));
+    }
     let cmd = match verb.as_str() {
         "press" | "p" => ScriptCommand::Press(number(arg, "button number")?),
         v if v.chars().all(|c| c.is_ascii_digit()) => {
@@ -483,6 +504,9 @@ mod tests {
             Ok(Some(ScriptCommand::Wait(Duration::from_secs(3))))
         );
         assert_eq!(parse("quit"), Ok(Some(ScriptCommand::Quit)));
+        for line in ["quit now", "status please", "take 2", "3 4", "return all"] {
+            assert!(parse(line).is_err(), "{line}");
+        }
         assert_eq!(parse("# just a comment"), Ok(None));
         assert_eq!(parse(""), Ok(None));
         assert_eq!(

@@ -585,6 +585,14 @@ async fn other_sites_cannot_drive_the_kiosk_and_answers_carry_security_headers()
         .await
         .expect("request");
     assert_eq!(r.status(), StatusCode::MISDIRECTED_REQUEST);
+    // Refusals carry the security headers too.
+    for name in [
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+    ] {
+        assert!(r.headers().contains_key(name), "421 without {name}");
+    }
     for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
         let r = rig
             .http
@@ -610,6 +618,10 @@ async fn other_sites_cannot_drive_the_kiosk_and_answers_carry_security_headers()
             .await
             .expect("request");
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            r.headers().contains_key("content-security-policy"),
+            "403 without the security headers"
+        );
     }
     assert_eq!(rig.json("/api/status").await["credit"], 0);
     assert_eq!(rig.json("/api/status").await["door_open"], false);

@@ -161,6 +161,8 @@ async fn the_audit_file_of_a_session_agrees_with_the_report_and_resets_as_route_
     let report = happiness()
         .args(["report", "--json", "--data"])
         .arg(dir.path().join("data"))
+        .arg("--config")
+        .arg(dir.path().join("config"))
         .output()
         .expect("report");
     assert!(report.status.success(), "{report:?}");

@@ -203,7 +203,23 @@ fn rpi_backend_off_a_pi_fails_with_advice_to_use_the_simulator() {
     if Path::new("/proc/device-tree/model").exists() {
         return;
     }
-    let out = run_script(&["run", "--hardware", "rpi"], "");
+    // Books and key of the test's own: the system's data directory and the shipped config are
+    // not this test's to write.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let key = dir.path().join("seal.key");
+    let out = run_script(
+        &[
+            "run",
+            "--hardware",
+            "rpi",
+            "--data",
+            data.to_str().expect("utf-8"),
+            "--key",
+            key.to_str().expect("utf-8"),
+        ],
+        "",
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--hardware sim"), "{stderr}");
@@ -689,6 +705,10 @@ fn the_trace_comes_out_in_time_order() {
 fn report_csv_exports_one_row_per_paid_vend_with_its_surprise() {
     let data = tempfile::tempdir().expect("tempdir");
     let data_arg = data.path().to_str().expect("utf-8 path").to_string();
+    // The books' seal key in a directory of the test's own, not in the shipped config.
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key = keys.path().join("seal.key");
+    let key_arg = key.to_str().expect("utf-8 path").to_string();
     let out = run_script(
         &[
             "run",
@@ -700,6 +720,8 @@ fn report_csv_exports_one_row_per_paid_vend_with_its_surprise() {
             "off",
             "--data",
             &data_arg,
+            "--key",
+            &key_arg,
         ],
         "coin 200\npress 1\nwait 4000\ncoin 100\ncoin 20\npress 4\nwait 4000\n",
     );
@@ -710,6 +732,7 @@ fn report_csv_exports_one_row_per_paid_vend_with_its_surprise() {
     );
     let out = happiness()
         .args(["report", "--csv", "--days", "1", "--data", &data_arg])
+        .args(["--key", &key_arg])
         .output()
         .expect("report");
     assert_eq!(
@@ -741,6 +764,7 @@ fn report_csv_exports_one_row_per_paid_vend_with_its_surprise() {
     ] {
         let out = happiness()
             .args(["report", "--csv", "--data", &data_arg])
+            .args(["--key", &key_arg])
             .args(&args)
             .output()
             .expect("report");
@@ -752,6 +776,7 @@ fn report_csv_exports_one_row_per_paid_vend_with_its_surprise() {
     }
     let out = happiness()
         .args(["report", "--csv", "--json", "--data", &data_arg])
+        .args(["--key", &key_arg])
         .output()
         .expect("report");
     assert_eq!(out.status.code(), Some(2));

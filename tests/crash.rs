@@ -91,10 +91,13 @@ fn check_trace(stdout: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn report(data: &Path) -> serde_json::Value {
+/// The report on the books in `data`, checked with the seal key the kiosk made beside `config`.
+fn report(data: &Path, config: &Path) -> serde_json::Value {
     let out = happiness()
         .args(["report", "--json", "--data"])
         .arg(data)
+        .arg("--config")
+        .arg(config)
         .output()
         .expect("report");
     assert!(
@@ -105,8 +108,8 @@ fn report(data: &Path) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("report json")
 }
 
-fn assert_books(data: &Path, when: &str) -> serde_json::Value {
-    let r = report(data);
+fn assert_books(data: &Path, config: &Path, when: &str) -> serde_json::Value {
+    let r = report(data, config);
     assert_eq!(r["integrity"], "ok", "{when}: {r}");
     assert_eq!(
         r["money"]["balanced"], true,
@@ -190,12 +193,16 @@ fn chain(config: PathBuf, data: PathBuf, points: u32, seed: u64) {
             );
             continue;
         }
-        assert_books(&data, &format!("after kill point {point} (seed {seed})"));
+        assert_books(
+            &data,
+            &config,
+            &format!("after kill point {point} (seed {seed})"),
+        );
     }
     // A last, clean start recovers whatever the last kill left open, then stops.
     let trace = run_once(&config, &data, seed, "wait 200\nquit\n", None);
     check_trace(&trace).expect("final run");
-    let r = assert_books(&data, "after the final recovery");
+    let r = assert_books(&data, &config, "after the final recovery");
     assert_eq!(
         r["open_vends"], 0,
         "every intent has exactly one outcome: {r}"
@@ -230,12 +237,12 @@ fn kill_at_random_points_and_the_books_still_balance() {
             std::thread::spawn(move || {
                 let data = tempfile::tempdir().expect("data dir");
                 chain(
-                    config,
+                    config.clone(),
                     data.path().to_path_buf(),
                     share,
                     1000 * u64::from(c + 1),
                 );
-                let r = report(data.path());
+                let r = report(data.path(), &config);
                 (r["interrupted"].as_u64().unwrap_or(0), r["sales"].clone())
             })
         })

@@ -11,6 +11,12 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+/// The seal key the kiosks of a test make for its books: beside the data directory, in the test's
+/// own temporary directory (never in the shipped config directory, which other tests read).
+fn key_for(data: &Path) -> std::path::PathBuf {
+    data.with_file_name("seal.key")
+}
+
 fn happiness() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_happiness"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -39,6 +45,8 @@ impl Kiosk {
             .args(["--seed", "11"])
             .arg("--data")
             .arg(data)
+            .arg("--key")
+            .arg(key_for(data))
             .args(extra)
             .env("HAPPINESS_TOKEN", TOKEN)
             .stdin(Stdio::piped())
@@ -129,6 +137,8 @@ fn run_refused(data: &Path, extra: &[&str]) -> (Option<i32>, String) {
         .args(extra)
         .arg("--data")
         .arg(data)
+        .arg("--key")
+        .arg(key_for(data))
         .stdin(Stdio::null())
         .output()
         .expect("run");
@@ -141,6 +151,9 @@ fn run_refused(data: &Path, extra: &[&str]) -> (Option<i32>, String) {
 fn report(data: &Path, json: bool) -> (Option<i32>, String) {
     let mut cmd = happiness();
     cmd.arg("report").arg("--data").arg(data);
+    if key_for(data).exists() {
+        cmd.arg("--key").arg(key_for(data));
+    }
     if json {
         cmd.arg("--json");
     }
@@ -188,6 +201,8 @@ fn a_second_kiosk_on_the_same_books_is_refused_naming_the_first_and_report_still
         ])
         .arg("--data")
         .arg(&data)
+        .arg("--key")
+        .arg(key_for(&data))
         .stdin(Stdio::null())
         .output()
         .expect("second kiosk");
@@ -229,6 +244,8 @@ fn an_empty_or_missing_journal_in_a_used_directory_is_refused_unless_new_books_i
             )
             .arg("--data")
             .arg(&data)
+            .arg("--key")
+            .arg(key_for(&data))
             .stdin(Stdio::null())
             .output()
             .expect("run");

@@ -95,7 +95,14 @@ async fn a_gift_waits_for_the_next_paying_customer_and_is_booked_as_a_surprise()
     assert!(body["error"]
         .as_str()
         .is_some_and(|e| e.contains("A flower")));
-    for bad in [r#"{"surprise": 3}"#, r#"{"gift": "A flower"}"#, "null", "{"] {
+    for bad in [
+        r#"{"surprise": 3}"#,
+        r#"{"gift": "A flower"}"#,
+        "null",
+        "{",
+        r#"["A flower", true]"#,
+        r#""A flower""#,
+    ] {
         let (code, _) = post_json(&rig, "/api/surprises/gift", bad).await;
         assert_eq!(code, StatusCode::BAD_REQUEST, "{bad}");
     }

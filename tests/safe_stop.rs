@@ -96,6 +96,8 @@ fn a_reader_that_goes_away_mid_vend_stops_nothing() {
     let report = Command::new(env!("CARGO_BIN_EXE_happiness"))
         .args(["report", "--json", "--data"])
         .arg(&data)
+        .arg("--config")
+        .arg(dir.path())
         .output()
         .expect("report");
     assert_eq!(report.status.code(), Some(0));

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use happiness::journal::{Journal, JOURNAL_FILE};
+use happiness::journal::{Journal, SealKey, JOURNAL_FILE, KEY_FILE};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rusqlite::Connection;
@@ -72,6 +72,15 @@ fn make_books() -> tempfile::TempDir {
     dir
 }
 
+/// The seal key the session's kiosk made for its books, beside its config.
+fn key_file() -> PathBuf {
+    books().join("config").join(KEY_FILE)
+}
+
+fn key() -> SealKey {
+    SealKey::load(&key_file()).expect("the kiosk made a seal key")
+}
+
 fn data_of(books: &Path) -> PathBuf {
     books.join("data")
 }
@@ -118,7 +127,7 @@ fn dump(dir: &Path) -> Result<String, String> {
 /// Whether the checks flag the books in `dir`: it cannot be opened or read, the file's
 /// structure is broken, or a record does not match its seal.
 fn flagged(dir: &Path) -> Option<String> {
-    match Journal::open_read_only(dir).and_then(|j| j.report()) {
+    match Journal::open_read_only_with(dir, Some(key())).and_then(|j| j.report()) {
         Err(e) => Some(e.to_string()),
         Ok(r) if r.exit_code() == 5 => Some(
             r.seals
@@ -141,7 +150,7 @@ fn every_single_bit_flip_is_harmless_or_caught() {
     let original = data_of(books());
     let clean = dump(&original).expect("dump");
     assert!(flagged(&original).is_none(), "clean books pass");
-    let report = Journal::open_read_only(&original)
+    let report = Journal::open_read_only_with(&original, Some(key()))
         .and_then(|j| j.report())
         .expect("report");
     assert!(
@@ -237,6 +246,7 @@ fn edits_with_a_plain_sqlite_client_are_refused_or_caught_naming_the_record() {
         for json in [false, true] {
             let mut cmd = happiness();
             cmd.arg("report").arg("--data").arg(copy.path());
+            cmd.arg("--key").arg(key_file());
             if json {
                 cmd.arg("--json");
             }
@@ -280,6 +290,8 @@ fn the_kiosk_refuses_to_sell_on_altered_books() {
         ])
         .arg("--data")
         .arg(&copy)
+        .arg("--key")
+        .arg(key_file())
         .stdin(Stdio::null())
         .output()
         .expect("run");
@@ -334,11 +346,15 @@ fn verdicts(dir: &Path) -> ([Option<i32>; 3], String) {
     let report = happiness()
         .args(["report", "--data"])
         .arg(dir)
+        .arg("--key")
+        .arg(key_file())
         .output()
         .expect("report");
     let audit = happiness()
         .args(["audit", "--data"])
         .arg(dir)
+        .arg("--key")
+        .arg(key_file())
         .output()
         .expect("audit");
     let run = happiness()
@@ -353,6 +369,8 @@ fn verdicts(dir: &Path) -> ([Option<i32>; 3], String) {
         ])
         .arg("--data")
         .arg(dir)
+        .arg("--key")
+        .arg(key_file())
         .stdin(Stdio::null())
         .output()
         .expect("run");
@@ -408,5 +426,119 @@ fn a_foreign_sqlite_file_is_not_these_books() {
         std::fs::read(dir.path().join(JOURNAL_FILE)).expect("read"),
         before,
         "nothing was written into it"
+    );
+}
+
+/// Open the books with a plain client that registers stand-ins for the functions the triggers
+/// call (anyone who reads the schema can write them), then run `sql`: the triggers run, but
+/// without the machine's key nothing they write can match it.
+fn edit_with_stand_ins(dir: &Path, sql: &str) {
+    use rusqlite::functions::FunctionFlags;
+    use sha2::{Digest, Sha256};
+    let conn = Connection::open(dir.join(JOURNAL_FILE)).expect("open");
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let text = |ctx: &rusqlite::functions::Context<'_>| {
+        (0..ctx.len())
+            .map(|i| format!("{:?}", ctx.get_raw(i)))
+            .collect::<String>()
+    };
+    conn.create_scalar_function("hm_seal", -1, flags, move |ctx| {
+        Ok(Sha256::digest(text(ctx).as_bytes())[..16].to_vec())
+    })
+    .expect("stand-in");
+    conn.create_scalar_function("hm_mac", 3, flags, move |ctx| {
+        Ok(Sha256::digest(text(ctx).as_bytes())[..16].to_vec())
+    })
+    .expect("stand-in");
+    let u128_of = |v: rusqlite::types::ValueRef<'_>| match v {
+        rusqlite::types::ValueRef::Blob(b) if b.len() == 16 => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(b);
+            u128::from_le_bytes(a)
+        }
+        _ => 0,
+    };
+    conn.create_scalar_function("hm_add", 2, flags, move |ctx| {
+        let sum = u128_of(ctx.get_raw(0)).wrapping_add(u128_of(ctx.get_raw(1)));
+        Ok(sum.to_le_bytes().to_vec())
+    })
+    .expect("stand-in");
+    conn.create_scalar_function("hm_sub", 2, flags, move |ctx| {
+        let sum = u128_of(ctx.get_raw(0)).wrapping_sub(u128_of(ctx.get_raw(1)));
+        Ok(sum.to_le_bytes().to_vec())
+    })
+    .expect("stand-in");
+    conn.execute_batch(sql)
+        .expect("the edit goes through the triggers");
+}
+
+#[test]
+fn edits_without_the_key_are_named_even_through_stand_in_functions() {
+    let original = data_of(books());
+    let cases: &[(&str, &str, &str)] = &[
+        ("every payout deleted (its table's count 0, digest 0)", "DELETE FROM payouts", "books: the table of seals"),
+        ("a config version deleted", "DELETE FROM config_versions WHERE id = (SELECT max(id) FROM config_versions)", "books: the table of seals"),
+        ("a coin's amount", "UPDATE credit_events SET amount = amount + 100 WHERE id = 1", "credit_events record 1"),
+        ("the stock", "UPDATE inventory SET stock = stock + 3 WHERE column_no = 1", "inventory record 1"),
+        ("a coin added", "INSERT INTO credit_events (at, kind, amount, credit_after) VALUES (0, 'coin', 200, 200)", "credit_events record"),
+        ("the key's id removed", "UPDATE books_seal SET key_id = NULL", "not sealed with this machine's key"),
+    ];
+    for (what, sql, named) in cases {
+        let copy = copy_books(&original);
+        edit_with_stand_ins(copy.path(), sql);
+        let first = flagged(copy.path()).unwrap_or_else(|| panic!("{what}: not caught"));
+        assert!(first.contains(named), "{what}: {first}");
+        let (codes, text) = verdicts(copy.path());
+        assert_eq!(codes, [Some(5); 3], "{what}: {text}");
+    }
+    // A copy of the books elsewhere is checked with `--key`, and cannot be without it.
+    let copy = copy_books(&original);
+    let with_key = happiness()
+        .args(["report", "--data"])
+        .arg(copy.path())
+        .arg("--key")
+        .arg(key_file())
+        .output()
+        .expect("report");
+    assert_eq!(with_key.status.code(), Some(0), "{with_key:?}");
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let without = happiness()
+        .args(["report", "--data"])
+        .arg(copy.path())
+        .arg("--config")
+        .arg(elsewhere.path())
+        .output()
+        .expect("report");
+    assert_eq!(without.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&without.stdout).contains("not at hand")
+            || String::from_utf8_lossy(&without.stderr).contains("not at hand")
+    );
+    // And the kiosk will not sell on books without their key, nor make a new one for them.
+    let run = happiness()
+        .args([
+            "run",
+            "--hardware",
+            "sim",
+            "--events",
+            "none",
+            "--listen",
+            "off",
+        ])
+        .arg("--data")
+        .arg(copy.path())
+        .arg("--key")
+        .arg(elsewhere.path().join(KEY_FILE))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(run.status.code(), Some(5), "{run:?}");
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("is missing"),
+        "{run:?}"
+    );
+    assert!(
+        !elsewhere.path().join(KEY_FILE).exists(),
+        "no new key for keyed books"
     );
 }

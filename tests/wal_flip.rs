@@ -92,10 +92,13 @@ fn copy_books(from: &Path, to: &Path) {
     }
 }
 
-fn report(data: &Path) -> (Option<i32>, serde_json::Value) {
+/// `report --json` on the books in `data`, checked with the kiosk's seal key `key`.
+fn report(data: &Path, key: &Path) -> (Option<i32>, serde_json::Value) {
     let out = happiness()
         .args(["report", "--json", "--data"])
         .arg(data)
+        .arg("--key")
+        .arg(key)
         .output()
         .expect("report");
     let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
@@ -115,7 +118,8 @@ fn every_wal_flip_is_harmless_or_names_the_missing_records() {
     let data = made.path().join("data");
     let pristine = made.path().join("pristine");
     copy_books(&data, &pristine);
-    let (code, baseline) = report(&pristine);
+    let key = made.path().join("config").join("seal.key");
+    let (code, baseline) = report(&pristine, &key);
     assert_eq!(code, Some(0), "the books before any flip: {baseline}");
     assert_eq!(
         baseline["sales"]
@@ -137,7 +141,7 @@ fn every_wal_flip_is_harmless_or_names_the_missing_records() {
         let mut flipped = wal.clone();
         flipped[byte] ^= 1 << bit;
         std::fs::write(case.join("journal.db-wal"), &flipped).expect("flip");
-        let (code, json) = report(&case);
+        let (code, json) = report(&case, &key);
         match code {
             Some(0) => {
                 assert_eq!(
@@ -170,9 +174,12 @@ fn a_short_log_stops_report_audit_and_run_with_exit_5() {
     wal[middle] ^= 0x10;
     std::fs::write(&wal_path, &wal).expect("flip");
 
+    let config = made.path().join("config");
     let out = happiness()
         .args(["report", "--data"])
         .arg(&data)
+        .arg("--config")
+        .arg(&config)
         .output()
         .expect("report");
     let text =
@@ -183,6 +190,8 @@ fn a_short_log_stops_report_audit_and_run_with_exit_5() {
     let out = happiness()
         .args(["audit", "--data"])
         .arg(&data)
+        .arg("--config")
+        .arg(&config)
         .output()
         .expect("audit");
     assert_eq!(

@@ -32,6 +32,9 @@ pub struct AuditArgs {
     /// Who reads, as recorded and written in the file (plain ASCII, up to 30 characters).
     #[arg(long, default_value = "cli")]
     reader: String,
+    /// The books' seal key (default: seal.key in the config directory).
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
 }
 
 /// Run `happiness audit`.
@@ -55,7 +58,17 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     if !dir.join(JOURNAL_FILE).is_file() {
         return unreadable(&JournalError::Missing { path: dir });
     }
-    let (mut journal, record) = match Journal::open_dir(&dir) {
+    let config = super::config_dir(args.config.clone());
+    let key = match super::seal_key(args.key.clone(), &config) {
+        Ok(key) => key,
+        Err(code) => return code,
+    };
+    // An audit never makes a key: books without one are read as they are.
+    let options = happiness::journal::OpenOptions {
+        key: key.clone(),
+        ..Default::default()
+    };
+    let (mut journal, record) = match Journal::open_dir_with(&dir, &options) {
         Ok(j) => (j, true),
         Err(JournalError::InUse { pid, .. }) => {
             let pid = pid.map_or_else(|| "pid unknown".into(), |p| format!("pid {p}"));
@@ -70,7 +83,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
                 "warning: the kiosk is running on these books ({pid}): this read is not \
                  recorded (GET /api/audit.dex records it)"
             );
-            match Journal::open_read_only(&dir) {
+            match Journal::open_read_only_with(&dir, key) {
                 Ok(j) => (j, false),
                 Err(e) => return unreadable(&e),
             }
@@ -82,7 +95,10 @@ pub fn audit(args: AuditArgs) -> ExitCode {
     // Never over the books, their companions, or a config in use; through a symlink to its
     // target; to a FIFO or a device as it is.
     let mut protected = happiness::journal::book_files(&dir);
-    let config = super::config_dir(args.config.clone());
+    protected.push((
+        config.join(happiness::journal::KEY_FILE),
+        "the books' seal key".to_string(),
+    ));
     for name in [MACHINE_FILE, happiness::surprise::config::SURPRISES_FILE] {
         protected.push((config.join(name), "a config file in use".to_string()));
     }

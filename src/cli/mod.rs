@@ -49,8 +49,35 @@ pub fn unreadable(e: &happiness::journal::JournalError) -> ExitCode {
         JournalError::Unvouched { code, .. } => *code,
         JournalError::Damaged { .. }
         | JournalError::Altered { .. }
-        | JournalError::NotOurBooks { .. } => 5,
+        | JournalError::NotOurBooks { .. }
+        | JournalError::Key { .. }
+        | JournalError::KeyRefused { .. } => 5,
         _ => 2,
+    })
+}
+
+/// The machine's seal key for reading its books: `given` (which must be there), or `seal.key` in
+/// `config` if there is one. A key that cannot be read is exit 5, as books that cannot be
+/// vouched for; a `--key` that names nothing is exit 2.
+pub fn seal_key(
+    given: Option<PathBuf>,
+    config: &Path,
+) -> Result<Option<happiness::journal::SealKey>, ExitCode> {
+    use happiness::journal::{SealKey, KEY_FILE};
+    let path = match given {
+        Some(path) if !path.exists() => {
+            tell!("error: --key: {} does not exist", path.display());
+            return Err(ExitCode::from(2));
+        }
+        Some(path) => path,
+        None => config.join(KEY_FILE),
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    SealKey::load(&path).map(Some).map_err(|e| {
+        tell!("error: {e}");
+        ExitCode::from(5)
     })
 }
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use std::io::Write as _;
 
-use happiness::journal::{Journal, PeriodQuery};
+use happiness::journal::{Journal, PeriodQuery, SealKey};
 use happiness::localtime::{parse_bound, LocalTime};
 use happiness::surprise::{Campaign, CampaignSpend};
 
@@ -13,7 +13,13 @@ use super::unreadable;
 
 /// `happiness report --csv`: one row per paid vend in the period, with the books' verdict as the
 /// exit code (the rows are printed either way; a warning says when they cannot be vouched for).
-pub fn sales_csv(dir: &Path, from: Option<&str>, to: Option<&str>, days: Option<u32>) -> ExitCode {
+pub fn sales_csv(
+    dir: &Path,
+    key: Option<SealKey>,
+    from: Option<&str>,
+    to: Option<&str>,
+    days: Option<u32>,
+) -> ExitCode {
     let bound = |name: &str, v: Option<&str>, end: bool| {
         v.map(|s| parse_bound(s, end).map_err(|e| format!("--{name}: {e}")))
             .transpose()
@@ -37,7 +43,7 @@ pub fn sales_csv(dir: &Path, from: Option<&str>, to: Option<&str>, days: Option<
             return ExitCode::from(2);
         }
     };
-    let journal = match Journal::open_read_only(dir) {
+    let journal = match Journal::open_read_only_with(dir, key) {
         Ok(j) => j,
         Err(e) => return unreadable(&e),
     };
@@ -75,8 +81,14 @@ pub fn campaigns_from(dir: &Path) -> Vec<Campaign> {
     }
 }
 
-pub fn report(dir: &Path, json: bool, currency: &str, campaigns: &[Campaign]) -> ExitCode {
-    let (report, campaigns) = match Journal::open_read_only(dir).and_then(|j| {
+pub fn report(
+    dir: &Path,
+    key: Option<SealKey>,
+    json: bool,
+    currency: &str,
+    campaigns: &[Campaign],
+) -> ExitCode {
+    let (report, campaigns) = match Journal::open_read_only_with(dir, key).and_then(|j| {
         let report = j.report()?;
         let mut out = Vec::new();
         for c in campaigns {

@@ -13,6 +13,7 @@ use happiness::config::{BrokerUrl, FleetConfig, FleetParts, MachineId};
 use happiness::controller::{LocalClock, TraceSink};
 use happiness::fleet::mqtt::CredentialFiles;
 use happiness::fleet::{Credentials, FleetLink};
+use happiness::journal::KEY_FILE;
 use happiness::journal::{OpenOptions, StorageLimits};
 use happiness::kiosk::{is_raspberry_pi, Backend, JournalLocation, Kiosk, KioskConfig};
 use happiness::metrics::Metrics;
@@ -94,6 +95,10 @@ pub struct RunArgs {
     /// disk fills up (bytes, or with KiB, MiB or GiB).
     #[arg(long, default_value = "4MiB", value_parser = parse_size)]
     reserve: u64,
+    /// The seal key of the books (default: seal.key in the config directory, made there at the
+    /// first start, mode 0600). Keep it apart from the books and in the backups of the config.
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
     /// The fleet's MQTT broker, `mqtt://host:port` or `mqtts://host:port` (wins over
     /// `[fleet] broker` in machine.toml). Without either, the machine is in no fleet.
     #[arg(long, value_name = "URL")]
@@ -212,6 +217,8 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
                 min_free: args.min_free,
                 reserve: args.reserve,
             },
+            key: None,
+            key_file: Some(args.key.clone().unwrap_or_else(|| dir.join(KEY_FILE))),
         },
         outbox: fleet.is_some(),
     };

@@ -285,3 +285,35 @@ fn garbage_never_panics() {
         let _ = check(text);
     }
 }
+
+#[test]
+fn names_are_one_bounded_line_of_plain_text_and_products_are_unique() {
+    rejects(
+        &GOOD.replacen("product = \"Cola\"", "product = \"Cola\\u202E05.1\"", 1),
+        "columns[0].product",
+        "U+202E",
+    );
+    rejects(
+        &GOOD.replacen("product = \"Water\"", "product = \"Cola\"", 1),
+        "columns[2].product",
+        "also column 1's product",
+    );
+    let name = GOOD
+        .lines()
+        .find(|l| l.trim_start().starts_with("name = "))
+        .expect("machine.name")
+        .to_string();
+    for (bad, fragment) in [
+        ("name = \"Lobby\\nFree drinks\"", "U+000A"),
+        ("name = \"Lobby\\u2028x\"", "U+2028"),
+        ("name = \"Lobby\\u0000\"", "U+0000"),
+    ] {
+        rejects(&GOOD.replacen(&name, bad, 1), "machine.name", fragment);
+    }
+    let long = format!("name = \"{}\"", "x".repeat(5000));
+    rejects(
+        &GOOD.replacen(&name, &long, 1),
+        "machine.name",
+        "at most 60",
+    );
+}

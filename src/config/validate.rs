@@ -97,10 +97,14 @@ fn machine(v: &mut Validator, m: &RawMachine) -> (String, String, Language) {
     let name = m.name.trim().to_string();
     if name.is_empty() {
         v.issue("machine.name", "must not be empty");
+    } else if let Some(problem) = super::one_line_problem(&name, 60) {
+        v.issue("machine.name", problem);
     }
     let currency = m.currency.trim().to_string();
     if currency.chars().count() > 4 {
         v.issue("machine.currency", "use a short symbol such as € or $");
+    } else if let Some(problem) = super::one_line_problem(&currency, 4) {
+        v.issue("machine.currency", problem);
     }
     let code = m.language.trim();
     let language = Language::from_config(code).unwrap_or_else(|problem| {

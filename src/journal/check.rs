@@ -11,7 +11,7 @@ use super::*;
 impl Journal {
     /// Run the checks the kiosk passes before it sells: SQLite's integrity check and every seal.
     pub fn check_books(&self) -> Result<BooksCheck, JournalError> {
-        check_connection(&self.conn, &self.path)
+        check_connection(&self.conn, &self.path, self.key.as_ref())
     }
 
     /// Run `PRAGMA integrity_check` now.
@@ -58,7 +58,11 @@ impl BooksCheck {
     }
 }
 
-fn check_connection(conn: &Connection, path: &Path) -> Result<BooksCheck, JournalError> {
+fn check_connection(
+    conn: &Connection,
+    path: &Path,
+    key: Option<&SealKey>,
+) -> Result<BooksCheck, JournalError> {
     let began = std::time::Instant::now();
     let integrity: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -68,7 +72,7 @@ fn check_connection(conn: &Connection, path: &Path) -> Result<BooksCheck, Journa
     let missing = mark::missing(conn, path).map_err(|e| open::classify(path, e))?;
     // Seals over a file whose structure is broken would only add noise.
     let mut seals = if integrity == "ok" {
-        seal::check(conn).map_err(|e| open::classify(path, e))?
+        seal::check(conn, key).map_err(|e| open::classify(path, e))?
     } else {
         SealReport::default()
     };
@@ -81,8 +85,9 @@ fn check_connection(conn: &Connection, path: &Path) -> Result<BooksCheck, Journa
 }
 
 /// Run the checks on the journal in `dir` through a connection of their own, read-only: how the
-/// kiosk checks its books on another thread while its display and pages are already up.
-pub fn check_books_in(dir: &Path) -> Result<BooksCheck, JournalError> {
-    let journal = Journal::open_read_only(dir)?;
+/// kiosk checks its books on another thread while its display and pages are already up. `key`
+/// is the machine's seal key.
+pub fn check_books_in(dir: &Path, key: Option<SealKey>) -> Result<BooksCheck, JournalError> {
+    let journal = Journal::open_read_only_with(dir, key)?;
     journal.check_books()
 }

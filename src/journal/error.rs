@@ -129,6 +129,25 @@ pub enum JournalError {
         /// The tables it holds.
         tables: Vec<String>,
     },
+    /// The seal key cannot be read or made.
+    #[error("cannot use the seal key {}: {cause}", path.display())]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        cause: String,
+    },
+    /// The books and the machine's seal key do not go together.
+    #[error(
+        "the books {} cannot be opened with this machine's seal key: {why}",
+        path.display()
+    )]
+    KeyRefused {
+        /// The books.
+        path: PathBuf,
+        /// Why, and what to do.
+        why: String,
+    },
     /// A write or read failed.
     #[error("journal: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -168,6 +187,8 @@ impl JournalError {
             JournalError::Damaged { .. }
                 | JournalError::Altered { .. }
                 | JournalError::NotOurBooks { .. }
+                | JournalError::Key { .. }
+                | JournalError::KeyRefused { .. }
                 | JournalError::EmptyJournal { .. }
                 | JournalError::NoBooks { .. }
                 | JournalError::TooNew { .. }

@@ -4,7 +4,7 @@
 //! SQLite drops every frame of the write-ahead log after one whose checksum is bad, silently: a
 //! flipped bit in `journal.db-wal` takes every commit after it away, and the books that remain
 //! still pass the integrity check and every seal. So the books count their record writes (a
-//! trigger on `seals` bumps `commit_seq.n` for each record sealed), and after every commit the
+//! trigger on `seals` bumps `books_seal.n` for each record sealed), and after every commit the
 //! journal writes that count here. The mark is written only after the commit has returned (with
 //! `synchronous = FULL`, once it is on disk), so it can lag after a power cut but never be ahead
 //! of the books; it is never lowered by the journal. Books whose count is below the mark have
@@ -36,7 +36,7 @@ const SLOT: usize = 32;
 pub(super) fn books_count(conn: &Connection) -> rusqlite::Result<Option<u64>> {
     let has: bool = conn
         .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'commit_seq'",
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'books_seal'",
             [],
             |_| Ok(true),
         )
@@ -46,7 +46,7 @@ pub(super) fn books_count(conn: &Connection) -> rusqlite::Result<Option<u64>> {
         return Ok(None);
     }
     let n: Option<i64> = conn
-        .prepare_cached("SELECT max(n) FROM commit_seq")?
+        .prepare_cached("SELECT max(n) FROM books_seal")?
         .query_row([], |r| r.get(0))?;
     Ok(n.map(|n| u64::try_from(n).unwrap_or(0)))
 }

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, ErrorCode, OpenFlags, MAIN_DB};
 
 use super::disk::{free_bytes, Disk, StorageLimits};
-use super::{mark, seal, Journal, JournalError, JOURNAL_FILE};
+use super::setup::Keying;
+use super::{mark, seal, Journal, JournalError, SealKey, JOURNAL_FILE};
 
 /// File name of the lock that keeps a second kiosk off the same books.
 pub const LOCK_FILE: &str = "journal.lock";
@@ -23,7 +24,7 @@ const NEARLY_FULL: u64 = 256 << 10;
 const NEW_FILE: &str = "journal.db.new";
 
 /// How `run` opens its books.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpenOptions {
     /// Start new books where there are none even though the directory holds other files, or
     /// in place of an empty journal file (which is kept aside). Existing books are never
@@ -31,6 +32,12 @@ pub struct OpenOptions {
     pub new_books: bool,
     /// Free-space rules for the disk.
     pub limits: StorageLimits,
+    /// The machine's seal key, in hand (tests; `None` with no `key_file`: books sealed without
+    /// a key, as before keys).
+    pub key: Option<SealKey>,
+    /// Where the machine's seal key is kept (`seal.key` in the config directory): read from
+    /// there, or made there at the first start (0600) for books that have no key yet.
+    pub key_file: Option<PathBuf>,
 }
 
 /// The exclusive lock on a data directory, held for the life of the journal.
@@ -173,7 +180,7 @@ fn create_books(dir: &Path) -> Result<(), JournalError> {
     mark::remove(dir).map_err(|e| io_error(dir, e))?;
     {
         let mut conn = Connection::open(&tmp).map_err(|e| classify(&tmp, e))?;
-        seal::register(&conn).map_err(|e| classify(&tmp, e))?;
+        seal::register(&conn, None).map_err(|e| classify(&tmp, e))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| classify(&tmp, e))?;
         super::setup::migrate(&mut conn, &tmp)?;
@@ -277,7 +284,12 @@ impl Journal {
                 });
             }
             let disk = Disk::dir(dir, options.limits);
-            Journal::setup(conn, path.clone(), disk, options.limits)
+            let keying = Keying {
+                key: options.key.clone(),
+                key_is_new: false,
+                file: options.key_file.clone(),
+            };
+            Journal::setup(conn, path.clone(), disk, options.limits, keying)
         };
         let mut journal = match open() {
             // On a full disk even opening needs room (the write-ahead log's files): the reserve
@@ -301,8 +313,14 @@ impl Journal {
     }
 
     /// Open existing books read-only, for reports, beside a running kiosk or on a read-only
-    /// mount. Nothing is checked or written here; the report runs the checks.
+    /// mount, without the machine's key (books sealed with one then cannot be checked).
     pub fn open_read_only(dir: &Path) -> Result<Journal, JournalError> {
+        Journal::open_read_only_with(dir, None)
+    }
+
+    /// Open existing books read-only, checked (by the report and the checks) with `key`, the
+    /// machine's seal key. Nothing is checked or written here.
+    pub fn open_read_only_with(dir: &Path, key: Option<SealKey>) -> Result<Journal, JournalError> {
         let path = dir.join(JOURNAL_FILE);
         let meta = match std::fs::metadata(&path) {
             Ok(m) => m,
@@ -342,12 +360,10 @@ impl Journal {
             Err(e) => return Err(classify(&path, e)),
         };
         identify(&conn, &path)?;
-        Ok(Journal::with_connection(
-            conn,
-            path,
-            Disk::memory(),
-            StorageLimits::default(),
-        ))
+        let mut journal =
+            Journal::with_connection(conn, path, Disk::memory(), StorageLimits::default());
+        journal.key = key;
+        Ok(journal)
     }
 }
 

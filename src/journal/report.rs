@@ -210,7 +210,11 @@ fn fault_counts(conn: &Connection) -> rusqlite::Result<Vec<FaultCount>> {
     )
 }
 
-pub(super) fn books_report(conn: &Connection, path: &Path) -> Result<BooksReport, JournalError> {
+pub(super) fn books_report(
+    conn: &Connection,
+    path: &Path,
+    key: Option<&super::SealKey>,
+) -> Result<BooksReport, JournalError> {
     // Before any figure is read: a commit made meanwhile only raises the books' count.
     let missing = super::mark::missing(conn, path)?;
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
@@ -268,7 +272,7 @@ pub(super) fn books_report(conn: &Connection, path: &Path) -> Result<BooksReport
         ),
         seals: {
             let mut seals = if integrity == "ok" {
-                seal::check(conn)?
+                seal::check(conn, key)?
             } else {
                 SealReport::default()
             };

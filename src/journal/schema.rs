@@ -140,13 +140,20 @@ CREATE TABLE audit_reads (
 "#,
     ),
     Step::SealTable("audit_reads"),
-    // The count of record writes, for the commit mark beside the books (`super::mark`): every
-    // record sealed bumps it, in the record's own transaction.
+    // The books' own seal: the count of record writes, for the commit mark beside the books
+    // (`super::mark`: every record sealed bumps it, in the record's own transaction), the id of
+    // the key the books are sealed with (`super::key`), and a keyed hash over the count and
+    // every table's digest, so that no table's count or digest can be set without the key.
     Step::Sql(
         r#"
-CREATE TABLE commit_seq (n INTEGER NOT NULL);
-INSERT INTO commit_seq (n) VALUES (0);
-CREATE TRIGGER seals_count AFTER UPDATE ON seals BEGIN UPDATE commit_seq SET n = n + 1; END;
+CREATE TABLE books_seal (n INTEGER NOT NULL, key_id TEXT, mac BLOB);
+INSERT INTO books_seal (n) VALUES (0);
+CREATE TRIGGER seals_count AFTER UPDATE ON seals BEGIN
+    UPDATE books_seal SET n = n + 1, mac = hm_mac(key_id, n + 1, (SELECT group_concat(tbl || ':' || rows || ':' || hex(digest), ';' ORDER BY tbl) FROM seals));
+END;
+CREATE TRIGGER seals_added AFTER INSERT ON seals BEGIN
+    UPDATE books_seal SET n = n + 1, mac = hm_mac(key_id, n + 1, (SELECT group_concat(tbl || ':' || rows || ':' || hex(digest), ';' ORDER BY tbl) FROM seals));
+END;
 "#,
     ),
     // Fleet commands by id, so that one is carried out at most once across restarts (kept a

@@ -13,15 +13,26 @@
 //!
 //! The triggers call functions that only this program registers: an edit made with another
 //! SQLite client fails ("no such function: hm_seal") unless the triggers are dropped first, and
-//! then the check finds both the dropped triggers and the edited rows. Seals are not a signature:
-//! someone who rebuilds them with this program's code can forge books. They make accidents and
-//! casual edits visible, which is what cash accountability asks of the journal.
+//! then the check finds both the dropped triggers and the edited rows. With the machine's key
+//! (`super::key`) every seal is an HMAC, and the books' own seal (`books_seal.mac`) is a keyed
+//! hash over every table's count and digest: someone who registers stand-ins for the functions
+//! cannot make seals that match, nor delete a row (even a table's last) without the books' seal
+//! showing it. Whoever holds the key can forge books; that is the key's limit, not the seals'.
 
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use super::SealKey;
+
+mod books;
+mod schema;
+
+pub(super) use books::{books_key_id, holds_records, key_books};
+use books::{books_mac, books_problem};
+use schema::schema_problems;
 
 /// A sealed table: its name, and its columns other than the row id (in declared order).
 pub(super) struct Sealed {
@@ -120,37 +131,66 @@ pub(super) const SEALED: &[Sealed] = &[
 
 const DOMAIN: &[u8] = b"happiness-seal-v1\0";
 
-/// The seal of one row: 16 bytes of SHA-256 over the table, the row id and every value.
-pub(super) fn seal_of(table: &str, rowid: i64, values: &[ValueRef<'_>]) -> [u8; 16] {
-    let mut h = Sha256::new();
+/// What a seal is computed with: plain SHA-256 (books from before the key, or opened without
+/// one), or the machine's key (an HMAC that nobody without the key can reproduce).
+enum Sealer {
+    Plain(Sha256),
+    Keyed(Vec<u8>),
+}
+
+impl Sealer {
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Sealer::Plain(h) => h.update(bytes),
+            Sealer::Keyed(buf) => buf.extend_from_slice(bytes),
+        }
+    }
+}
+
+/// The seal of one row: 16 bytes of SHA-256 (or, with a key, of HMAC-SHA-256) over the table,
+/// the row id and every value.
+pub(super) fn seal_of(
+    key: Option<&SealKey>,
+    table: &str,
+    rowid: i64,
+    values: &[ValueRef<'_>],
+) -> [u8; 16] {
+    let mut h = match key {
+        Some(_) => Sealer::Keyed(Vec::with_capacity(128)),
+        None => Sealer::Plain(Sha256::new()),
+    };
     h.update(DOMAIN);
     h.update(table.as_bytes());
-    h.update([0]);
-    h.update(rowid.to_le_bytes());
+    h.update(&[0]);
+    h.update(&rowid.to_le_bytes());
     for v in values {
         match v {
-            ValueRef::Null => h.update([0]),
+            ValueRef::Null => h.update(&[0]),
             ValueRef::Integer(i) => {
-                h.update([1]);
-                h.update(i.to_le_bytes());
+                h.update(&[1]);
+                h.update(&i.to_le_bytes());
             }
             ValueRef::Real(f) => {
-                h.update([2]);
-                h.update(f.to_bits().to_le_bytes());
+                h.update(&[2]);
+                h.update(&f.to_bits().to_le_bytes());
             }
             ValueRef::Text(t) => {
-                h.update([3]);
-                h.update(u64::try_from(t.len()).unwrap_or(u64::MAX).to_le_bytes());
+                h.update(&[3]);
+                h.update(&u64::try_from(t.len()).unwrap_or(u64::MAX).to_le_bytes());
                 h.update(t);
             }
             ValueRef::Blob(b) => {
-                h.update([4]);
-                h.update(u64::try_from(b.len()).unwrap_or(u64::MAX).to_le_bytes());
+                h.update(&[4]);
+                h.update(&u64::try_from(b.len()).unwrap_or(u64::MAX).to_le_bytes());
                 h.update(b);
             }
         }
     }
-    let full = h.finalize();
+    let full: [u8; 32] = match (h, key) {
+        (Sealer::Plain(h), _) => h.finalize().into(),
+        (Sealer::Keyed(buf), Some(key)) => key.mac(&[&buf]),
+        (Sealer::Keyed(_), None) => [0; 32],
+    };
     let mut out = [0u8; 16];
     out.copy_from_slice(&full[..16]);
     out
@@ -168,17 +208,39 @@ fn as_u128(v: ValueRef<'_>) -> u128 {
     }
 }
 
-/// Register the functions the seal triggers call. Every connection that writes the books needs
-/// them; without them a write to a sealed table fails.
-pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+/// Register the functions the seal triggers call, sealing with `key` (plain SHA-256 without
+/// one). Every connection that writes the books needs them; without them a write to a sealed
+/// table fails, and a connection without the books' key cannot write keyed books at all.
+pub(super) fn register(conn: &Connection, key: Option<&SealKey>) -> rusqlite::Result<()> {
     let flags = FunctionFlags::SQLITE_UTF8
         | FunctionFlags::SQLITE_DETERMINISTIC
         | FunctionFlags::SQLITE_INNOCUOUS;
-    conn.create_scalar_function("hm_seal", -1, flags, |ctx: &mut Context<'_>| {
+    let row_key = key.cloned();
+    conn.create_scalar_function("hm_seal", -1, flags, move |ctx: &mut Context<'_>| {
         let table = ctx.get_raw(0).as_str().unwrap_or("").to_string();
         let rowid = ctx.get_raw(1).as_i64().unwrap_or(0);
         let values: Vec<ValueRef<'_>> = (2..ctx.len()).map(|i| ctx.get_raw(i)).collect();
-        Ok(seal_of(&table, rowid, &values).to_vec())
+        Ok(seal_of(row_key.as_ref(), &table, rowid, &values).to_vec())
+    })?;
+    let books_key = key.cloned();
+    conn.create_scalar_function("hm_mac", 3, flags, move |ctx: &mut Context<'_>| {
+        let Ok(id) = ctx.get_raw(0).as_str() else {
+            // Books not sealed with a key have no books' seal.
+            return Ok(None);
+        };
+        match &books_key {
+            Some(key) if key.id() == id => {
+                let n = ctx.get_raw(1).as_i64().unwrap_or(0);
+                let digests = ctx.get_raw(2).as_str().unwrap_or("");
+                Ok(Some(books_mac(key, n, digests).to_vec()))
+            }
+            _ => Err(rusqlite::Error::UserFunctionError(
+                format!(
+                    "these books are sealed with key {id}, which this connection does not hold"
+                )
+                .into(),
+            )),
+        }
     })?;
     conn.create_scalar_function("hm_add", 2, flags, |ctx: &mut Context<'_>| {
         let sum = as_u128(ctx.get_raw(0)).wrapping_add(as_u128(ctx.get_raw(1)));
@@ -275,7 +337,8 @@ fn seal_table(conn: &Connection, t: &Sealed) -> rusqlite::Result<()> {
         &format!("UPDATE {table} SET seal = hm_seal('{table}', rowid, {values})"),
         [],
     )?;
-    let scan = scan_table(conn, t, &mut |_| {})?;
+    // Tables are sealed by migrations, before any key: plain seals, keyed later with the rest.
+    let scan = scan_table(conn, None, t, &mut |_| {})?;
     conn.execute(
         "INSERT INTO seals (tbl, rows, digest) VALUES (?1, ?2, ?3)",
         rusqlite::params![
@@ -338,6 +401,7 @@ type ScannedRow = (i64, [u8; 16], Option<Vec<u8>>);
 /// stored seal) for every row.
 fn scan_table(
     conn: &Connection,
+    key: Option<&SealKey>,
     t: &Sealed,
     row: &mut dyn FnMut(ScannedRow),
 ) -> rusqlite::Result<Scan> {
@@ -356,7 +420,7 @@ fn scan_table(
         for i in 0..n {
             values.push(r.get_ref(i + 1)?);
         }
-        let computed = seal_of(t.table, rowid, &values);
+        let computed = seal_of(key, t.table, rowid, &values);
         let stored: Option<Vec<u8>> = r.get(n + 1).ok();
         scan.rows += 1;
         scan.digest = scan.digest.wrapping_add(u128::from_le_bytes(computed));
@@ -371,7 +435,11 @@ const MAX_PROBLEMS: usize = 20;
 /// Check every record against its seal, every table against its digest and count, and the
 /// schema (tables, indexes, and the triggers that seal) against this program's. Problems come
 /// records first (the one to look at), then tables, then the schema.
-pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
+///
+/// `key` is the machine's seal key, when it is at hand: books sealed with a key are checked with
+/// it (and cannot be checked without it); books sealed without one while a key is at hand were
+/// sealed again without it, which only someone without the key would do.
+pub(super) fn check(conn: &Connection, key: Option<&SealKey>) -> rusqlite::Result<SealReport> {
     let mut report = SealReport::default();
     let has_seals: bool = conn
         .query_row(
@@ -389,16 +457,37 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
         });
         return Ok(report);
     }
+    let books = books_problem(conn, key)?;
+    let sealed_with = match books_key_id(conn)? {
+        Some(id) => match key.filter(|k| k.id() == id) {
+            Some(key) => Some(key),
+            // Without the books' key no seal can be checked: the one problem says why.
+            None => {
+                report.problems.extend(books);
+                return Ok(report);
+            }
+        },
+        None => None,
+    };
     let mut records = Vec::new();
     let mut tables = Vec::new();
     for t in SEALED {
-        let scan = record_problems(conn, t, &mut records)?;
+        let scan = record_problems(conn, sealed_with, t, &mut records)?;
         report.records += scan.rows;
         tables.extend(table_problem(conn, t, &scan)?);
     }
     let schema = schema_problems(conn)?;
-    report.problems = records;
+    // Books sealed again without the machine's key: that is the edit to name first (every
+    // record then also disagrees with the key it was sealed with).
+    let resealed = sealed_with.is_none() && books.is_some();
+    if resealed {
+        report.problems.extend(books.clone());
+    }
+    report.problems.extend(records);
     report.problems.extend(tables);
+    if !resealed {
+        report.problems.extend(books);
+    }
     report.problems.extend(schema);
     report.problems.truncate(MAX_PROBLEMS);
     Ok(report)
@@ -408,11 +497,12 @@ pub(super) fn check(conn: &Connection) -> rusqlite::Result<SealReport> {
 /// ids), adding what does not match to `records` (up to [`MAX_PROBLEMS`]).
 fn record_problems(
     conn: &Connection,
+    key: Option<&SealKey>,
     t: &Sealed,
     records: &mut Vec<SealProblem>,
 ) -> rusqlite::Result<Scan> {
     let mut expected_id = 1i64;
-    scan_table(conn, t, &mut |(rowid, computed, stored)| {
+    scan_table(conn, key, t, &mut |(rowid, computed, stored)| {
         if records.len() >= MAX_PROBLEMS {
             return;
         }
@@ -495,90 +585,4 @@ fn table_problem(
         record: None,
         problem,
     }))
-}
-
-/// The schema as this program writes it, next to the one in the file: a flipped bit in a table's
-/// definition can change what a column reads (an id that is no longer the row id reads as
-/// nothing) without touching a single record.
-fn schema_problems(conn: &Connection) -> rusqlite::Result<Vec<SealProblem>> {
-    let known = super::Journal::schema_version();
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let mut problems = Vec::new();
-    if !(1..=known).contains(&version) {
-        problems.push(SealProblem {
-            table: "schema".into(),
-            record: None,
-            problem: format!(
-                "the schema version reads {version}, which this program never writes for books \
-                 that hold records: the file's header was changed outside the journal"
-            ),
-        });
-    }
-    // Books of an earlier version (not yet opened by this program's kiosk, which brings them up
-    // to date) are checked against the schema of their own version.
-    let of = if (1..=known).contains(&version) {
-        version
-    } else {
-        known
-    };
-    let Some(expected) = expected_schema(of) else {
-        return Ok(problems);
-    };
-    let found = schema_of(conn)?;
-    for (key, sql) in expected {
-        let (kind, name) = key;
-        let problem = match found.get(key) {
-            None => format!("{kind} {name} was removed"),
-            Some(s) if s != sql => format!("the definition of {kind} {name} was changed"),
-            Some(_) => continue,
-        };
-        let why = if kind == "trigger" {
-            "records written without it are not sealed"
-        } else {
-            "the books may no longer read as they were written"
-        };
-        problems.push(SealProblem {
-            table: "schema".into(),
-            record: None,
-            problem: format!("{problem}: {why}"),
-        });
-    }
-    for (kind, name) in found.keys().filter(|k| !expected.contains_key(k)) {
-        problems.push(SealProblem {
-            table: "schema".into(),
-            record: None,
-            problem: format!("{kind} {name} was added outside the journal"),
-        });
-    }
-    Ok(problems)
-}
-
-type Schema = std::collections::BTreeMap<(String, String), Option<String>>;
-
-/// The schema this program writes for books of `version`, built once per version per process.
-fn expected_schema(version: i64) -> Option<&'static Schema> {
-    use std::sync::{Mutex, OnceLock};
-    static BUILT: OnceLock<Mutex<Vec<(i64, &'static Schema)>>> = OnceLock::new();
-    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
-    let mut built = built
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some((_, schema)) = built.iter().find(|(v, _)| *v == version) {
-        return Some(schema);
-    }
-    let mut fresh = Connection::open_in_memory().ok()?;
-    register(&fresh).ok()?;
-    super::setup::migrate_upto(&mut fresh, std::path::Path::new(":memory:"), version).ok()?;
-    // At most one per schema version ever made, for the life of the process.
-    let schema: &'static Schema = Box::leak(Box::new(schema_of(&fresh).ok()?));
-    built.push((version, schema));
-    Some(schema)
-}
-
-fn schema_of(conn: &Connection) -> rusqlite::Result<Schema> {
-    let mut stmt = conn.prepare(
-        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
-    )?;
-    let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
-    rows.collect()
 }

@@ -17,6 +17,7 @@ impl Journal {
             PathBuf::from(":memory:"),
             Disk::memory(),
             StorageLimits::default(),
+            Keying::new_key(key::memory_key()),
         )
     }
 
@@ -30,6 +31,7 @@ impl Journal {
             PathBuf::from(format!(":memory:{name}")),
             Disk::memory(),
             StorageLimits::default(),
+            Keying::new_key(key::memory_key()),
         )
     }
 
@@ -41,9 +43,15 @@ impl Journal {
         path: PathBuf,
         disk: Disk,
         limits: StorageLimits,
+        keying: Keying,
     ) -> Result<Journal, JournalError> {
         let fail = |e: rusqlite::Error| open::classify(&path, e);
-        seal::register(&conn).map_err(fail)?;
+        // Keyed books are written with their key from the first statement (their triggers
+        // cannot run without it); books without a key take one only once they are up to date.
+        let sealed_with = seal::books_key_id(&conn).map_err(fail)?;
+        let keying = keying.resolve(&path, sealed_with.as_deref())?;
+        let writing_key = keying.key.as_ref().filter(|_| sealed_with.is_some());
+        seal::register(&conn, writing_key).map_err(fail)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(fail)?;
         let on_disk = matches!(disk, Disk::Dir { .. });
@@ -89,7 +97,71 @@ impl Journal {
         }
         let path = journal.path.clone();
         journal.stats.commits += migrate(&mut journal.conn, &path)?;
+        journal.take_key(keying, sealed_with)?;
         Ok(journal)
+    }
+
+    /// Make sure the books and the machine's key go together: books sealed with it are written
+    /// with it; new books, or books from before the key when the key was made at this start,
+    /// are sealed with it now (after their plain seals have checked out: a key must never vouch
+    /// for damage). Anything else needs an operator.
+    fn take_key(
+        &mut self,
+        keying: Keying,
+        sealed_with: Option<String>,
+    ) -> Result<(), JournalError> {
+        let refused = |why: String| JournalError::KeyRefused {
+            path: self.path.clone(),
+            why,
+        };
+        let Some(key) = keying.key else {
+            if let Some(id) = sealed_with {
+                return Err(refused(format!(
+                    "they are sealed with key {id}, and no key was given (put the machine's \
+                     seal.key back, or pass --key FILE)"
+                )));
+            }
+            return Ok(());
+        };
+        match sealed_with {
+            Some(id) if id == key.id() => {}
+            Some(id) => {
+                return Err(refused(format!(
+                    "they are sealed with key {id}, and the key given is {} (another machine's, \
+                     or a new one made after the key was lost): put the machine's own seal.key \
+                     back",
+                    key.id()
+                )))
+            }
+            None => {
+                let records = seal::holds_records(&self.conn)?;
+                if records && !keying.key_is_new {
+                    return Err(refused(format!(
+                        "they hold records sealed without a key, while this machine's key ({}) \
+                         was made before: books sealed again without the key were edited \
+                         outside the journal. Restore them from a backup",
+                        key.id()
+                    )));
+                }
+                if records {
+                    let check = seal::check(&self.conn, None)?;
+                    if let Some(first) = check.problems.first() {
+                        return Err(JournalError::Altered {
+                            path: self.path.clone(),
+                            first: first.to_string(),
+                            count: check.problems.len(),
+                        });
+                    }
+                }
+                seal::register(&self.conn, Some(&key))?;
+                seal::key_books(&mut self.conn, &key)?;
+                self.committed();
+                tracing::info!(journal = %self.path.display(), key = %key.id(), "the books are sealed with the machine's key");
+            }
+        }
+        seal::register(&self.conn, Some(&key))?;
+        self.key = Some(key);
+        Ok(())
     }
 
     pub(super) fn with_connection(
@@ -113,6 +185,7 @@ impl Journal {
             outbox: false,
             acting: None,
             mark: None,
+            key: None,
         }
     }
 }
@@ -192,6 +265,69 @@ fn shared_memory_connection(name: &str) -> rusqlite::Result<Connection> {
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
+}
+
+/// The seal key books are opened with, and whether it was made at this start (so that books from
+/// before the key may take it).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Keying {
+    pub(super) key: Option<SealKey>,
+    pub(super) key_is_new: bool,
+    /// Where the machine's key is kept, when it is yet to be read or made: made there for books
+    /// that have no key, never for books sealed with one (a new key would not match them).
+    pub(super) file: Option<PathBuf>,
+}
+
+impl Keying {
+    /// Read the key from its file, or make it there for books that have none.
+    fn resolve(self, books: &Path, sealed_with: Option<&str>) -> Result<Keying, JournalError> {
+        let Some(file) = self.file.as_ref().filter(|_| self.key.is_none()) else {
+            return Ok(self);
+        };
+        if file.exists() {
+            return Ok(Keying {
+                key: Some(SealKey::load(file)?),
+                key_is_new: false,
+                file: None,
+            });
+        }
+        if let Some(id) = sealed_with {
+            return Err(JournalError::KeyRefused {
+                path: books.to_path_buf(),
+                why: format!(
+                    "they are sealed with key {id}, and the key file {} is missing: put the \
+                     machine's seal.key back (from a backup), or pass --key FILE. A new key \
+                     would not match these books",
+                    file.display()
+                ),
+            });
+        }
+        let key = match SealKey::create(file) {
+            Ok(key) => key,
+            // Made by another kiosk sharing the config directory a moment ago: that is the key.
+            Err(_) if file.exists() => {
+                return Ok(Keying {
+                    key: Some(SealKey::load(file)?),
+                    key_is_new: false,
+                    file: None,
+                })
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(Keying {
+            key: Some(key),
+            key_is_new: true,
+            file: None,
+        })
+    }
+
+    fn new_key(key: SealKey) -> Keying {
+        Keying {
+            key: Some(key),
+            key_is_new: true,
+            file: None,
+        }
+    }
 }
 
 /// Keeps a named in-memory journal alive between connections.

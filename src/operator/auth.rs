@@ -81,11 +81,17 @@ impl Token {
         let shown = path.display().to_string();
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
-            // No file yet: the operator API stays off until there is one (the package creates
-            // one at install); the machine still sells.
+            // A token file named but not there is a mistake to stop on (a typo would leave the
+            // console off with only a warning): the package makes one at install.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                tracing::warn!("no token file at {shown}: the operator API is off");
-                return Ok(None);
+                return Err(TokenError::Read {
+                    path: shown,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no such file (make one with the token, mode 0600, or leave \
+                         --token-file out to run without the operator API)",
+                    ),
+                })
             }
             Err(source) => {
                 return Err(TokenError::Read {
@@ -189,8 +195,7 @@ impl Gate {
         let offered = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .filter(|t| !t.is_empty());
         // No token is not a failed login (a page polling before anyone typed the token, or any
         // page on the network): it neither counts nor is refused for other people's failures.
@@ -235,6 +240,15 @@ impl Gate {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` value; the scheme's name is case-insensitive
+/// (RFC 9110, 11.1), so `bearer` and `BEARER` are as good.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
 /// Checks the bearer token for the console's operator API.
 pub(super) fn authorize(state: &ApiState, headers: &HeaderMap, peer: SocketAddr) -> ApiResult<()> {
     state
@@ -253,4 +267,27 @@ pub(super) fn authorize_status(
         .gate
         .check_read(headers, peer)
         .map_err(|(code, message)| error(code, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer"), None);
+    }
+
+    #[test]
+    fn a_token_file_that_is_not_there_is_an_error() {
+        let dir = tempfile::tempdir().expect("dir");
+        let missing = dir.path().join("token");
+        let e = Token::load(None, Some(&missing)).expect_err("refused");
+        assert!(e.to_string().contains("no such file"), "{e}");
+        assert!(Token::load(None, None).expect("no file named").is_none());
+    }
 }

@@ -29,14 +29,23 @@ pub(super) async fn give(
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     authorize(&state, &headers, peer)?;
-    let gift: GiftBody = serde_json::from_slice(&body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "not a gift: {e} (send {{\"surprise\": \"A flower\", \"override_caps\": false}})"
-            ),
-        )
-    })?;
+    // An object, named fields: serde would also take `["A flower", true]` for the struct.
+    let gift: GiftBody = serde_json::from_slice::<serde_json::Value>(&body)
+        .map_err(|e| e.to_string())
+        .and_then(|v| match v {
+            serde_json::Value::Object(_) => {
+                serde_json::from_value(v).map_err(|e| e.to_string())
+            }
+            _ => Err("the body must be a JSON object".to_string()),
+        })
+        .map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "not a gift: {e} (send {{\"surprise\": \"A flower\", \"override_caps\": false}})"
+                ),
+            )
+        })?;
     let source = format!("api from {}", peer.ip());
     let answer = ask(&state, |reply| Request::Gift {
         surprise: gift.surprise,

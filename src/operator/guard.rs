@@ -20,8 +20,11 @@ const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src
 /// Check the request's `Host` and (for a change) `Origin`, then add the security headers.
 pub async fn guard(State(hosts): State<Hosts>, request: Request, next: Next) -> Response {
     let host = host_of(request.headers());
-    if !host.as_deref().is_some_and(|h| hosts.allowed(h)) {
-        return error(
+    let operator_data =
+        request.uri().path().starts_with("/api/") || request.uri().path() == "/metrics";
+    // A refusal carries the same headers as any other answer.
+    let mut response = if !host.as_deref().is_some_and(|h| hosts.allowed(h)) {
+        error(
             StatusCode::MISDIRECTED_REQUEST,
             format!(
                 "this server does not answer to the host name `{}`: use its address, or start it \
@@ -29,18 +32,16 @@ pub async fn guard(State(hosts): State<Hosts>, request: Request, next: Next) -> 
                 host.unwrap_or_default()
             ),
         )
-        .into_response();
-    }
-    if changes_something(request.method()) && !same_origin(request.headers()) {
-        return error(
+        .into_response()
+    } else if changes_something(request.method()) && !same_origin(request.headers()) {
+        error(
             StatusCode::FORBIDDEN,
             "a request from another site's page is refused: use the kiosk's own pages",
         )
-        .into_response();
-    }
-    let operator_data =
-        request.uri().path().starts_with("/api/") || request.uri().path() == "/metrics";
-    let mut response = next.run(request).await;
+        .into_response()
+    } else {
+        next.run(request).await
+    };
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -40,3 +40,25 @@ pub async fn asset(Path(name): Path<String>) -> Response {
     };
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pages' CSP allows no inline script: an `on...=` attribute would silently not run.
+    #[test]
+    fn no_page_has_an_inline_event_handler() {
+        for (name, html) in [("kiosk", KIOSK_HTML), ("operator", OPERATOR_HTML)] {
+            let lower = html.to_ascii_lowercase();
+            let inline = lower.split(|c: char| c.is_whitespace()).find(|word| {
+                word.starts_with("on")
+                    && word.contains('=')
+                    && word[2..]
+                        .split('=')
+                        .next()
+                        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase()))
+            });
+            assert_eq!(inline, None, "{name}.html has an inline handler");
+        }
+    }
+}

@@ -47,9 +47,8 @@ fn token_files_open_to_others_are_refused() {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     assert!(Token::load(None, Some(&path)).expect("load").is_some());
     assert!(Token::load(None, None).expect("none").is_none());
-    assert!(Token::load(None, Some(&dir.path().join("absent")))
-        .expect("absent file")
-        .is_none());
+    // A token file named but not there stops the start (a typo must not leave the API off).
+    assert!(Token::load(None, Some(&dir.path().join("absent"))).is_err());
     assert!(
         Token::load(Some("from-the-environment-1234".into()), Some(&path))
             .expect("env wins")

@@ -565,6 +565,30 @@ fn corpus_of_invalid_surprise_files_names_the_field() {
     let base = SURPRISES;
     let cases: &[(&str, &str, &str, &str)] = &[
         (
+            "weight = 40",
+            "weight = 1e308",
+            "surprises[0].weight",
+            "weights are relative",
+        ),
+        (
+            "message = \"You made our day. Thank you!\"",
+            "message = \"Enjoy your {produkt}!\"",
+            "surprises[0].message",
+            "{produkt} is not a placeholder",
+        ),
+        (
+            "message = \"You made our day. Thank you!\"",
+            "message = \"You made\\nour day\"",
+            "surprises[0].message",
+            "one line",
+        ),
+        (
+            "de = \"Noch einmal {product}, zum Teilen!\"",
+            "de = \"Noch einmal {Produkt}, zum Teilen!\"",
+            "surprises[2].messages.de",
+            "{Produkt} is not a placeholder",
+        ),
+        (
             "probability = 0.2",
             "probability = 1.5",
             "policy.probability",

@@ -93,6 +93,24 @@ pub(super) fn columns(v: &mut Validator, raw: &RawFile, wiring: &mut Wiring) -> 
             });
         }
         wiring.home_switches.push(home.flatten());
+        // Sales, reports and the audit name a product: two columns of one name could not be
+        // told apart there.
+        if let Some(first) = columns
+            .iter()
+            .position(|c: &ColumnSpec| c.product.eq_ignore_ascii_case(&spec.product))
+            .filter(|_| !spec.product.is_empty())
+        {
+            v.issue(
+                format!("{path}.product"),
+                format!(
+                    "\"{}\" is also column {}'s product: give each column its own name (\"{} \
+                     (cold)\")",
+                    spec.product,
+                    first + 1,
+                    spec.product
+                ),
+            );
+        }
         columns.push(ColumnSpec { sensor, ..spec });
     }
     columns
@@ -104,13 +122,8 @@ fn column(v: &mut Validator, path: &str, c: &RawColumn) -> ColumnSpec {
     let product = c.product.trim().to_string();
     if product.is_empty() {
         v.issue(format!("{path}.product"), "must not be empty");
-    } else if product.chars().count() > 40 {
-        v.issue(format!("{path}.product"), "must be at most 40 characters");
-    } else if product.chars().any(char::is_control) {
-        v.issue(
-            format!("{path}.product"),
-            "must be one line of text (no tabs, line breaks or control characters)",
-        );
+    } else if let Some(problem) = crate::config::one_line_problem(&product, 40) {
+        v.issue(format!("{path}.product"), problem);
     }
     let price = match u64::try_from(c.price_cents) {
         Ok(p) if p <= MAX_AMOUNT_CENTS => Cents::new(p),

@@ -147,6 +147,8 @@
   for (const input of document.querySelectorAll("#policy input")) {
     input.addEventListener("input", () => dirty.add(input.dataset.key));
   }
+  // Enter in a field must not submit the form (the page's CSP allows no inline handler).
+  $("policy").addEventListener("submit", (e) => e.preventDefault());
   $("text").addEventListener("input", () => readPolicy($("text").value));
 
   async function refreshSurprises() {

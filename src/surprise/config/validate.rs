@@ -229,11 +229,23 @@ fn surprise(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> Option<Surprise
     let name = s.name.trim().to_string();
     if name.is_empty() {
         c.issue(format!("{path}.name"), "must not be empty");
+    } else if let Some(problem) = crate::config::one_line_problem(&name, 60) {
+        c.issue(format!("{path}.name"), problem);
     }
     if !(s.weight.is_finite() && s.weight > 0.0) {
         c.issue(
             format!("{path}.weight"),
             format!("{} must be a number greater than 0", s.weight),
+        );
+    } else if s.weight > MAX_WEIGHT {
+        // Weights are shares of their sum: past this, two of them overflow it and every share
+        // reads as 0%.
+        c.issue(
+            format!("{path}.weight"),
+            format!(
+                "{} is more than {MAX_WEIGHT}: weights are relative, use smaller ones",
+                s.weight
+            ),
         );
     }
     let cost = c.cents(
@@ -400,10 +412,27 @@ fn message(c: &mut Checker<'_>, path: &str, s: &RawSurprise) -> String {
         }
         (None, kind) => default_message(kind, Language::English).unwrap_or_default(),
     };
-    if message.chars().count() > 120 {
-        c.issue(format!("{path}.message"), "must be at most 120 characters");
+    if let Some(problem) = crate::config::one_line_problem(&message, 120) {
+        c.issue(format!("{path}.message"), problem);
     }
+    placeholders(c, &format!("{path}.message"), &message);
     message
+}
+
+/// The placeholders a message may hold.
+const PLACEHOLDERS: &[&str] = &["product", "count"];
+
+/// Heaviest weight a surprise may have (weights are relative to each other).
+const MAX_WEIGHT: f64 = 1_000_000.0;
+
+/// A `{name}` in a message that is no placeholder would be shown to customers as it is.
+fn placeholders(c: &mut Checker<'_>, field: &str, text: &str) {
+    if let Some(unknown) = crate::config::unknown_placeholders(text, PLACEHOLDERS).first() {
+        c.issue(
+            field.to_string(),
+            format!("{{{unknown}}} is not a placeholder: use {{product}} or {{count}}"),
+        );
+    }
 }
 
 /// The catalogue's message for a surprise of `kind` that surprises.toml gives none, with the
@@ -458,8 +487,10 @@ fn messages(
         let text = text.trim();
         if text.is_empty() {
             c.issue(field, "must not be empty");
-        } else if text.chars().count() > 120 {
-            c.issue(field, "must be at most 120 characters");
+        } else if let Some(problem) = crate::config::one_line_problem(text, 120) {
+            c.issue(field, problem);
+        } else if !crate::config::unknown_placeholders(text, PLACEHOLDERS).is_empty() {
+            placeholders(c, &field, text);
         } else {
             out.push((lang, text.to_string()));
         }
