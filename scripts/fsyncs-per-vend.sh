@@ -31,7 +31,7 @@ startup=$(grep -cE 'fsync|fdatasync' "$work/startup.trace" || true)
   echo quit
 } | run "$work/run.trace"
 total=$(grep -cE 'fsync|fdatasync' "$work/run.trace" || true)
-sold=$(./target/release/happiness report --data "$work/db" --json |
+sold=$(./target/release/happiness report --data "$work/db" --config "$work/config" --json |
   python3 -c 'import json,sys; print(sum(s["count"] for s in json.load(sys.stdin)["sales"]))')
 echo "start-up: $startup fsyncs; session: $total fsyncs for $sold paid vends, each paid with one coin"
 python3 - "$total" "$startup" "$sold" <<'PY'

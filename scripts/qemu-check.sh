@@ -16,9 +16,9 @@ run() { "$qemu" -L /usr/aarch64-linux-gnu "$bin" "$@"; }
 run --version
 run check-config config
 printf 'coin 200\npress 1\nwait 3000\nquit\n' |
-  run run --hardware sim --events json --listen off --seed 1 --data "$data" > "$work/trace.json"
+  run run --hardware sim --events json --listen off --seed 1 --data "$data" --key "$work/seal.key" > "$work/trace.json"
 grep -q '"notice":"vend_delivered"' "$work/trace.json" || { echo "FAIL: no delivery"; cat "$work/trace.json"; exit 1; }
 grep -q '"kind":"item_in_tray"' "$work/trace.json" || { echo "FAIL: nothing in the tray"; exit 1; }
-run report --data "$data" --json > "$work/report.json"
+run report --data "$data" --key "$work/seal.key" --json > "$work/report.json"
 grep -q '"balanced": true' "$work/report.json" || { echo "FAIL: the books do not balance"; cat "$work/report.json"; exit 1; }
 echo "qemu-aarch64: paid vend delivered, item in the tray, books balanced"
