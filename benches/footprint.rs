@@ -111,8 +111,17 @@ fn latency(journal: JournalLocation, presses: u64) -> (f64, f64, f64, f64) {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
-            let console = Console::start(&kiosk, listener, None, metrics, events, None, Vec::new())
-                .expect("console");
+            let console = Console::start(
+                &kiosk,
+                listener,
+                None,
+                metrics,
+                events,
+                None,
+                Vec::new(),
+                Vec::new(),
+            )
+            .expect("console");
             let _ = handles_tx.send((
                 kiosk.sim.clone().expect("sim"),
                 kiosk.status.clone(),

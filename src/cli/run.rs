@@ -83,6 +83,11 @@ pub struct RunArgs {
     /// rebinding) out.
     #[arg(long = "host-name", value_name = "NAME")]
     host_names: Vec<String>,
+    /// An address (besides the machine's own screen on loopback) whose screen may press the
+    /// touchscreen's buttons, return coins and answer "How was it?" without the operator token
+    /// (repeatable): a second screen on the LAN, say.
+    #[arg(long = "touchscreen", value_name = "ADDR")]
+    touchscreens: Vec<std::net::IpAddr>,
     /// Start new books in a data directory that holds other files but no journal, or in place
     /// of an empty journal file (kept aside). Existing books are never replaced.
     #[arg(long)]
@@ -136,6 +141,7 @@ struct Plan {
     dir: PathBuf,
     token: Option<Token>,
     host_names: Vec<String>,
+    touchscreens: Vec<std::net::IpAddr>,
     listen: Option<SocketAddr>,
     backend: Backend,
     setup: KioskConfig,
@@ -224,6 +230,7 @@ fn plan(args: RunArgs) -> Result<Plan, ExitCode> {
     };
     Ok(Plan {
         host_names: host_names(args.host_names),
+        touchscreens: args.touchscreens,
         dir,
         token,
         listen,
@@ -334,7 +341,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     kiosk.stop_on_any_panic();
     let console = match plan.listen {
         Some(addr) => {
-            let console = (plan.token, plan.host_names);
+            let console = (plan.token, plan.host_names, plan.touchscreens);
             start_console(&kiosk, addr, console, metrics, live_events, &plan.dir).await
         }
         None => None,
@@ -428,7 +435,7 @@ async fn stop_everything(
 async fn start_console(
     kiosk: &Kiosk,
     addr: SocketAddr,
-    (token, host_names): (Option<Token>, Vec<String>),
+    (token, host_names, touchscreens): (Option<Token>, Vec<String>, Vec<std::net::IpAddr>),
     metrics: Arc<Metrics>,
     live_events: tokio::sync::broadcast::Sender<TraceRecord>,
     dir: &std::path::Path,
@@ -449,6 +456,7 @@ async fn start_console(
         live_events,
         Some(dir.to_path_buf()),
         host_names,
+        touchscreens,
     ) {
         Ok(c) => {
             tracing::info!(

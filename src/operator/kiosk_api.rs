@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 
-use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{ConnectInfo, Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -109,10 +110,41 @@ pub(super) struct FeedbackBody {
     happy: bool,
 }
 
+/// Whether a screen at `peer` may use the touchscreen's buttons: the machine's own screen
+/// (loopback), an address the operator named (`--touchscreen`), or anyone with the operator's
+/// token. The buttons take no token by design, so on a LAN listener anyone else could spend a
+/// customer's credit, pay it out before their press, or answer "How was it?" for them.
+pub(super) fn may_touch(
+    peer: std::net::IpAddr,
+    named: &[std::net::IpAddr],
+    operator: bool,
+) -> bool {
+    let ip = peer.to_canonical();
+    ip.is_loopback() || named.contains(&ip) || operator
+}
+
+fn touchscreen_only(state: &ApiState, headers: &HeaderMap, peer: SocketAddr) -> ApiResult<()> {
+    let operator = || state.gate.check(headers, peer).is_ok();
+    if may_touch(peer.ip(), &state.touchscreens, false) || operator() {
+        return Ok(());
+    }
+    Err(error(
+        StatusCode::FORBIDDEN,
+        format!(
+            "the touchscreen's buttons answer the machine's own screen (loopback) only, not {}: \
+             name another screen's address with `run --touchscreen ADDR`",
+            peer.ip().to_canonical()
+        ),
+    ))
+}
+
 pub(super) async fn feedback(
     State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     body: Result<Json<FeedbackBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<StatusCode> {
+    touchscreen_only(&state, &headers, peer)?;
     let Json(body) = body.map_err(|e| error(e.status(), e.body_text()))?;
     ask(&state, |reply| Request::Feedback {
         happy: body.happy,
@@ -127,8 +159,11 @@ pub(super) async fn feedback(
 /// same as pressing it; on the simulator the virtual button is pressed).
 pub(super) async fn select(
     State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     UrlPath(button): UrlPath<String>,
 ) -> ApiResult<StatusCode> {
+    touchscreen_only(&state, &headers, peer)?;
     let n = button_number(&button)?;
     if let Some(sim) = &state.sim {
         sim.press(n)
@@ -153,7 +188,12 @@ pub(super) async fn select(
 }
 
 /// The touchscreen's coin-return button (the same as the machine's own).
-pub(super) async fn coin_return(State(state): State<ApiState>) -> ApiResult<StatusCode> {
+pub(super) async fn coin_return(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    touchscreen_only(&state, &headers, peer)?;
     if let Some(sim) = &state.sim {
         sim.press_coin_return()
             .map_err(|e| error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
@@ -161,4 +201,22 @@ pub(super) async fn coin_return(State(state): State<ApiState>) -> ApiResult<Stat
     }
     tell(&state, Request::Event(Event::CoinReturn)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod touch_tests {
+    use super::may_touch;
+
+    #[test]
+    fn only_the_machines_own_screen_or_a_named_one_may_press() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("ip");
+        let named = [ip("192.168.1.40")];
+        assert!(may_touch(ip("127.0.0.1"), &[], false));
+        assert!(may_touch(ip("::1"), &[], false));
+        assert!(may_touch(ip("::ffff:127.0.0.1"), &[], false));
+        assert!(!may_touch(ip("192.168.1.50"), &named, false));
+        assert!(may_touch(ip("192.168.1.40"), &named, false));
+        assert!(may_touch(ip("::ffff:192.168.1.40"), &named, false));
+        assert!(may_touch(ip("10.0.0.9"), &[], true), "the operator may");
+    }
 }

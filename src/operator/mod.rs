@@ -64,6 +64,8 @@ pub struct ApiState {
     hosts: Hosts,
     /// The operator's actions, shared with the fleet link.
     actions: actions::Actions,
+    /// Addresses besides loopback whose screens may press the touchscreen's buttons.
+    touchscreens: Vec<std::net::IpAddr>,
 }
 
 impl ApiState {
@@ -74,8 +76,13 @@ impl ApiState {
         metrics: Arc<Metrics>,
         token: Option<Token>,
         host_names: Vec<String>,
+        touchscreens: Vec<std::net::IpAddr>,
     ) -> Self {
         ApiState {
+            touchscreens: touchscreens
+                .into_iter()
+                .map(|ip| ip.to_canonical())
+                .collect(),
             status: kiosk.status.clone(),
             events,
             sim: kiosk.sim.clone(),
@@ -261,9 +268,10 @@ impl Console {
         events: broadcast::Sender<TraceRecord>,
         config_dir: Option<std::path::PathBuf>,
         host_names: Vec<String>,
+        touchscreens: Vec<std::net::IpAddr>,
     ) -> std::io::Result<Console> {
         let addr = listener.local_addr()?;
-        let state = ApiState::new(kiosk, events, metrics, token, host_names);
+        let state = ApiState::new(kiosk, events, metrics, token, host_names, touchscreens);
         let watcher = config_dir.and_then(|dir| {
             watch::watch_config(dir.clone(), kiosk.requests())
                 .map_err(|e| {

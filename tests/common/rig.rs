@@ -62,6 +62,7 @@ impl Rig {
             events,
             Some(dir.path().to_path_buf()),
             Vec::new(),
+            Vec::new(),
         )
         .expect("console");
         let base = format!("http://{}", console.addr);
