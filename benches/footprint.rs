@@ -118,8 +118,7 @@ fn latency(journal: JournalLocation, presses: u64) -> (f64, f64, f64, f64) {
                 metrics,
                 events,
                 None,
-                Vec::new(),
-                Vec::new(),
+                Default::default(),
             )
             .expect("console");
             let _ = handles_tx.send((

@@ -697,7 +697,7 @@ async fn limited_server(
         events,
         Arc::new(Metrics::new()),
         None,
-        Vec::new(),
+        Default::default(),
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(serve_with(listener, state, limits, async move {

@@ -18,7 +18,7 @@ use happiness::journal::{OpenOptions, StorageLimits};
 use happiness::kiosk::{is_raspberry_pi, Backend, JournalLocation, Kiosk, KioskConfig};
 use happiness::metrics::Metrics;
 use happiness::operator::actions::Actions;
-use happiness::operator::{self, Console, Token};
+use happiness::operator::{self, Console, Reach, Token};
 use happiness::script::{self, Outcome};
 use happiness::surprise::config::SURPRISES_FILE;
 use happiness::trace::{customer_text, InOrder, TraceRecord};
@@ -455,8 +455,10 @@ async fn start_console(
         metrics,
         live_events,
         Some(dir.to_path_buf()),
-        host_names,
-        touchscreens,
+        Reach {
+            host_names,
+            touchscreens,
+        },
     ) {
         Ok(c) => {
             tracing::info!(

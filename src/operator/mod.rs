@@ -68,6 +68,16 @@ pub struct ApiState {
     touchscreens: Vec<std::net::IpAddr>,
 }
 
+/// Whom the console answers besides loopback: the DNS names it may be reached by (`Host`), and
+/// the other screens that may press the touchscreen's buttons.
+#[derive(Debug, Clone, Default)]
+pub struct Reach {
+    /// Names the pages and API may be reached by, beyond IP addresses and this host's names.
+    pub host_names: Vec<String>,
+    /// Addresses whose screens may use the touchscreen's buttons without the operator token.
+    pub touchscreens: Vec<std::net::IpAddr>,
+}
+
 impl ApiState {
     /// Everything the API needs from a running kiosk.
     pub fn new(
@@ -75,9 +85,12 @@ impl ApiState {
         events: broadcast::Sender<TraceRecord>,
         metrics: Arc<Metrics>,
         token: Option<Token>,
-        host_names: Vec<String>,
-        touchscreens: Vec<std::net::IpAddr>,
+        reach: Reach,
     ) -> Self {
+        let Reach {
+            host_names,
+            touchscreens,
+        } = reach;
         ApiState {
             touchscreens: touchscreens
                 .into_iter()
@@ -267,11 +280,10 @@ impl Console {
         metrics: Arc<Metrics>,
         events: broadcast::Sender<TraceRecord>,
         config_dir: Option<std::path::PathBuf>,
-        host_names: Vec<String>,
-        touchscreens: Vec<std::net::IpAddr>,
+        reach: Reach,
     ) -> std::io::Result<Console> {
         let addr = listener.local_addr()?;
-        let state = ApiState::new(kiosk, events, metrics, token, host_names, touchscreens);
+        let state = ApiState::new(kiosk, events, metrics, token, reach);
         let watcher = config_dir.and_then(|dir| {
             watch::watch_config(dir.clone(), kiosk.requests())
                 .map_err(|e| {

@@ -61,8 +61,7 @@ impl Rig {
             metrics,
             events,
             Some(dir.path().to_path_buf()),
-            Vec::new(),
-            Vec::new(),
+            Default::default(),
         )
         .expect("console");
         let base = format!("http://{}", console.addr);
