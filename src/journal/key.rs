@@ -17,9 +17,18 @@ use super::JournalError;
 /// File name of the key in the config directory.
 pub const KEY_FILE: &str = "seal.key";
 
-/// A seal key: 32 random bytes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SealKey([u8; 32]);
+/// A seal key: 32 random bytes, with the HMAC state they start (made once: every seal clones
+/// it instead of hashing the key again).
+#[derive(Clone)]
+pub struct SealKey([u8; 32], Hmac<Sha256>, String);
+
+impl PartialEq for SealKey {
+    fn eq(&self, other: &SealKey) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for SealKey {}
 
 impl std::fmt::Debug for SealKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -31,33 +40,44 @@ impl std::fmt::Debug for SealKey {
 impl SealKey {
     /// A key from its bytes (tests, and books in memory).
     pub fn from_bytes(bytes: [u8; 32]) -> SealKey {
-        SealKey(bytes)
+        // HMAC takes a key of any length: this cannot fail.
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(&bytes)
+            .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new(&Default::default()));
+        let mut h = Sha256::new();
+        h.update(b"happiness-seal-key-id\0");
+        h.update(bytes);
+        let id = h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        SealKey(bytes, mac, id)
+    }
+
+    /// A keyed hasher, ready for the data.
+    pub(super) fn hasher(&self) -> Hmac<Sha256> {
+        self.1.clone()
     }
 
     /// A new random key from the system's generator.
     pub fn generate() -> std::io::Result<SealKey> {
         let mut bytes = [0u8; 32];
         std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-        Ok(SealKey(bytes))
+        Ok(SealKey::from_bytes(bytes))
     }
 
     /// The key's name, safe to show and to store in the books: 16 hex digits of a hash of it.
     pub fn id(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(b"happiness-seal-key-id\0");
-        h.update(self.0);
-        h.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        self.2.clone()
+    }
+
+    /// [`SealKey::id`] without a copy (the triggers compare it at every write).
+    pub(super) fn id_str(&self) -> &str {
+        &self.2
     }
 
     /// A keyed hash (HMAC-SHA-256) of `parts`, each length-prefixed.
     pub(super) fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        // HMAC takes a key of any length: this cannot fail.
-        let Ok(mut m) = <Hmac<Sha256> as Mac>::new_from_slice(&self.0) else {
-            return [0; 32];
-        };
+        let mut m = self.hasher();
         for p in parts {
             m.update(&u64::try_from(p.len()).unwrap_or(u64::MAX).to_le_bytes());
             m.update(p);
@@ -78,7 +98,7 @@ impl SealKey {
             *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
                 .map_err(|_| key_error(path, "it is not a seal key (64 hex digits)"))?;
         }
-        Ok(SealKey(key))
+        Ok(SealKey::from_bytes(key))
     }
 
     /// Make a new key at `path` (mode 0600; never over an existing file). The key is written
@@ -122,7 +142,7 @@ fn key_error(path: &Path, cause: &str) -> JournalError {
 /// so that a simulated restart opens the same books with the same key.
 pub(super) fn memory_key() -> SealKey {
     static KEY: std::sync::OnceLock<SealKey> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| SealKey::generate().unwrap_or(SealKey([0x5a; 32])))
+    KEY.get_or_init(|| SealKey::generate().unwrap_or_else(|_| SealKey::from_bytes([0x5a; 32])))
         .clone()
 }
 
@@ -150,13 +170,13 @@ mod tests {
     fn the_mac_is_hmac_sha256() {
         // RFC 4231, test case 2 ("Jefe"), computed here over one part with its length prefix,
         // checked against the hmac crate on the raw message for the same key.
-        let key = SealKey([7; 32]);
+        let key = SealKey::from_bytes([7; 32]);
         let a = key.mac(&[b"what do ya want ", b"for nothing?"]);
         let b = key.mac(&[b"what do ya want for nothing?"]);
         assert_ne!(
             a, b,
             "parts are length-prefixed: moving a boundary changes the mac"
         );
-        assert_ne!(SealKey([8; 32]).mac(&[b"x"]), key.mac(&[b"x"]));
+        assert_ne!(SealKey::from_bytes([8; 32]).mac(&[b"x"]), key.mac(&[b"x"]));
     }
 }

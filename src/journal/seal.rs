@@ -135,14 +135,14 @@ const DOMAIN: &[u8] = b"happiness-seal-v1\0";
 /// one), or the machine's key (an HMAC that nobody without the key can reproduce).
 enum Sealer {
     Plain(Sha256),
-    Keyed(Vec<u8>),
+    Keyed(hmac::Hmac<Sha256>),
 }
 
 impl Sealer {
     fn update(&mut self, bytes: &[u8]) {
         match self {
             Sealer::Plain(h) => h.update(bytes),
-            Sealer::Keyed(buf) => buf.extend_from_slice(bytes),
+            Sealer::Keyed(m) => hmac::Mac::update(m, bytes),
         }
     }
 }
@@ -156,7 +156,7 @@ pub(super) fn seal_of(
     values: &[ValueRef<'_>],
 ) -> [u8; 16] {
     let mut h = match key {
-        Some(_) => Sealer::Keyed(Vec::with_capacity(128)),
+        Some(key) => Sealer::Keyed(key.hasher()),
         None => Sealer::Plain(Sha256::new()),
     };
     h.update(DOMAIN);
@@ -186,10 +186,9 @@ pub(super) fn seal_of(
             }
         }
     }
-    let full: [u8; 32] = match (h, key) {
-        (Sealer::Plain(h), _) => h.finalize().into(),
-        (Sealer::Keyed(buf), Some(key)) => key.mac(&[&buf]),
-        (Sealer::Keyed(_), None) => [0; 32],
+    let full: [u8; 32] = match h {
+        Sealer::Plain(h) => h.finalize().into(),
+        Sealer::Keyed(m) => hmac::Mac::finalize(m).into_bytes().into(),
     };
     let mut out = [0u8; 16];
     out.copy_from_slice(&full[..16]);
@@ -229,7 +228,7 @@ pub(super) fn register(conn: &Connection, key: Option<&SealKey>) -> rusqlite::Re
             return Ok(None);
         };
         match &books_key {
-            Some(key) if key.id() == id => {
+            Some(key) if key.id_str() == id => {
                 let n = ctx.get_raw(1).as_i64().unwrap_or(0);
                 let digests = ctx.get_raw(2).as_str().unwrap_or("");
                 Ok(Some(books_mac(key, n, digests).to_vec()))
