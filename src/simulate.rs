@@ -18,10 +18,13 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::config::MachineConfig;
+
 use crate::localtime::LocalTime;
 use crate::model::{ColumnId, ColumnSpec};
 use crate::money::Cents;
 use crate::surprise::{Cap, OfferKind, RecoveryTrigger, SurpriseConfig, SurpriseEngine, VendFacts};
+use arrivals::arrivals;
+pub use arrivals::MAX_PER_DAY;
 
 /// When customers come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -162,6 +165,7 @@ impl Default for SimulateOptions {
 /// Failed paid vends assumed when none is given: one in 200.
 pub const DEFAULT_FAILURE_RATE: f64 = 0.005;
 
+mod arrivals;
 mod report;
 
 pub use report::{CapLine, RecoveryLine, Report, StockLine, SurpriseLine};
@@ -226,45 +230,6 @@ pub fn simulate(
         .report(options, surprises, columns, day, started.elapsed());
     report.campaigns = campaigns;
     report
-}
-
-/// The most customers a simulated day holds (`--per-day`): a day's arrivals are drawn and sorted
-/// at once, so this bounds the memory a run takes whatever rate is asked for.
-pub const MAX_PER_DAY: u32 = 1_000_000;
-
-/// When today's customers come, in seconds after midnight, in order: the day's expected number
-/// (by weekday) rounded up or down at random, each at an hour drawn by the profile's weights.
-fn arrivals(
-    rng: &mut ChaCha8Rng,
-    options: &SimulateOptions,
-    day_start: LocalTime,
-    hours: &[u32; 24],
-) -> Vec<i64> {
-    let hour_total: u32 = hours.iter().sum();
-    let factor = options.profile.day_factor(day_start.weekday().index());
-    // A day's arrivals are held at once: at most MAX_PER_DAY of them, whatever was asked.
-    let expected = f64::from(options.per_day.min(MAX_PER_DAY)) * factor;
-    // Whole customers: round the expectation up or down at random, unbiased.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let mut today = expected.floor() as u64;
-    if rng.random::<f64>() < expected.fract() {
-        today += 1;
-    }
-    let mut times = Vec::new();
-    for _ in 0..today {
-        let mut pick = rng.random_range(0..hour_total);
-        let mut hour = 0i64;
-        for (h, &w) in hours.iter().enumerate() {
-            if pick < w {
-                hour = i64::try_from(h).unwrap_or(0);
-                break;
-            }
-            pick -= w;
-        }
-        times.push(hour * 3600 + rng.random_range(0..3600i64));
-    }
-    times.sort_unstable();
-    times
 }
 
 /// A simulation in progress: the engine, the machine's stock and what has been counted.
