@@ -340,6 +340,27 @@ fn edit_behind_the_triggers(dir: &Path, sql: &str) {
     }
 }
 
+/// A simulated kiosk started on the books in `dir` with the seal key at `key`, stdin closed.
+fn run_kiosk(dir: &Path, key: &Path) -> std::process::Output {
+    happiness()
+        .args([
+            "run",
+            "--hardware",
+            "sim",
+            "--events",
+            "none",
+            "--listen",
+            "off",
+        ])
+        .arg("--data")
+        .arg(dir)
+        .arg("--key")
+        .arg(key)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run")
+}
+
 /// What `report`, `audit` and `run` say of the books in `dir`: their exit codes and all they
 /// wrote to stderr.
 fn verdicts(dir: &Path) -> ([Option<i32>; 3], String) {
@@ -357,23 +378,7 @@ fn verdicts(dir: &Path) -> ([Option<i32>; 3], String) {
         .arg(key_file())
         .output()
         .expect("audit");
-    let run = happiness()
-        .args([
-            "run",
-            "--hardware",
-            "sim",
-            "--events",
-            "none",
-            "--listen",
-            "off",
-        ])
-        .arg("--data")
-        .arg(dir)
-        .arg("--key")
-        .arg(key_file())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
+    let run = run_kiosk(dir, &key_file());
     let text = [&report, &audit, &run]
         .iter()
         .map(|o| {
@@ -515,23 +520,7 @@ fn edits_without_the_key_are_named_even_through_stand_in_functions() {
             || String::from_utf8_lossy(&without.stderr).contains("not at hand")
     );
     // And the kiosk will not sell on books without their key, nor make a new one for them.
-    let run = happiness()
-        .args([
-            "run",
-            "--hardware",
-            "sim",
-            "--events",
-            "none",
-            "--listen",
-            "off",
-        ])
-        .arg("--data")
-        .arg(copy.path())
-        .arg("--key")
-        .arg(elsewhere.path().join(KEY_FILE))
-        .stdin(Stdio::null())
-        .output()
-        .expect("run");
+    let run = run_kiosk(copy.path(), &elsewhere.path().join(KEY_FILE));
     assert_eq!(run.status.code(), Some(5), "{run:?}");
     assert!(
         String::from_utf8_lossy(&run.stderr).contains("is missing"),
