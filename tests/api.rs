@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use happiness::metrics::Metrics;
-use happiness::operator::{serve_with, ApiState, ServeLimits};
+use happiness::operator::{serve_with, ApiState, ServeLimits, ShareLimits};
 use reqwest::StatusCode;
 
 fn shipped_surprises() -> String {
@@ -726,7 +726,10 @@ async fn idle_and_slow_connections_are_closed_and_connections_are_capped() {
     use tokio::io::AsyncWriteExt as _;
     let rig = Rig::start(None).await;
     let quick = ServeLimits {
-        max_connections: 16,
+        shares: ShareLimits {
+            home: 16,
+            ..ShareLimits::default()
+        },
         header_read: Duration::from_millis(300),
         drain: Duration::from_millis(100),
     };
@@ -763,27 +766,57 @@ async fn idle_and_slow_connections_are_closed_and_connections_are_capped() {
     drip.abort();
     let _ = stop.send(());
 
-    // The cap: two connections held open, a third is closed at once (long before the header
-    // timeout), and once one of the two goes, requests are served again.
+    // The cap: two connections held open, both waiting for a request (one new, one kept alive
+    // after an answer): a third closes the longest-waiting one and is served.
     let capped = ServeLimits {
-        max_connections: 2,
+        shares: ShareLimits {
+            home: 2,
+            ..ShareLimits::default()
+        },
         header_read: Duration::from_secs(60),
         drain: Duration::from_millis(100),
     };
     let (addr, stop) = limited_server(&rig, capped).await;
-    let held_a = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut held_a = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut held_b = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    // Held: the server has taken both (a request on one of them is answered).
     held_b
         .write_all(b"GET /api/kiosk/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         .await
         .expect("write");
+    let url = format!("http://{addr}/api/kiosk/state");
+    let client = reqwest::Client::new();
+    let served = client.get(&url).send().await.expect("a third is served");
+    assert_eq!(served.status(), StatusCode::OK);
+    let pushed_out =
+        tokio::time::timeout(Duration::from_secs(10), read_to_close(&mut held_a)).await;
+    assert!(
+        pushed_out.is_ok_and(|seen| seen.is_empty()),
+        "the oldest waiting one is closed"
+    );
+    let _ = stop.send(());
+    drop(held_b);
+
+    // Both places busy (live streams): a third is closed at once, long before any timer, and
+    // served again once one of them goes.
+    let (addr, stop) = limited_server(&rig, capped).await;
+    let stream = async || {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /api/kiosk/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .expect("write");
+        let mut first = [0u8; 12];
+        use tokio::io::AsyncReadExt as _;
+        s.read_exact(&mut first).await.expect("an answer");
+        assert_eq!(&first, b"HTTP/1.1 200");
+        s
+    };
+    let held_a = stream().await;
+    let held_b = stream().await;
     let mut third = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let refused = tokio::time::timeout(Duration::from_secs(10), read_to_close(&mut third)).await;
     assert!(refused.is_ok_and(|seen| seen.is_empty()), "past the cap");
     drop(held_a);
     let url = format!("http://{addr}/api/kiosk/state");
-    let client = reqwest::Client::new();
     assert!(
         wait_for(async || client
             .get(&url)

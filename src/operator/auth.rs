@@ -183,6 +183,16 @@ impl Gate {
         self.token.is_some()
     }
 
+    /// Whether the request carries the right token (no answer, no count of wrong ones: the
+    /// connection shares ask this of every request).
+    pub fn holds_token(&self, headers: &HeaderMap) -> bool {
+        let offered = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer_token);
+        matches!((&self.token, offered), (Some(token), Some(offered)) if token.matches(offered))
+    }
+
     /// Checks the bearer token. Operator reads and writes need it; without a configured token
     /// they are refused outright.
     pub fn check(&self, headers: &HeaderMap, peer: SocketAddr) -> Result<(), (StatusCode, String)> {

@@ -22,6 +22,7 @@ mod kiosk_view;
 mod machine_api;
 mod pages;
 mod server;
+mod shares;
 mod sim_api;
 pub mod watch;
 
@@ -47,6 +48,7 @@ use auth::{authorize, authorize_status};
 pub use auth::{Gate, Token, TokenError};
 pub use guard::{guard, Hosts};
 pub use server::{serve_with, ServeLimits};
+pub use shares::ShareLimits;
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -235,6 +237,10 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/events", get(machine_api::events))
         .route("/metrics", get(machine_api::metrics_text))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.gate.clone(),
+            server::share,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.hosts.clone(),
             guard::guard,
