@@ -229,7 +229,7 @@ fn load(kiosks: usize, secs: u64) {
                 Arc::clone(&kiosk.config),
                 kiosk.sim.clone(),
             );
-            let link = FleetLink::start(config, Default::default(), actions);
+            let link = FleetLink::start(config, Default::default(), actions, None);
             sims.push(kiosk.sim.clone().expect("sim"));
             fleet.push((kiosk, link));
         }

@@ -63,6 +63,7 @@ pub struct Metrics {
     sales: Counter,
     promise_kept: Gauge<f64, AtomicU64>,
     reload_errors: Counter,
+    fleet_dropped: Counter,
     feedback: Family<Answer, Counter>,
     credit: Gauge,
     storage_free: Gauge,
@@ -105,6 +106,7 @@ impl Metrics {
             sales: Counter::default(),
             promise_kept: Gauge::default(),
             reload_errors: Counter::default(),
+            fleet_dropped: Counter::default(),
             feedback: Family::default(),
             credit: Gauge::default(),
             storage_free: Gauge::default(),
@@ -186,6 +188,11 @@ impl Metrics {
             "config_reload_errors",
             "Config changes refused because they were invalid",
             self.reload_errors.clone(),
+        );
+        registry.register(
+            "fleet_messages_dropped",
+            "Messages from the fleet's broker dropped unread because they were too large",
+            self.fleet_dropped.clone(),
         );
         registry.register(
             "credit_cents",
@@ -378,6 +385,11 @@ impl Metrics {
     /// Count a refused config change.
     pub fn config_error(&self) {
         self.reload_errors.inc();
+    }
+
+    /// Count a message from the broker dropped for its size.
+    pub fn fleet_message_dropped(&self) {
+        self.fleet_dropped.inc();
     }
 
     /// Count an answer to "how was it?".

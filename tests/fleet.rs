@@ -862,3 +862,134 @@ async fn a_command_id_is_carried_out_once_across_restarts() {
         "the restock was not carried out a second time"
     );
 }
+
+/// A 3 MB retained message on a machine's command topic and on another "machine's" state topic:
+/// each is dropped unread (counted, logged), the kiosk's link stays connected and carries out
+/// the next command, and the operator's tools still read every real machine's row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_messages_are_dropped_and_nothing_else_is_lost() {
+    if !broker_available() {
+        return;
+    }
+    let broker = Mosquitto::start().await;
+    let k1 = KioskProc::start("k1", &broker.url()).await;
+    let states = Watcher::start_as(broker.port, "states", None, &["happiness/k1/state"]).await;
+    states
+        .wait_until(10, "k1 online", |w| !w.on("happiness/k1/state").is_empty())
+        .await;
+    let huge = vec![b'{'; 3 << 20];
+    assert!(common::fleet::publish(
+        broker.port,
+        "happiness/k1/cmd",
+        &huge,
+        true,
+        None
+    ));
+    assert!(common::fleet::publish(
+        broker.port,
+        "happiness/junk/state",
+        &huge,
+        true,
+        None
+    ));
+    // The kiosk counts the drop.
+    let http = reqwest::Client::new();
+    let dropped = async || {
+        let r = http
+            .get(format!("{}/metrics", k1.base))
+            .bearer_auth(common::fleet::TOKEN)
+            .send()
+            .await;
+        let text = match r {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        text.lines()
+            .find_map(|l| l.strip_prefix("happiness_fleet_messages_dropped_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    assert!(common::rig::wait_for(async || dropped().await >= 1.0).await);
+
+    // The connection stayed: a command after it is carried out and answered.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_happiness"))
+            .arg("fleet")
+            .args(["--mqtt", &broker.url()])
+            .args(args)
+            .output()
+            .expect("happiness fleet");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, out, err) = cli(&["send", "k1", "restock", r#"{"column": 1, "count": 1}"#]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    // Still one drop: the link did not reconnect (a reconnect would read the retained copy again).
+    assert_eq!(dropped().await, 1.0);
+
+    // The table, as JSON and as text, has k1's row and exits 0.
+    let (code, out, err) = cli(&["--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let table: Value = serde_json::from_str(&out).expect("json table");
+    let ids: Vec<&str> = (table["machines"].as_array().expect("machines").iter())
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["k1"], "{out}");
+    assert!(err.contains("dropped a message of 3145728 bytes"), "{err}");
+    let (code, out, _) = cli(&["--once"]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("k1"), "{out}");
+
+    // A push to all: k1 takes it.
+    let file = k1.config.path().join("same-surprises.toml");
+    std::fs::copy(k1.config.path().join("surprises.toml"), &file).expect("copy");
+    let (code, out, err) = cli(&["push-surprises", file.to_str().expect("path"), "--all"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("k1: version"), "{out}");
+
+    // A file too large for a command is refused before it is sent, naming the limit.
+    let big = k1.config.path().join("big-surprises.toml");
+    std::fs::write(&big, "# x\n".repeat(40_000)).expect("big file");
+    let (code, out, err) = cli(&["push-surprises", big.to_str().expect("path"), "--all"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("too large to push") && err.contains("at most"),
+        "{err}"
+    );
+    assert!(!out.contains("offline"), "{out}");
+
+    // Sent anyway (another tool), the machine's refusal names the command it refuses.
+    let replies = Watcher::start(broker.port, &["happiness/k1/reply"]).await;
+    let text = "x".repeat(200_000);
+    let large =
+        serde_json::json!({"id": "big-1", "action": "put_surprises", "args": {"text": text}});
+    assert!(common::fleet::publish(
+        broker.port,
+        "happiness/k1/cmd",
+        &serde_json::to_vec(&large).expect("json"),
+        false,
+        None
+    ));
+    replies
+        .wait_until(10, "the refusal of big-1", |w| {
+            w.on("happiness/k1/reply")
+                .iter()
+                .any(|r| r["id"] == "big-1")
+        })
+        .await;
+    let refusal = replies
+        .on("happiness/k1/reply")
+        .into_iter()
+        .find(|r| r["id"] == "big-1")
+        .expect("waited for it");
+    assert_eq!(refusal["ok"], false);
+    assert!(
+        refusal["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("at most")),
+        "{refusal}"
+    );
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 use happiness::config::{BrokerUrl, MachineId};
 use happiness::fleet::client::Broker;
 use happiness::fleet::mqtt::CredentialFiles;
+use happiness::fleet::protocol::MAX_COMMAND_BYTES;
 use happiness::fleet::view::FleetView;
 use happiness::operator::{self, Gate, Hosts, Token};
 use serde_json::{json, Value};
@@ -252,6 +253,18 @@ async fn push(
 ) -> Result<ExitCode, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    // The machines refuse a command this large: say so before sending it to any.
+    let size = serde_json::to_vec(
+        &json!({ "id": "", "action": "put_surprises", "args": { "text": &text } }),
+    )
+    .map_or(usize::MAX, |body| body.len() + 64);
+    if size > MAX_COMMAND_BYTES {
+        return Err(format!(
+            "{} is too large to push: as a command it is about {size} bytes, and a machine \
+             takes at most {MAX_COMMAND_BYTES}",
+            file.display()
+        ));
+    }
     let mut offline = Vec::new();
     let ids: Vec<MachineId> = if all {
         let mut online = Vec::new();

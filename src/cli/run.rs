@@ -304,7 +304,11 @@ fn fleet_link(
 }
 
 /// Start the fleet link, if the machine is in a fleet.
-fn start_fleet(kiosk: &Kiosk, fleet: Option<(FleetConfig, Credentials)>) -> Option<FleetLink> {
+fn start_fleet(
+    kiosk: &Kiosk,
+    fleet: Option<(FleetConfig, Credentials)>,
+    metrics: &Arc<Metrics>,
+) -> Option<FleetLink> {
     let (config, credentials) = fleet?;
     tracing::info!(id = %config.id, broker = %config.broker, "fleet link starting");
     let actions = Actions::new(
@@ -313,7 +317,12 @@ fn start_fleet(kiosk: &Kiosk, fleet: Option<(FleetConfig, Credentials)>) -> Opti
         Arc::clone(&kiosk.config),
         kiosk.sim.clone(),
     );
-    Some(FleetLink::start(config, credentials, actions))
+    Some(FleetLink::start(
+        config,
+        credentials,
+        actions,
+        Some(Arc::clone(metrics)),
+    ))
 }
 
 /// Run the kiosk until the script ends (on the simulator), a signal, or the controller stops.
@@ -346,11 +355,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let console = match plan.listen {
         Some(addr) => {
             let console = (plan.token, plan.host_names, plan.touchscreens);
-            start_console(&kiosk, addr, console, metrics, live_events, &plan.dir).await
+            start_console(
+                &kiosk,
+                addr,
+                console,
+                Arc::clone(&metrics),
+                live_events,
+                &plan.dir,
+            )
+            .await
         }
         None => None,
     };
-    let fleet = start_fleet(&kiosk, plan.fleet);
+    let fleet = start_fleet(&kiosk, plan.fleet, &metrics);
     // The display, the pages and the API answer now, whatever the books' size: the checks that
     // grow with it are still running, and selling waits for them.
     kiosk.announce();

@@ -9,6 +9,7 @@
 //! in flight when one broke is sent again from the outbox, so the broker may see a copy twice,
 //! always with its `seq`, and never misses one.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
@@ -24,6 +25,7 @@ use super::protocol::{
 use crate::config::FleetConfig;
 use crate::controller::{Request, Status};
 use crate::journal::{OutboxBacklog, OutboxEntry};
+use crate::metrics::Metrics;
 use crate::operator::actions::Actions;
 
 /// Copies asked of the controller at a time.
@@ -48,6 +50,8 @@ pub struct LinkStatus {
     pub waiting: u64,
     /// Why the last connection failed or ended, if it did.
     pub last_error: Option<String>,
+    /// Messages dropped unread because they were too large.
+    pub dropped: u64,
 }
 
 /// A running fleet link.
@@ -60,7 +64,13 @@ pub struct FleetLink {
 
 impl FleetLink {
     /// Start the link for a machine: `actions` carries out commands, `machine` is its status.
-    pub fn start(config: FleetConfig, credentials: Credentials, actions: Actions) -> FleetLink {
+    /// Messages dropped for their size are counted in `metrics`, if given.
+    pub fn start(
+        config: FleetConfig,
+        credentials: Credentials,
+        actions: Actions,
+        metrics: Option<Arc<Metrics>>,
+    ) -> FleetLink {
         let (stop, stopped) = oneshot::channel();
         let (status_tx, status) = watch::channel(LinkStatus::default());
         let link = Link {
@@ -72,6 +82,7 @@ impl FleetLink {
             status: status_tx,
             delivered: 0,
             commands: Recent::default(),
+            metrics,
         };
         let task = tokio::spawn(link.run(stopped));
         FleetLink {
@@ -127,6 +138,8 @@ struct Link {
     delivered: u64,
     /// Commands being carried out, and the latest replies, by command id.
     commands: Recent,
+    /// Where dropped messages are counted for the operator.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// The commands a link is carrying out and the replies it gave last, by command id: a command
@@ -429,6 +442,13 @@ impl Link {
                 }
             }
             Event::Incoming(Packet::Publish(p)) => {
+                if super::mqtt::too_large(&p.topic, p.payload.len()) {
+                    self.status.send_modify(|s| s.dropped += 1);
+                    if let Some(metrics) = &self.metrics {
+                        metrics.fleet_message_dropped();
+                    }
+                    return Ok(());
+                }
                 // Only the machine's own command topic is obeyed, whatever the broker sends.
                 if p.topic != self.topics.cmd {
                     tracing::warn!(topic = %p.topic, "fleet link: ignored a message on a topic that is not this machine's commands");

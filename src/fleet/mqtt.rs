@@ -171,8 +171,30 @@ fn tls_config(
     }
 }
 
-/// The largest packet either side takes: 1 MiB.
+/// The largest message acted on or sent: 1 MiB.
 pub const MAX_PACKET: usize = 1 << 20;
+
+/// The largest packet read off the wire: 16 MiB. A message between [`MAX_PACKET`] and this is
+/// read, dropped with a log line and counted, and the connection stays up; a larger one breaks
+/// the connection (the client cannot skip it), and if retained it comes again at every
+/// reconnect, which is why the shipped broker config caps messages far below both.
+pub const MAX_READ: usize = 16 << 20;
+
+/// Whether a message on `topic` of `len` bytes is too large to be read, saying so in the log.
+/// Its sender is unknown and its content unread: only the topic and size are named.
+pub fn too_large(topic: &str, len: usize) -> bool {
+    if len <= MAX_PACKET {
+        return false;
+    }
+    let topic: String = topic.chars().take(120).collect();
+    tracing::warn!(
+        topic = %topic.escape_debug(),
+        bytes = len,
+        "fleet: dropped a message of {len} bytes (at most {MAX_PACKET}); if it is retained, clear \
+         it at the broker (mosquitto_pub -r -n -t TOPIC)"
+    );
+    true
+}
 
 /// Options for one connection as `client_id`.
 pub fn options(
@@ -186,9 +208,9 @@ pub fn options(
     // Every connection starts afresh: the outbox, not the client, remembers what is unsent.
     o.set_clean_session(true);
     // Well above the largest command and event, so that an oversized command gets a refusal
-    // that says so instead of breaking the connection (the broker's own limit, in the shipped
-    // Mosquitto config, is lower still).
-    o.set_max_packet_size(MAX_PACKET, MAX_PACKET);
+    // that says so, and a hostile or mistaken message is dropped, instead of breaking the
+    // connection (the broker's own limit, in the shipped Mosquitto config, is lower still).
+    o.set_max_packet_size(MAX_READ, MAX_PACKET);
     o.set_inflight(100);
     o.set_request_channel_capacity(1024);
     if let Some(user) = &credentials.username {

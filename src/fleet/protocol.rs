@@ -178,8 +178,18 @@ fn args<T: serde::de::DeserializeOwned>(action: &str, v: Value) -> Result<T, Str
 pub fn parse_command(payload: &[u8]) -> Result<Command, BadCommand> {
     let bad = |id: Option<String>, error: String| BadCommand { id, error };
     if payload.len() > MAX_COMMAND_BYTES {
+        // The id, if it can be found, so that the sender sees this refusal as the answer to
+        // its command rather than waiting for one (the link drops anything far larger unread).
+        #[derive(Deserialize)]
+        struct IdOnly {
+            #[serde(default)]
+            id: Value,
+        }
+        let id = serde_json::from_slice::<IdOnly>(payload)
+            .ok()
+            .and_then(|c| id_text(&c.id));
         return Err(bad(
-            None,
+            id,
             format!(
                 "the command is {} bytes; at most {MAX_COMMAND_BYTES}",
                 payload.len()
@@ -192,18 +202,23 @@ pub fn parse_command(payload: &[u8]) -> Result<Command, BadCommand> {
             format!("not a command {{\"id\", \"action\", \"args\"}}: {e}"),
         )
     })?;
-    let id = match &env.id {
-        Value::String(s) if !s.is_empty() && s.len() <= 128 => s.clone(),
-        Value::Number(n) => n.to_string(),
-        _ => {
-            return Err(bad(
-                None,
-                "id: a string of 1 to 128 characters, echoed in the reply".into(),
-            ))
-        }
+    let Some(id) = id_text(&env.id) else {
+        return Err(bad(
+            None,
+            "id: a string of 1 to 128 characters, echoed in the reply".into(),
+        ));
     };
     let action = action_of(&env).map_err(|e| bad(Some(id.clone()), e))?;
     Ok(Command { id, action })
+}
+
+/// A command's id as its reply echoes it: a string of 1 to 128 bytes, or a number.
+fn id_text(id: &Value) -> Option<String> {
+    match id {
+        Value::String(s) if !s.is_empty() && s.len() <= 128 => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 /// The action a well-formed command asks for, with its arguments checked.
@@ -545,6 +560,13 @@ mod tests {
             .expect_err("huge")
             .error
             .contains("at most"));
+        // Too large, but its id is echoed so the sender knows which command was refused.
+        let text = "x".repeat(MAX_COMMAND_BYTES);
+        let large = json!({"id": "big-1", "action": "put_surprises", "args": {"text": text}});
+        let refused =
+            parse_command(&serde_json::to_vec(&large).unwrap_or_default()).expect_err("too large");
+        assert_eq!(refused.id.as_deref(), Some("big-1"));
+        assert!(refused.error.contains("at most"), "{}", refused.error);
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub struct Row {
 #[derive(Debug, Default)]
 pub struct FleetView {
     machines: BTreeMap<String, (Option<MachineState>, u64, Option<u64>)>,
+    dropped: u64,
 }
 
 impl FleetView {
@@ -60,6 +61,11 @@ impl FleetView {
 
     /// Take in one message from the broker. Returns whether the table changed.
     pub fn on_message(&mut self, topic: &str, payload: &[u8]) -> bool {
+        // Dropped before it is parsed or makes a row: every other machine's row stays.
+        if super::mqtt::too_large(topic, payload.len()) {
+            self.dropped += 1;
+            return false;
+        }
         let Some((id, leaf)) = split_topic(topic) else {
             return false;
         };
@@ -89,6 +95,11 @@ impl FleetView {
             }
             _ => false,
         }
+    }
+
+    /// Messages dropped unread for their size.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// The ids of every machine seen, and whether each is online.
