@@ -500,3 +500,54 @@ async fn config_edits_keep_the_files_mode_and_symlink() {
         assert!(temps.is_empty(), "{temps:?}");
     }
 }
+
+/// A column added above column 1 on disk (waiting for a restart): a live edit of column 1 is
+/// refused with 409 naming why, and neither the running column, the file nor the sales change.
+/// Other changes on disk (the name) do not stop a live edit, and stay for the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_column_edit_is_refused_when_the_file_on_disk_describes_other_columns() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    let machine = rig.dir.path().join("machine.toml");
+    let shipped = std::fs::read_to_string(&machine).expect("machine.toml");
+    let first = shipped.find("[[columns]]").expect("a column");
+    let caviar = "[[columns]]\nproduct = \"Caviar\"\nprice_cents = 990\ncapacity = 4\nstock = 4\n\
+                  motor_pin = 15\n\n";
+    let added = format!("{}{caviar}{}", &shipped[..first], &shipped[first..]);
+    happiness::config::MachineConfig::from_toml(&machine, &added).expect("a valid machine.toml");
+    std::fs::write(&machine, &added).expect("write");
+    let (code, body) = patch(&rig, "/api/columns/1", r#"{"price_cents": 130}"#).await;
+    assert_eq!(code, StatusCode::CONFLICT, "{body}");
+    let why = body["message"].as_str().unwrap_or_default().to_string();
+    assert!(
+        why.contains("column 1 is Caviar") && why.contains("restart"),
+        "{body}"
+    );
+    let now = rig.json("/api/status").await;
+    assert_eq!(
+        now["columns"][0]["product"], "Cola",
+        "the running column is unchanged"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&machine).expect("read"),
+        added,
+        "the file is unchanged"
+    );
+
+    // With only the machine's name changed on disk, a live edit goes through and the name's
+    // change stays in the file for the next start.
+    let renamed = shipped.replacen(
+        "name = \"Happiness Machine\"",
+        "name = \"Lobby Machine\"",
+        1,
+    );
+    std::fs::write(&machine, &renamed).expect("write");
+    let (code, body) = patch(&rig, "/api/columns/1", r#"{"price_cents": 130}"#).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["product"], "Cola");
+    let text = std::fs::read_to_string(&machine).expect("read");
+    assert!(
+        text.contains("Lobby Machine") && text.contains("130"),
+        "{text}"
+    );
+    rig.stop().await;
+}

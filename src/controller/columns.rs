@@ -59,6 +59,9 @@ impl Controller {
             .read_machine()
             .unwrap_or_else(|| self.files.machine_text.clone());
         let pending = base != self.files.machine_text;
+        if pending {
+            self.disk_describes_the_columns_in_force(&base, index)?;
+        }
         let text = edit_column(&base, index, edit)
             .map_err(|message| ConfigRejection::Malformed { message })?;
         let edited = MachineConfig::from_toml(&self.files.machine_path(), &text)
@@ -106,6 +109,58 @@ impl Controller {
         tracing::info!("{detail}");
         let now = self.clock.now();
         self.record(now, TraceEntry::Operator { action: detail });
+        Ok(())
+    }
+
+    /// A live edit goes into the file as it is on disk, by column number: that file must
+    /// describe the columns in force, or the edit would put another column's product or price
+    /// in force (a column added above column 1 on disk makes the file's column 1 another one).
+    fn disk_describes_the_columns_in_force(
+        &self,
+        base: &str,
+        index: usize,
+    ) -> Result<(), ConfigRejection> {
+        let conflict = |why: String| ConfigRejection::Conflict {
+            message: format!(
+                "{why}: machine.toml on disk has changes not in force; restart to put them in \
+                 force (or undo them) before editing a column live"
+            ),
+        };
+        let disk = MachineConfig::from_toml(&self.files.machine_path(), base)
+            .map_err(|e| conflict(format!("it is not valid ({e})")))?;
+        let running = &self.config.columns;
+        let differs = |n: usize| match (disk.columns.get(n), running.get(n)) {
+            (Some(on_disk), Some(in_force)) => {
+                // Stock is counted live; everything else must be the same column.
+                let mut same = on_disk.clone();
+                same.stock = in_force.stock;
+                (&same != in_force).then(|| {
+                    format!(
+                        "its column {} is {} at {}, the machine's is {} at {}",
+                        n + 1,
+                        on_disk.product,
+                        on_disk.price.with_symbol(&disk.currency),
+                        in_force.product,
+                        in_force.price.with_symbol(&self.config.currency),
+                    )
+                })
+            }
+            _ => None,
+        };
+        // The column asked for first: that is the one the operator means.
+        if let Some(why) = differs(index) {
+            return Err(conflict(why));
+        }
+        if disk.columns.len() != running.len() {
+            return Err(conflict(format!(
+                "it has {} columns and the machine runs {}",
+                disk.columns.len(),
+                running.len()
+            )));
+        }
+        if let Some(why) = (0..running.len()).find_map(differs) {
+            return Err(conflict(why));
+        }
         Ok(())
     }
 

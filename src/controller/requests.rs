@@ -42,6 +42,12 @@ pub enum ConfigRejection {
         /// The version asked for.
         version: i64,
     },
+    /// The change would not apply to what is in force (the file on disk describes other
+    /// columns than the machine runs).
+    Conflict {
+        /// Why, and what to do.
+        message: String,
+    },
     /// The change could not be saved.
     Storage {
         /// What went wrong.

@@ -57,6 +57,7 @@ impl ActionError {
                 ConfigRejection::NoSuchVersion { version } => {
                     format!("there is no surprise config version {version}")
                 }
+                ConfigRejection::Conflict { message } => message.clone(),
                 ConfigRejection::Storage { message } => format!("not saved: {message}"),
             },
         }

@@ -134,6 +134,7 @@ impl From<ConfigRejection> for ApiError {
             ConfigRejection::Malformed { .. } => StatusCode::BAD_REQUEST,
             ConfigRejection::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ConfigRejection::NoSuchVersion { .. } => StatusCode::NOT_FOUND,
+            ConfigRejection::Conflict { .. } => StatusCode::CONFLICT,
             ConfigRejection::Storage { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError(code, serde_json::to_value(&r).unwrap_or_default())
