@@ -43,13 +43,28 @@ fn one() -> i64 {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCampaign {
     pub(super) name: String,
+    #[serde(deserialize_with = "date_text")]
     pub(super) start: String,
+    #[serde(deserialize_with = "date_text")]
     pub(super) end: String,
     pub(super) surprises: Vec<String>,
     pub(super) budget_cents: i64,
     pub(super) max_awards: i64,
     pub(super) planned_sales_cents: Option<i64>,
     pub(super) preset: Option<String>,
+}
+
+/// A campaign's bound as text, whether written as a string (`"2026-12-01"`) or as a TOML date
+/// or date-time (`2026-12-01`, `2026-12-01T08:00:00`); the validator reads the text.
+fn date_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match toml::Value::deserialize(d)? {
+        toml::Value::String(s) => Ok(s),
+        toml::Value::Datetime(t) => Ok(t.to_string()),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a date such as 2026-12-01 or \"2026-12-01T08:00\", found a {}",
+            other.type_str()
+        ))),
+    }
 }
 
 /// `[recovery]`: making it right when a vend fails.

@@ -248,3 +248,22 @@ fn bad_secrets_name_their_field_once() {
         "{e}"
     );
 }
+
+#[test]
+fn campaign_dates_may_be_written_as_toml_dates_or_strings_and_anything_else_is_named() {
+    let text = |bounds: &str| {
+        format!(
+            "[[surprises]]\nname = \"Prize\"\nkind = \"extra_item\"\nweight = 1\ncost_cents = 100\nsame = true\n\n[[campaigns]]\nname = \"Winter\"\nsurprises = [\"Prize\"]\n{bounds}\nbudget_cents = 4000\nmax_awards = 10\n"
+        )
+    };
+    let quoted = parse(&text("start = \"2026-12-01\"\nend = \"2026-12-24\"")).expect("strings");
+    let bare = parse(&text("start = 2026-12-01\nend = 2026-12-24")).expect("TOML dates");
+    assert_eq!(quoted.campaigns, bare.campaigns);
+    let times = parse(&text("start = 2026-12-01T08:00:00\nend = 2026-12-24T18:30:00"))
+        .expect("TOML local date-times");
+    assert_eq!(times.campaigns.len(), 1);
+    let e = parse(&text("start = 20261201\nend = 2026-12-24"))
+        .expect_err("a number")
+        .to_string();
+    assert!(e.contains("start") && e.contains("2026-12-01"), "{e}");
+}
