@@ -513,6 +513,8 @@ fn a_full_disk_at_start_is_named_as_such_and_a_read_only_mount_too() {
     };
     let data = disk.path().join("data");
     books_with_a_sale(&data, SMALL_DISK);
+    let fresh = disk.path().join("fresh");
+    std::fs::create_dir(&fresh).expect("fresh dir");
     let filler = disk.fill("filler");
     // With the reserve, the kiosk starts on the full disk, out of service: storage full.
     let mut k = Kiosk::start(&data, SMALL_DISK);
@@ -529,6 +531,21 @@ fn a_full_disk_at_start_is_named_as_such_and_a_read_only_mount_too() {
     assert!(stderr.contains("is full"), "{stderr}");
     assert!(stderr.contains("not damaged"), "{stderr}");
     assert!(!stderr.contains("is damaged"), "{stderr}");
+    // New books on the full disk: the disk is named as well, not in SQLite's words.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let out = happiness()
+        .args(["run", "--hardware", "sim", "--listen", "off", "--data"])
+        .arg(&fresh)
+        .arg("--key")
+        .arg(elsewhere.path().join("seal.key"))
+        .args(SMALL_DISK)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is full"), "{stderr}");
+    assert!(!stderr.contains("database or disk is full"), "{stderr}");
     std::fs::remove_file(filler).expect("room");
     std::fs::remove_file(more).expect("room");
 

@@ -128,6 +128,15 @@ pub(super) fn classify(path: &Path, e: rusqlite::Error) -> JournalError {
     }
 }
 
+/// An error from writing the books' schema, named as [`classify`] names SQLite's errors (a
+/// full disk while new books are made is "the disk is full", not an SQL error).
+pub(super) fn reclassify(path: &Path, e: JournalError) -> JournalError {
+    match e {
+        JournalError::Sql(e) => classify(path, e),
+        other => other,
+    }
+}
+
 /// Whether a database file holds this program's books, judged by its tables (not by its schema
 /// version, which is one more thing that can be damaged).
 pub(super) fn identify(conn: &Connection, path: &Path) -> Result<(), JournalError> {
@@ -183,7 +192,7 @@ fn create_books(dir: &Path) -> Result<(), JournalError> {
         seal::register(&conn, None).map_err(|e| classify(&tmp, e))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| classify(&tmp, e))?;
-        super::setup::migrate(&mut conn, &tmp)?;
+        super::setup::migrate(&mut conn, &tmp).map_err(|e| reclassify(&tmp, e))?;
     }
     File::open(&tmp)
         .and_then(|f| f.sync_all())

@@ -96,7 +96,8 @@ impl Journal {
             }
         }
         let path = journal.path.clone();
-        journal.stats.commits += migrate(&mut journal.conn, &path)?;
+        journal.stats.commits +=
+            migrate(&mut journal.conn, &path).map_err(|e| super::open::reclassify(&path, e))?;
         journal.take_key(keying, sealed_with)?;
         Ok(journal)
     }

@@ -259,8 +259,10 @@ fn campaign_dates_may_be_written_as_toml_dates_or_strings_and_anything_else_is_n
     let quoted = parse(&text("start = \"2026-12-01\"\nend = \"2026-12-24\"")).expect("strings");
     let bare = parse(&text("start = 2026-12-01\nend = 2026-12-24")).expect("TOML dates");
     assert_eq!(quoted.campaigns, bare.campaigns);
-    let times = parse(&text("start = 2026-12-01T08:00:00\nend = 2026-12-24T18:30:00"))
-        .expect("TOML local date-times");
+    let times = parse(&text(
+        "start = 2026-12-01T08:00:00\nend = 2026-12-24T18:30:00",
+    ))
+    .expect("TOML local date-times");
     assert_eq!(times.campaigns.len(), 1);
     let e = parse(&text("start = 20261201\nend = 2026-12-24"))
         .expect_err("a number")
