@@ -88,7 +88,8 @@ fn scripted_paid_vend_through_stdin_prints_the_vend_and_the_delivered_item() {
 }
 
 #[test]
-fn sigterm_mid_vend_switches_the_motor_off_before_exit() {
+fn sigterm_mid_vend_lets_the_vend_end_and_leaves_every_motor_off() {
+    use std::io::BufRead as _;
     let mut child = happiness()
         .args(["run", "--hardware", "sim", "--events", "json"])
         .stdin(Stdio::piped())
@@ -100,14 +101,28 @@ fn sigterm_mid_vend_switches_the_motor_off_before_exit() {
     stdin
         .write_all(b"coin 200\npress 1\nwait 600000\n")
         .expect("write script");
-    // A long wait and an open stdin: only the signal can stop it. The motor is on from about
-    // 0.65 s.
-    std::thread::sleep(std::time::Duration::from_millis(1200));
+    // A long wait and an open stdin: only the signal can stop it. It comes while the motor
+    // turns.
+    let mut lines = Vec::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        line.clear();
+        let motor_on = v["command"]["command"] == "motor" && v["command"]["on"] == true;
+        lines.push(v);
+        if motor_on {
+            break;
+        }
+    }
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
+    for rest in reader.lines().map_while(Result::ok) {
+        lines.push(serde_json::from_str(&rest).unwrap_or_default());
+    }
     let out = child.wait_with_output().expect("wait");
     drop(stdin);
     assert!(
@@ -115,13 +130,21 @@ fn sigterm_mid_vend_switches_the_motor_off_before_exit() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines = json_lines(&out);
-    assert!(lines
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["command"]["notice"] == "vend_delivered"),
+        "the vend under way ends first: {lines:?}"
+    );
+    let motors: Vec<bool> = lines
         .iter()
-        .any(|v| v["command"]["command"] == "motor" && v["command"]["on"] == true));
+        .filter(|v| v["command"]["command"] == "motor")
+        .filter_map(|v| v["command"]["on"].as_bool())
+        .collect();
+    assert_eq!(motors.last(), Some(&false), "{lines:?}");
     let last = lines.last().expect("output");
     assert_eq!(last["type"], "stopped", "{last}");
-    assert_eq!(last["motors_stopped"], serde_json::json!([1]), "{last}");
+    assert_eq!(last["motors_stopped"], serde_json::json!([]), "{last}");
 }
 
 #[test]

@@ -560,3 +560,37 @@ fn a_full_disk_at_start_is_named_as_such_and_a_read_only_mount_too() {
     assert!(stderr.contains("not damaged"), "{stderr}");
     disk.remount("rw");
 }
+
+/// SIGTERM (a `systemctl stop`, a package upgrade) while the motor turns: the vend ends first,
+/// the item is delivered and booked, and the next start has nothing to apologise for.
+#[test]
+fn a_stop_in_the_middle_of_a_vend_lets_it_end_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut k = Kiosk::start(&data, &[]);
+    k.wait_for("selling", is_selling);
+    k.send("coin 200\npress 1\n");
+    k.wait_for("the motor turning", |v| {
+        v["command"]["command"] == "motor" && v["command"]["on"] == true
+    });
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(k.child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    k.wait_for("the delivery", notice("vend_delivered"));
+    let (code, stderr, _) = k.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    let books = report_json(&data);
+    assert_eq!(books["money"]["balanced"], true, "{books}");
+    assert_eq!(books["interrupted"], 0, "{books}");
+    assert_eq!(books["sales"][0]["count"], 1, "{books}");
+    // The next customer is not told the power went out.
+    let mut k = Kiosk::start(&data, &[]);
+    k.wait_for("selling", is_selling);
+    let (code, stderr, lines) = k.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        !lines
+            .iter()
+            .any(|v| v["command"]["screen"] == "power_restored"),
+        "{lines:?}"
+    );
+}

@@ -87,10 +87,30 @@ impl Dispatch {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ControllerError> {
         tokio::pin!(shutdown);
+        // Set when asked to stop: a vend or payout under way ends first (bounded by DRAIN), so
+        // that the customer gets the item or the refund and the books close it, rather than
+        // the next start finding an interrupted vend.
+        let mut draining: Option<tokio::time::Instant> = None;
         let result = loop {
             let wake = self.wake.notified();
             if let Some(e) = lock(&self.failed).take() {
                 break Err(e);
+            }
+            if let Some(since) = draining {
+                let under_way = lock(&self.controller)
+                    .as_ref()
+                    .is_some_and(Controller::under_way);
+                if !under_way {
+                    break Ok(());
+                }
+                if since.elapsed() >= DRAIN {
+                    tracing::warn!(
+                        "stopping with a vend or payout still under way after {} s: the next \
+                         start settles it",
+                        DRAIN.as_secs()
+                    );
+                    break Ok(());
+                }
             }
             let (deadline, clock) = {
                 let guard = lock(&self.controller);
@@ -105,9 +125,18 @@ impl Dispatch {
                     None => std::future::pending().await,
                 }
             };
+            let give_up = async {
+                match draining {
+                    Some(since) => tokio::time::sleep_until(since + DRAIN).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
-                () = &mut shutdown => break Ok(()),
+                () = &mut shutdown, if draining.is_none() => {
+                    draining = Some(tokio::time::Instant::now());
+                }
+                () = give_up => {}
                 () = wake => {}
                 Some(request) = requests.recv() => self.with(|c| c.on_request(request)),
                 notice = recv_opt(&mut notices) => match notice {
@@ -248,6 +277,11 @@ thread_local! {
 /// How long a stopped controller waits for a coin already on its way in to be counted: the
 /// longest pulse train and the gap that ends it, within the second a stop may take.
 const COIN_GRACE: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// How long a stop waits for a vend or payout under way to end: longer than a vend with every
+/// retry and a surprise item after it on the shipped timings, shorter than systemd's stop
+/// timeout in the shipped unit.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(12);
 
 /// The message a panic carried, as far as it can be read.
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {

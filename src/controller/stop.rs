@@ -50,6 +50,11 @@ impl Controller {
         self.halted.is_some()
     }
 
+    /// Whether a vend (with its surprise items) or a payout is under way: a stop waits for it.
+    pub fn under_way(&self) -> bool {
+        self.core.is_vending() || self.core.is_paying_out()
+    }
+
     /// Whether a coin's pulses are being counted (a stopped controller waits for it to end).
     pub fn counting_coin(&self) -> bool {
         self.conditioner.coin_in_progress()
