@@ -31,6 +31,7 @@ mod error;
 mod export;
 mod key;
 mod mark;
+mod memory;
 mod open;
 mod outbox;
 mod period;
@@ -52,6 +53,7 @@ pub use error::JournalError;
 pub use export::{sales_csv, SaleLine};
 pub use key::{SealKey, KEY_FILE};
 pub use mark::MARK_FILE;
+pub use memory::{edit_memory_books_without_key, MemoryCopy};
 pub use open::{book_files, OpenOptions, LOCK_FILE};
 pub use outbox::{OutboxBacklog, OutboxEntry};
 pub use period::{

@@ -25,6 +25,10 @@
 //!   by the inhibited acceptor (`coin_returned_by_acceptor`), or is named in the log of a
 //!   controller that stopped because even the space reserve could not record it;
 //! - `safe-stop`: a controller that stops leaves no motor on;
+//! - `loss-noticed`: books that lost committed records (a damaged write-ahead log) are named at
+//!   the next start, which refuses to sell;
+//! - `edit-noticed`: a record deleted without the seal key is named at the next start, which
+//!   refuses to sell;
 //! - `controller-error`: the controller stopped with an error the fault model did not provoke.
 
 use std::cmp::Reverse;
@@ -45,7 +49,7 @@ use crate::config::MachineConfig;
 use crate::controller::{
     ConfigRejection, Controller, ControllerError, LocalClock, Setup, TraceSink,
 };
-use crate::journal::{DiskFault, Journal, MemoryKeeper};
+use crate::journal::{edit_memory_books_without_key, DiskFault, Journal, MemoryCopy, MemoryKeeper};
 use crate::localtime::LocalTime;
 use crate::surprise::SurpriseConfig;
 use crate::trace::{TraceEntry, TraceRecord};
@@ -159,6 +163,8 @@ enum Action {
     DiskFreed,
     ControllerStop,
     Restart,
+    WalFlip,
+    KeylessEdit,
 }
 
 mod actions;
@@ -208,6 +214,11 @@ struct Run<'c> {
     /// named in its log as not booked: every coin must be in one of the books, the return cup or
     /// that log.
     coins: CoinCount,
+    /// The books as they were at the last start (what a damaged write-ahead log leaves).
+    copy: Option<MemoryCopy>,
+    /// The books were damaged on purpose and the start named it: the machine refuses to sell
+    /// until an operator comes, which ends the seed (its end checks would only find the damage).
+    refused: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -265,6 +276,8 @@ impl<'c> Run<'c> {
             surprises_now: campaign.surprises.clone(),
             disk: None,
             coins: CoinCount::default(),
+            copy: None,
+            refused: None,
         };
         run.boot().map_err(|(_, d)| d)?;
         run.schedule(Timestamp::from_millis(500), Action::Arrive);
@@ -363,8 +376,15 @@ impl<'c> Run<'c> {
             if let Err(e) = self.step_once(t) {
                 break Err(e);
             }
+            if self.refused.is_some() {
+                break Ok(());
+            }
         };
-        let result = result.and_then(|()| self.finish());
+        let result = if self.refused.is_some() {
+            result
+        } else {
+            result.and_then(|()| self.finish())
+        };
         if let Err(e) = result {
             self.fail(e);
         }

@@ -14,12 +14,17 @@
 //! checksum: a write torn by a power cut leaves the other slot whole. No fsync: a lagging mark
 //! is harmless, and a write to the page cache costs a few microseconds per commit.
 //!
-//! This module owns the mark file and nothing else; it decides nothing about selling.
+//! Books in shared memory (the fault campaign's) keep their mark in this process, by name, so
+//! that it outlives each connection as a file outlives the process, and the same checks run.
+//!
+//! This module owns the mark and nothing else; it decides nothing about selling.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read as _;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
@@ -30,6 +35,26 @@ use super::SealProblem;
 pub const MARK_FILE: &str = "journal.mark";
 
 const MAGIC: &[u8; 8] = b"hm-mark1";
+
+/// The marks of books in shared memory, by name.
+static MEMORY: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+fn memory_marks() -> std::sync::MutexGuard<'static, BTreeMap<String, u64>> {
+    MEMORY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The name of books in shared memory at `journal` (`:memory:NAME`), if they are.
+fn memory_name(journal: &Path) -> Option<String> {
+    journal
+        .to_str()
+        .and_then(|p| p.strip_prefix(":memory:"))
+        .map(str::to_string)
+}
+
+/// Forget the mark of books in shared memory that are gone.
+pub(super) fn forget_memory(name: &str) {
+    memory_marks().remove(name);
+}
 const SLOT: usize = 32;
 
 /// The count of record writes the books hold now, or `None` for books from before the count.
@@ -99,19 +124,44 @@ pub(super) fn read(path: &Path) -> Read {
     counts.max().map_or(Read::Unreadable, Read::Count)
 }
 
-/// The mark file of the books at `journal` (the database file), if they live on disk.
-pub(super) fn path_for(journal: &Path) -> Option<PathBuf> {
-    if journal.to_string_lossy().starts_with(":memory:") {
-        return None;
+/// Where the mark of the books at `journal` is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Place {
+    /// A file beside the books on disk.
+    File(PathBuf),
+    /// In this process, for books in shared memory with this name.
+    Memory(String),
+}
+
+fn place_for(journal: &Path) -> Place {
+    match memory_name(journal) {
+        Some(name) => Place::Memory(name),
+        None => Place::File(journal.with_file_name(MARK_FILE)),
     }
-    Some(journal.with_file_name(MARK_FILE))
+}
+
+fn read_place(place: &Place) -> Read {
+    match place {
+        Place::File(path) => read(path),
+        Place::Memory(name) => memory_marks()
+            .get(name)
+            .copied()
+            .map_or(Read::Absent, Read::Count),
+    }
+}
+
+/// Where a mark is written.
+#[derive(Debug)]
+enum Sink {
+    File(File),
+    Memory(String),
 }
 
 /// The books' mark, open for writing for the life of the journal.
 #[derive(Debug)]
 pub(super) struct Mark {
-    file: File,
-    /// The highest count in the file.
+    sink: Sink,
+    /// The highest count written.
     written: u64,
 }
 
@@ -131,7 +181,19 @@ impl Mark {
             .truncate(false)
             .mode(0o600)
             .open(path)?;
-        Ok(Mark { file, written })
+        Ok(Mark {
+            sink: Sink::File(file),
+            written,
+        })
+    }
+
+    /// The mark of the books in shared memory named `name`.
+    pub(super) fn memory(name: &str) -> Mark {
+        let written = memory_marks().get(name).copied().unwrap_or(0);
+        Mark {
+            sink: Sink::Memory(name.to_string()),
+            written,
+        }
     }
 
     /// Record that the books have committed `count` record writes (after the commit returned).
@@ -140,8 +202,17 @@ impl Mark {
         if count <= self.written {
             return Ok(());
         }
-        let at = (count % 2) * SLOT as u64;
-        self.file.write_all_at(&slot(count), at)?;
+        match &self.sink {
+            Sink::File(file) => {
+                let at = (count % 2) * SLOT as u64;
+                file.write_all_at(&slot(count), at)?;
+            }
+            Sink::Memory(name) => {
+                let mut marks = memory_marks();
+                let mark = marks.entry(name.clone()).or_default();
+                *mark = (*mark).max(count);
+            }
+        }
         self.written = count;
         Ok(())
     }
@@ -159,10 +230,8 @@ pub(super) fn remove(dir: &Path) -> std::io::Result<()> {
 /// books' count (a commit made in between only raises the count), and a count below the mark is
 /// named as a problem.
 pub(super) fn missing(conn: &Connection, journal: &Path) -> rusqlite::Result<Option<SealProblem>> {
-    let Some(path) = path_for(journal) else {
-        return Ok(None);
-    };
-    let mark = read(&path);
+    let place = place_for(journal);
+    let mark = read_place(&place);
     let Some(count) = books_count(conn)? else {
         return Ok(None);
     };
@@ -180,7 +249,7 @@ pub(super) fn missing(conn: &Connection, journal: &Path) -> rusqlite::Result<Opt
             ),
         })),
         Read::Unreadable => {
-            tracing::warn!(mark = %path.display(), "the commit mark cannot be read: committed records that went missing would not be noticed until the next commit rewrites it");
+            tracing::warn!(mark = ?place, "the commit mark cannot be read: committed records that went missing would not be noticed until the next commit rewrites it");
             Ok(None)
         }
         _ => Ok(None),

@@ -26,13 +26,18 @@ impl Journal {
     /// connection, and the restart opens the same books again.
     pub fn open_shared_memory(name: &str) -> Result<Journal, JournalError> {
         let conn = shared_memory_connection(name)?;
-        Journal::setup(
+        let mut journal = Journal::setup(
             conn,
             PathBuf::from(format!(":memory:{name}")),
             Disk::memory(),
             StorageLimits::default(),
             Keying::new_key(key::memory_key()),
-        )
+        )?;
+        // Their mark is kept in this process (its checks run as for books on disk); it is
+        // opened only now, as on disk: a count below it is for the checks to find.
+        journal.mark = Some(super::mark::Mark::memory(name));
+        journal.advance_mark();
+        Ok(journal)
     }
 
     /// Set a connection up for writing the books: the seal functions, WAL with full syncs, a
@@ -258,7 +263,7 @@ fn allow_test_vends(tx: &Connection) -> rusqlite::Result<()> {
 }
 
 /// A connection to the named in-memory database shared by every connection that names it.
-fn shared_memory_connection(name: &str) -> rusqlite::Result<Connection> {
+pub(super) fn shared_memory_connection(name: &str) -> rusqlite::Result<Connection> {
     Connection::open_with_flags(
         format!("file:{name}?mode=memory&cache=shared"),
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -334,12 +339,23 @@ impl Keying {
 /// Keeps a named in-memory journal alive between connections.
 pub struct MemoryKeeper {
     _conn: Connection,
+    name: String,
+}
+
+impl Drop for MemoryKeeper {
+    fn drop(&mut self) {
+        // The books are gone with the last connection: so is their mark.
+        super::mark::forget_memory(&self.name);
+    }
 }
 
 impl MemoryKeeper {
     /// Keep the in-memory journal `name` alive until this is dropped.
     pub fn new(name: &str) -> Result<MemoryKeeper, JournalError> {
         let conn = shared_memory_connection(name)?;
-        Ok(MemoryKeeper { _conn: conn })
+        Ok(MemoryKeeper {
+            _conn: conn,
+            name: name.to_string(),
+        })
     }
 }

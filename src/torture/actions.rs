@@ -61,8 +61,65 @@ impl Run<'_> {
             }
             Action::Service => return self.service(),
             Action::EndService => return self.end_service(),
+            Action::WalFlip => return self.wal_flip(),
+            Action::KeylessEdit => return self.keyless_edit(),
         }
         Ok(())
+    }
+
+    /// A power cut, and the write-ahead log's tail unreadable when the power comes back: the
+    /// books are as they were at the last start. When that loses records, the start must say so.
+    fn wal_flip(&mut self) -> Checked {
+        self.sim.power_cut();
+        self.drain()?;
+        self.controller = None;
+        let lost = match &self.copy {
+            Some(copy) => copy
+                .put_back(&self.journal_name)
+                .map_err(|e| (Invariant::ControllerError, e.to_string()))?,
+            None => 0,
+        };
+        if lost == 0 {
+            self.count("power_cut");
+            return self.boot();
+        }
+        self.count("wal_flip");
+        self.boot_on_damaged_books(
+            Invariant::LossNoticed,
+            &format!("{lost} committed record write(s) vanished and the machine sold on"),
+        )
+    }
+
+    /// A power cut, and while it lasts someone deletes the newest coin or payout from the books
+    /// with stand-ins for the seal functions. The start must say so.
+    fn keyless_edit(&mut self) -> Checked {
+        self.sim.power_cut();
+        self.drain()?;
+        self.controller = None;
+        let edited = edit_memory_books_without_key(&self.journal_name)
+            .map_err(|e| (Invariant::ControllerError, e.to_string()))?;
+        if !edited {
+            self.count("power_cut");
+            return self.boot();
+        }
+        self.count("keyless_edit");
+        self.boot_on_damaged_books(
+            Invariant::EditNoticed,
+            "a record deleted without the key went unnoticed and the machine sold on",
+        )
+    }
+
+    /// Start on books damaged on purpose: the start must refuse them (which ends the seed: an
+    /// operator has to come), or `invariant` is violated.
+    fn boot_on_damaged_books(&mut self, invariant: Invariant, unnoticed: &str) -> Checked {
+        match self.boot() {
+            Err((Invariant::BooksSealed, named)) => {
+                self.refused = Some(named);
+                Ok(())
+            }
+            Err(other) => Err(other),
+            Ok(()) => Err((invariant, unnoticed.to_string())),
+        }
     }
 
     /// A valid variation of the surprise config, put in force (or refused only for a full disk).

@@ -66,6 +66,10 @@ pub enum Invariant {
     CoinsAccounted,
     /// After a stop, every motor is off.
     SafeStop,
+    /// Committed records that vanished are named at the next start.
+    LossNoticed,
+    /// A record deleted without the key is named at the next start.
+    EditNoticed,
 }
 
 impl Invariant {
@@ -86,6 +90,8 @@ impl Invariant {
             Invariant::MotorTimeLimit => "motor-time-limit",
             Invariant::CoinsAccounted => "coins-accounted",
             Invariant::SafeStop => "safe-stop",
+            Invariant::LossNoticed => "loss-noticed",
+            Invariant::EditNoticed => "edit-noticed",
         }
     }
 }

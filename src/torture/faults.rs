@@ -39,6 +39,13 @@ pub struct FaultRates {
     /// The controller stops mid-vend (a dead driver, a bug) and the service manager restarts it
     /// on the same books a few seconds later.
     pub controller_stop: f64,
+    /// A power cut after which the tail of the write-ahead log is unreadable (a flipped bit):
+    /// the books come back as they were at the last start. The next start must name the loss
+    /// and refuse to sell, which ends the seed; so it is rare.
+    pub wal_flip: f64,
+    /// While the power is off, someone deletes a record with stand-ins for the seal functions
+    /// (no key). The next start must name the edit and refuse to sell, which ends the seed.
+    pub keyless_edit: f64,
 }
 
 impl FaultRates {
@@ -59,6 +66,8 @@ impl FaultRates {
             service: 0.05,
             disk_full: 0.0,
             controller_stop: 0.0,
+            wal_flip: 0.0,
+            keyless_edit: 0.0,
         };
         match name {
             "none" => Ok(none),
@@ -77,6 +86,8 @@ impl FaultRates {
                 service: 0.1,
                 disk_full: 0.005,
                 controller_stop: 0.005,
+                wal_flip: 0.0,
+                keyless_edit: 0.0,
             }),
             "heavy" => Ok(FaultRates::heavy()),
             other => Err(format!(
@@ -102,9 +113,17 @@ impl FaultRates {
             service: 0.2,
             disk_full: 0.03,
             controller_stop: 0.03,
+            // They end a seed: the named profiles leave them out (and so replay their seeds as
+            // before); swarm seeds meet them now and then, and the tests ask for them.
+            wal_flip: 0.0,
+            keyless_edit: 0.0,
         }
     }
 }
+
+/// The swarm's base rate for a fault that ends its seed (books damaged on purpose, which the
+/// next start must refuse): rare, so that most seeds run their whole course.
+const ENDS_A_SEED: f64 = 0.001;
 
 /// Which fault rates a campaign runs with.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -170,6 +189,9 @@ impl FaultRates {
             service: 0.05 + draw(heavy.service),
             disk_full: draw(heavy.disk_full),
             controller_stop: draw(heavy.controller_stop),
+            // Drawn last, so that the other rates of a seed are what they were before these.
+            wal_flip: draw(ENDS_A_SEED),
+            keyless_edit: draw(ENDS_A_SEED),
         }
     }
 }

@@ -19,6 +19,11 @@ impl Run<'_> {
         if let Some(e) = check.failure(journal.path()) {
             return Err((Invariant::BooksSealed, e.to_string()));
         }
+        // What the books will come back as if the write-ahead log is damaged before the next.
+        self.copy = Some(
+            MemoryCopy::take(&self.journal_name)
+                .map_err(|e| (Invariant::ControllerError, e.to_string()))?,
+        );
         // A disk still full at a restart has no reserve left: it went to the last run.
         journal.set_disk_fault(self.disk.map(|_| DiskFault {
             full_at_commit: 0,

@@ -143,6 +143,8 @@ impl Run<'_> {
             (rates.power_cut, 0..3000, Action::PowerCut),
             (rates.disk_full, 0..3000, Action::DiskFull),
             (rates.controller_stop, 0..3000, Action::ControllerStop),
+            (rates.wal_flip, 0..3000, Action::WalFlip),
+            (rates.keyless_edit, 0..3000, Action::KeylessEdit),
         ] {
             if self.chance(rate) {
                 let at = press_at + Duration::from_millis(self.rng.random_range(window));
