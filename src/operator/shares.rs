@@ -96,6 +96,7 @@ impl Shares {
 
     /// A connection from `ip` arrives; `home` if it is the machine's own screen.
     pub fn admit(&mut self, ip: IpAddr, home: bool) -> Admit {
+        let ip = address_of(ip);
         let mut close = Vec::new();
         if !home && self.per_ip.get(&ip).copied().unwrap_or(0) >= self.limits.per_address {
             match self.oldest_waiting(|c| c.ip == ip && !c.home) {
@@ -217,6 +218,19 @@ impl Shares {
             }
         }
         id
+    }
+}
+
+/// The address a connection counts against: an IPv4 address, or an IPv6 address's /64 (one
+/// host's share of addresses: anyone may use every address of their own /64).
+fn address_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            IpAddr::from(octets)
+        }
+        v4 => v4,
     }
 }
 

@@ -170,3 +170,18 @@ proptest::proptest! {
         proptest::prop_assert!(s.per_ip.is_empty() && s.anonymous_per_ip.is_empty() && s.waiting.is_empty());
     }
 }
+
+#[test]
+fn an_ipv6_host_counts_as_one_address_whatever_address_of_its_64_it_uses() {
+    let mut s = small();
+    let from = |n: u16| IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, n]);
+    let ids: Vec<ConnId> = (1..=3).map(|n| served(s.admit(from(n), false)).0).collect();
+    let (_, close) = served(s.admit(from(99), false));
+    assert_eq!(
+        close,
+        vec![ids[0]],
+        "its own oldest goes, as for one address"
+    );
+    let a = served(s.admit(IpAddr::from([0x2001, 0xdb8, 0, 2, 0, 0, 0, 1]), false));
+    assert!(a.1.is_empty(), "another /64 is another address");
+}
