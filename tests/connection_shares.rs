@@ -176,3 +176,25 @@ async fn four_hundred_anonymous_streams_and_three_hundred_slow_heads_leave_room_
     );
     rig.stop().await;
 }
+
+/// Counting a request's place does not change its answer: a sized answer keeps its
+/// `Content-Length` (scripts reading raw HTTP rely on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_keep_their_length() {
+    let rig = Rig::start(Some(TOKEN)).await;
+    for host in [1, 9] {
+        let mut s = connect_from(host, rig.console.addr).await;
+        s.write_all(
+            b"GET /api/kiosk/state HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        )
+        .await
+        .expect("write");
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).await.expect("read");
+        let text = String::from_utf8_lossy(&all).to_ascii_lowercase();
+        assert!(text.starts_with("http/1.1 200"), "{text}");
+        assert!(text.contains("content-length:"), "{text}");
+        assert!(!text.contains("transfer-encoding: chunked"), "{text}");
+    }
+    rig.stop().await;
+}

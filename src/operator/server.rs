@@ -16,7 +16,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use http_body_util::BodyExt as _;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -93,12 +92,38 @@ pub(super) async fn share(State(gate): State<Gate>, request: Request, next: Next
     }
     let given_back = SeatGuard { seat, trusted };
     next.run(request).await.map(|body| {
-        axum::body::Body::new(body.map_frame(move |frame| {
-            // Owned by the body, so dropped with it.
-            let _ = &given_back;
-            frame
-        }))
+        axum::body::Body::new(Held {
+            body,
+            _seat: given_back,
+        })
     })
+}
+
+/// An answer's body holding its request's place until it is sent or dropped; its size is the
+/// body's own (so a sized answer keeps its `Content-Length`).
+struct Held {
+    body: axum::body::Body,
+    _seat: SeatGuard,
+}
+
+impl axum::body::HttpBody for Held {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// Gives a request's place back when dropped.
