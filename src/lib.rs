@@ -33,6 +33,7 @@ pub mod i18n;
 pub mod journal;
 pub mod kiosk;
 pub mod localtime;
+pub mod mdb;
 pub mod metrics;
 pub mod model;
 pub mod money;

@@ -1,0 +1,17 @@
+//! MDB, the Multi-Drop Bus (NAMA MDB/ICP 4.2), from the vending machine controller's side: the
+//! bus that real machines use for their coin changer, bill validator and cashless (card) reader.
+//!
+//! Pure, in the style of the vend core: bytes and the time in, bytes and meanings out, no I/O.
+//! Layout: `wire` (9-bit words, the checksum, commands and answers), `bus` (one exchange: the
+//! 5 ms response window, the inter-byte limit, ACK/RET/NAK, attempts), and one module per device
+//! class with its commands and the meaning of its answers: `changer` (coin changer, level 3),
+//! `bill` (bill validator, levels 1 and 2), `cashless` (card reader, device #1).
+//!
+//! Owns: the protocol. Must not touch: ports (the UART, the simulator, a socket), credit, the
+//! books.
+
+pub mod bill;
+pub mod bus;
+pub mod cashless;
+pub mod changer;
+pub mod wire;
