@@ -5,7 +5,8 @@
 //! Layout: `wire` (9-bit words, the checksum, commands and answers), `bus` (one exchange: the
 //! 5 ms response window, the inter-byte limit, ACK/RET/NAK, attempts), and one module per device
 //! class with its commands and the meaning of its answers: `changer` (coin changer, level 3),
-//! `bill` (bill validator, levels 1 and 2), `cashless` (card reader, device #1).
+//! `bill` (bill validator, levels 1 and 2), `cashless` (card reader, device #1); and the drivers
+//! that bring a device up and carry its sessions: `reader` (the cashless reader).
 //!
 //! Owns: the protocol. Must not touch: ports (the UART, the simulator, a socket), credit, the
 //! books.
@@ -14,4 +15,5 @@ pub mod bill;
 pub mod bus;
 pub mod cashless;
 pub mod changer;
+pub mod reader;
 pub mod wire;
