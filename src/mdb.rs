@@ -6,7 +6,9 @@
 //! 5 ms response window, the inter-byte limit, ACK/RET/NAK, attempts), and one module per device
 //! class with its commands and the meaning of its answers: `changer` (coin changer, level 3),
 //! `bill` (bill validator, levels 1 and 2), `cashless` (card reader, device #1); and the drivers
-//! that bring a device up and carry its sessions: `reader` (the cashless reader).
+//! that bring a device up and carry its sessions: `reader` (the cashless reader), `coins` (the
+//! coin changer: coins in, change paid and checked coin by coin). `text` is the
+//! socket port's framing of words as lines, for peripherals attached from outside.
 //!
 //! Owns: the protocol. Must not touch: ports (the UART, the simulator, a socket), credit, the
 //! books.
@@ -15,5 +17,7 @@ pub mod bill;
 pub mod bus;
 pub mod cashless;
 pub mod changer;
+pub mod coins;
 pub mod reader;
+pub mod text;
 pub mod wire;
