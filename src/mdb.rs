@@ -7,13 +7,15 @@
 //! class with its commands and the meaning of its answers: `changer` (coin changer, level 3),
 //! `bill` (bill validator, levels 1 and 2), `cashless` (card reader, device #1); and the drivers
 //! that bring a device up and carry its sessions: `reader` (the cashless reader), `coins` (the
-//! coin changer: coins in, change paid and checked coin by coin). `text` is the
+//! coin changer: coins in, change paid and checked coin by coin), `bills` (the bill validator:
+//! each bill held in escrow until the controller says stack or return). `text` is the
 //! socket port's framing of words as lines, for peripherals attached from outside.
 //!
 //! Owns: the protocol. Must not touch: ports (the UART, the simulator, a socket), credit, the
 //! books.
 
 pub mod bill;
+pub mod bills;
 pub mod bus;
 pub mod cashless;
 pub mod changer;
