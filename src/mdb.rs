@@ -8,8 +8,10 @@
 //! `bill` (bill validator, levels 1 and 2), `cashless` (card reader, device #1); and the drivers
 //! that bring a device up and carry its sessions: `reader` (the cashless reader), `coins` (the
 //! coin changer: coins in, change paid and checked coin by coin), `bills` (the bill validator:
-//! each bill held in escrow until the controller says stack or return). `text` is the
-//! socket port's framing of words as lines, for peripherals attached from outside.
+//! each bill held in escrow until the controller says stack or return). `master` shares the
+//! bus between them, one exchange at a time. `sim` holds simulated peripherals that answer
+//! the words as real ones do. `text` is the socket port's framing of words as lines, for
+//! peripherals attached from outside.
 //!
 //! Owns: the protocol. Must not touch: ports (the UART, the simulator, a socket), credit, the
 //! books.
@@ -20,6 +22,8 @@ pub mod bus;
 pub mod cashless;
 pub mod changer;
 pub mod coins;
+pub mod master;
 pub mod reader;
+pub mod sim;
 pub mod text;
 pub mod wire;

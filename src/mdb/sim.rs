@@ -1,0 +1,134 @@
+//! Simulated MDB peripherals: a coin changer, a bill validator and a card reader that answer
+//! the VMC's words as real ones do (MDB/ICP 4.2 byte layouts), with the faults real ones have
+//! (unplugged, garbled answers, a jam, a stacker full, a denied card, a bill never reported
+//! where it went), so the whole payment path runs, byte for byte, on any machine.
+//!
+//! [`SimBus`] takes the words the master sends and gives back the words the addressed
+//! peripheral answers; what customers do (a coin, a bill, a tap) goes through each device's
+//! methods. Pure: no clock, no I/O; the port around it says when words go and come.
+//!
+//! Owns: the simulated peripherals' state. Must not touch: the drivers (it speaks to them only
+//! in words), credit, the books.
+
+mod card;
+mod changer;
+mod validator;
+
+pub use card::SimCard;
+pub use changer::SimChanger;
+pub use validator::SimValidator;
+
+use super::wire::{Command, Reply, Word, ACK, NAK, RET};
+
+/// What a simulated peripheral answers to one command (`None`: it says nothing).
+type Answer = Option<Reply>;
+
+/// The three simulated peripherals on one bus, and the bus's own faults.
+#[derive(Debug, Clone, Default)]
+pub struct SimBus {
+    /// The coin changer, if fitted.
+    pub changer: Option<SimChanger>,
+    /// The bill validator, if fitted.
+    pub validator: Option<SimValidator>,
+    /// The card reader, if fitted.
+    pub card: Option<SimCard>,
+    /// The next this many data answers go out with a wrong checksum (noise on the line).
+    pub garble: u32,
+    /// Words of the command being received.
+    receiving: Vec<Word>,
+    /// The last data answer, kept for a RET until the master's ACK.
+    unacknowledged: Option<(u8, Vec<Word>)>,
+}
+
+impl SimBus {
+    /// A bus with the three devices, in their factory state (tubes and stacker as shipped).
+    pub fn full() -> SimBus {
+        SimBus {
+            changer: Some(SimChanger::new()),
+            validator: Some(SimValidator::new()),
+            card: Some(SimCard::new()),
+            ..SimBus::default()
+        }
+    }
+
+    /// The master sent `words` (one burst: a whole command, maybe after the ACK of the last
+    /// answer); the words the peripheral answers with.
+    pub fn receive(&mut self, words: &[Word]) -> Vec<Word> {
+        let mut out = Vec::new();
+        for &w in words {
+            if w.mode {
+                // An address byte starts a command; one under way is abandoned.
+                self.receiving.clear();
+                self.receiving.push(w);
+            } else if !self.receiving.is_empty() {
+                self.receiving.push(w);
+            } else if let Some((_, words)) = &self.unacknowledged {
+                match w.byte {
+                    RET => out.extend(words.iter().copied()),
+                    ACK | NAK => self.unacknowledged = None,
+                    _ => {}
+                }
+            }
+        }
+        if !self.receiving.is_empty() {
+            let words = std::mem::take(&mut self.receiving);
+            out.extend(self.command(&words));
+        }
+        out
+    }
+
+    fn command(&mut self, words: &[Word]) -> Vec<Word> {
+        let Ok(command) = Command::from_words(words) else {
+            // A command with a bad checksum is ignored (the master tries it again).
+            return Vec::new();
+        };
+        // A new command is the master's word that the last answer arrived.
+        self.unacknowledged = None;
+        let address = command.code() & 0xF8;
+        let answer = match address {
+            0x08 => self.changer.as_mut().and_then(|d| d.answer(&command)),
+            0x30 => self.validator.as_mut().and_then(|d| d.answer(&command)),
+            0x10 => self.card.as_mut().and_then(|d| d.answer(&command)),
+            _ => None,
+        };
+        let Some(reply) = answer else {
+            return Vec::new();
+        };
+        let mut words = reply.words();
+        if matches!(reply, Reply::Data(_)) {
+            self.unacknowledged = Some((address, words.clone()));
+            if self.garble > 0 {
+                self.garble -= 1;
+                if let Some(last) = words.last_mut() {
+                    last.byte = last.byte.wrapping_add(1);
+                }
+            }
+        }
+        words
+    }
+}
+
+/// An answer with `bytes` of data.
+fn data(bytes: Vec<u8>) -> Answer {
+    Some(Reply::Data(bytes))
+}
+
+/// A plain ACK.
+fn ack() -> Answer {
+    Some(Reply::Ack)
+}
+
+/// An identification answer: manufacturer, serial, model, version, then `extra` bytes.
+fn identity(manufacturer: &[u8; 3], model: &str, extra: &[u8]) -> Vec<u8> {
+    let mut d = manufacturer.to_vec();
+    d.extend_from_slice(b"000000000001");
+    let mut m = model.as_bytes().to_vec();
+    m.resize(12, b' ');
+    d.extend_from_slice(&m);
+    d.extend_from_slice(&[0x01, 0x00]);
+    d.extend_from_slice(extra);
+    d
+}
+
+#[cfg(test)]
+mod tests;
