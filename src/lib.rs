@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod model;
 pub mod money;
 pub mod operator;
+pub mod payments;
 pub mod script;
 pub mod simulate;
 pub mod surprise;

@@ -13,6 +13,8 @@
 //!   pin type.
 //! - [`rpi`]: the Raspberry Pi backend (rppal); [`sim`]: the simulated machine with a physics model
 //!   and fault injection.
+//! - [`mdb`]: the port an MDB bus master drives (words with their mode bit), and the Pi's UART
+//!   behind it.
 //!
 //! It must not know about prices, credit, surprises or the journal: the application crate depends
 //! on this one, never the reverse.
@@ -20,6 +22,7 @@
 pub mod drivers;
 pub mod input;
 pub mod machine;
+pub mod mdb;
 pub mod pins;
 pub mod rpi;
 pub mod sim;

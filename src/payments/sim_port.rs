@@ -1,0 +1,66 @@
+//! The simulated peripherals as a port: what the master sends is answered at once by the
+//! [`SimBus`] shared with whoever plays the customers (a test, the prompt).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use happiness_hardware::mdb::{BusWord, MdbPort, PortError};
+
+use crate::mdb::sim::SimBus;
+use crate::mdb::wire::Word;
+
+/// A port onto simulated peripherals.
+#[derive(Debug, Clone)]
+pub struct SimPort {
+    bus: Arc<Mutex<SimBus>>,
+    answer: VecDeque<BusWord>,
+}
+
+impl SimPort {
+    /// A port onto `bus`.
+    pub fn new(bus: Arc<Mutex<SimBus>>) -> SimPort {
+        SimPort {
+            bus,
+            answer: VecDeque::new(),
+        }
+    }
+}
+
+impl MdbPort for SimPort {
+    fn send(&mut self, words: &[BusWord]) -> Result<(), PortError> {
+        let words: Vec<Word> = words
+            .iter()
+            .map(|w| Word {
+                byte: w.byte,
+                mode: w.mode,
+            })
+            .collect();
+        // A poisoned lock only means a customer's hand panicked: the devices are still there.
+        let mut bus = self
+            .bus
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let reply = bus.receive(&words);
+        self.answer.extend(reply.into_iter().map(|w| BusWord {
+            byte: w.byte,
+            mode: w.mode,
+        }));
+        Ok(())
+    }
+
+    fn receive(&mut self, timeout: Duration) -> Result<Option<BusWord>, PortError> {
+        if let Some(w) = self.answer.pop_front() {
+            return Ok(Some(w));
+        }
+        // Nothing more can come until the master sends again.
+        std::thread::sleep(timeout);
+        Ok(None)
+    }
+
+    fn slack(&self) -> Duration {
+        // The answer is there at once, but a loaded machine may run the master's thread late:
+        // a simulated device must never be taken for silent because of that.
+        Duration::from_millis(250)
+    }
+}
