@@ -69,6 +69,11 @@ enum Cmd {
     /// (exit 3: use the kiosk's `POST /api/audit/reset`). Exit 2 without books, 4 when they do
     /// not balance, 5 when they are damaged or altered: no figures are printed then.
     Audit(cli::audit::AuditArgs),
+    /// The MDB bus on its own: bring up the coin changer, bill validator and card reader on a
+    /// port and print what each says, to wire a machine and check its payment devices. Takes
+    /// no money (coins and bills refused unless --accept, bills handed back, card sessions
+    /// ended). Exit 3 when a device never came up within --for, 2 when the port cannot be used.
+    Mdb(cli::mdb::MdbArgs),
     /// The books: sales, refunds, surprises, faults, interrupted vends, and the money balance.
     Report {
         /// Directory holding journal.db (default: /var/lib/happiness, else
@@ -127,6 +132,7 @@ fn main() -> ExitCode {
     match cli.command {
         Cmd::CheckConfig { dir } => cli::check::check_config(&cli::config_dir(dir)),
         Cmd::Audit(args) => cli::audit::audit(args),
+        Cmd::Mdb(args) => cli::mdb::mdb(args),
         Cmd::Simulate(args) => cli::simulate::run_simulation(args),
         Cmd::Torture(args) => cli::torture::torture(args),
         Cmd::Report {

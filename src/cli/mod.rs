@@ -9,6 +9,7 @@ use happiness::surprise::SurpriseConfig;
 pub mod audit;
 pub mod check;
 pub mod fleet;
+pub mod mdb;
 pub mod report;
 pub mod run;
 pub mod simulate;

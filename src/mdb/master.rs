@@ -39,6 +39,14 @@ impl Device {
     /// The order a cycle visits them in.
     const ORDER: [Device; 3] = [Device::Changer, Device::Bills, Device::Reader];
 
+    fn index(self) -> usize {
+        match self {
+            Device::Changer => 0,
+            Device::Bills => 1,
+            Device::Reader => 2,
+        }
+    }
+
     /// The device's name in words.
     pub fn name(self) -> &'static str {
         match self {
@@ -83,7 +91,14 @@ pub struct Master {
     turn: usize,
     /// When the next exchange may start, while none is under way.
     next_start: Timestamp,
+    /// A device that gave no answer is left out of the cycles until then (changer, bills,
+    /// reader), so an absent one costs the others one failed exchange a second, not one a
+    /// cycle.
+    resting: [Option<Timestamp>; 3],
 }
+
+/// How long a device that did not answer is left out of the cycles.
+pub const ABSENT_RETRY: Duration = Duration::from_secs(1);
 
 /// The pause between two poll cycles.
 pub const DEFAULT_GAP: Duration = Duration::from_millis(25);
@@ -100,6 +115,7 @@ impl Master {
             current: None,
             turn: 0,
             next_start: Timestamp::ZERO,
+            resting: [None; 3],
         }
     }
 
@@ -178,6 +194,9 @@ impl Master {
         };
         if let Some(outcome) = progress.done {
             if let Some((device, exchange)) = self.current.take() {
+                if matches!(outcome, Outcome::Failed { .. }) {
+                    self.resting[device.index()] = Some(now + ABSENT_RETRY);
+                }
                 self.deliver(device, exchange, &outcome, now, &mut tick.events);
             }
             if self.turn == 0 {
@@ -226,6 +245,14 @@ impl Master {
         for _ in 0..Device::ORDER.len() {
             let device = Device::ORDER[self.turn];
             self.turn = (self.turn + 1) % Device::ORDER.len();
+            let resting = &mut self.resting[device.index()];
+            if resting.is_some_and(|until| now < until) {
+                if self.turn == 0 {
+                    break;
+                }
+                continue;
+            }
+            *resting = None;
             let command = match device {
                 Device::Changer => self.coins.as_mut().map(Coins::next_command),
                 Device::Bills => self.bills.as_mut().map(Bills::next_command),

@@ -64,3 +64,52 @@ impl MdbPort for SimPort {
         Duration::from_millis(250)
     }
 }
+
+/// Serve the simulated peripherals in `bus` on `listener`, one connection at a time, in
+/// `mdb::text`'s framing: what another process's bus master sends is answered as the bus
+/// would. A burst is what arrived together (a master writes each burst at once); a partial
+/// one fails its checksum and is tried again by the master, as on a noisy wire.
+pub fn serve(
+    listener: std::net::TcpListener,
+    bus: Arc<Mutex<SimBus>>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    std::thread::Builder::new()
+        .name("mdb-sim-serve".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let Ok(mut out) = stream.try_clone() else {
+                    continue;
+                };
+                let mut lines = BufReader::new(stream);
+                let mut burst = Vec::new();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    match lines.read_line(&mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                    if let Ok(Some(w)) = crate::mdb::text::word(&line) {
+                        burst.push(w);
+                    }
+                    if !lines.buffer().is_empty() {
+                        continue;
+                    }
+                    let reply = bus
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .receive(&burst);
+                    burst.clear();
+                    let text: String = reply
+                        .into_iter()
+                        .map(|w| crate::mdb::text::line(w) + "\n")
+                        .collect();
+                    if out.write_all(text.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            }
+        })
+}

@@ -142,7 +142,7 @@ impl MdbPort for SocketPort {
 
     fn slack(&self) -> Duration {
         // Another process answers, maybe across a network.
-        Duration::from_millis(250)
+        Duration::from_millis(50)
     }
 }
 

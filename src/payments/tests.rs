@@ -2,7 +2,6 @@
 //! TCP socket to peripherals served by another thread. Each test waits for the events it needs
 //! (with a generous bound), never for a fixed time.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
@@ -16,7 +15,6 @@ use crate::mdb::coins::{CoinEvent, Coins};
 use crate::mdb::master::{Master, MdbEvent};
 use crate::mdb::reader::{Reader, ReaderEvent};
 use crate::mdb::sim::{SimBus, SimChanger};
-use crate::mdb::text;
 use crate::money::Cents;
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -110,51 +108,14 @@ fn the_bus_thread_brings_the_simulated_devices_up_and_carries_requests() {
     bus.stop().expect("a clean stop");
 }
 
-/// Serve `sim` on a TCP socket in the framing of `mdb::text`: one connection, each burst of
-/// the master's lines answered as the bus would.
-fn serve(sim: SimBus) -> (String, std::thread::JoinHandle<SimBus>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let handle = std::thread::spawn(move || {
-        let mut sim = sim;
-        let Ok((stream, _)) = listener.accept() else {
-            return sim;
-        };
-        let mut out = stream.try_clone().expect("clone");
-        let mut lines = BufReader::new(stream);
-        let mut burst = Vec::new();
-        loop {
-            let mut line = String::new();
-            match lines.read_line(&mut line) {
-                Ok(0) | Err(_) => return sim,
-                Ok(_) => {}
-            }
-            if let Ok(Some(w)) = text::word(line.trim_end()) {
-                burst.push(w);
-            }
-            // A burst ends where the reader has nothing more buffered.
-            if lines.buffer().is_empty() {
-                let reply = sim.receive(&burst);
-                burst.clear();
-                let mut text_out = String::new();
-                for w in reply {
-                    text_out.push_str(&text::line(w));
-                    text_out.push('\n');
-                }
-                if out.write_all(text_out.as_bytes()).is_err() {
-                    return sim;
-                }
-            }
-        }
-    });
-    (addr, handle)
-}
-
 #[test]
 fn peripherals_in_another_process_are_reached_over_a_socket() {
     let mut only_card = SimBus::default();
     only_card.card = Some(crate::mdb::sim::SimCard::new());
-    let (addr, server) = serve(only_card);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let served = Arc::new(Mutex::new(only_card));
+    sim_port::serve(listener, Arc::clone(&served)).expect("serve");
     let sim = Arc::new(Mutex::new(SimBus::default()));
     let port = open_port(&PortName::Tcp(addr), &sim).expect("tcp port");
     let (tx, events) = mpsc::channel();
@@ -169,8 +130,8 @@ fn peripherals_in_another_process_are_reached_over_a_socket() {
     .expect("spawn");
     wait_for(&events, |e| *e == MdbEvent::Reader(ReaderEvent::Ready));
     bus.stop().expect("a clean stop");
-    let sim = server.join().expect("server");
-    assert!(sim.card.is_some());
+    let served = served.lock().expect("served");
+    assert!(served.card.as_ref().is_some_and(|c| !c.in_session()));
 }
 
 #[test]

@@ -345,7 +345,7 @@ fn a_denied_card_dispenses_nothing() {
 #[test]
 fn a_device_unplugged_is_lost_brought_back_when_plugged_in_and_the_others_go_on() {
     let mut rig = ready_rig();
-    rig.bus.changer.as_mut().expect("changer").unplugged = true;
+    rig.bus.changer.as_mut().expect("changer").plug(false);
     let e = rig.until(3_000, |e| {
         matches!(e, MdbEvent::Coins(CoinEvent::Lost { .. }))
     });
@@ -357,7 +357,7 @@ fn a_device_unplugged_is_lost_brought_back_when_plugged_in_and_the_others_go_on(
     rig.until(500, |e| {
         matches!(e, MdbEvent::Bills(BillEvent::Escrowed { .. }))
     });
-    rig.bus.changer.as_mut().expect("changer").unplugged = false;
+    rig.bus.changer.as_mut().expect("changer").plug(true);
     rig.until(3_000, |e| *e == MdbEvent::Coins(CoinEvent::Ready));
 }
 
@@ -430,10 +430,18 @@ fn act() -> impl proptest::strategy::Strategy<Value = Act> {
 
 fn plug(bus: &mut SimBus, which: u8, unplugged: bool) {
     match which {
-        0 => bus.changer.as_mut().map(|d| d.unplugged = unplugged),
-        1 => bus.validator.as_mut().map(|d| d.unplugged = unplugged),
-        _ => bus.card.as_mut().map(|d| d.unplugged = unplugged),
+        0 => bus.changer.as_mut().map(|d| d.plug(!unplugged)),
+        1 => bus.validator.as_mut().map(|d| d.plug(!unplugged)),
+        _ => bus.card.as_mut().map(|d| d.plug(!unplugged)),
     };
+}
+
+/// 24 cases by default; `HAPPINESS_PROPTEST_CASES` for a long run.
+fn cases() -> u32 {
+    std::env::var("HAPPINESS_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24)
 }
 
 fn value_of(events: &[MdbEvent], pick: impl Fn(&MdbEvent) -> Option<Cents>) -> u64 {
@@ -441,7 +449,7 @@ fn value_of(events: &[MdbEvent], pick: impl Fn(&MdbEvent) -> Option<Cents>) -> u
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(cases()))]
     /// Whatever customers and faults do, over the real words: every coin the changer took is
     /// reported once, every bill in the stacker was reported stacked or unsure (and none
     /// reported stacked that is not there), and a card is charged only for vends the
@@ -527,4 +535,28 @@ proptest::proptest! {
         proptest::prop_assert!(charged <= dropped_vends, "charged {} for {} dropped", charged, dropped_vends);
         proptest::prop_assert!(!card.is_holding());
     }
+}
+
+#[test]
+fn an_absent_device_is_tried_once_a_second_and_the_others_go_on_every_cycle() {
+    let mut bus = SimBus::full();
+    bus.validator = None;
+    let mut rig = Rig::new(bus);
+    // Its driver is there (the machine is configured with a validator), the device is not.
+    rig.master.bills = Some(Bills::new());
+    rig.run(3_000);
+    let to = |lo: u8| {
+        rig.line
+            .iter()
+            .filter(|(m, w)| *m && w.mode && (lo..lo + 8).contains(&w.byte))
+            .count()
+    };
+    // Three attempts an exchange, one exchange a second.
+    assert!(
+        (6..=12).contains(&to(0x30)),
+        "{} to the validator",
+        to(0x30)
+    );
+    assert!(to(0x08) > 60, "{} to the changer", to(0x08));
+    assert!(rig.take().contains(&MdbEvent::Coins(CoinEvent::Ready)));
 }

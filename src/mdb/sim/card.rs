@@ -22,8 +22,8 @@ pub struct SimCard {
     pub cash_sales: Vec<(u64, u16)>,
     /// The next vend request is denied.
     pub deny_next: bool,
-    /// Unplugged: answers nothing.
-    pub unplugged: bool,
+    /// Unplugged: answers nothing (see [`SimCard::plug`]).
+    unplugged: bool,
     enabled: bool,
     just_reset: bool,
     /// The session's funds in units, while a card is there.
@@ -61,6 +61,20 @@ impl SimCard {
         let [a, b] = units.to_be_bytes();
         self.activity.push_back(vec![0x03, a, b]);
         true
+    }
+
+    /// Unplug the reader (`false`) or plug it back in (`true`): plugged back in it starts as
+    /// from power-up (disabled, no session, an approved vend's hold released, JUST RESET on
+    /// its first POLL).
+    pub fn plug(&mut self, on: bool) {
+        if on && self.unplugged {
+            self.just_reset = true;
+            self.enabled = false;
+            self.session = None;
+            self.release();
+            self.activity.clear();
+        }
+        self.unplugged = !on;
     }
 
     /// The customer takes the card away before buying (SESSION CANCEL REQUEST).

@@ -38,8 +38,8 @@ pub struct SimChanger {
     pub paid_out: u64,
     /// Coins taken from customers in all, in cents.
     pub taken: u64,
-    /// Unplugged: answers nothing.
-    pub unplugged: bool,
+    /// Unplugged: answers nothing (see [`SimChanger::plug`]).
+    unplugged: bool,
     accept: u16,
     just_reset: bool,
     activity: VecDeque<Vec<u8>>,
@@ -92,6 +92,19 @@ impl SimChanger {
         self.activity
             .push_back(vec![0x40 | (route << 4) | kind, self.tubes[k]]);
         true
+    }
+
+    /// Unplug the changer (`false`) or plug it back in (`true`): unplugged it answers and
+    /// takes nothing; plugged back in it starts as from power-up (takes no coins until told
+    /// which, says JUST RESET on its first POLL, what it had not reported is gone).
+    pub fn plug(&mut self, on: bool) {
+        if on && self.unplugged {
+            self.just_reset = true;
+            self.accept = 0;
+            self.activity.clear();
+            self.payout = None;
+        }
+        self.unplugged = !on;
     }
 
     /// A coin jams in the acceptor (reported as COIN JAM on the next POLL).

@@ -41,7 +41,7 @@ fn ret_gets_the_same_answer_again_and_a_bad_checksum_gets_none() {
 fn an_unplugged_device_and_an_unknown_address_say_nothing() {
     let mut bus = SimBus::full();
     if let Some(c) = bus.changer.as_mut() {
-        c.unplugged = true;
+        c.plug(false);
     }
     assert!(send(&mut bus, 0x08, &[]).is_empty());
     assert!(send(&mut bus, 0x48, &[]).is_empty());

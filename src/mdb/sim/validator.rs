@@ -22,8 +22,8 @@ pub struct SimValidator {
     pub stacked_value: u64,
     /// Bills handed back to customers, in cents.
     pub returned_value: u64,
-    /// Unplugged: answers nothing.
-    pub unplugged: bool,
+    /// Unplugged: answers nothing (see [`SimValidator::plug`]).
+    unplugged: bool,
     /// ESCROW is acknowledged but the validator never says where the bill went (a fault).
     pub mute_escrow: bool,
     accept: u16,
@@ -97,6 +97,21 @@ impl SimValidator {
             self.stack(kind);
         }
         true
+    }
+
+    /// Unplug the validator (`false`) or plug it back in (`true`): unplugged it answers and
+    /// takes nothing; plugged back in it starts as from power-up (a bill in escrow handed
+    /// back, no bills taken until told which, JUST RESET on its first POLL).
+    pub fn plug(&mut self, on: bool) {
+        if on && self.unplugged {
+            self.just_reset = true;
+            self.accept = 0;
+            self.activity.clear();
+            if let Some(kind) = self.held.take() {
+                self.returned_value += Self::value(kind);
+            }
+        }
+        self.unplugged = !on;
     }
 
     /// A bill jams in the validator (reported on the next POLL).
