@@ -22,8 +22,11 @@ pub mod bus;
 pub mod cashless;
 pub mod changer;
 pub mod coins;
+mod liveness;
 pub mod master;
 pub mod reader;
 pub mod sim;
+#[cfg(test)]
+mod testing;
 pub mod text;
 pub mod wire;

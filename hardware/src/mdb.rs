@@ -91,6 +91,21 @@ impl MarkDecoder {
     }
 }
 
+/// The next word a reader thread handed over on `words`, waiting at most `timeout`; `gone`
+/// says why when the thread has ended.
+pub fn next_word(
+    words: &std::sync::mpsc::Receiver<BusWord>,
+    timeout: Duration,
+    gone: impl FnOnce() -> String,
+) -> Result<Option<BusWord>, PortError> {
+    use std::sync::mpsc::RecvTimeoutError;
+    match words.recv_timeout(timeout) {
+        Ok(w) => Ok(Some(w)),
+        Err(RecvTimeoutError::Timeout) => Ok(None),
+        Err(RecvTimeoutError::Disconnected) => Err(PortError::Closed(gone())),
+    }
+}
+
 pub mod uart;
 
 #[cfg(test)]

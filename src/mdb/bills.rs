@@ -18,6 +18,7 @@ use happiness_hardware::Timestamp;
 
 use super::bill::{command, Activity, BillSetup, Routing, Stacker, Status};
 use super::bus::Outcome;
+use super::liveness::Liveness;
 use super::wire::{Command, Reply};
 use crate::money::Cents;
 
@@ -95,7 +96,7 @@ pub struct Bills {
     setup: Option<BillSetup>,
     held: Option<Held>,
     queue: VecDeque<Command>,
-    heard: Option<Timestamp>,
+    alive: Liveness,
     accepting: bool,
     stacker_full: bool,
     /// STACKER is asked again after a bill is stacked.
@@ -117,7 +118,7 @@ impl Bills {
             setup: None,
             held: None,
             queue: VecDeque::new(),
-            heard: None,
+            alive: Liveness::new(SILENCE),
             accepting: true,
             stacker_full: false,
             stacker_stale: false,
@@ -229,14 +230,10 @@ impl Bills {
         now: Timestamp,
     ) -> Vec<BillEvent> {
         let mut events = Vec::new();
-        let reply = match outcome {
-            Outcome::Answered(reply) => reply,
-            Outcome::Failed { .. } => {
-                self.silence(now, &mut events);
-                return events;
-            }
+        let Some(reply) = self.alive.reply(outcome, now) else {
+            self.silence(now, &mut events);
+            return events;
         };
-        self.heard = Some(now);
         if let Some(step) = self.step {
             self.started(step, sent, reply, &mut events);
             return events;
@@ -464,15 +461,12 @@ impl Bills {
     }
 
     fn silence(&mut self, now: Timestamp, events: &mut Vec<BillEvent>) {
-        let since = self.heard.unwrap_or(Timestamp::ZERO);
-        let silent = now.as_micros().saturating_sub(since.as_micros());
-        if u128::from(silent) < SILENCE.as_micros() {
+        if self.alive.overdue(now).is_none() {
             return;
         }
         if self.step.is_none() {
             self.lose("the bill validator has stopped answering", events);
         }
-        self.heard = Some(now);
         self.step = Some(Step::Reset);
     }
 }

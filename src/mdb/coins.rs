@@ -14,6 +14,7 @@ use happiness_hardware::Timestamp;
 
 use super::bus::Outcome;
 use super::changer::{command, Activity, ChangerSetup, Route, Status, Tubes};
+use super::liveness::Liveness;
 use super::wire::{Command, Reply};
 use crate::money::Cents;
 
@@ -87,7 +88,7 @@ pub struct Coins {
     setup: Option<ChangerSetup>,
     tubes: Option<Tubes>,
     queue: VecDeque<Command>,
-    heard: Option<Timestamp>,
+    alive: Liveness,
     accepting: bool,
     /// Tube status is asked again after coins move.
     tubes_stale: bool,
@@ -104,7 +105,7 @@ impl Coins {
             setup: None,
             tubes: None,
             queue: VecDeque::new(),
-            heard: None,
+            alive: Liveness::new(SILENCE),
             accepting: true,
             tubes_stale: false,
         }
@@ -229,14 +230,10 @@ impl Coins {
         now: Timestamp,
     ) -> Vec<CoinEvent> {
         let mut events = Vec::new();
-        let reply = match outcome {
-            Outcome::Answered(reply) => reply,
-            Outcome::Failed { .. } => {
-                self.silence(now, &mut events);
-                return events;
-            }
+        let Some(reply) = self.alive.reply(outcome, now) else {
+            self.silence(now, &mut events);
+            return events;
         };
-        self.heard = Some(now);
         match (self.state, reply) {
             (State::Starting(step), Reply::Ack) => self.started(step, sent, None, &mut events),
             (State::Starting(step), Reply::Data(data)) => {
@@ -413,15 +410,12 @@ impl Coins {
     }
 
     fn silence(&mut self, now: Timestamp, events: &mut Vec<CoinEvent>) {
-        let since = self.heard.unwrap_or(Timestamp::ZERO);
-        let silent = now.as_micros().saturating_sub(since.as_micros());
-        if u128::from(silent) < SILENCE.as_micros() {
+        if self.alive.overdue(now).is_none() {
             return;
         }
         if !matches!(self.state, State::Starting(_)) {
             self.lose("the coin changer has stopped answering", events);
         }
-        self.heard = Some(now);
         self.state = State::Starting(Step::Reset);
     }
 }

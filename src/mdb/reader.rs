@@ -21,6 +21,7 @@ use happiness_hardware::Timestamp;
 
 use super::bus::Outcome;
 use super::cashless::{command, malfunction_text, Message, ReaderConfig};
+use super::liveness::Liveness;
 use super::wire::{Command, Reply};
 use crate::money::Cents;
 
@@ -122,10 +123,9 @@ pub struct Reader {
     config: Option<ReaderConfig>,
     /// Commands the session asked for, sent before the next poll.
     queue: VecDeque<Command>,
-    /// The last time the reader answered at all.
-    heard: Option<Timestamp>,
-    /// The longest the reader may stay silent before it is taken off the bus.
-    silence_limit: Duration,
+    /// When it last answered, against how long it may stay silent before it is taken off the
+    /// bus.
+    alive: Liveness,
     /// The prices the VMC will ask for, for SETUP MAX/MIN PRICES.
     max_price: Cents,
     min_price: Cents,
@@ -141,8 +141,7 @@ impl Reader {
             state: State::Starting(Step::Reset),
             config: None,
             queue: VecDeque::new(),
-            heard: None,
-            silence_limit: DEFAULT_SILENCE,
+            alive: Liveness::new(DEFAULT_SILENCE),
             max_price,
             min_price,
         }
@@ -274,14 +273,10 @@ impl Reader {
         now: Timestamp,
     ) -> Vec<ReaderEvent> {
         let mut events = Vec::new();
-        let reply = match outcome {
-            Outcome::Answered(reply) => reply,
-            Outcome::Failed { .. } => {
-                self.silence(now, &mut events);
-                return events;
-            }
+        let Some(reply) = self.alive.reply(outcome, now) else {
+            self.silence(now, &mut events);
+            return events;
         };
-        self.heard = Some(now);
         match reply {
             Reply::Nak => match self.state {
                 // A reader without the expansion commands: go on without its id.
@@ -343,8 +338,10 @@ impl Reader {
             }
             Message::Config(config) => {
                 self.config = Some(config);
-                self.silence_limit = Duration::from_secs(u64::from(config.max_response_s.max(1)))
-                    .max(DEFAULT_SILENCE);
+                self.alive.set_limit(
+                    Duration::from_secs(u64::from(config.max_response_s.max(1)))
+                        .max(DEFAULT_SILENCE),
+                );
                 if let State::Starting(Step::SetupConfig | Step::AwaitConfig) = self.state {
                     self.state = State::Starting(Step::SetupPrices);
                 }
@@ -420,11 +417,9 @@ impl Reader {
     /// An exchange got no answer: past the reader's non-response time, it is taken off the bus
     /// and brought up again from RESET.
     fn silence(&mut self, now: Timestamp, events: &mut Vec<ReaderEvent>) {
-        let since = self.heard.unwrap_or(Timestamp::ZERO);
-        let silent = Duration::from_micros(now.as_micros().saturating_sub(since.as_micros()));
-        if silent < self.silence_limit {
+        let Some(silent) = self.alive.overdue(now) else {
             return;
-        }
+        };
         if !matches!(self.state, State::Starting(_)) {
             self.lose(
                 &format!(
@@ -434,7 +429,6 @@ impl Reader {
                 events,
             );
         }
-        self.heard = Some(now);
         self.state = State::Starting(Step::Reset);
     }
 }

@@ -3,7 +3,7 @@
 //! to a real bus on another board.
 
 use std::io::{BufRead, BufReader, Write};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use happiness_hardware::mdb::{BusWord, MdbPort, PortError};
@@ -130,14 +130,9 @@ impl MdbPort for SocketPort {
     }
 
     fn receive(&mut self, timeout: Duration) -> Result<Option<BusWord>, PortError> {
-        match self.words.recv_timeout(timeout) {
-            Ok(w) => Ok(Some(w)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(PortError::Closed(format!(
-                "{} closed the connection",
-                self.name
-            ))),
-        }
+        happiness_hardware::mdb::next_word(&self.words, timeout, || {
+            format!("{} closed the connection", self.name)
+        })
     }
 
     fn slack(&self) -> Duration {

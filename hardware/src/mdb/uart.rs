@@ -7,7 +7,7 @@
 //! polling the UART.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use rppal::uart::{Parity, ParityCheck, Uart};
@@ -110,13 +110,8 @@ impl MdbPort for PiUart {
     }
 
     fn receive(&mut self, timeout: Duration) -> Result<Option<BusWord>, PortError> {
-        match self.words.recv_timeout(timeout) {
-            Ok(w) => Ok(Some(w)),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(PortError::Closed(format!(
-                "the reader of {} stopped",
-                self.path.display()
-            ))),
-        }
+        super::next_word(&self.words, timeout, || {
+            format!("the reader of {} stopped", self.path.display())
+        })
     }
 }

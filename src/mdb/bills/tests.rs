@@ -1,27 +1,8 @@
 //! The validator's driver against a scripted validator: the spec's sequences, byte by byte.
 
 use super::*;
-use crate::mdb::bus::Silence;
+use crate::mdb::testing::{ack, at, data, silent};
 use proptest::prelude::*;
-
-fn at(ms: u64) -> Timestamp {
-    Timestamp::from_millis(ms)
-}
-
-fn data(bytes: &[u8]) -> Outcome {
-    Outcome::Answered(Reply::Data(bytes.to_vec()))
-}
-
-fn ack() -> Outcome {
-    Outcome::Answered(Reply::Ack)
-}
-
-fn silent() -> Outcome {
-    Outcome::Failed {
-        attempts: 3,
-        why: Silence::NoAnswer,
-    }
-}
 
 fn exchange(b: &mut Bills, answer: Outcome, now: Timestamp) -> (Command, Vec<BillEvent>) {
     let sent = b.next_command();

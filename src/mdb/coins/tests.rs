@@ -1,18 +1,7 @@
 //! The changer's driver against a scripted changer: the spec's sequences, byte by byte.
 
 use super::*;
-
-fn at(ms: u64) -> Timestamp {
-    Timestamp::from_millis(ms)
-}
-
-fn data(bytes: &[u8]) -> Outcome {
-    Outcome::Answered(Reply::Data(bytes.to_vec()))
-}
-
-fn ack() -> Outcome {
-    Outcome::Answered(Reply::Ack)
-}
+use crate::mdb::testing::{ack, at, data};
 
 fn exchange(c: &mut Coins, answer: Outcome, now: Timestamp) -> (Command, Vec<CoinEvent>) {
     let sent = c.next_command();

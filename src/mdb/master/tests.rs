@@ -192,26 +192,36 @@ fn change_the_tubes_cannot_make_is_owed_not_forgotten() {
     })));
 }
 
-#[test]
-fn a_bill_waits_in_escrow_until_told_and_is_stacked_or_handed_back() {
-    let mut rig = ready_rig();
-    let kind = SimValidator::kind_of(1000).expect("10 euro");
+/// A bill of `cents` fed in and reported in escrow, then stacked (`keep`) or handed back; the
+/// event that settled it.
+fn feed_and_decide(rig: &mut Rig, cents: u64, keep: bool) -> Vec<MdbEvent> {
+    let kind = SimValidator::kind_of(cents).expect("a bill the validator takes");
     assert!(rig.bus.validator.as_mut().expect("bills").insert(kind));
     let e = rig.until(200, |e| {
         matches!(e, MdbEvent::Bills(BillEvent::Escrowed { .. }))
     });
     assert!(e.contains(&MdbEvent::Bills(BillEvent::Escrowed {
-        value: Cents::new(1000)
+        value: Cents::new(cents)
     })));
     let now = rig.now;
-    rig.master
-        .bills()
-        .expect("bills")
-        .stack(now)
-        .expect("stack");
-    let e = rig.until(200, |e| {
-        matches!(e, MdbEvent::Bills(BillEvent::Stacked { .. }))
-    });
+    let bills = rig.master.bills().expect("bills");
+    if keep {
+        bills.stack(now).expect("stack");
+    } else {
+        bills.give_back(now).expect("give back");
+    }
+    rig.until(200, |e| {
+        matches!(
+            e,
+            MdbEvent::Bills(BillEvent::Stacked { .. } | BillEvent::Returned { .. })
+        )
+    })
+}
+
+#[test]
+fn a_bill_waits_in_escrow_until_told_and_is_stacked_or_handed_back() {
+    let mut rig = ready_rig();
+    let e = feed_and_decide(&mut rig, 1000, true);
     assert!(e.contains(&MdbEvent::Bills(BillEvent::Stacked {
         value: Cents::new(1000)
     })));
@@ -220,19 +230,7 @@ fn a_bill_waits_in_escrow_until_told_and_is_stacked_or_handed_back() {
         1000
     );
 
-    assert!(rig.bus.validator.as_mut().expect("bills").insert(kind));
-    rig.until(200, |e| {
-        matches!(e, MdbEvent::Bills(BillEvent::Escrowed { .. }))
-    });
-    let now = rig.now;
-    rig.master
-        .bills()
-        .expect("bills")
-        .give_back(now)
-        .expect("give back");
-    let e = rig.until(200, |e| {
-        matches!(e, MdbEvent::Bills(BillEvent::Returned { .. }))
-    });
+    let e = feed_and_decide(&mut rig, 1000, false);
     assert!(e.contains(&MdbEvent::Bills(BillEvent::Returned {
         value: Cents::new(1000)
     })));

@@ -1,18 +1,7 @@
 //! The reader's driver against a scripted reader: the spec's sequences, byte by byte.
 
 use super::*;
-
-fn at(ms: u64) -> Timestamp {
-    Timestamp::from_millis(ms)
-}
-
-fn data(bytes: &[u8]) -> Outcome {
-    Outcome::Answered(Reply::Data(bytes.to_vec()))
-}
-
-fn ack() -> Outcome {
-    Outcome::Answered(Reply::Ack)
-}
+use crate::mdb::testing::{ack, at, data};
 
 /// Send the next command, answer it with `answer`, return what was sent and the events.
 fn exchange(r: &mut Reader, answer: Outcome, now: Timestamp) -> (Command, Vec<ReaderEvent>) {
