@@ -91,6 +91,11 @@ impl MarkDecoder {
     }
 }
 
+/// Words a reader thread may hand over before the master has taken them: past this the reader
+/// waits (and with it the wire or the socket), so a peer that floods the line cannot make the
+/// port hold more than this. An answer is at most 37 words.
+pub const WORDS_IN_FLIGHT: usize = 1024;
+
 /// The next word a reader thread handed over on `words`, waiting at most `timeout`; `gone`
 /// says why when the thread has ended.
 pub fn next_word(

@@ -45,7 +45,7 @@ impl SocketPort {
         writer: impl Write + Send + 'static,
         close: impl FnOnce() + Send + 'static,
     ) -> Result<SocketPort, PortError> {
-        let (tx, words) = mpsc::channel();
+        let (tx, words) = mpsc::sync_channel(happiness_hardware::mdb::WORDS_IN_FLIGHT);
         let who = name.clone();
         std::thread::Builder::new()
             .name("mdb-socket".into())

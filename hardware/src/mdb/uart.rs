@@ -50,7 +50,7 @@ impl PiUart {
         reader
             .set_read_mode(1, Duration::ZERO)
             .map_err(uart_error)?;
-        let (tx, words) = mpsc::channel();
+        let (tx, words) = mpsc::sync_channel(super::WORDS_IN_FLIGHT);
         std::thread::Builder::new()
             .name("mdb-uart".into())
             .spawn(move || {
