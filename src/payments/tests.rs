@@ -146,4 +146,3 @@ fn a_port_that_cannot_be_opened_says_which_and_why() {
     };
     assert!(err.to_string().contains("MDB port"), "{err}");
 }
-
