@@ -51,6 +51,7 @@ impl SocketPort {
             .name("mdb-socket".into())
             .spawn(move || {
                 let mut reader = BufReader::new(reader);
+                let mut noise: u64 = 0;
                 loop {
                     let line = match read_line(&mut reader) {
                         Ok(Some(l)) => l,
@@ -72,8 +73,15 @@ impl SocketPort {
                         }
                         Ok(None) => {}
                         // A line that is not a word is noise on the line: the exchange it
-                        // belonged to fails and is tried again.
-                        Err(e) => tracing::warn!("MDB socket {who}: {e}"),
+                        // belonged to fails and is tried again. A peer that sends nothing but
+                        // noise must not fill the log: the first few are told, then one in
+                        // a thousand with the count.
+                        Err(e) => {
+                            noise += 1;
+                            if noise <= 10 || noise % 1000 == 0 {
+                                tracing::warn!("MDB socket {who}: {e} ({noise} bad lines so far)");
+                            }
+                        }
                     }
                 }
             })?;
