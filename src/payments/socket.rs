@@ -78,7 +78,7 @@ impl SocketPort {
                         // a thousand with the count.
                         Err(e) => {
                             noise += 1;
-                            if noise <= 10 || noise % 1000 == 0 {
+                            if noise <= 10 || noise.is_multiple_of(1000) {
                                 tracing::warn!("MDB socket {who}: {e} ({noise} bad lines so far)");
                             }
                         }
