@@ -92,10 +92,19 @@ pub struct Coins {
     accepting: bool,
     /// Tube status is asked again after coins move.
     tubes_stale: bool,
+    /// When the payout under way was first answered about.
+    payout_since: Option<Timestamp>,
+    /// What the changer last said the payout under way has paid (PAYOUT VALUE POLL).
+    reported: Cents,
 }
 
 /// A changer silent this long is taken off the bus (t non-response, 2 s for changers).
 const SILENCE: Duration = Duration::from_secs(2);
+
+/// A payout not counted within this long (the changer never said what it paid: it lost the
+/// PAYOUT, or answers PAYOUT STATUS with nothing) is settled with what it last said it paid,
+/// the rest owed, and a fault: the customer's change is never left hanging.
+pub const PAYOUT_LIMIT: Duration = Duration::from_secs(30);
 
 impl Coins {
     /// A changer to bring up.
@@ -108,6 +117,8 @@ impl Coins {
             alive: Liveness::new(SILENCE),
             accepting: true,
             tubes_stale: false,
+            payout_since: None,
+            reported: Cents::ZERO,
         }
     }
 
@@ -205,6 +216,8 @@ impl Coins {
         })?;
         self.queue.push_back(command::payout(units));
         self.state = State::Paying { asked: amount };
+        self.payout_since = None;
+        self.reported = Cents::ZERO;
         Ok(())
     }
 
@@ -234,6 +247,9 @@ impl Coins {
             self.silence(now, &mut events);
             return events;
         };
+        if self.overdue_payout(now, &mut events) {
+            return events;
+        }
         match (self.state, reply) {
             (State::Starting(step), Reply::Ack) => self.started(step, sent, None, &mut events),
             (State::Starting(step), Reply::Data(data)) => {
@@ -249,6 +265,11 @@ impl Coins {
             // PAYOUT VALUE POLL answered with ACK: the payout is over; count what it paid.
             (State::Paying { asked }, Reply::Ack) if is_value_poll(sent) => {
                 self.state = State::Counting { asked };
+            }
+            (State::Paying { .. }, Reply::Data(data)) if is_value_poll(sent) => {
+                if let (Some(units), Some(unit)) = (data.first(), self.unit()) {
+                    self.reported = Cents::new(u64::from(*units) * unit);
+                }
             }
             (_, Reply::Data(data)) if sent.code() == command::tube_status().code() => {
                 if let Ok(t) = Tubes::parse(data) {
@@ -391,6 +412,8 @@ impl Coins {
         let paid = Cents::new(paid);
         self.state = State::Running;
         self.tubes_stale = true;
+        self.payout_since = None;
+        self.reported = Cents::ZERO;
         events.push(CoinEvent::Paid {
             paid,
             owed: asked.saturating_sub(paid),
@@ -401,12 +424,39 @@ impl Coins {
         self.queue.clear();
         events.push(CoinEvent::Lost { why: why.into() });
         if let State::Paying { asked, .. } | State::Counting { asked } = self.state {
-            // What it paid cannot be known now: the whole amount is owed until counted by hand.
-            events.push(CoinEvent::Paid {
-                paid: Cents::ZERO,
-                owed: asked,
-            });
+            // What it paid is only known as far as it said: the rest is owed until the tubes
+            // are counted by hand.
+            self.settle(asked, events);
         }
+    }
+
+    /// A payout settled with what the changer last said it paid, the rest owed.
+    fn settle(&mut self, asked: Cents, events: &mut Vec<CoinEvent>) {
+        let paid = self.reported.min(asked);
+        events.push(CoinEvent::Paid {
+            paid,
+            owed: asked.saturating_sub(paid),
+        });
+        self.payout_since = None;
+        self.reported = Cents::ZERO;
+        self.tubes_stale = true;
+    }
+
+    /// Whether the payout under way ran past [`PAYOUT_LIMIT`] at `now` (and was settled).
+    fn overdue_payout(&mut self, now: Timestamp, events: &mut Vec<CoinEvent>) -> bool {
+        let (State::Paying { asked } | State::Counting { asked }) = self.state else {
+            return false;
+        };
+        let since = *self.payout_since.get_or_insert(now);
+        if now.saturating_since(since) < PAYOUT_LIMIT {
+            return false;
+        }
+        events.push(CoinEvent::Fault {
+            what: "the coin changer did not say what the payout paid".into(),
+        });
+        self.state = State::Running;
+        self.settle(asked, events);
+        true
     }
 
     fn silence(&mut self, now: Timestamp, events: &mut Vec<CoinEvent>) {

@@ -18,7 +18,7 @@ pub use card::SimCard;
 pub use changer::SimChanger;
 pub use validator::SimValidator;
 
-use super::wire::{Command, Reply, Word, ACK, NAK, RET};
+use super::wire::{Command, Reply, Word, ACK, RET};
 
 /// What a simulated peripheral answers to one command (`None`: it says nothing).
 type Answer = Option<Reply>;
@@ -34,10 +34,16 @@ pub struct SimBus {
     pub card: Option<SimCard>,
     /// The next this many data answers go out with a wrong checksum (noise on the line).
     pub garble: u32,
+    /// The next this many commands to a device are answered NAK and not carried out (busy).
+    pub nak: u32,
+    /// The next this many data answers come too late for the master, which sends the command
+    /// again: as the spec asks, the device then sends the same answer again (it never got the
+    /// ACK), without carrying the command out twice.
+    pub late: u32,
     /// Words of the command being received.
     receiving: Vec<Word>,
-    /// The last data answer, kept for a RET until the master's ACK.
-    unacknowledged: Option<(u8, Vec<Word>)>,
+    /// The last data answer, until the master's ACK: the command and the answer's words.
+    unacknowledged: Option<(Command, Vec<Word>)>,
 }
 
 impl SimBus {
@@ -65,7 +71,9 @@ impl SimBus {
             } else if let Some((_, words)) = &self.unacknowledged {
                 match w.byte {
                     RET => out.extend(words.iter().copied()),
-                    ACK | NAK => self.unacknowledged = None,
+                    ACK => self.unacknowledged = None,
+                    // NAK: it did not arrive whole; the master sends the command again and gets
+                    // the same answer.
                     _ => {}
                 }
             }
@@ -82,9 +90,27 @@ impl SimBus {
             // A command with a bad checksum is ignored (the master tries it again).
             return Vec::new();
         };
-        // A new command is the master's word that the last answer arrived.
-        self.unacknowledged = None;
+        match self.unacknowledged.take() {
+            // The same command again while its answer was never acknowledged: the master did
+            // not get it, so it is sent again as it was.
+            Some((sent, words)) if sent == command => {
+                self.unacknowledged = Some((sent, words.clone()));
+                return words;
+            }
+            // Any other command is the master's word that the last answer arrived.
+            _ => {}
+        }
         let address = command.code() & 0xF8;
+        let present = match address {
+            0x08 => self.changer.as_ref().is_some_and(|d| !d.is_unplugged()),
+            0x30 => self.validator.as_ref().is_some_and(|d| !d.is_unplugged()),
+            0x10 => self.card.as_ref().is_some_and(|d| !d.is_unplugged()),
+            _ => false,
+        };
+        if present && self.nak > 0 {
+            self.nak -= 1;
+            return Reply::Nak.words();
+        }
         let answer = match address {
             0x08 => self.changer.as_mut().and_then(|d| d.answer(&command)),
             0x30 => self.validator.as_mut().and_then(|d| d.answer(&command)),
@@ -96,7 +122,11 @@ impl SimBus {
         };
         let mut words = reply.words();
         if matches!(reply, Reply::Data(_)) {
-            self.unacknowledged = Some((address, words.clone()));
+            self.unacknowledged = Some((command, words.clone()));
+            if self.late > 0 {
+                self.late -= 1;
+                return Vec::new();
+            }
             if self.garble > 0 {
                 self.garble -= 1;
                 if let Some(last) = words.last_mut() {

@@ -192,3 +192,35 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_payout_the_changer_never_counts_is_settled_with_what_it_said_it_paid() {
+    let (mut c, _) = ready();
+    c.pay(Cents::new(50)).expect("pay");
+    let (sent, _) = exchange(&mut c, ack(), at(100));
+    assert_eq!((sent.code(), sent.data()), (0x0F, &[0x02, 10][..]), "PAYOUT");
+    // PAYOUT VALUE POLL: 4 units (0.20) out so far, then done.
+    let (sent, _) = exchange(&mut c, data(&[4]), at(200));
+    assert_eq!(sent.data(), &[0x04], "PAYOUT VALUE POLL");
+    exchange(&mut c, ack(), at(300));
+    // PAYOUT STATUS answered with nothing but ACK, for as long as it is asked.
+    for ms in (400..30_100).step_by(500) {
+        let (sent, e) = exchange(&mut c, ack(), at(ms));
+        assert_eq!(sent.data(), &[0x03], "PAYOUT STATUS");
+        assert!(e.is_empty(), "{e:?} at {ms} ms");
+    }
+    let (_, e) = exchange(&mut c, ack(), at(30_200));
+    assert_eq!(
+        e,
+        vec![
+            CoinEvent::Fault {
+                what: "the coin changer did not say what the payout paid".into()
+            },
+            CoinEvent::Paid {
+                paid: Cents::new(20),
+                owed: Cents::new(30)
+            },
+        ]
+    );
+    assert!(!c.is_paying());
+}

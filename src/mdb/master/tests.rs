@@ -410,7 +410,11 @@ enum Act {
     },
     Unplug(u8),
     Plug(u8),
+    Reset(u8),
     Noise(u32),
+    Nak(u32),
+    Late(u32),
+    Short(u8),
 }
 
 fn act() -> impl proptest::strategy::Strategy<Value = Act> {
@@ -423,6 +427,10 @@ fn act() -> impl proptest::strategy::Strategy<Value = Act> {
         1 => (0u8..3).prop_map(Act::Unplug),
         2 => (0u8..3).prop_map(Act::Plug),
         1 => (0u32..4).prop_map(Act::Noise),
+        1 => (0u8..3).prop_map(Act::Reset),
+        1 => (0u32..3).prop_map(Act::Nak),
+        1 => (0u32..3).prop_map(Act::Late),
+        1 => (0u8..4).prop_map(Act::Short),
     ]
 }
 
@@ -456,6 +464,7 @@ proptest::proptest! {
     fn the_money_on_the_bus_is_the_money_reported(acts in proptest::collection::vec(act(), 1..40)) {
         let mut rig = ready_rig();
         let mut dropped_vends = 0u64;
+        let mut change_asked = 0u64;
         for a in acts {
             match a {
                 Act::Coin(kind) => {
@@ -490,6 +499,21 @@ proptest::proptest! {
                 Act::Unplug(which) => plug(&mut rig.bus, which, true),
                 Act::Plug(which) => plug(&mut rig.bus, which, false),
                 Act::Noise(n) => rig.bus.garble = n,
+                Act::Nak(n) => rig.bus.nak = n,
+                Act::Late(n) => rig.bus.late = n,
+                Act::Reset(which) => match which {
+                    0 => { rig.bus.changer.as_mut().map(SimChanger::reset_now); }
+                    1 => { rig.bus.validator.as_mut().map(SimValidator::reset_now); }
+                    _ => { rig.bus.card.as_mut().map(crate::mdb::sim::SimCard::reset_now); }
+                },
+                Act::Short(units) => {
+                    if let Some(c) = rig.bus.changer.as_mut() {
+                        c.short_by = units;
+                    }
+                    if rig.master.coins().is_some_and(|c| c.pay(Cents::new(35)).is_ok()) {
+                        change_asked += 35;
+                    }
+                }
             }
             rig.run(300);
         }
@@ -497,7 +521,10 @@ proptest::proptest! {
             plug(&mut rig.bus, which, false);
         }
         rig.bus.garble = 0;
-        rig.run(6_000);
+        rig.bus.nak = 0;
+        rig.bus.late = 0;
+        // Long enough for every device to come back and a payout to be settled.
+        rig.run(35_000);
         let now = rig.now;
         if let Some(b) = rig.master.bills() {
             if b.waiting().is_some() {
@@ -514,6 +541,19 @@ proptest::proptest! {
         });
         let changer = rig.bus.changer.as_ref().expect("changer");
         proptest::prop_assert_eq!(coins_in, changer.taken);
+        // Every cent of change asked for is reported paid or owed, and no more went out than
+        // was asked; what is reported paid did go out.
+        let paid = value_of(&events, |e| match e {
+            MdbEvent::Coins(CoinEvent::Paid { paid, .. }) => Some(*paid),
+            _ => None,
+        });
+        let owed = value_of(&events, |e| match e {
+            MdbEvent::Coins(CoinEvent::Paid { owed, .. }) => Some(*owed),
+            _ => None,
+        });
+        proptest::prop_assert_eq!(paid + owed, change_asked);
+        proptest::prop_assert!(paid <= changer.paid_out && changer.paid_out <= change_asked,
+            "reported paid {}, paid out {}, asked {}", paid, changer.paid_out, change_asked);
 
         let stacked = value_of(&events, |e| match e {
             MdbEvent::Bills(BillEvent::Stacked { value }) => Some(*value),

@@ -38,6 +38,9 @@ pub struct SimChanger {
     pub paid_out: u64,
     /// Coins taken from customers in all, in cents.
     pub taken: u64,
+    /// Each payout pays this many units less than it could (a coin that sticks in the tube),
+    /// and says so in PAYOUT STATUS.
+    pub short_by: u8,
     /// Unplugged: answers nothing (see [`SimChanger::plug`]).
     unplugged: bool,
     accept: u16,
@@ -57,6 +60,7 @@ impl SimChanger {
             cash_box: [0; 16],
             paid_out: 0,
             taken: 0,
+            short_by: 0,
             unplugged: false,
             accept: 0,
             just_reset: false,
@@ -97,6 +101,18 @@ impl SimChanger {
     /// Unplug the changer (`false`) or plug it back in (`true`): unplugged it answers and
     /// takes nothing; plugged back in it starts as from power-up (takes no coins until told
     /// which, says JUST RESET on its first POLL, what it had not reported is gone).
+    /// It resets by itself (a brown-out, a watchdog): as from power-up, and it says JUST
+    /// RESET on its next POLL.
+    pub fn reset_now(&mut self) {
+        self.unplugged = true;
+        self.plug(true);
+    }
+
+    /// Whether it is unplugged.
+    pub fn is_unplugged(&self) -> bool {
+        self.unplugged
+    }
+
     pub fn plug(&mut self, on: bool) {
         if on && self.unplugged {
             self.just_reset = true;
@@ -198,7 +214,7 @@ impl SimChanger {
 
     /// Pay `units` from the tubes, largest coins first; what the tubes cannot make is not paid.
     fn pay(&mut self, units: u8) {
-        let mut left = units;
+        let mut left = units.saturating_sub(self.short_by);
         let mut coins = [0u8; 16];
         for k in (0..VALUES.len()).rev() {
             if ROUTABLE & (1 << k) == 0 {
@@ -213,9 +229,14 @@ impl SimChanger {
             self.tubes[k] -= coins[k];
             self.paid_out += u64::from(coins[k]) * u64::from(*value) * u64::from(SCALE);
         }
+        let paid: u8 = VALUES
+            .iter()
+            .zip(coins)
+            .map(|(v, n)| v.saturating_mul(n))
+            .fold(0, u8::saturating_add);
         self.payout = Some(Payout {
             coins,
-            units: units - left,
+            units: paid,
             polls_left: 2,
         });
     }

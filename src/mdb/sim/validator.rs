@@ -102,6 +102,18 @@ impl SimValidator {
     /// Unplug the validator (`false`) or plug it back in (`true`): unplugged it answers and
     /// takes nothing; plugged back in it starts as from power-up (a bill in escrow handed
     /// back, no bills taken until told which, JUST RESET on its first POLL).
+    /// It resets by itself (a brown-out, a watchdog): as from power-up, and it says JUST
+    /// RESET on its next POLL.
+    pub fn reset_now(&mut self) {
+        self.unplugged = true;
+        self.plug(true);
+    }
+
+    /// Whether it is unplugged.
+    pub fn is_unplugged(&self) -> bool {
+        self.unplugged
+    }
+
     pub fn plug(&mut self, on: bool) {
         if on && self.unplugged {
             self.just_reset = true;
