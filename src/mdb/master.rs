@@ -259,7 +259,15 @@ impl Master {
                 Device::Reader => self.reader.as_mut().map(Reader::next_command),
             };
             if let Some(command) = command {
-                let (exchange, words) = Exchange::start(command, self.timing, now);
+                let timing = if once_only(device, &command) {
+                    Timing {
+                        attempts: 1,
+                        ..self.timing
+                    }
+                } else {
+                    self.timing
+                };
+                let (exchange, words) = Exchange::start(command, timing, now);
                 tick.send.extend(words);
                 self.current = Some((device, exchange));
                 return;
@@ -271,6 +279,16 @@ impl Master {
         }
         self.next_start = now + self.gap;
     }
+}
+
+/// Whether `command` must not be sent again when it got no answer: a device that carried it
+/// out and whose ACK was lost cannot tell a repeat from a new one, so a payout or a dispense
+/// sent again could pay twice. The driver finds out what happened instead (PAYOUT VALUE POLL,
+/// PAYOUT STATUS, the tubes).
+fn once_only(device: Device, command: &super::wire::Command) -> bool {
+    device == Device::Changer
+        && (command.code() == 0x0D
+            || (command.code() == 0x0F && command.data().first() == Some(&0x02)))
 }
 
 #[cfg(test)]

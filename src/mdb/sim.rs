@@ -36,10 +36,13 @@ pub struct SimBus {
     pub garble: u32,
     /// The next this many commands to a device are answered NAK and not carried out (busy).
     pub nak: u32,
-    /// The next this many data answers come too late for the master, which sends the command
-    /// again: as the spec asks, the device then sends the same answer again (it never got the
-    /// ACK), without carrying the command out twice.
+    /// The next this many answers come too late for the master, which sends the command
+    /// again: a data answer is then sent again as it was (the device never got the ACK), a
+    /// command answered with a lone ACK is carried out again, as a real device would.
     pub late: u32,
+    /// With `late`: only the answers of the device at this address (08h changer, 30h
+    /// validator, 10h reader) are late; `None`: anyone's.
+    pub late_from: Option<u8>,
     /// Words of the command being received.
     receiving: Vec<Word>,
     /// The last data answer, until the master's ACK: the command and the answer's words.
@@ -123,15 +126,18 @@ impl SimBus {
         let mut words = reply.words();
         if matches!(reply, Reply::Data(_)) {
             self.unacknowledged = Some((command, words.clone()));
-            if self.late > 0 {
-                self.late -= 1;
-                return Vec::new();
-            }
-            if self.garble > 0 {
-                self.garble -= 1;
-                if let Some(last) = words.last_mut() {
-                    last.byte = last.byte.wrapping_add(1);
-                }
+        }
+        if self.late > 0 && self.late_from.is_none_or(|a| a == address) {
+            // Carried out, but the answer comes after the master stopped waiting: a data
+            // answer is sent again when the command is, a lone ACK is not (a device cannot
+            // tell a command sent again from a new one).
+            self.late -= 1;
+            return Vec::new();
+        }
+        if matches!(reply, Reply::Data(_)) && self.garble > 0 {
+            self.garble -= 1;
+            if let Some(last) = words.last_mut() {
+                last.byte = last.byte.wrapping_add(1);
             }
         }
         words

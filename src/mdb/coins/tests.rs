@@ -198,7 +198,11 @@ fn a_payout_the_changer_never_counts_is_settled_with_what_it_said_it_paid() {
     let (mut c, _) = ready();
     c.pay(Cents::new(50)).expect("pay");
     let (sent, _) = exchange(&mut c, ack(), at(100));
-    assert_eq!((sent.code(), sent.data()), (0x0F, &[0x02, 10][..]), "PAYOUT");
+    assert_eq!(
+        (sent.code(), sent.data()),
+        (0x0F, &[0x02, 10][..]),
+        "PAYOUT"
+    );
     // PAYOUT VALUE POLL: 4 units (0.20) out so far, then done.
     let (sent, _) = exchange(&mut c, data(&[4]), at(200));
     assert_eq!(sent.data(), &[0x04], "PAYOUT VALUE POLL");

@@ -598,3 +598,27 @@ fn an_absent_device_is_tried_once_a_second_and_the_others_go_on_every_cycle() {
     assert!(to(0x08) > 60, "{} to the changer", to(0x08));
     assert!(rig.take().contains(&MdbEvent::Coins(CoinEvent::Ready)));
 }
+
+#[test]
+fn a_payout_whose_ack_is_lost_is_not_sent_again_so_change_is_never_paid_twice() {
+    let mut rig = ready_rig();
+    let before = rig.bus.changer.as_ref().expect("changer").paid_out;
+    // The changer carries out PAYOUT, but its ACK comes too late for the master.
+    rig.master
+        .coins()
+        .expect("coins")
+        .pay(Cents::new(50))
+        .expect("pay");
+    rig.bus.late = 1;
+    rig.bus.late_from = Some(0x08);
+    let e = rig.until(35_000, |e| {
+        matches!(e, MdbEvent::Coins(CoinEvent::Paid { .. }))
+    });
+    let paid_out = rig.bus.changer.as_ref().expect("changer").paid_out - before;
+    assert!(paid_out <= 50, "{paid_out} paid for 50 asked");
+    let reported: Vec<&MdbEvent> = e
+        .iter()
+        .filter(|e| matches!(e, MdbEvent::Coins(CoinEvent::Paid { .. })))
+        .collect();
+    assert_eq!(reported.len(), 1, "{e:?}");
+}
