@@ -23,6 +23,36 @@ use super::wire::{Command, Reply, Word, ACK, RET};
 /// What a simulated peripheral answers to one command (`None`: it says nothing).
 type Answer = Option<Reply>;
 
+/// What the world can do to any simulated device: pull its plug, or make it reset by itself.
+pub trait SimDevice {
+    /// Its unplugged flag.
+    #[doc(hidden)]
+    fn unplugged(&mut self) -> &mut bool;
+
+    /// Whether it is unplugged.
+    fn is_unplugged(&self) -> bool;
+
+    /// Its state as from power-up: JUST RESET on its next POLL, taking nothing until it is
+    /// told what, nothing it had not reported kept (a bill in escrow handed back, an approved
+    /// card vend's hold released).
+    #[doc(hidden)]
+    fn power_up(&mut self);
+
+    /// Unplug it (`false`: it answers and takes nothing), or plug it back in (`true`: it
+    /// starts as from power-up).
+    fn plug(&mut self, on: bool) {
+        if on && self.is_unplugged() {
+            self.power_up();
+        }
+        *self.unplugged() = !on;
+    }
+
+    /// It resets by itself (a brown-out, a watchdog), as from power-up.
+    fn reset_now(&mut self) {
+        self.power_up();
+    }
+}
+
 /// The three simulated peripherals on one bus, and the bus's own faults.
 #[derive(Debug, Clone, Default)]
 pub struct SimBus {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::mdb::sim::{SimBus, SimChanger, SimValidator};
+use crate::mdb::sim::{SimBus, SimChanger, SimDevice, SimValidator};
 use crate::money::Cents;
 
 /// The master and the bus on one virtual clock: every answer comes 1 ms after the words that
@@ -501,11 +501,16 @@ proptest::proptest! {
                 Act::Noise(n) => rig.bus.garble = n,
                 Act::Nak(n) => rig.bus.nak = n,
                 Act::Late(n) => rig.bus.late = n,
-                Act::Reset(which) => match which {
-                    0 => { rig.bus.changer.as_mut().map(SimChanger::reset_now); }
-                    1 => { rig.bus.validator.as_mut().map(SimValidator::reset_now); }
-                    _ => { rig.bus.card.as_mut().map(crate::mdb::sim::SimCard::reset_now); }
-                },
+                Act::Reset(which) => {
+                    let device: Option<&mut dyn SimDevice> = match which {
+                        0 => rig.bus.changer.as_mut().map(|d| d as &mut dyn SimDevice),
+                        1 => rig.bus.validator.as_mut().map(|d| d as &mut dyn SimDevice),
+                        _ => rig.bus.card.as_mut().map(|d| d as &mut dyn SimDevice),
+                    };
+                    if let Some(d) = device {
+                        d.reset_now();
+                    }
+                }
                 Act::Short(units) => {
                     if let Some(c) = rig.bus.changer.as_mut() {
                         c.short_by = units;

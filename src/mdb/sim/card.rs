@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use super::{ack, data, identity, Answer};
+use super::{ack, data, identity, Answer, SimDevice};
 use crate::mdb::wire::{Command, Reply};
 
 /// Cents per unit.
@@ -22,7 +22,7 @@ pub struct SimCard {
     pub cash_sales: Vec<(u64, u16)>,
     /// The next vend request is denied.
     pub deny_next: bool,
-    /// Unplugged: answers nothing (see [`SimCard::plug`]).
+    /// Unplugged: answers nothing (see [`SimDevice::plug`](super::SimDevice::plug)).
     unplugged: bool,
     enabled: bool,
     just_reset: bool,
@@ -61,32 +61,6 @@ impl SimCard {
         let [a, b] = units.to_be_bytes();
         self.activity.push_back(vec![0x03, a, b]);
         true
-    }
-
-    /// Unplug the reader (`false`) or plug it back in (`true`): plugged back in it starts as
-    /// from power-up (disabled, no session, an approved vend's hold released, JUST RESET on
-    /// its first POLL).
-    /// It resets by itself (a brown-out, a watchdog): as from power-up, and it says JUST
-    /// RESET on its next POLL.
-    pub fn reset_now(&mut self) {
-        self.unplugged = true;
-        self.plug(true);
-    }
-
-    /// Whether it is unplugged.
-    pub fn is_unplugged(&self) -> bool {
-        self.unplugged
-    }
-
-    pub fn plug(&mut self, on: bool) {
-        if on && self.unplugged {
-            self.just_reset = true;
-            self.enabled = false;
-            self.session = None;
-            self.release();
-            self.activity.clear();
-        }
-        self.unplugged = !on;
     }
 
     /// The customer takes the card away before buying (SESSION CANCEL REQUEST).
@@ -207,6 +181,24 @@ impl SimCard {
             Some(d) => data(d),
             None => ack(),
         }
+    }
+}
+
+impl SimDevice for SimCard {
+    fn unplugged(&mut self) -> &mut bool {
+        &mut self.unplugged
+    }
+
+    fn is_unplugged(&self) -> bool {
+        self.unplugged
+    }
+
+    fn power_up(&mut self) {
+        self.just_reset = true;
+        self.enabled = false;
+        self.session = None;
+        self.release();
+        self.activity.clear();
     }
 }
 

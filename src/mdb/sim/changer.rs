@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::{ack, data, identity, Answer};
+use super::{ack, data, identity, Answer, SimDevice};
 use crate::mdb::wire::{Command, Reply};
 
 /// Coin values in units of the scale factor (5 cents): 0.05, 0.10, 0.20, 0.50, 1.00, 2.00.
@@ -41,7 +41,7 @@ pub struct SimChanger {
     /// Each payout pays this many units less than it could (a coin that sticks in the tube),
     /// and says so in PAYOUT STATUS.
     pub short_by: u8,
-    /// Unplugged: answers nothing (see [`SimChanger::plug`]).
+    /// Unplugged: answers nothing (see [`SimDevice::plug`](super::SimDevice::plug)).
     unplugged: bool,
     accept: u16,
     just_reset: bool,
@@ -96,31 +96,6 @@ impl SimChanger {
         self.activity
             .push_back(vec![0x40 | (route << 4) | kind, self.tubes[k]]);
         true
-    }
-
-    /// Unplug the changer (`false`) or plug it back in (`true`): unplugged it answers and
-    /// takes nothing; plugged back in it starts as from power-up (takes no coins until told
-    /// which, says JUST RESET on its first POLL, what it had not reported is gone).
-    /// It resets by itself (a brown-out, a watchdog): as from power-up, and it says JUST
-    /// RESET on its next POLL.
-    pub fn reset_now(&mut self) {
-        self.unplugged = true;
-        self.plug(true);
-    }
-
-    /// Whether it is unplugged.
-    pub fn is_unplugged(&self) -> bool {
-        self.unplugged
-    }
-
-    pub fn plug(&mut self, on: bool) {
-        if on && self.unplugged {
-            self.just_reset = true;
-            self.accept = 0;
-            self.activity.clear();
-            self.payout = None;
-        }
-        self.unplugged = !on;
     }
 
     /// A coin jams in the acceptor (reported as COIN JAM on the next POLL).
@@ -252,6 +227,23 @@ impl SimChanger {
         self.last_payout = Some(p.coins);
         self.payout = None;
         ack()
+    }
+}
+
+impl SimDevice for SimChanger {
+    fn unplugged(&mut self) -> &mut bool {
+        &mut self.unplugged
+    }
+
+    fn is_unplugged(&self) -> bool {
+        self.unplugged
+    }
+
+    fn power_up(&mut self) {
+        self.just_reset = true;
+        self.accept = 0;
+        self.activity.clear();
+        self.payout = None;
     }
 }
 

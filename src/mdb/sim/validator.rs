@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::{ack, data, identity, Answer};
+use super::{ack, data, identity, Answer, SimDevice};
 use crate::mdb::wire::{Command, Reply};
 
 /// Bill values in units of the scale factor (1.00): 5, 10, 20, 50.
@@ -22,7 +22,7 @@ pub struct SimValidator {
     pub stacked_value: u64,
     /// Bills handed back to customers, in cents.
     pub returned_value: u64,
-    /// Unplugged: answers nothing (see [`SimValidator::plug`]).
+    /// Unplugged: answers nothing (see [`SimDevice::plug`](super::SimDevice::plug)).
     unplugged: bool,
     /// ESCROW is acknowledged but the validator never says where the bill went (a fault).
     pub mute_escrow: bool,
@@ -97,33 +97,6 @@ impl SimValidator {
             self.stack(kind);
         }
         true
-    }
-
-    /// Unplug the validator (`false`) or plug it back in (`true`): unplugged it answers and
-    /// takes nothing; plugged back in it starts as from power-up (a bill in escrow handed
-    /// back, no bills taken until told which, JUST RESET on its first POLL).
-    /// It resets by itself (a brown-out, a watchdog): as from power-up, and it says JUST
-    /// RESET on its next POLL.
-    pub fn reset_now(&mut self) {
-        self.unplugged = true;
-        self.plug(true);
-    }
-
-    /// Whether it is unplugged.
-    pub fn is_unplugged(&self) -> bool {
-        self.unplugged
-    }
-
-    pub fn plug(&mut self, on: bool) {
-        if on && self.unplugged {
-            self.just_reset = true;
-            self.accept = 0;
-            self.activity.clear();
-            if let Some(kind) = self.held.take() {
-                self.returned_value += Self::value(kind);
-            }
-        }
-        self.unplugged = !on;
     }
 
     /// A bill jams in the validator (reported on the next POLL).
@@ -211,6 +184,25 @@ impl SimValidator {
         match self.activity.pop_front() {
             Some(d) => data(d),
             None => ack(),
+        }
+    }
+}
+
+impl SimDevice for SimValidator {
+    fn unplugged(&mut self) -> &mut bool {
+        &mut self.unplugged
+    }
+
+    fn is_unplugged(&self) -> bool {
+        self.unplugged
+    }
+
+    fn power_up(&mut self) {
+        self.just_reset = true;
+        self.accept = 0;
+        self.activity.clear();
+        if let Some(kind) = self.held.take() {
+            self.returned_value += Self::value(kind);
         }
     }
 }
