@@ -118,6 +118,15 @@ impl Exchange {
         self.done
     }
 
+    /// The words asked for were all on the wire at `now`: the response time runs from the end
+    /// of a command, and a slow port (a UART takes over a millisecond a word) must not eat into
+    /// it. Nothing changes once an answer has begun.
+    pub fn sent(&mut self, now: Timestamp) {
+        if !self.done && self.reader.pending() == 0 {
+            self.deadline = self.deadline.max(now + self.timing.response);
+        }
+    }
+
     /// A word arrived at `now`.
     pub fn on_word(&mut self, word: Word, now: Timestamp) -> Progress {
         if self.done {
@@ -261,6 +270,17 @@ mod tests {
         x.on_word(Word::data(0x07), at(3_000));
         let p = x.on_word(Word::marked(0x07), at(3_500));
         assert_eq!(p.done, Some(Outcome::Answered(Reply::Data(vec![0x07]))));
+    }
+
+    #[test]
+    fn the_response_time_runs_from_the_end_of_the_command() {
+        // A 37-word command takes about 42 ms on a UART at 9600 baud.
+        let (mut x, _) = Exchange::start(poll(), Timing::default(), at(0));
+        x.sent(at(42_000));
+        assert_eq!(x.deadline(), at(47_000));
+        assert_eq!(x.on_time(at(46_999)), Progress::default());
+        let p = x.on_word(Word::marked(ACK), at(46_999));
+        assert_eq!(p.done, Some(Outcome::Answered(Reply::Ack)));
     }
 
     #[test]

@@ -159,6 +159,13 @@ impl Master {
         }
     }
 
+    /// The words last asked for were all on the wire at `now` (see [`Exchange::sent`]).
+    pub fn sent(&mut self, now: Timestamp) {
+        if let Some((_, exchange)) = self.current.as_mut() {
+            exchange.sent(now);
+        }
+    }
+
     /// The device the exchange under way is with.
     pub fn talking_to(&self) -> Option<Device> {
         self.current.as_ref().map(|(d, _)| *d)

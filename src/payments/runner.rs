@@ -116,7 +116,9 @@ fn run(
         let deadline = master.deadline();
         if deadline <= now {
             let tick = master.on_time(now);
-            carry(tick, port, sink)?;
+            if carry(tick, port, sink)? {
+                master.sent(clock.now());
+            }
             continue;
         }
         let wait = deadline.saturating_since(now).min(WAKE);
@@ -128,18 +130,22 @@ fn run(
                 },
                 clock.now(),
             );
-            carry(tick, port, sink)?;
+            if carry(tick, port, sink)? {
+                master.sent(clock.now());
+            }
         }
     }
     Ok(())
 }
 
+/// Send the tick's words and hand on its events; whether any words went out.
 fn carry(
     tick: Tick,
     port: &mut dyn MdbPort,
     sink: &mut impl FnMut(MdbEvent),
-) -> Result<(), PortError> {
-    if !tick.send.is_empty() {
+) -> Result<bool, PortError> {
+    let sent = !tick.send.is_empty();
+    if sent {
         let words: Vec<BusWord> = tick
             .send
             .iter()
@@ -153,5 +159,5 @@ fn carry(
     for e in tick.events {
         sink(e);
     }
-    Ok(())
+    Ok(sent)
 }
