@@ -109,6 +109,14 @@ impl MdbPort for PiUart {
         Ok(())
     }
 
+    fn slack(&self) -> Duration {
+        // A word is seen when its last bit has arrived, 1.15 ms after it began at 9600 baud,
+        // and Linux hands it to the reader thread a few milliseconds later at worst: the 5 ms
+        // and 1 ms limits are the device's, measured on the wire, and the controller waits
+        // this much longer rather than take a device that answered in time for silent.
+        Duration::from_millis(10)
+    }
+
     fn receive(&mut self, timeout: Duration) -> Result<Option<BusWord>, PortError> {
         super::next_word(&self.words, timeout, || {
             format!("the reader of {} stopped", self.path.display())
