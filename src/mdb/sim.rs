@@ -179,6 +179,22 @@ fn data(bytes: Vec<u8>) -> Answer {
     Some(Reply::Data(bytes))
 }
 
+/// What a device answers to POLL: `reset_code` once after a reset (its JUST RESET), then what
+/// it has to report, one report a poll, or a plain ACK.
+fn poll_answer(
+    just_reset: &mut bool,
+    reset_code: u8,
+    activity: &mut std::collections::VecDeque<Vec<u8>>,
+) -> Answer {
+    if std::mem::take(just_reset) {
+        return data(vec![reset_code]);
+    }
+    match activity.pop_front() {
+        Some(d) => data(d),
+        None => ack(),
+    }
+}
+
 /// A plain ACK.
 fn ack() -> Answer {
     Some(Reply::Ack)

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use super::{ack, data, identity, Answer, SimDevice};
+use super::{ack, data, identity, poll_answer, Answer, SimDevice};
 use crate::mdb::wire::{Command, Reply};
 
 /// Cents per unit.
@@ -173,14 +173,7 @@ impl SimCard {
     }
 
     fn poll(&mut self) -> Answer {
-        if self.just_reset {
-            self.just_reset = false;
-            return data(vec![0x00]);
-        }
-        match self.activity.pop_front() {
-            Some(d) => data(d),
-            None => ack(),
-        }
+        poll_answer(&mut self.just_reset, 0x00, &mut self.activity)
     }
 }
 

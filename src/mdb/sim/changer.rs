@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::{ack, data, identity, Answer, SimDevice};
+use super::{ack, data, identity, poll_answer, Answer, SimDevice};
 use crate::mdb::wire::{Command, Reply};
 
 /// Coin values in units of the scale factor (5 cents): 0.05, 0.10, 0.20, 0.50, 1.00, 2.00.
@@ -173,18 +173,11 @@ impl SimChanger {
     }
 
     fn poll(&mut self) -> Answer {
-        if self.just_reset {
-            self.just_reset = false;
-            return data(vec![0x0B]);
-        }
-        if self.payout.is_some() {
+        if self.payout.is_some() && !self.just_reset {
             // PAYOUT BUSY while coins are going out.
             return data(vec![0x02]);
         }
-        match self.activity.pop_front() {
-            Some(d) => data(d),
-            None => ack(),
-        }
+        poll_answer(&mut self.just_reset, 0x0B, &mut self.activity)
     }
 
     /// Pay `units` from the tubes, largest coins first; what the tubes cannot make is not paid.

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::{ack, data, identity, Answer, SimDevice};
+use super::{ack, data, identity, poll_answer, Answer, SimDevice};
 use crate::mdb::wire::{Command, Reply};
 
 /// Bill values in units of the scale factor (1.00): 5, 10, 20, 50.
@@ -177,14 +177,7 @@ impl SimValidator {
     }
 
     fn poll(&mut self) -> Answer {
-        if self.just_reset {
-            self.just_reset = false;
-            return data(vec![0x06]);
-        }
-        match self.activity.pop_front() {
-            Some(d) => data(d),
-            None => ack(),
-        }
+        poll_answer(&mut self.just_reset, 0x06, &mut self.activity)
     }
 }
 
