@@ -85,3 +85,14 @@ recovery-unhappy = Schade, dass es nicht gepasst hat.
 not-in-offer = { $product } gehört nicht zu unserem Angebot: wählen Sie etwas anderes oder drücken Sie Geldrückgabe
 odds = Heute bekommt jeder { $n }. Kauf eine Überraschung: { $prizes }
 page-free = Gratis
+
+## Zahlen mit Karte
+tap-or-insert = Münzen einwerfen oder Karte auflegen, dann wählen
+tap-card = { $product } kostet { $price }: Karte auflegen oder noch { $missing } einwerfen
+card-ready = Karte bereit: bitte wählen
+card-ready-funds = Karte bereit ({ $funds } verfügbar): bitte wählen
+card-waiting = { $price } werden von Ihrer Karte angefragt ({ $product })...
+card-declined = Karte abgelehnt: andere Karte versuchen oder mit Münzen zahlen
+card-timed-out = Das Kartenlesegerät hat nicht geantwortet: nichts wurde abgebucht. Erneut versuchen oder mit Münzen zahlen
+refunded-card = { $product } konnte leider nicht ausgegeben werden: Ihre Karte wurde nicht belastet
+recovery-refunded-card = { $product } konnte nicht ausgegeben werden: Ihre Karte wurde nicht belastet

@@ -88,3 +88,14 @@ recovery-unhappy = Sorry it was not right.
 not-in-offer = { $product } is not part of our offer: choose another, or press coin return for your money
 odds = 1 in { $n } purchases gets a surprise today: { $prizes }
 page-free = Free
+
+## Paying by card
+tap-or-insert = Insert coins or tap a card, then choose
+tap-card = { $product } costs { $price }: tap a card, or insert { $missing } more
+card-ready = Card ready: choose a drink
+card-ready-funds = Card ready ({ $funds } to spend): choose a drink
+card-waiting = Asking your card for { $price } ({ $product })...
+card-declined = Card declined: try another card or pay with coins
+card-timed-out = The card reader did not answer: nothing was charged. Try again or pay with coins
+refunded-card = Sorry, { $product } could not be delivered: your card was not charged
+recovery-refunded-card = { $product } could not be delivered: your card was not charged

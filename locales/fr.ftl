@@ -85,3 +85,14 @@ recovery-unhappy = Désolé que ce ne soit pas parfait.
 not-in-offer = { $product } ne fait pas partie de notre offre : choisissez autre chose, ou appuyez sur rendu de monnaie
 odds = Aujourd'hui, 1 achat sur { $n } reçoit une surprise : { $prizes }
 page-free = Offert
+
+## Payer par carte
+tap-or-insert = Insérez des pièces ou présentez une carte, puis choisissez
+tap-card = { $product } coûte { $price } : présentez une carte ou insérez encore { $missing }
+card-ready = Carte prête : choisissez une boisson
+card-ready-funds = Carte prête ({ $funds } disponibles) : choisissez une boisson
+card-waiting = Demande de { $price } à votre carte ({ $product })...
+card-declined = Carte refusée : essayez une autre carte ou payez en pièces
+card-timed-out = Le lecteur de carte n'a pas répondu : rien n'a été débité. Réessayez ou payez en pièces
+refunded-card = Désolé, { $product } n'a pas pu être servi : votre carte n'a pas été débitée
+recovery-refunded-card = { $product } n'a pas pu être servi : votre carte n'a pas été débitée

@@ -82,3 +82,14 @@ recovery-unhappy = ご満足いただけず申し訳ありません。
 not-in-offer = { $product } はこのサービスの対象外です：他の商品を選ぶか、返却ボタンを押してください
 odds = 本日は { $n } 回に 1 回、サプライズがあります：{ $prizes }
 page-free = 無料
+
+## カードでのお支払い
+tap-or-insert = 硬貨を入れるかカードをタッチして、お選びください
+tap-card = { $product } は { $price } です：カードをタッチするか、あと { $missing } 入れてください
+card-ready = カードの準備ができました：お選びください
+card-ready-funds = カードの準備ができました（ご利用可能額 { $funds }）：お選びください
+card-waiting = カードに { $price } を確認しています（{ $product }）...
+card-declined = カードはご利用いただけません：別のカードか硬貨でお支払いください
+card-timed-out = カードリーダーが応答しませんでした：請求はされていません。もう一度お試しいただくか、硬貨でお支払いください
+refunded-card = 申し訳ありません、{ $product } をお出しできませんでした：カードへの請求はされていません
+recovery-refunded-card = { $product } をお出しできませんでした：カードへの請求はされていません

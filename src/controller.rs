@@ -566,6 +566,12 @@ impl Controller {
             // The surprise lamp follows the core's lamp commands; the pattern itself is for
             // displays that can animate it (the trace carries it there).
             Command::Notice(_) | Command::Show { .. } => Ok(()),
+            // The card reader's requests. The core makes them only after a reader reported
+            // itself ready (`Event::CardReader`), which only an attached MDB bus does.
+            Command::CardVend { .. }
+            | Command::CardVendResult { .. }
+            | Command::CardEndSession
+            | Command::CardCashSale { .. } => Ok(()),
         }
     }
 }

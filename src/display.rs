@@ -7,7 +7,7 @@
 
 use crate::i18n::{catalogue, Arg, Language};
 use crate::money::Cents;
-use crate::vend::Screen;
+use crate::vend::{Screen, Tender};
 
 /// The English text for `screen`, with `currency` before amounts (the trace's language).
 pub fn text(screen: &Screen, currency: &str) -> String {
@@ -63,6 +63,11 @@ pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
             .find(|(l, _)| *l == lang)
             .map_or_else(|| message.clone(), |(_, text)| text.clone()),
         Screen::Refunded {
+            product,
+            tender: Tender::Card,
+            ..
+        } => t("refunded-card", &[("product", Arg::Text(product))]),
+        Screen::Refunded {
             product, amount, ..
         } => t(
             "refunded",
@@ -74,13 +79,14 @@ pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
         Screen::MakeItRight {
             product,
             refunded,
+            tender,
             message,
             translations,
             ..
         } => make_it_right(
             lang,
             product,
-            *refunded,
+            (*refunded, *tender),
             message.as_deref(),
             translations,
             currency,
@@ -107,6 +113,33 @@ pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
         Screen::StorageFull { credit } => {
             t("storage-full-credit", &[("credit", Arg::Text(&m(credit)))])
         }
+        Screen::TapOrInsert { credit } if *credit == Cents::ZERO => t("tap-or-insert", &[]),
+        Screen::TapOrInsert { credit } => t("credit", &[("credit", Arg::Text(&m(credit)))]),
+        Screen::TapCard {
+            product,
+            price,
+            credit,
+        } => t(
+            "tap-card",
+            &[
+                ("product", Arg::Text(product)),
+                ("price", Arg::Text(&m(price))),
+                ("missing", Arg::Text(&m(&price.saturating_sub(*credit)))),
+            ],
+        ),
+        Screen::CardReady { funds: None } => t("card-ready", &[]),
+        Screen::CardReady { funds: Some(f) } => {
+            t("card-ready-funds", &[("funds", Arg::Text(&m(f)))])
+        }
+        Screen::CardWaiting { product, price } => t(
+            "card-waiting",
+            &[
+                ("product", Arg::Text(product)),
+                ("price", Arg::Text(&m(price))),
+            ],
+        ),
+        Screen::CardDeclined { .. } => t("card-declined", &[]),
+        Screen::CardTimedOut { .. } => t("card-timed-out", &[]),
     }
 }
 
@@ -115,13 +148,19 @@ pub fn text_in(lang: Language, screen: &Screen, currency: &str) -> String {
 fn make_it_right(
     lang: Language,
     product: &str,
-    refunded: Cents,
+    (refunded, tender): (Cents, Tender),
     message: Option<&str>,
     translations: &[(Language, String)],
     currency: &str,
 ) -> String {
     let cat = catalogue();
-    let first = if refunded > Cents::ZERO {
+    let first = if refunded > Cents::ZERO && tender == Tender::Card {
+        cat.text(
+            lang,
+            "recovery-refunded-card",
+            &[("product", Arg::Text(product))],
+        )
+    } else if refunded > Cents::ZERO {
         let amount = cat.money(lang, refunded, currency);
         cat.text(
             lang,
@@ -159,6 +198,7 @@ mod tests {
     #[test]
     fn english_screens_read_as_they_always_did() {
         let refunded = Screen::Refunded {
+            tender: crate::vend::Tender::Cash,
             product: "Cola".into(),
             amount: Cents::new(150),
             credit: Cents::new(200),
@@ -209,6 +249,7 @@ mod tests {
     #[test]
     fn making_it_right_tells_of_the_money_first_then_the_offer() {
         let screen = Screen::MakeItRight {
+            tender: crate::vend::Tender::Cash,
             product: "Cola".into(),
             refunded: Cents::new(150),
             credit: Cents::new(200),
@@ -222,6 +263,7 @@ mod tests {
         );
         assert!(text_in(Language::German, &screen, "€").ends_with(". Wählen Sie ein Getränk!"));
         let apology = Screen::MakeItRight {
+            tender: crate::vend::Tender::Cash,
             product: "Cola".into(),
             refunded: Cents::ZERO,
             credit: Cents::ZERO,

@@ -255,6 +255,7 @@ mod tests {
             ("price", Arg::Text("€1.50")),
             ("missing", Arg::Text("€0.50")),
             ("credit", Arg::Text("€1.00")),
+            ("funds", Arg::Text("€5.00")),
             ("amount", Arg::Text("€1.50")),
             ("refunded", Arg::Text("€1.50")),
             ("attempt", Arg::Count(2)),

@@ -122,8 +122,11 @@ pub struct InterruptedVend {
     pub column: i64,
     /// Product.
     pub product: String,
-    /// Price (back to credit for a paid vend).
+    /// Price (back to credit for a paid vend paid in cash).
     pub price: Cents,
+    /// Paid by card: nothing goes back to credit (the reader never heard VEND SUCCESS, so the
+    /// card is not charged).
+    pub card: bool,
 }
 
 /// What a recorded vend was: the `kind` column of `vends`.
@@ -170,6 +173,8 @@ pub struct Journal {
     last_paid_vend: Option<i64>,
     open_surprise: Option<i64>,
     open_payout: Option<i64>,
+    /// The cashless reader taking cards now, named in each card sale's row.
+    card_reader: Option<String>,
     /// The credit last committed to `meta`, so a step that leaves it alone does not rewrite it.
     credit_written: Option<Cents>,
     stats: JournalStats,
@@ -321,6 +326,12 @@ impl Journal {
         Ok(())
     }
 
+    /// Name the cashless reader taking cards (its manufacturer code and serial number), for the
+    /// card sales recorded from now on.
+    pub fn set_card_reader(&mut self, reader: Option<String>) {
+        self.card_reader = reader;
+    }
+
     /// Name who asks for the operator's changes recorded from now on, until set back to `None`.
     pub fn set_acting(&mut self, by: Option<String>) {
         self.acting = by;
@@ -343,6 +354,7 @@ impl Journal {
             last_paid: self.last_paid_vend,
             surprise: self.open_surprise,
             payout: self.open_payout,
+            card_reader: self.card_reader.clone(),
         };
         // BEGIN and COMMIT through the statement cache: this runs for every step of every vend,
         // and parsing them anew each time costs more than the work inside.

@@ -61,6 +61,7 @@ pub struct Metrics {
     recovery_items: Counter,
     recovery_value: Counter,
     sales: Counter,
+    card_sales: Counter,
     promise_kept: Gauge<f64, AtomicU64>,
     reload_errors: Counter,
     fleet_dropped: Counter,
@@ -104,6 +105,7 @@ impl Metrics {
             recovery_items: Counter::default(),
             recovery_value: Counter::default(),
             sales: Counter::default(),
+            card_sales: Counter::default(),
             promise_kept: Gauge::default(),
             reload_errors: Counter::default(),
             fleet_dropped: Counter::default(),
@@ -168,6 +170,11 @@ impl Metrics {
             "sales_cents",
             "Sales of delivered paid items, in cents",
             self.sales.clone(),
+        );
+        registry.register(
+            "card_sales_cents",
+            "Sales of delivered paid items charged to cards (part of sales_cents), in cents",
+            self.card_sales.clone(),
         );
         registry.register(
             "promise_kept_ratio",
@@ -277,9 +284,12 @@ impl Metrics {
                 self.started.fetch_add(1, Ordering::Relaxed);
                 self.update_ratio();
             }
-            Notice::VendDelivered { price, .. } => {
+            Notice::VendDelivered { price, tender, .. } => {
                 outcome("delivered");
                 self.sales.inc_by(price.get());
+                if *tender == crate::vend::Tender::Card {
+                    self.card_sales.inc_by(price.get());
+                }
                 self.delivered.fetch_add(1, Ordering::Relaxed);
                 self.update_ratio();
             }
@@ -306,6 +316,7 @@ impl Metrics {
                     Refusal::NotForSale => "not_for_sale",
                     Refusal::StorageFull => "storage_full",
                     Refusal::NotInOffer => "not_in_offer",
+                    Refusal::CardDeclined => "card_declined",
                 };
                 self.refused
                     .get_or_create(&Reason {
@@ -421,21 +432,25 @@ mod tests {
         let m = Metrics::new();
         let column = ColumnId::from_number(1).expect("column");
         m.observe(&Notice::VendStarted {
+            tender: crate::vend::Tender::Cash,
             column,
             product: "Cola".into(),
             price: Cents::new(150),
         });
         m.observe(&Notice::VendDelivered {
+            tender: crate::vend::Tender::Cash,
             column,
             product: "Cola".into(),
             price: Cents::new(150),
         });
         m.observe(&Notice::VendStarted {
+            tender: crate::vend::Tender::Cash,
             column,
             product: "Cola".into(),
             price: Cents::new(150),
         });
         m.observe(&Notice::VendFailed {
+            tender: crate::vend::Tender::Cash,
             column,
             product: "Cola".into(),
             refunded: Cents::new(150),

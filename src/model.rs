@@ -60,6 +60,29 @@ pub enum PaymentMode {
     Coin,
 }
 
+/// How a sale was paid: from the customer's cash credit (coins and bills), or by a card
+/// (or phone) through the cashless reader. Card money never becomes credit: a card sale that
+/// fails is refunded by the reader (the card is not charged), never into coin return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tender {
+    /// Coins or bills, taken from credit.
+    #[default]
+    Cash,
+    /// A card or phone, approved by the reader.
+    Card,
+}
+
+impl Tender {
+    /// The word the books and the reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tender::Cash => "cash",
+            Tender::Card => "card",
+        }
+    }
+}
+
 /// What a lamp shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -8,7 +8,7 @@ use happiness_hardware::{InputEvent, Timestamp};
 use serde::Serialize;
 
 use crate::surprise::OfferKind;
-use crate::vend::{ColumnId, Command, Event, Notice};
+use crate::vend::{ColumnId, Command, Event, Notice, Tender};
 
 mod customer;
 mod order;
@@ -266,6 +266,20 @@ fn describe_event(event: &Event, currency: &str) -> String {
         Event::Storage { full: false } => "the books' disk has room again".into(),
         Event::TestVend { column } => format!("operator tests column {column}"),
         Event::Unhappy => "customer answers: not happy".into(),
+        Event::CardReader { ready: true } => "the card reader is up".into(),
+        Event::CardReader { ready: false } => "the card reader is down".into(),
+        Event::CardSession { funds: Some(f) } => {
+            format!(
+                "a card is presented ({} available)",
+                f.with_symbol(currency)
+            )
+        }
+        Event::CardSession { funds: None } => "a card is presented".into(),
+        Event::CardApproved { amount } => {
+            format!("the reader approves {}", amount.with_symbol(currency))
+        }
+        Event::CardDenied => "the reader declines the card".into(),
+        Event::CardSessionEnded => "the card session ends".into(),
     }
 }
 
@@ -283,9 +297,11 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
             column,
             product,
             price,
+            tender,
         } => format!(
-            "vend started: {product} from column {column} for {}",
-            m(price)
+            "vend started: {product} from column {column} for {} ({})",
+            m(price),
+            tender.name()
         ),
         Notice::VendDelivered {
             column, product, ..
@@ -295,8 +311,19 @@ fn describe_notice(notice: &Notice, currency: &str) -> String {
             product,
             refunded,
             reason,
+            tender: Tender::Cash,
         } => format!(
             "vend FAILED: {product} from column {column} ({reason}); {} back to credit",
+            m(refunded)
+        ),
+        Notice::VendFailed {
+            column,
+            product,
+            refunded,
+            reason,
+            tender: Tender::Card,
+        } => format!(
+            "vend FAILED: {product} from column {column} ({reason}); the card is not charged {}",
             m(refunded)
         ),
         Notice::ColumnFaulted { column, reason } => {
@@ -454,6 +481,7 @@ mod tests {
             Timestamp::ZERO,
             TraceEntry::Command {
                 command: Command::Notice(Notice::VendDelivered {
+                    tender: crate::vend::Tender::Cash,
                     column,
                     product: "Cola".into(),
                     price: Cents::new(150),

@@ -19,6 +19,7 @@
 //!
 //! One type, its `impl` spread over files by concern: this file holds the state, the entry points
 //! and the shared helpers (deadlines, the idle screen, lamps); `dispense.rs` selling and sure-vend,
+//! `card.rs` paying by card through the cashless reader,
 //! `payout.rs` the hopper, `service.rs` columns, sensors, the door and the disk,
 //! `surprise_run.rs` running an award; `protocol.rs` and `screen.rs` hold the types that go in
 //! and out.
@@ -32,6 +33,7 @@ use crate::localtime::LocalTime;
 use crate::money::Cents;
 use crate::surprise::{SurpriseConfig, SurpriseEngine, VendFacts};
 
+pub use card::{CARD_WAIT, CHOICE_WAIT};
 pub use protocol::{
     AwardOrigin, ColumnStatus, Command, Event, FailReason, Notice, Refusal, SurpriseHold,
 };
@@ -42,7 +44,7 @@ use timers::Timer;
 // The machine's vocabulary lives in a leaf module that everything may use; it is re-exported here
 // because the core's events and commands speak it.
 pub use crate::model::{
-    ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, ShowPattern, VendTimings,
+    ColumnId, ColumnSpec, LampRole, PaymentMode, PayoutSpec, ShowPattern, Tender, VendTimings,
 };
 
 /// A deliberate bug, for proving that the fault campaign's invariant checks can fail. It has an
@@ -118,6 +120,8 @@ struct ActiveSurprise {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Vend {
     kind: VendKind,
+    /// How a paid vend is paid (cash for the other kinds).
+    tender: Tender,
     column: ColumnId,
     price: Cents,
     attempt: u32,
@@ -131,6 +135,7 @@ impl Vend {
     fn starting(kind: VendKind, column: ColumnId, price: Cents, first_run: Timestamp) -> Vend {
         Vend {
             kind,
+            tender: Tender::Cash,
             column,
             price,
             attempt: 0,
@@ -174,10 +179,12 @@ pub struct Restored {
 pub struct Ledger {
     /// All credit ever inserted.
     pub inserted: Cents,
-    /// Spent on delivered items.
+    /// Credit spent on delivered items.
     pub spent: Cents,
     /// Paid back to customers.
     pub returned: Cents,
+    /// Charged to cards for delivered items (never credit: outside the cash balance).
+    pub card: Cents,
 }
 
 /// The vend state machine. See the module documentation.
@@ -220,6 +227,8 @@ pub struct VendCore {
     gift: Option<(usize, bool)>,
     /// Recent presses while no credit is held (time in ms, column), for secret sequences.
     presses: VecDeque<(u64, ColumnId)>,
+    /// The cashless reader: whether it is up, the session, a vend asked of it.
+    card: card::CardState,
 }
 
 impl VendCore {
@@ -263,6 +272,7 @@ impl VendCore {
             last_paid: None,
             gift: None,
             presses: VecDeque::new(),
+            card: card::CardState::default(),
         }
     }
 
@@ -383,10 +393,11 @@ impl VendCore {
         self.credit
     }
 
-    /// Price held in escrow by a vend in progress.
+    /// Cash held in escrow by a vend in progress (a card vend holds none: the card is charged
+    /// only when the item drops).
     pub fn escrow(&self) -> Cents {
         self.vend
-            .filter(|v| !v.delivered)
+            .filter(|v| !v.delivered && v.tender == Tender::Cash)
             .map_or(Cents::ZERO, |v| v.price)
     }
 
@@ -488,6 +499,11 @@ impl VendCore {
             Event::Storage { full } => self.storage(full, &mut out),
             Event::TestVend { column } => self.test_vend(column, &mut out),
             Event::Unhappy => self.unhappy(&mut out),
+            Event::CardReader { ready } => self.card_reader(ready, &mut out),
+            Event::CardSession { funds } => self.card_session(funds, &mut out),
+            Event::CardApproved { amount } => self.card_approved(amount, &mut out),
+            Event::CardDenied => self.card_denied(&mut out),
+            Event::CardSessionEnded => self.card_session_ended(&mut out),
         }
         self.update_lamps(&mut out);
         out
@@ -503,6 +519,7 @@ impl VendCore {
                 Timer::Vend => self.vend_deadline(out),
                 Timer::Payout => self.payout_deadline(out),
                 Timer::Offer => self.lapse_offer(Lapse::Expired, out),
+                Timer::Card => self.card_deadline(out),
                 Timer::Show => {
                     self.show_until = None;
                     self.show = None;
@@ -582,6 +599,8 @@ impl VendCore {
             Screen::OutOfService {
                 credit: self.credit,
             }
+        } else if let Some(screen) = self.card_idle_screen() {
+            screen
         } else {
             Screen::Welcome {
                 credit: self.credit,
@@ -629,6 +648,7 @@ impl VendCore {
     }
 }
 
+mod card;
 mod dispense;
 mod payout;
 mod protocol;

@@ -122,6 +122,7 @@ async fn jam_is_retried_then_refunded_and_the_column_disabled() {
         "first run and two nudges"
     );
     assert!(notices.contains(&Notice::VendFailed {
+        tender: happiness::vend::Tender::Cash,
         column: col(1),
         product: "Cola".into(),
         refunded: Cents::new(150),

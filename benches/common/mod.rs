@@ -27,12 +27,14 @@ pub fn record_paid_vend(
     journal.record(t, &[&coin], credit).expect("coin");
     let credit = credit.saturating_sub(price);
     let started = Notice::VendStarted {
+        tender: happiness::vend::Tender::Cash,
         column,
         product: product.into(),
         price,
     };
     journal.record(t, &[&started], credit).expect("intent");
     let delivered = Notice::VendDelivered {
+        tender: happiness::vend::Tender::Cash,
         column,
         product: product.into(),
         price,

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection};
 
 use super::{col_no, reason_text, sql_cents, status_text, JournalError};
-use crate::vend::{AwardOrigin, ColumnId, ColumnStatus, Notice};
+use crate::vend::{AwardOrigin, ColumnId, ColumnStatus, Notice, Tender};
 
 /// Rows opened by earlier notices that later ones refer to.
 pub(super) struct Open {
@@ -13,6 +13,8 @@ pub(super) struct Open {
     pub(super) last_paid: Option<i64>,
     pub(super) surprise: Option<i64>,
     pub(super) payout: Option<i64>,
+    /// The cashless reader taking cards (its manufacturer and serial), for card sales' rows.
+    pub(super) card_reader: Option<String>,
 }
 
 pub(super) fn journaled(n: &Notice) -> bool {
@@ -172,14 +174,24 @@ fn vend(tx: &Connection, at: i64, notice: &Notice, open: &mut Open) -> Result<()
             column,
             product,
             price,
-        } => start_vend(
-            tx,
-            open,
-            "vend",
-            "INSERT INTO vends (kind, column_no, product, price, started_at) \
-             VALUES ('paid', ?1, ?2, ?3, ?4)",
-            params![col_no(*column), product, sql_cents(*price), at],
-        )?,
+            tender,
+        } => {
+            start_vend(
+                tx,
+                open,
+                "vend",
+                "INSERT INTO vends (kind, column_no, product, price, started_at) \
+                 VALUES ('paid', ?1, ?2, ?3, ?4)",
+                params![col_no(*column), product, sql_cents(*price), at],
+            )?;
+            if *tender == Tender::Card {
+                exec(
+                    tx,
+                    "INSERT INTO card_vends (vend_id, reader) VALUES (?1, ?2)",
+                    params![open.vend, open.card_reader],
+                )?;
+            }
+        }
         Notice::SurpriseItemStarted { column, product } => {
             let surprise = open.surprise;
             start_vend(

@@ -59,7 +59,10 @@ const COPIES: &[Copy] = &[
         object: "'record', 'vend', 'type', 'vend_ended', 'id', NEW.id, 'at', AT(NEW.ended_at), \
                  'kind', NEW.kind, 'column', NEW.column_no, 'product', NEW.product, \
                  'price', NEW.price, 'outcome', NEW.outcome, 'reason', NEW.reason, \
-                 'attempts', NEW.attempts, 'surprise_id', NEW.surprise_id",
+                 'attempts', NEW.attempts, 'surprise_id', NEW.surprise_id, \
+                 'payment', CASE WHEN NEW.kind <> 'paid' THEN NULL WHEN EXISTS \
+                 (SELECT 1 FROM main.card_vends WHERE vend_id = NEW.id) THEN 'card' \
+                 ELSE 'cash' END",
     },
     Copy {
         name: "outbox_surprise",
@@ -126,6 +129,14 @@ const COPIES: &[Copy] = &[
         when: "",
         object: "'record', 'audit', 'type', CASE WHEN NEW.reset THEN 'audit_read_reset' \
                  ELSE 'audit_read' END, 'id', NEW.id, 'at', AT(NEW.at), 'reader', NEW.reader",
+    },
+    Copy {
+        name: "outbox_card_vend",
+        table: "card_vends",
+        on: "INSERT",
+        when: "",
+        object: "'record', 'vend', 'type', 'card_payment', 'id', NEW.vend_id, \
+                 'reader', NEW.reader",
     },
 ];
 

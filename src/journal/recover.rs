@@ -53,6 +53,7 @@ impl Journal {
                     inserted: money.inserted,
                     spent: money.spent,
                     returned: money.paid_out,
+                    card: money.card,
                 },
                 columns,
             },
@@ -72,7 +73,8 @@ fn close_interrupted(
     let mut interrupted = Vec::new();
     {
         let mut stmt = tx.prepare(
-            "SELECT id, kind, column_no, product, price FROM vends WHERE outcome IS NULL",
+            "SELECT id, kind, column_no, product, price, \
+             id IN (SELECT vend_id FROM card_vends) FROM vends WHERE outcome IS NULL",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(InterruptedVend {
@@ -81,6 +83,7 @@ fn close_interrupted(
                 column: r.get(2)?,
                 product: r.get(3)?,
                 price: cents(r.get(4)?),
+                card: r.get(5)?,
             })
         })?;
         for row in rows {
@@ -96,8 +99,8 @@ fn close_interrupted(
             params![at, v.id],
         )?;
         let back = match v.kind {
-            RecordedVend::Paid => v.price,
-            RecordedVend::Surprise | RecordedVend::Test => Cents::ZERO,
+            RecordedVend::Paid if !v.card => v.price,
+            RecordedVend::Paid | RecordedVend::Surprise | RecordedVend::Test => Cents::ZERO,
         };
         refunded = refunded.saturating_add(back);
         exec(
@@ -106,12 +109,21 @@ fn close_interrupted(
             params![
                 at,
                 v.column,
-                format!(
-                    "{} vend {} of {} was interrupted; {back} returned to credit; motor not re-run",
-                    v.kind.as_str(),
-                    v.id,
-                    v.product,
-                )
+                if v.card {
+                    format!(
+                        "card vend {} of {} was interrupted; the card is not charged; motor \
+                         not re-run",
+                        v.id, v.product,
+                    )
+                } else {
+                    format!(
+                        "{} vend {} of {} was interrupted; {back} returned to credit; motor \
+                         not re-run",
+                        v.kind.as_str(),
+                        v.id,
+                        v.product,
+                    )
+                }
             ],
         )?;
     }

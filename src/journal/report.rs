@@ -14,8 +14,10 @@ use crate::money::Cents;
 pub struct MoneyBalance {
     /// Every coin inserted.
     pub inserted: Cents,
-    /// Spent on paid items the drop sensor saw delivered.
+    /// Cash credit spent on paid items the drop sensor saw delivered.
     pub spent: Cents,
+    /// Charged to cards for paid items delivered (never credit: outside the cash balance).
+    pub card: Cents,
     /// Paid back to customers by the payout hopper.
     pub paid_out: Cents,
     /// Still held: the controller's last recorded credit plus the escrow of an open vend.
@@ -42,11 +44,19 @@ pub(super) fn money_totals(conn: &Connection) -> Result<MoneyBalance, JournalErr
     )?;
     let spent = sum(
         conn,
-        "SELECT sum(price) FROM vends WHERE kind = 'paid' AND outcome = 'delivered'",
+        "SELECT sum(price) FROM vends WHERE kind = 'paid' AND outcome = 'delivered' \
+         AND id NOT IN (SELECT vend_id FROM card_vends)",
     )?;
+    let card = sum(
+        conn,
+        "SELECT sum(price) FROM vends WHERE kind = 'paid' AND outcome = 'delivered' \
+         AND id IN (SELECT vend_id FROM card_vends)",
+    )?;
+    // A card vend under way holds no cash: the card is charged only when the item drops.
     let escrow = sum(
         conn,
-        "SELECT sum(price) FROM vends WHERE kind = 'paid' AND outcome IS NULL",
+        "SELECT sum(price) FROM vends WHERE kind = 'paid' AND outcome IS NULL \
+         AND id NOT IN (SELECT vend_id FROM card_vends)",
     )?;
     let recorded: Option<String> = conn
         .query_row("SELECT value FROM meta WHERE key = 'credit'", [], |r| {
@@ -64,6 +74,7 @@ pub(super) fn money_totals(conn: &Connection) -> Result<MoneyBalance, JournalErr
     Ok(MoneyBalance {
         inserted,
         spent,
+        card,
         paid_out,
         held,
         held_computed,
@@ -132,8 +143,12 @@ pub struct BooksReport {
     pub money: MoneyBalance,
     /// Sales per product.
     pub sales: Vec<ProductSales>,
+    /// Sales per payment method ("cash", "card"): (method, count, amount).
+    pub by_payment: Vec<(String, u64, Cents)>,
     /// Paid vends whose price went back to credit, per reason: (reason, count, amount).
     pub refunds: Vec<(String, u64, Cents)>,
+    /// Card vends that did not deliver, so the card was not charged: (count, amount).
+    pub card_not_charged: (u64, Cents),
     /// Surprises per name.
     pub surprises: Vec<SurpriseTotals>,
     /// Total surprise cost.
@@ -231,11 +246,31 @@ pub(super) fn books_report(
             })
         },
     )?;
+    let by_payment = all(
+        conn,
+        "SELECT CASE WHEN id IN (SELECT vend_id FROM card_vends) THEN 'card' ELSE 'cash' END \
+         AS payment, count(*), sum(price) FROM vends WHERE kind = 'paid' \
+         AND outcome = 'delivered' GROUP BY payment ORDER BY payment DESC",
+        |r| Ok((r.get::<_, String>(0)?, count_at(r, 1)?, cents(r.get(2)?))),
+    )?;
     let refunds = all(
         conn,
         "SELECT coalesce(reason, ''), count(*), sum(price) FROM vends WHERE kind = 'paid' \
-         AND outcome IN ('refunded', 'interrupted') GROUP BY reason ORDER BY reason",
+         AND outcome IN ('refunded', 'interrupted') \
+         AND id NOT IN (SELECT vend_id FROM card_vends) GROUP BY reason ORDER BY reason",
         |r| Ok((r.get::<_, String>(0)?, count_at(r, 1)?, cents(r.get(2)?))),
+    )?;
+    let card_not_charged = conn.query_row(
+        "SELECT count(*), sum(price) FROM vends WHERE kind = 'paid' \
+         AND outcome IN ('refunded', 'interrupted') \
+         AND id IN (SELECT vend_id FROM card_vends)",
+        [],
+        |r| {
+            Ok((
+                count_at(r, 0)?,
+                cents(r.get::<_, Option<i64>>(1)?.unwrap_or(0)),
+            ))
+        },
     )?;
     let surprises = surprise_totals(conn)?;
     let faults = fault_counts(conn)?;
@@ -256,7 +291,9 @@ pub(super) fn books_report(
     Ok(BooksReport {
         money,
         sales,
+        by_payment,
         refunds,
+        card_not_charged,
         surprise_cost: surprises.iter().map(|s| s.cost).sum(),
         surprises,
         recovery: super::recovery::tally(conn, i64::MIN, i64::MAX)?,
@@ -302,6 +339,13 @@ impl BooksReport {
         let _ = writeln!(out, "Money");
         let _ = writeln!(out, "  inserted            {:>12}", m(b.inserted));
         let _ = writeln!(out, "  spent on items      {:>12}", m(b.spent));
+        if b.card > Cents::ZERO {
+            let _ = writeln!(
+                out,
+                "  charged to cards    {:>12}  (outside the cash balance)",
+                m(b.card)
+            );
+        }
         let _ = writeln!(out, "  paid back (coins)   {:>12}", m(b.paid_out));
         let _ = writeln!(out, "  still held (credit) {:>12}", m(b.held));
         let _ = writeln!(
@@ -332,9 +376,21 @@ impl BooksReport {
                 m(s.amount)
             );
         }
+        let _ = writeln!(out, "\nSales by payment");
+        for (payment, n, amount) in &self.by_payment {
+            let _ = writeln!(out, "  {payment:<20} {n:>6} x  {:>12}", m(*amount));
+        }
         let _ = writeln!(out, "\nRefunds to credit");
         for (reason, n, amount) in &self.refunds {
             let _ = writeln!(out, "  {reason:<20} {n:>6} x  {:>12}", m(*amount));
+        }
+        let (n, amount) = self.card_not_charged;
+        if n > 0 {
+            let _ = writeln!(
+                out,
+                "  card vends not charged (the item did not drop) {n} x  {}",
+                m(amount)
+            );
         }
         let _ = writeln!(out, "\nSurprises (cost {})", m(self.surprise_cost));
         for s in &self.surprises {

@@ -167,4 +167,16 @@ CREATE TABLE fleet_commands (
 );
 "#,
     ),
+    // Sales paid by card: one row per paid vend the reader approved, with the reader that took
+    // it. Every other paid vend was paid from cash credit; card money is never credit, so the
+    // cash balance reads paid vends without a row here.
+    Step::Sql(
+        r#"
+CREATE TABLE card_vends (
+    vend_id INTEGER PRIMARY KEY REFERENCES vends(id),
+    reader  TEXT
+);
+"#,
+    ),
+    Step::SealTable("card_vends"),
 ];

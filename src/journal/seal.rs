@@ -127,6 +127,12 @@ pub(super) const SEALED: &[Sealed] = &[
         columns: &["at", "reset", "reader", "counters"],
         append_only: true,
     },
+    Sealed {
+        table: "card_vends",
+        id: Some("vend_id"),
+        columns: &["reader"],
+        append_only: true,
+    },
 ];
 
 const DOMAIN: &[u8] = b"happiness-seal-v1\0";
@@ -326,7 +332,7 @@ pub(super) fn install(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Tables that came after the seals, each sealed by the migration that makes it.
-const LATER: &[&str] = &["audit_reads"];
+const LATER: &[&str] = &["audit_reads", "card_vends"];
 
 /// Seal one table made after the seals were installed: its seal column, its digest and count,
 /// its triggers.

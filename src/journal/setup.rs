@@ -184,6 +184,7 @@ impl Journal {
             credit_written: None,
             open_surprise: None,
             open_payout: None,
+            card_reader: None,
             stats: JournalStats::default(),
             disk,
             limits,

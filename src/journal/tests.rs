@@ -24,6 +24,7 @@ fn t(secs: i64) -> LocalTime {
 
 fn started(column: usize, price: u64) -> Notice {
     Notice::VendStarted {
+        tender: crate::vend::Tender::Cash,
         column: col(column),
         product: "Cola".into(),
         price: Cents::new(price),
@@ -32,6 +33,7 @@ fn started(column: usize, price: u64) -> Notice {
 
 fn delivered(column: usize, price: u64) -> Notice {
     Notice::VendDelivered {
+        tender: crate::vend::Tender::Cash,
         column: col(column),
         product: "Cola".into(),
         price: Cents::new(price),
@@ -466,6 +468,7 @@ fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
     j.record(t(day2 + 2), &[&started(2, 150)], Cents::new(50))
         .expect("intent");
     let failed = Notice::VendFailed {
+        tender: crate::vend::Tender::Cash,
         column: col(2),
         product: "Cola".into(),
         refunded: Cents::new(150),
@@ -528,4 +531,5 @@ fn the_books_over_a_period_count_by_hour_and_day_with_the_rolling_budget() {
 }
 
 mod audit;
+mod card;
 mod recovery;

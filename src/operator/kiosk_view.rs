@@ -137,7 +137,9 @@ fn tone(screen: Option<&Screen>, out_of_service: bool) -> Tone {
         return Tone::OutOfService;
     }
     match screen {
-        None | Some(Screen::Welcome { .. }) => Tone::Idle,
+        None | Some(Screen::Welcome { .. } | Screen::TapOrInsert { .. }) => Tone::Idle,
+        Some(Screen::CardReady { .. } | Screen::TapCard { .. }) => Tone::Info,
+        Some(Screen::CardWaiting { .. }) => Tone::Progress,
         Some(Screen::Credit { .. } | Screen::InsertMore { .. } | Screen::PayingOut { .. })
         | Some(Screen::CreditKept { .. } | Screen::NotInOffer { .. }) => Tone::Info,
         Some(Screen::MakeItRight { .. }) => Tone::MakeItRight,
@@ -151,7 +153,9 @@ fn tone(screen: Option<&Screen>, out_of_service: bool) -> Tone {
             | Screen::OutOfOrder { .. }
             | Screen::Refunded { .. }
             | Screen::CoinNotRecognised
-            | Screen::PowerRestored { .. },
+            | Screen::PowerRestored { .. }
+            | Screen::CardDeclined { .. }
+            | Screen::CardTimedOut { .. },
         ) => Tone::Failure,
         Some(
             Screen::Service

@@ -42,9 +42,11 @@ impl VendCore {
             self.select_in_offer(column, out);
             return true;
         }
-        // With no credit nothing can be vended: a press may be part of a secret.
+        // With no credit nothing can be vended: a press may be part of a secret (unless a
+        // card is presented: its holder is buying).
         self.credit == Cents::ZERO
             && self.payment == PaymentMode::Coin
+            && self.card_funds().is_none()
             && idle
             && self.secret_press(column, out)
     }
@@ -62,7 +64,7 @@ impl VendCore {
             PaymentMode::Coin => col.spec.price,
         };
         let sensor_stuck = self.sensor_stuck(col.spec.sensor);
-        if self.vend.is_some() || self.payout.is_some() {
+        if self.vend.is_some() || self.payout.is_some() || self.card.is_asking() {
             // Button mashing during a vend: acknowledge, never start a second motor.
             out.push(Command::Notice(Notice::Refused {
                 column,
@@ -104,6 +106,9 @@ impl VendCore {
             return self.refuse(column, Refusal::SoldOut, Screen::SoldOut { product }, out);
         }
         let Some(rest) = self.credit.checked_sub(price) else {
+            if self.card.is_ready() && self.payment == PaymentMode::Coin {
+                return self.card_select(column, product, price, out);
+            }
             let credit = self.credit;
             return self.refuse(
                 column,
@@ -121,6 +126,7 @@ impl VendCore {
             column,
             product: product.clone(),
             price,
+            tender: Tender::Cash,
         }));
         out.push(Command::Display(Screen::Vending { product }));
         self.screen_until = None;
@@ -185,12 +191,23 @@ impl VendCore {
         }
         match v.kind {
             VendKind::Paid => {
-                self.ledger.spent = self.ledger.spent.saturating_add(v.price);
+                match v.tender {
+                    Tender::Cash => {
+                        self.ledger.spent = self.ledger.spent.saturating_add(v.price);
+                        self.card_cash_sale(v.column, v.price, out);
+                    }
+                    // The reader charges the card now that the item is seen, never before.
+                    Tender::Card => {
+                        self.ledger.card = self.ledger.card.saturating_add(v.price);
+                        self.card_vend_over(true, out);
+                    }
+                }
                 self.paid_vend_finished(v.column);
                 out.push(Command::Notice(Notice::VendDelivered {
                     column: v.column,
                     product: product.clone(),
                     price: v.price,
+                    tender: v.tender,
                 }));
                 self.show(Screen::Enjoy { product }, out);
                 self.maybe_surprise(v.column, v.price, out);
@@ -344,14 +361,21 @@ impl VendCore {
             return;
         }
         self.vend = None;
-        if !self.bug(InjectedBug::SkipRefund) {
-            self.credit = self.credit.saturating_add(v.price);
+        match v.tender {
+            Tender::Cash => {
+                if !self.bug(InjectedBug::SkipRefund) {
+                    self.credit = self.credit.saturating_add(v.price);
+                }
+            }
+            // The card is not charged: the reader refunds it; nothing becomes credit.
+            Tender::Card => self.card_vend_over(false, out),
         }
         let product = self.product(v.column);
         out.push(Command::Notice(Notice::VendFailed {
             column: v.column,
             product: product.clone(),
             refunded: v.price,
+            tender: v.tender,
             reason,
         }));
         // A stuck sensor or an opened door is not the column's fault.
@@ -368,6 +392,7 @@ impl VendCore {
                 product,
                 amount: v.price,
                 credit,
+                tender: v.tender,
             },
             out,
         );

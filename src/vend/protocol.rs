@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::model::{ColumnId, LampRole, ShowPattern};
+use crate::model::{ColumnId, LampRole, ShowPattern, Tender};
 use crate::money::Cents;
 use crate::surprise::{KindName, OfferKind, RecoveryTrigger};
 
@@ -93,6 +93,27 @@ pub enum Event {
         /// True when full.
         full: bool,
     },
+    /// The cashless reader came up (or was lost): while it is down nobody is asked to tap.
+    CardReader {
+        /// True when the reader takes cards.
+        ready: bool,
+    },
+    /// A card (or phone) was presented: a session is open with this much to spend (`None`:
+    /// the reader does not say).
+    CardSession {
+        /// Funds available.
+        funds: Option<Cents>,
+    },
+    /// The reader approved the card vend asked for: this amount will be charged, and only if
+    /// the item drops.
+    CardApproved {
+        /// What the card will be charged.
+        amount: Cents,
+    },
+    /// The reader refused the card vend asked for.
+    CardDenied,
+    /// The card session is over (card taken away, the reader's own time-out, a reader cancel).
+    CardSessionEnded,
 }
 
 /// Why a vend did not deliver.
@@ -140,6 +161,8 @@ pub enum Refusal {
     StorageFull,
     /// A free choice is open and does not cover this column.
     NotInOffer,
+    /// The card reader declined the card (or the session ended before an answer).
+    CardDeclined,
 }
 
 /// Something worth recording, counting or telling an operator.
@@ -166,14 +189,17 @@ pub enum Notice {
         /// Why.
         reason: Refusal,
     },
-    /// A vend began: the price moved from credit into escrow.
+    /// A vend began: the price moved from credit into escrow (cash), or the reader approved it
+    /// (card).
     VendStarted {
         /// The column.
         column: ColumnId,
         /// Product.
         product: String,
-        /// Price held in escrow.
+        /// Price held in escrow, or approved on the card.
         price: Cents,
+        /// How it is paid.
+        tender: Tender,
     },
     /// A motor run (the first, or a nudge) began.
     MotorRun {
@@ -190,15 +216,19 @@ pub enum Notice {
         product: String,
         /// Price taken.
         price: Cents,
+        /// How it was paid (a card is charged only now).
+        tender: Tender,
     },
-    /// The vend failed; escrow went back to credit.
+    /// The vend failed; escrow went back to credit (cash), or the card is not charged (card).
     VendFailed {
         /// The column.
         column: ColumnId,
         /// Product.
         product: String,
-        /// Amount returned to credit.
+        /// Amount returned to credit, or left uncharged on the card.
         refunded: Cents,
+        /// How it was paid.
+        tender: Tender,
         /// Why.
         reason: FailReason,
     },
@@ -420,6 +450,28 @@ pub enum Command {
     Payout {
         /// Pulse level.
         on: bool,
+    },
+    /// Ask the cashless reader to approve a card vend (VEND REQUEST).
+    CardVend {
+        /// The column (the item number the reader is told).
+        column: ColumnId,
+        /// The price.
+        price: Cents,
+    },
+    /// Tell the reader how the approved vend ended: dropped (VEND SUCCESS: the card is charged)
+    /// or not (VEND FAILURE: the reader refunds the card).
+    CardVendResult {
+        /// Whether the drop sensor saw the item.
+        dropped: bool,
+    },
+    /// End the card session (SESSION COMPLETE).
+    CardEndSession,
+    /// Tell the reader about a sale paid with cash, for its own audit (CASH SALE).
+    CardCashSale {
+        /// The column.
+        column: ColumnId,
+        /// The price.
+        price: Cents,
     },
     /// Run a surprise light (and sound) show.
     Show {

@@ -23,8 +23,11 @@ pub(super) struct Offer {
     pub(super) until: Timestamp,
     /// What went wrong, for the display.
     pub(super) product: String,
-    /// What went back to credit (zero after an unhappy answer).
+    /// What went back to credit (zero after an unhappy answer), or was left uncharged on
+    /// the card.
     pub(super) refunded: Cents,
+    /// How the vend that went wrong was paid.
+    pub(super) tender: Tender,
 }
 
 /// The last paid vend to finish: when, and whether something was already offered for it.
@@ -100,7 +103,12 @@ impl VendCore {
         if !blame_column || v.price == Cents::ZERO || self.door_open || self.storage_full {
             return false;
         }
-        self.make_it_right(v.column, v.price, RecoveryTrigger::FailedVend, out)
+        self.make_it_right(
+            v.column,
+            (v.price, v.tender),
+            RecoveryTrigger::FailedVend,
+            out,
+        )
     }
 
     /// "Not happy" on the feedback tap: the same offer, once per paid vend, shortly after it.
@@ -117,13 +125,18 @@ impl VendCore {
         if busy || self.now.saturating_since(last.at) > UNHAPPY_WINDOW {
             return;
         }
-        self.make_it_right(last.column, Cents::ZERO, RecoveryTrigger::Unhappy, out);
+        self.make_it_right(
+            last.column,
+            (Cents::ZERO, Tender::Cash),
+            RecoveryTrigger::Unhappy,
+            out,
+        );
     }
 
     fn make_it_right(
         &mut self,
         column: ColumnId,
-        refunded: Cents,
+        (refunded, tender): (Cents, Tender),
         trigger: RecoveryTrigger,
         out: &mut Vec<Command>,
     ) -> bool {
@@ -180,6 +193,7 @@ impl VendCore {
             Screen::MakeItRight {
                 product: product.clone(),
                 refunded,
+                tender,
                 credit,
                 free: kind == OfferKind::FreeItem,
                 message,
@@ -193,6 +207,7 @@ impl VendCore {
                 until,
                 product,
                 refunded,
+                tender,
             });
             self.screen_until = Some(until);
         }
@@ -206,6 +221,7 @@ impl VendCore {
         Some(Screen::MakeItRight {
             product: o.product.clone(),
             refunded: o.refunded,
+            tender: o.tender,
             credit: self.credit,
             free: true,
             message: Some(message),

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::i18n::Language;
-use crate::model::ShowPattern;
+use crate::model::{ShowPattern, Tender};
 use crate::money::Cents;
 use crate::surprise::KindName;
 
@@ -75,21 +75,26 @@ pub enum Screen {
         /// Product delivered.
         product: String,
     },
-    /// Vend failed; money returned to credit.
+    /// Vend failed; money returned to credit (or, paid by card, the card not charged).
     Refunded {
         /// Product that could not be delivered.
         product: String,
-        /// Amount returned to credit.
+        /// Amount returned to credit, or left uncharged on the card.
         amount: Cents,
         /// Credit now held.
         credit: Cents,
+        /// How the vend was paid.
+        tender: Tender,
     },
     /// Something went wrong and the machine makes it right: the refund first, then the offer.
     MakeItRight {
         /// The product that went wrong.
         product: String,
-        /// What went back to credit (zero after an unhappy answer).
+        /// What went back to credit or was left uncharged on the card (zero after an unhappy
+        /// answer).
         refunded: Cents,
+        /// How the vend that went wrong was paid.
+        tender: Tender,
         /// Credit now held.
         credit: Cents,
         /// A free choice is open (otherwise an apology).
@@ -136,6 +141,42 @@ pub enum Screen {
     StorageFull {
         /// Credit held.
         credit: Cents,
+    },
+    /// Idle with the card reader up: pay by card or with coins.
+    TapOrInsert {
+        /// Credit held.
+        credit: Cents,
+    },
+    /// A product was chosen with too little credit and no card yet: tap a card or add coins.
+    TapCard {
+        /// Product chosen.
+        product: String,
+        /// Its price.
+        price: Cents,
+        /// Credit held.
+        credit: Cents,
+    },
+    /// A card is presented: choose a product.
+    CardReady {
+        /// What the card can spend, when the reader says.
+        funds: Option<Cents>,
+    },
+    /// The reader is asked to approve the price.
+    CardWaiting {
+        /// Product chosen.
+        product: String,
+        /// Its price.
+        price: Cents,
+    },
+    /// The reader declined the card: try another card or pay with coins.
+    CardDeclined {
+        /// Product chosen.
+        product: String,
+    },
+    /// The reader did not answer in time: nothing was charged.
+    CardTimedOut {
+        /// Product chosen.
+        product: String,
     },
 }
 

@@ -114,6 +114,7 @@ fn paid_vend_with_home_switch_delivers_once_and_takes_the_price() {
 
     let cmds = core.handle(ms(1000), Event::Drop { sensor: 0 });
     assert!(notices(&cmds).contains(&Notice::VendDelivered {
+        tender: Tender::Cash,
         column: col(1),
         product: "Cola".into(),
         price: Cents::new(150)
@@ -246,6 +247,7 @@ fn jam_is_nudged_then_refunded_and_the_column_faulted() {
         .collect();
     assert_eq!(runs.len(), 3, "first run plus two nudges");
     assert!(notices(&all).contains(&Notice::VendFailed {
+        tender: Tender::Cash,
         column: col(1),
         product: "Cola".into(),
         refunded: Cents::new(150),
@@ -616,6 +618,7 @@ fn restored_state_is_taken_over() {
             inserted: Cents::new(420),
             spent: Cents::new(300),
             returned: Cents::ZERO,
+            card: Cents::ZERO,
         },
         columns: vec![
             (1, ColumnStatus::InService),
@@ -735,6 +738,17 @@ mod properties {
                 Event::SensorCleared { sensor: 0 }
             }),
             Just(Event::CoinReturn),
+            any::<bool>().prop_map(|ready| Event::CardReader { ready }),
+            proptest::option::of(prop_oneof![Just(100u64), Just(150), Just(1000)]).prop_map(|f| {
+                Event::CardSession {
+                    funds: f.map(Cents::new),
+                }
+            }),
+            prop_oneof![Just(120u64), Just(150)].prop_map(|a| Event::CardApproved {
+                amount: Cents::new(a)
+            }),
+            Just(Event::CardDenied),
+            Just(Event::CardSessionEnded),
         ]
     }
 
@@ -745,6 +759,13 @@ mod properties {
         started: u32,
         delivered: u32,
         failed: u32,
+        /// Card vends the reader was told succeeded (the card charged), and their money.
+        charged: u32,
+        charged_money: u64,
+        /// Card vends delivered.
+        card_delivered: u32,
+        /// A card vend was started and not yet told to the reader.
+        card_open: bool,
     }
 
     impl Tally {
@@ -762,12 +783,33 @@ mod properties {
                         }
                         self.on = None;
                     }
-                    Command::Notice(Notice::VendStarted { .. }) => self.started += 1,
-                    Command::Notice(Notice::VendDelivered { .. }) => self.delivered += 1,
+                    Command::Notice(Notice::VendStarted { tender, .. }) => {
+                        self.started += 1;
+                        if *tender == Tender::Card {
+                            prop_assert!(!self.card_open, "a second card vend began");
+                            self.card_open = true;
+                        }
+                    }
+                    Command::Notice(Notice::VendDelivered { tender, price, .. }) => {
+                        self.delivered += 1;
+                        if *tender == Tender::Card {
+                            self.card_delivered += 1;
+                            self.charged_money += price.get();
+                        }
+                    }
                     Command::Notice(Notice::VendFailed { .. }) => self.failed += 1,
+                    Command::CardVendResult { dropped } => {
+                        if *dropped {
+                            prop_assert!(self.card_open, "a card charged with no card vend");
+                            self.charged += 1;
+                        }
+                        self.card_open = false;
+                    }
                     _ => {}
                 }
             }
+            // Charged exactly when delivered, in the same step.
+            prop_assert_eq!(self.charged, self.card_delivered);
             Ok(())
         }
     }
@@ -801,6 +843,7 @@ mod properties {
                 prop_assert_eq!(core.motor_on().map(|c| c.number()), tally.on.map(|(c, _)| c));
                 prop_assert!(tally.delivered + tally.failed <= tally.started);
                 prop_assert!(tally.started - tally.delivered - tally.failed <= 1);
+                prop_assert_eq!(core.ledger().card.get(), tally.charged_money);
             }
             let total_stock: u32 = (1..=3).filter_map(|n| core.stock(col(n))).sum();
             prop_assert_eq!(total_stock + tally.delivered, 7);
@@ -839,6 +882,7 @@ fn a_jammed_vend_tells_the_customer_each_retry() {
             retry(2),
             retry(3),
             Screen::Refunded {
+                tender: Tender::Cash,
                 product: "Cola".into(),
                 amount: Cents::new(150),
                 credit: Cents::new(150)
@@ -944,6 +988,7 @@ fn what_holds_every_surprise_back_is_named() {
     assert_eq!(core.surprises_held(), Some(SurpriseHold::Paused));
 }
 
+mod card;
 mod recovery;
 mod secrets;
 mod test_vends;

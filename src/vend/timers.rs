@@ -12,6 +12,8 @@ pub(super) enum Timer {
     Payout,
     /// A free choice offered to make things right lapses.
     Offer,
+    /// The card reader's answer is overdue, or a choice waiting for a card lapses.
+    Card,
     /// The surprise light show (and its lamp).
     Show,
     /// The surprise lamp's next step in the show's pattern.
@@ -22,11 +24,12 @@ pub(super) enum Timer {
 
 impl VendCore {
     /// Every running timer with its deadline.
-    fn timers(&self) -> [(Timer, Option<Timestamp>); 6] {
+    fn timers(&self) -> [(Timer, Option<Timestamp>); 7] {
         [
             (Timer::Vend, self.vend.map(|v| self.phase_deadline(&v))),
             (Timer::Payout, self.payout.map(|p| p.deadline())),
             (Timer::Offer, self.offer.as_ref().map(|o| o.until)),
+            (Timer::Card, self.card.deadline()),
             (Timer::Show, self.show_until),
             (Timer::Blink, self.blink_at),
             (Timer::Screen, self.screen_until),

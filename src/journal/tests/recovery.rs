@@ -14,6 +14,7 @@ pub(super) fn books_with_a_failure_made_right() -> Journal {
     j.record(t(2), &[&started(1, 150)], Cents::new(50))
         .expect("intent");
     let failed = Notice::VendFailed {
+        tender: crate::vend::Tender::Cash,
         column: col(1),
         product: "Cola".into(),
         refunded: Cents::new(150),
