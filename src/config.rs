@@ -9,6 +9,7 @@ mod audit;
 mod edit;
 mod fleet;
 mod issue;
+mod payment;
 mod raw;
 mod text;
 mod validate;
@@ -27,6 +28,7 @@ pub use edit::{edit_column, ColumnEdit};
 pub use fleet::{BrokerUrl, FleetConfig, FleetParts, MachineId, DEFAULT_KEEP_ALIVE_S};
 pub(crate) use issue::{locate as locate_issues, parse_toml};
 pub use issue::{ConfigError, Issue};
+pub use payment::{CoinDevice, PaymentDevices};
 pub use text::{one_line_problem, unknown_placeholders};
 
 /// File name of the machine description inside a config directory.
@@ -82,6 +84,8 @@ pub struct MachineConfig {
     pub fleet: Option<FleetParts>,
     /// `[audit]`: how the machine names itself in its audit file.
     pub audit: AuditIdentity,
+    /// `[payment]`: the devices that take the money (the pulse acceptor, MDB devices).
+    pub payments: PaymentDevices,
 }
 
 /// `[alerts]`: when the operator is told something needs them beyond faults and stock.

@@ -38,6 +38,8 @@ pub(super) struct RawFile {
     pub(super) fleet: super::fleet::RawFleet,
     #[serde(default)]
     pub(super) audit: super::audit::RawAudit,
+    #[serde(default)]
+    pub(super) payment: super::payment::RawPayment,
 }
 
 #[derive(Debug, Deserialize)]

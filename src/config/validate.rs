@@ -63,7 +63,17 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
     let alerts = alerts::alerts(&mut v, &raw.alerts);
     let (fleet, fleet_issues) = super::fleet::fleet(&raw.fleet);
     let (audit, audit_issues) = super::audit::audit(&raw.audit, &currency);
-    for (path, message) in fleet_issues.into_iter().chain(audit_issues) {
+    let (payments, payment_issues) = super::payment::payment(
+        &raw.payment,
+        raw.machine.payment,
+        raw.coin_acceptor.is_some(),
+        raw.payout.is_some(),
+    );
+    for (path, message) in fleet_issues
+        .into_iter()
+        .chain(audit_issues)
+        .chain(payment_issues)
+    {
         v.issue(path, message);
     }
 
@@ -86,6 +96,7 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
             alerts,
             fleet,
             audit,
+            payments,
         })
     } else {
         Err(v.issues)

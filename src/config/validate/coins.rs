@@ -42,10 +42,11 @@ pub(super) fn acceptor(
     wiring: &mut Wiring,
 ) -> (Vec<CoinValue>, CoinTiming) {
     let Some(ca) = &raw.coin_acceptor else {
-        if raw.machine.payment == PaymentMode::Coin {
+        if raw.machine.payment == PaymentMode::Coin && !raw.payment.mdb_coins() {
             v.issue(
                 "coin_acceptor",
-                "is required when machine.payment = \"coin\" (or set machine.payment = \"free\")",
+                "is required when machine.payment = \"coin\" (or set machine.payment = \"free\", \
+                 or take coins with an MDB changer: [payment] coins = \"mdb\")",
             );
         }
         let timing = CoinTiming::of(
