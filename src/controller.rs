@@ -181,6 +181,8 @@ pub struct Controller {
     today: today::Today,
     /// A service test vend whose asker waits for its outcome.
     test_vend: Option<service::PendingTest>,
+    /// The payment devices on the MDB bus, when any are fitted.
+    payments: Option<payments::PaymentsLink>,
 }
 
 impl Controller {
@@ -551,6 +553,9 @@ impl Controller {
                 Ok(())
             }
             Command::CoinInhibit { on } | Command::Payout { on } => {
+                if matches!(command, Command::CoinInhibit { .. }) {
+                    self.drive_payments(command);
+                }
                 let aux = if matches!(command, Command::Payout { .. }) {
                     AuxOutput::Payout
                 } else {
@@ -566,12 +571,15 @@ impl Controller {
             // The surprise lamp follows the core's lamp commands; the pattern itself is for
             // displays that can animate it (the trace carries it there).
             Command::Notice(_) | Command::Show { .. } => Ok(()),
-            // The card reader's requests. The core makes them only after a reader reported
-            // itself ready (`Event::CardReader`), which only an attached MDB bus does.
+            // The card reader's requests go to the bus thread (the core makes them only after
+            // a reader on it reported itself ready).
             Command::CardVend { .. }
             | Command::CardVendResult { .. }
             | Command::CardEndSession
-            | Command::CardCashSale { .. } => Ok(()),
+            | Command::CardCashSale { .. } => {
+                self.drive_payments(command);
+                Ok(())
+            }
         }
     }
 }
@@ -581,6 +589,7 @@ mod columns;
 mod config_files;
 mod dispatch;
 mod gifts;
+mod payments;
 mod requests;
 mod service;
 mod startup;
@@ -592,6 +601,7 @@ mod trace_sink;
 pub(crate) use config_files::rejection as config_rejection;
 pub use dispatch::Dispatch;
 pub use gifts::{GiftRefusal, GiftWaiting};
+pub use payments::PaymentsLink;
 pub use requests::{Applied, BodyFormat, ConfigRejection, IssueView, PeriodError, Request};
 pub use service::{AuditError, AuditRead, TestVendOutcome, TestVendRefusal, TestVendReply};
 pub use startup::OnOpen;

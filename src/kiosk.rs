@@ -3,7 +3,7 @@
 //! This is the one place that knows both backends; everything it starts is the same code for
 //! both. It must be called from inside a tokio runtime.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use happiness_hardware::sim::{self, SimHandle, SimNotice};
 use happiness_hardware::{rpi, Clock, HwError, Stamped};
@@ -13,12 +13,16 @@ use tokio::task::JoinHandle;
 
 use std::path::PathBuf;
 
-use crate::config::MachineConfig;
+use crate::config::{CoinDevice, MachineConfig};
 use crate::controller::{
-    Controller, ControllerError, Dispatch, LocalClock, OnOpen, Request, Setup, Status, TraceSink,
+    Controller, ControllerError, Dispatch, LocalClock, OnOpen, PaymentsLink, Request, Setup,
+    Status, TraceSink,
 };
 use crate::journal::{check_books_in, Journal, JournalError, OpenOptions, Recovery, SealKey};
+use crate::mdb::sim::{SimBus, SimCard, SimChanger, SimValidator};
 use crate::metrics::Metrics;
+use crate::payments::port::BadPortName;
+use crate::payments::{open_port, PortName};
 use crate::surprise::SurpriseConfig;
 use crate::vend::Event;
 
@@ -118,6 +122,14 @@ pub enum KioskError {
     /// The controller task panicked or was cancelled.
     #[error("the controller task ended abnormally: {0}")]
     Task(String),
+    /// The payment devices' bus could not be started.
+    #[error("cannot start the MDB bus on {port}: {why}")]
+    Payments {
+        /// The port, as named in `[payment] port`.
+        port: String,
+        /// What went wrong.
+        why: String,
+    },
 }
 
 impl KioskError {
@@ -137,6 +149,8 @@ impl KioskError {
 pub struct Kiosk {
     /// The simulated world, when running on the simulator.
     pub sim: Option<SimHandle>,
+    /// The simulated payment devices, when `[payment] port = "sim"` (a card to tap, a bill).
+    pub mdb: Option<Arc<Mutex<SimBus>>>,
     /// The latest machine status.
     pub status: watch::Receiver<Status>,
     /// The configuration it runs with.
@@ -197,6 +211,14 @@ impl Kiosk {
         };
         let (mut controller, status) =
             Controller::starting(controller_setup, hw, clock.clone(), trace, journal)?;
+        let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mdb = match start_payments(&config, &clock, &request_tx)? {
+            Some((link, sim)) => {
+                controller.attach_payments(link);
+                sim
+            }
+            None => None,
+        };
         if setup.journal == JournalLocation::Memory {
             // Books in memory are new and small: check and open them now, so that a simulated
             // kiosk sells from its first moment.
@@ -205,7 +227,6 @@ impl Kiosk {
         dispatch.install(controller);
         let panic_stop = Arc::downgrade(&dispatch);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
         if let JournalLocation::Dir(dir) = &setup.journal {
             check_books_later(dir.clone(), seal_key, request_tx.clone());
         }
@@ -226,6 +247,7 @@ impl Kiosk {
         });
         Ok(Kiosk {
             sim,
+            mdb,
             status,
             config,
             clock,
@@ -391,6 +413,45 @@ fn open_backend(
             })
         }
     }
+}
+
+/// Simulated MDB devices shared between the bus thread and whoever acts as the customer.
+type SharedSimBus = Arc<Mutex<SimBus>>;
+
+/// The payment devices' bus, when `[payment]` names any: its link for the controller, and the
+/// simulated devices when the port is `sim` (only those the config names are on the bus).
+fn start_payments(
+    config: &MachineConfig,
+    clock: &Clock,
+    requests: &UnboundedSender<Request>,
+) -> Result<Option<(PaymentsLink, Option<SharedSimBus>)>, KioskError> {
+    let devices = &config.payments;
+    if !devices.uses_mdb() {
+        return Ok(None);
+    }
+    let failed = |why: String| KioskError::Payments {
+        port: devices.port.clone(),
+        why,
+    };
+    let name: PortName = devices
+        .port
+        .parse()
+        .map_err(|e: BadPortName| failed(e.to_string()))?;
+    let mut bus = SimBus::default();
+    bus.changer = (devices.coins == CoinDevice::Mdb).then(SimChanger::new);
+    bus.validator = devices.bills.then(SimValidator::new);
+    bus.card = devices.cashless.then(SimCard::new);
+    let bus = Arc::new(Mutex::new(bus));
+    let port = open_port(&name, &bus).map_err(|e| failed(e.to_string()))?;
+    let link = PaymentsLink::start(
+        devices,
+        &config.columns,
+        port,
+        clock.clone(),
+        requests.clone(),
+    )
+    .map_err(|e| failed(e.to_string()))?;
+    Ok(Some((link, (name == PortName::Sim).then_some(bus))))
 }
 
 /// Check the books in `dir` on a blocking thread, through a connection of their own (they read

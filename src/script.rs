@@ -11,6 +11,7 @@ use std::time::Duration;
 use happiness_hardware::sim::{Fault, SimHandle};
 use happiness_hardware::Timestamp;
 
+use crate::config::CoinDevice;
 use crate::controller::{Request, TestVendOutcome};
 use crate::kiosk::Kiosk;
 use crate::money::Cents;
@@ -52,6 +53,12 @@ pub enum ScriptCommand {
     Help,
     /// Stop the kiosk.
     Quit,
+    /// Something done at the card reader.
+    Card(payments::CardAction),
+    /// Feed a bill worth this much to the bill validator.
+    Bill(Cents),
+    /// Show what the changer's tubes hold.
+    Tubes,
 }
 
 /// Help text for the command language.
@@ -72,6 +79,11 @@ commands (one per line; a bare number presses that button):
   restock [N]      the operator fills column N (or every column) and tells the controller
   reset N          the operator puts faulted column N back in service
   test N           the operator test-vends column N (no payment; booked as a test vend)
+  card CENTS       tap a card with CENTS to spend (MDB card reader)
+  card deny        the next card vend is declined
+  card away        the card is taken away (the session ends)
+  bill CENTS       feed a bill worth CENTS (MDB bill validator)
+  tubes            what the MDB coin changer's tubes hold
   stuck on|off     the drop beam reads blocked, or recovers
   bounce on|off    switches bounce on every change
   take             take the items out of the tray
@@ -126,6 +138,7 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
             | "coin-return"
             | "take"
             | "status"
+            | "tubes"
             | "s"
             | "help"
             | "h"
@@ -200,6 +213,9 @@ pub fn parse(line: &str) -> Result<Option<ScriptCommand>, ParseError> {
         "reset" => ScriptCommand::Reset(number(arg, "column number")?),
         "test" | "test-vend" => ScriptCommand::TestVend(number(arg, "column number")?),
         "take" => ScriptCommand::Take,
+        "card" => ScriptCommand::Card(payments::card_action(arg)?),
+        "bill" => ScriptCommand::Bill(Cents::new(number(arg, "bill value in cents")?)),
+        "tubes" => ScriptCommand::Tubes,
         "status" | "s" => ScriptCommand::Status,
         "help" | "h" | "?" => ScriptCommand::Help,
         "quit" | "exit" | "q" => ScriptCommand::Quit,
@@ -241,6 +257,16 @@ pub async fn execute(kiosk: &Kiosk, cmd: ScriptCommand) -> Result<Outcome, Strin
             let end = sim(kiosk)?.press(n).map_err(|e| e.to_string())?;
             settle(kiosk, end + timing.button_debounce + margin).await;
         }
+        ScriptCommand::Coin(value) if kiosk.config.payments.coins == CoinDevice::Mdb => {
+            return payments::coin(kiosk, value).await.map(Outcome::Continue);
+        }
+        ScriptCommand::Card(action) => {
+            return payments::card(kiosk, action).await.map(Outcome::Continue)
+        }
+        ScriptCommand::Bill(value) => {
+            return payments::bill(kiosk, value).await.map(Outcome::Continue)
+        }
+        ScriptCommand::Tubes => return payments::tubes(kiosk).map(Outcome::Continue),
         ScriptCommand::Coin(value) => {
             let pulses = pulses_for(kiosk, value)?;
             let end = sim(kiosk)?.insert_coin(pulses).map_err(|e| e.to_string())?;
@@ -481,6 +507,8 @@ pub fn status_text(kiosk: &Kiosk) -> String {
     out
 }
 
+mod payments;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,6 +535,24 @@ mod tests {
         for line in ["quit now", "status please", "take 2", "3 4", "return all"] {
             assert!(parse(line).is_err(), "{line}");
         }
+        assert_eq!(
+            parse("card 500"),
+            Ok(Some(ScriptCommand::Card(payments::CardAction::Tap(
+                Cents::new(500)
+            ))))
+        );
+        assert_eq!(
+            parse("card deny"),
+            Ok(Some(ScriptCommand::Card(payments::CardAction::Deny)))
+        );
+        assert_eq!(
+            parse("bill 1000"),
+            Ok(Some(ScriptCommand::Bill(Cents::new(1000))))
+        );
+        assert_eq!(parse("tubes"), Ok(Some(ScriptCommand::Tubes)));
+        assert!(parse("tubes 3").is_err());
+        assert!(parse("card").is_err());
+        assert!(parse("card -1").is_err());
         assert_eq!(parse("# just a comment"), Ok(None));
         assert_eq!(parse(""), Ok(None));
         assert_eq!(

@@ -236,6 +236,7 @@ fn reader(e: &ReaderEvent) -> String {
         ReaderEvent::Denied => "vend denied".into(),
         ReaderEvent::CancelRequested => "the reader asks to end the session".into(),
         ReaderEvent::SessionEnded => "session ended".into(),
+        ReaderEvent::Identified { id } => format!("identified as {id}"),
         ReaderEvent::Fault { what } => format!("fault: {what}"),
     }
 }

@@ -59,7 +59,13 @@ pub(super) fn validate(raw: RawFile) -> Result<MachineConfig, Vec<Issue>> {
         drop: drop_pulse,
         drop_stuck_after,
     };
-    let sim = simulator(&mut v, &raw.simulator, t, &input_timing);
+    let sim = simulator(
+        &mut v,
+        &raw.simulator,
+        t,
+        &input_timing,
+        raw.coin_acceptor.is_some(),
+    );
     let alerts = alerts::alerts(&mut v, &raw.alerts);
     let (fleet, fleet_issues) = super::fleet::fleet(&raw.fleet);
     let (audit, audit_issues) = super::audit::audit(&raw.audit, &currency);
@@ -237,6 +243,7 @@ fn simulator(
     s: &RawSimulator,
     t: &RawTimings,
     input: &InputTiming,
+    pulse_acceptor: bool,
 ) -> SimParams {
     let sim = SimParams {
         turn: v.ms("simulator.turn_ms", s.turn_ms, 1..=30_000),
@@ -254,11 +261,17 @@ fn simulator(
         coin_gap: v.ms("simulator.coin_gap_ms", s.coin_gap_ms, 0..=10_000),
         seed: 0,
     };
-    check_simulator(v, s, t, input);
+    check_simulator(v, s, t, input, pulse_acceptor);
     sim
 }
 
-fn check_simulator(v: &mut Validator, s: &RawSimulator, t: &RawTimings, input: &InputTiming) {
+fn check_simulator(
+    v: &mut Validator,
+    s: &RawSimulator,
+    t: &RawTimings,
+    input: &InputTiming,
+    pulse_acceptor: bool,
+) {
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     if s.turn_ms >= t.max_motor_on_ms {
         v.issue(
@@ -290,15 +303,19 @@ fn check_simulator(v: &mut Validator, s: &RawSimulator, t: &RawTimings, input: &
             ),
         );
     }
+    // The simulated coin pulses only matter to a pulse acceptor (an MDB changer's coins are
+    // words on the bus).
     let (min, max) = (ms(input.coin.min_width), ms(input.coin.max_width));
-    if s.coin_pulse_ms < min || s.coin_pulse_ms > max {
+    if pulse_acceptor && (s.coin_pulse_ms < min || s.coin_pulse_ms > max) {
         v.issue(
             "simulator.coin_pulse_ms",
             format!("must be within the acceptor's pulse widths ({min} to {max} ms)"),
         );
     }
     let gap = ms(input.coin_gap);
-    if s.coin_pulse_gap_ms >= gap || s.coin_pulse_gap_ms <= ms(input.coin.glitch) {
+    if pulse_acceptor
+        && (s.coin_pulse_gap_ms >= gap || s.coin_pulse_gap_ms <= ms(input.coin.glitch))
+    {
         v.issue(
             "simulator.coin_pulse_gap_ms",
             format!(
@@ -306,7 +323,7 @@ fn check_simulator(v: &mut Validator, s: &RawSimulator, t: &RawTimings, input: &
             ),
         );
     }
-    if s.coin_gap_ms <= gap {
+    if pulse_acceptor && s.coin_gap_ms <= gap {
         v.issue(
             "simulator.coin_gap_ms",
             format!("must be longer than coin_acceptor.coin_gap_ms ({gap} ms)"),

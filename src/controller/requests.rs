@@ -264,6 +264,8 @@ pub enum Request {
         /// What the checks found, or why they could not run.
         checked: Option<Result<BooksCheck, JournalError>>,
     },
+    /// A payment device on the MDB bus said something (from the bus thread).
+    Mdb(crate::mdb::master::MdbEvent),
 }
 
 impl Controller {
@@ -324,6 +326,7 @@ impl Controller {
                 self.on_outbox_request(request);
             }
             Request::OpenBooks { checked } => self.open_books(checked)?,
+            Request::Mdb(event) => self.on_mdb(event)?,
             Request::Announce => self.announce(),
             Request::Then(request, reply) => {
                 self.on_request(*request)?;

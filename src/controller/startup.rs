@@ -101,6 +101,7 @@ impl Controller {
             vends_finished: 0,
             today: super::Today::default(),
             test_vend: None,
+            payments: None,
             starting: Some(Starting {
                 inputs: Vec::new(),
                 requests: Vec::new(),

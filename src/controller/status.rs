@@ -37,6 +37,12 @@ pub struct Status {
     pub credit: Cents,
     /// Price held in escrow by a vend in progress.
     pub escrow: Cents,
+    /// A card is presented (a session with the reader is open).
+    pub card_session: bool,
+    /// What the presented card can spend, when the reader says.
+    pub card_funds: Option<Cents>,
+    /// The payment devices on the MDB bus that are up (`bills`, `changer`, `reader`).
+    pub payment_devices_up: Vec<String>,
     /// Whether a vend is in progress.
     pub vending: bool,
     /// The column whose motor is on.
@@ -109,6 +115,9 @@ impl Status {
             hardware: hardware.to_string(),
             credit: Cents::ZERO,
             escrow: Cents::ZERO,
+            card_session: false,
+            card_funds: None,
+            payment_devices_up: Vec::new(),
             vending: false,
             motor_on: None,
             door_open: false,
@@ -196,6 +205,9 @@ impl Controller {
             time_zone: zone_name(self.utc_offset),
             credit: self.core.credit(),
             escrow: self.core.escrow(),
+            card_session: self.core.card_funds().is_some(),
+            card_funds: self.core.card_funds().flatten(),
+            payment_devices_up: self.payment_devices_up(),
             vending: self.core.is_vending(),
             motor_on: self.core.motor_on(),
             door_open: self.core.door_open(),

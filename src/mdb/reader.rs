@@ -52,6 +52,12 @@ pub enum ReaderEvent {
     CancelRequested,
     /// The session is over.
     SessionEnded,
+    /// Who the reader is (its answer to EXPANSION REQUEST ID): manufacturer code and serial
+    /// number, for the books to name the reader each card sale went through.
+    Identified {
+        /// `MMM SERIAL`, trimmed.
+        id: String,
+    },
     /// The reader reports a fault.
     Fault {
         /// In words.
@@ -385,8 +391,16 @@ impl Reader {
             Message::Malfunction { code } => events.push(ReaderEvent::Fault {
                 what: format!("card reader: {} (code {code:#04x})", malfunction_text(code)),
             }),
-            Message::PeripheralId { .. }
-            | Message::Display { .. }
+            Message::PeripheralId {
+                manufacturer,
+                serial,
+                ..
+            } => events.push(ReaderEvent::Identified {
+                id: format!("{} {}", manufacturer.trim(), serial.trim())
+                    .trim()
+                    .to_string(),
+            }),
+            Message::Display { .. }
             | Message::Cancelled
             | Message::OutOfSequence
             | Message::RevalueApproved

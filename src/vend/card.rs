@@ -66,6 +66,19 @@ impl CardState {
 }
 
 impl VendCore {
+    /// The cheapest price of anything a customer can buy now (`None`: nothing can be sold):
+    /// what a bill in escrow is weighed against.
+    pub fn cheapest_for_sale(&self) -> Option<Cents> {
+        if self.door_open || self.storage_full {
+            return None;
+        }
+        self.columns
+            .iter()
+            .filter(|c| self.available(c))
+            .map(|c| c.spec.price)
+            .min()
+    }
+
     /// Whether a card session is open (for the pages).
     pub fn card_funds(&self) -> Option<Option<Cents>> {
         self.card.session

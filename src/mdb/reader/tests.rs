@@ -31,7 +31,15 @@ fn ready() -> (Reader, Vec<Command>) {
         sent.push(c);
         events.extend(e);
     }
-    assert_eq!(events, vec![ReaderEvent::Ready]);
+    assert_eq!(
+        events,
+        vec![
+            ReaderEvent::Identified {
+                id: "ABC 000012345678".into()
+            },
+            ReaderEvent::Ready
+        ]
+    );
     assert!(r.is_ready());
     (r, sent)
 }
