@@ -573,7 +573,8 @@ impl Controller {
             Command::Notice(_) | Command::Show { .. } => Ok(()),
             // The card reader's requests go to the bus thread (the core makes them only after
             // a reader on it reported itself ready).
-            Command::CardVend { .. }
+            Command::PayChange { .. }
+            | Command::CardVend { .. }
             | Command::CardVendResult { .. }
             | Command::CardEndSession
             | Command::CardCashSale { .. } => {

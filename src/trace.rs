@@ -280,6 +280,16 @@ fn describe_event(event: &Event, currency: &str) -> String {
         }
         Event::CardDenied => "the reader declines the card".into(),
         Event::CardSessionEnded => "the card session ends".into(),
+        Event::Changer { ready: true } => "the coin changer is up".into(),
+        Event::Changer { ready: false } => "the coin changer is down".into(),
+        Event::ChangePaid { paid, owed } if *owed == crate::money::Cents::ZERO => {
+            format!("the changer paid {}", paid.with_symbol(currency))
+        }
+        Event::ChangePaid { paid, owed } => format!(
+            "the changer paid {} and could not pay {}",
+            paid.with_symbol(currency),
+            owed.with_symbol(currency)
+        ),
     }
 }
 

@@ -19,7 +19,7 @@
 //!
 //! One type, its `impl` spread over files by concern: this file holds the state, the entry points
 //! and the shared helpers (deadlines, the idle screen, lamps); `dispense.rs` selling and sure-vend,
-//! `card.rs` paying by card through the cashless reader,
+//! `card.rs` paying by card through the cashless reader, `change.rs` change from an MDB changer,
 //! `payout.rs` the hopper, `service.rs` columns, sensors, the door and the disk,
 //! `surprise_run.rs` running an award; `protocol.rs` and `screen.rs` hold the types that go in
 //! and out.
@@ -34,6 +34,7 @@ use crate::money::Cents;
 use crate::surprise::{SurpriseConfig, SurpriseEngine, VendFacts};
 
 pub use card::{CARD_WAIT, CHOICE_WAIT};
+pub use change::CHANGE_WAIT;
 pub use protocol::{
     AwardOrigin, ColumnStatus, Command, Event, FailReason, Notice, Refusal, SurpriseHold,
 };
@@ -158,9 +159,12 @@ impl PayoutRun {
 struct PayoutRun {
     left: u32,
     paid: u32,
-    /// While a pulse is on: when it ends. Otherwise: when the next one starts.
+    /// While a pulse is on: when it ends. Otherwise: when the next one starts (for the
+    /// changer: when the core stops waiting for its answer).
     pulse_until: Option<Timestamp>,
     next_at: Timestamp,
+    /// Paid by the MDB changer in one PAYOUT of this amount, not by the hopper's pulses.
+    changer: Option<Cents>,
 }
 
 /// What a restarted machine takes over from its journal.
@@ -229,6 +233,8 @@ pub struct VendCore {
     presses: VecDeque<(u64, ColumnId)>,
     /// The cashless reader: whether it is up, the session, a vend asked of it.
     card: card::CardState,
+    /// The MDB coin changer is up: coin return pays from its tubes.
+    changer_ready: bool,
 }
 
 impl VendCore {
@@ -273,6 +279,7 @@ impl VendCore {
             gift: None,
             presses: VecDeque::new(),
             card: card::CardState::default(),
+            changer_ready: false,
         }
     }
 
@@ -504,6 +511,8 @@ impl VendCore {
             Event::CardApproved { amount } => self.card_approved(amount, &mut out),
             Event::CardDenied => self.card_denied(&mut out),
             Event::CardSessionEnded => self.card_session_ended(&mut out),
+            Event::Changer { ready } => self.changer_ready = ready,
+            Event::ChangePaid { paid, owed } => self.change_paid(paid, owed, &mut out),
         }
         self.update_lamps(&mut out);
         out
@@ -649,6 +658,7 @@ impl VendCore {
 }
 
 mod card;
+mod change;
 mod dispense;
 mod payout;
 mod protocol;

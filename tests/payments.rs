@@ -212,6 +212,19 @@ async fn coins_through_the_changer_buy_a_drink() {
     .await
     .expect("tubes");
     assert!(format!("{tubes:?}").contains("taken €2.00"), "{tubes:?}");
+    // The change comes from the tubes.
+    h.run("return").await;
+    let s = until(&h, "the change", |s| s.credit == Cents::ZERO && !s.vending).await;
+    assert_eq!(s.ledger.returned, Cents::new(50));
+    let paid_out = {
+        let bus = h.kiosk.mdb.as_ref().expect("bus");
+        let bus = bus.lock().expect("bus");
+        bus.changer.as_ref().expect("changer").paid_out
+    };
+    assert_eq!(paid_out, 50);
+    let b = books(&h).await;
+    assert!(b.money.balanced, "{:?}", b.money);
+    assert_eq!(b.money.paid_out, Cents::new(50));
     h.stop().await;
 }
 

@@ -74,6 +74,24 @@ impl PaymentsLink {
         }));
     }
 
+    /// Have the changer pay `amount`; a payout it cannot start comes back as nothing paid.
+    fn pay_change(&self, amount: Cents) {
+        let back = self.back.clone();
+        self.bus.request(Box::new(move |m, _| {
+            let started = match m.coins() {
+                Some(c) => c.pay(amount),
+                None => Err("no coin changer".into()),
+            };
+            if let Err(why) = started {
+                tracing::warn!("the change of {amount} could not be paid: {why}");
+                let _ = back.send(Request::Mdb(MdbEvent::Coins(CoinEvent::Paid {
+                    paid: Cents::ZERO,
+                    owed: amount,
+                })));
+            }
+        }));
+    }
+
     /// Carry a card command of the core to the reader. A vend the reader cannot ask for (no
     /// session any more, a price it cannot write) comes back as a decline.
     fn card(&self, command: &Command) {
@@ -181,6 +199,7 @@ impl Controller {
         let Some(link) = &self.payments else { return };
         match command {
             Command::CoinInhibit { on } => link.accept(!on),
+            Command::PayChange { amount } => link.pay_change(*amount),
             other => link.card(other),
         }
     }
@@ -205,21 +224,31 @@ impl Controller {
             CoinEvent::ReturnLever => self.feed(now, Event::CoinReturn),
             CoinEvent::Ready => {
                 self.device_up("changer", true);
-                self.device_event("changer_ready", "the coin changer is up")
+                self.device_event("changer_ready", "the coin changer is up")?;
+                self.feed(now, Event::Changer { ready: true })
             }
             CoinEvent::Lost { why } => {
                 self.device_up("changer", false);
-                self.device_event("changer_lost", &why)
+                self.device_event("changer_lost", &why)?;
+                self.feed(now, Event::Changer { ready: false })
             }
             CoinEvent::Fault { what } => self.device_event("changer_fault", &what),
             CoinEvent::ManualPayout { value } => self.device_event(
                 "manual_payout",
                 &format!("{value} paid out of the tubes by hand (not a customer's money)"),
             ),
-            CoinEvent::Paid { paid, owed } => self.device_event(
-                "changer_paid",
-                &format!("the changer paid {paid} unasked by this controller; {owed} short"),
-            ),
+            CoinEvent::Paid { paid, owed } => {
+                if owed > Cents::ZERO {
+                    self.device_event(
+                        "change_short",
+                        &format!(
+                            "the changer paid {paid} and could not pay {owed}: it stays the \
+                             customer's credit"
+                        ),
+                    )?;
+                }
+                self.feed(now, Event::ChangePaid { paid, owed })
+            }
         }
     }
 

@@ -16,6 +16,9 @@ impl VendCore {
             self.show(Screen::StorageFull { credit }, out);
             return;
         }
+        if self.changer_ready && self.credit > Cents::ZERO {
+            return self.pay_change(out);
+        }
         let coins = match self.payout_spec {
             Some(spec) if spec.coin > Cents::ZERO => self.credit.get() / spec.coin.get(),
             _ => 0,
@@ -42,6 +45,7 @@ impl VendCore {
             paid: 0,
             pulse_until: Some(self.now + spec.pulse),
             next_at: self.now,
+            changer: None,
         });
         out.push(Command::Payout { on: true });
     }
@@ -49,6 +53,9 @@ impl VendCore {
     /// The hopper's deadline has come (at `self.now`): a pulse ends (a coin left), or the next
     /// one starts.
     pub(super) fn payout_deadline(&mut self, out: &mut Vec<Command>) {
+        if self.payout.is_some_and(|r| r.changer.is_some()) {
+            return self.change_overdue(out);
+        }
         let at = self.now;
         let (Some(mut run), Some(spec)) = (self.payout, self.payout_spec) else {
             self.payout = None;

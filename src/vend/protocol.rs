@@ -114,6 +114,20 @@ pub enum Event {
     CardDenied,
     /// The card session is over (card taken away, the reader's own time-out, a reader cancel).
     CardSessionEnded,
+    /// The MDB coin changer came up (or was lost): while it is up, coin return pays change
+    /// from its tubes.
+    Changer {
+        /// True when it can pay.
+        ready: bool,
+    },
+    /// The changer's payout is over: this much left the tubes, and `owed` of what was asked
+    /// could not be paid.
+    ChangePaid {
+        /// Paid out.
+        paid: Cents,
+        /// Asked for and not paid.
+        owed: Cents,
+    },
 }
 
 /// Why a vend did not deliver.
@@ -450,6 +464,11 @@ pub enum Command {
     Payout {
         /// Pulse level.
         on: bool,
+    },
+    /// Have the MDB coin changer pay this much from its tubes (level 3 PAYOUT).
+    PayChange {
+        /// The amount.
+        amount: Cents,
     },
     /// Ask the cashless reader to approve a card vend (VEND REQUEST).
     CardVend {

@@ -142,7 +142,11 @@ impl VendCore {
             if let Some(active) = self.surprise.as_mut() {
                 active.pending.clear();
             }
-            if let Some(run) = self.payout.filter(|r| r.pulse_until.is_none()) {
+            // A changer's payout is one command already under way: its answer ends it.
+            if let Some(run) = self
+                .payout
+                .filter(|r| r.pulse_until.is_none() && r.changer.is_none())
+            {
                 self.finish_payout(run, out);
             }
         }
@@ -166,7 +170,7 @@ impl VendCore {
         if open {
             self.lapse_offer(Lapse::DoorOpened, out);
         }
-        if let Some(run) = self.payout.filter(|_| open) {
+        if let Some(run) = self.payout.filter(|r| open && r.changer.is_none()) {
             if run.pulse_until.is_some() {
                 // The coin of a pulse already under way has left the hopper.
                 self.payout = Some(run);

@@ -749,6 +749,11 @@ mod properties {
             }),
             Just(Event::CardDenied),
             Just(Event::CardSessionEnded),
+            any::<bool>().prop_map(|ready| Event::Changer { ready }),
+            (0u64..=300, 0u64..=100).prop_map(|(p, o)| Event::ChangePaid {
+                paid: Cents::new(p),
+                owed: Cents::new(o),
+            }),
         ]
     }
 
@@ -989,6 +994,7 @@ fn what_holds_every_surprise_back_is_named() {
 }
 
 mod card;
+mod change;
 mod recovery;
 mod secrets;
 mod test_vends;
