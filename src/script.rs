@@ -408,7 +408,9 @@ pub fn help_text(kiosk: &Kiosk) -> String {
         .iter()
         .map(|c| format!("{} ({})", c.value.get(), c.value.with_symbol(cur)))
         .collect();
-    let coins = if coins.is_empty() {
+    let coins = if kiosk.config.payments.coins == CoinDevice::Mdb {
+        "coins go into the MDB changer, in cents: 5, 10, 20, 50, 100, 200".to_string()
+    } else if coins.is_empty() {
         "this machine takes no coins (free vend)".to_string()
     } else {
         format!("coins this machine takes, in cents: {}", coins.join(", "))

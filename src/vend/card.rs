@@ -107,13 +107,7 @@ impl VendCore {
             self.card.session = None;
             self.card.chosen = None;
             if let Some(a) = self.card.asked.take() {
-                let product = self.product(a.column);
-                self.refuse(
-                    a.column,
-                    Refusal::CardDeclined,
-                    Screen::CardDeclined { product },
-                    out,
-                );
+                self.card_declined(a.column, out);
                 return;
             }
         }
@@ -150,14 +144,7 @@ impl VendCore {
         out: &mut Vec<Command>,
     ) {
         match self.card.session {
-            Some(Some(funds)) if funds < price => {
-                self.refuse(
-                    column,
-                    Refusal::CardDeclined,
-                    Screen::CardDeclined { product },
-                    out,
-                );
-            }
+            Some(Some(funds)) if funds < price => self.card_declined(column, out),
             Some(_) => {
                 self.card.asked = Some(Asked {
                     column,
@@ -237,25 +224,13 @@ impl VendCore {
         // The session ends so that another card can be tried.
         self.card.session = None;
         out.push(Command::CardEndSession);
-        let product = self.product(a.column);
-        self.refuse(
-            a.column,
-            Refusal::CardDeclined,
-            Screen::CardDeclined { product },
-            out,
-        );
+        self.card_declined(a.column, out);
     }
 
     pub(super) fn card_session_ended(&mut self, out: &mut Vec<Command>) {
         self.card.session = None;
         if let Some(a) = self.card.asked.take() {
-            let product = self.product(a.column);
-            return self.refuse(
-                a.column,
-                Refusal::CardDeclined,
-                Screen::CardDeclined { product },
-                out,
-            );
+            return self.card_declined(a.column, out);
         }
         self.refresh_idle(out);
     }
@@ -284,6 +259,17 @@ impl VendCore {
         out.push(Command::CardVendResult { dropped });
         self.card.session = None;
         out.push(Command::CardEndSession);
+    }
+
+    /// The card is declined for `column` (by the reader, for its funds, or with no answer).
+    fn card_declined(&mut self, column: ColumnId, out: &mut Vec<Command>) {
+        let product = self.product(column);
+        self.refuse(
+            column,
+            Refusal::CardDeclined,
+            Screen::CardDeclined { product },
+            out,
+        );
     }
 
     /// A cash sale was delivered: the reader keeps its own audit of those too.
