@@ -40,6 +40,7 @@ pub use protocol::{
 };
 pub use recovery::{Lapse, OfferView, RECOVERY_NAME, UNHAPPY_WINDOW};
 pub use screen::{Reveal, RevealItem, Screen};
+use state::{ActiveSurprise, ColumnState, PayoutRun, Phase, Vend, VendKind};
 use timers::Timer;
 
 // The machine's vocabulary lives in a leaf module that everything may use; it is re-exported here
@@ -81,90 +82,6 @@ pub struct VendSettings {
     pub seed: u64,
     /// A deliberate bug (only for testing the checks that must catch it).
     pub inject_bug: Option<InjectedBug>,
-}
-
-#[derive(Debug, Clone)]
-struct ColumnState {
-    spec: ColumnSpec,
-    stock: u32,
-    status: ColumnStatus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    /// Motor on since the given time.
-    Turning { since: Timestamp },
-    /// Motor off; waiting for the item to reach the beam until the given time.
-    Settling { until: Timestamp },
-    /// Motor off; the next nudge starts at the given time.
-    Pausing { until: Timestamp },
-}
-
-/// Whether a vend was paid for or is part of a surprise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum VendKind {
-    Paid,
-    Surprise,
-    /// An operator's service test: nothing paid, nothing promised.
-    Test,
-}
-
-/// A surprise whose items are being dispensed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct ActiveSurprise {
-    name: String,
-    planned: u32,
-    delivered: u32,
-    pending: VecDeque<ColumnId>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Vend {
-    kind: VendKind,
-    /// How a paid vend is paid (cash for the other kinds).
-    tender: Tender,
-    column: ColumnId,
-    price: Cents,
-    attempt: u32,
-    phase: Phase,
-    delivered: bool,
-    jammed: bool,
-}
-
-impl Vend {
-    /// A vend about to run: no motor run yet, its first one due at `first_run`.
-    fn starting(kind: VendKind, column: ColumnId, price: Cents, first_run: Timestamp) -> Vend {
-        Vend {
-            kind,
-            tender: Tender::Cash,
-            column,
-            price,
-            attempt: 0,
-            phase: Phase::Pausing { until: first_run },
-            delivered: false,
-            jammed: false,
-        }
-    }
-}
-
-impl PayoutRun {
-    /// When the hopper next needs attention: the end of the pulse under way, or the next pulse.
-    fn deadline(&self) -> Timestamp {
-        self.pulse_until.unwrap_or(self.next_at)
-    }
-}
-
-/// Paying credit back, one hopper pulse per coin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PayoutRun {
-    left: u32,
-    paid: u32,
-    /// While a pulse is on: when it ends. Otherwise: when the next one starts (for the
-    /// changer: when the core stops waiting for its answer).
-    pulse_until: Option<Timestamp>,
-    next_at: Timestamp,
-    /// Paid by the MDB changer in one PAYOUT of this amount, not by the hopper's pulses.
-    changer: Option<Cents>,
 }
 
 /// What a restarted machine takes over from its journal.
@@ -666,6 +583,7 @@ mod recovery;
 mod screen;
 mod secret;
 mod service;
+mod state;
 mod surprise_run;
 mod timers;
 
